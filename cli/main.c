@@ -1,0 +1,68 @@
+/* heat: accelerator simulator and co-design tool for tensor-decomposed transformers. */
+#include <gsl/gsl_errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef HEAT_VERSION
+#define HEAT_VERSION "unknown"
+#endif
+
+static const cli_command commands[] = {
+    {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
+};
+static const size_t n_commands = sizeof commands / sizeof commands[0];
+
+int cli_fail(const heat_error *err) {
+  heat_error_print(stderr, err);
+  return heat_exit_code(err->code);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "heat %s: %s\nTry 'heat %s --help'.\n", cmd, msg, cmd);
+  return 2;
+}
+
+bool cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+static void print_help(FILE *out) {
+  fprintf(out,
+          "usage: heat <subcommand> [options]\n"
+          "       heat --help | --version\n\n"
+          "heat evaluates tensor-decomposed transformer layers on hypothetical accelerators.\n\n"
+          "subcommands:\n");
+  for (size_t i = 0; i < n_commands; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nRun 'heat <subcommand> --help' for its options.\n"
+               "Exit codes: 0 success, 2 bad input, 1 internal failure.\n");
+}
+
+int main(int argc, char **argv) {
+  /* GSL's default handler aborts; heat checks every return code instead. */
+  gsl_set_error_handler_off();
+  if (argc < 2) {
+    print_help(stderr);
+    return 2;
+  }
+  if (cli_is_help(argv[1])) {
+    print_help(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("heat %s\n", HEAT_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < n_commands; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "heat: unknown subcommand '%s'; known:", argv[1]);
+  for (size_t i = 0; i < n_commands; i++) fprintf(stderr, " %s", commands[i].name);
+  fprintf(stderr, "\nTry 'heat --help'.\n");
+  return 2;
+}

@@ -1,0 +1,95 @@
+/* Unit tests for the error record and the strict parsers in common/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/heat_error.h"
+#include "common/heat_parse.h"
+
+static void error_set_formats_where_and_message(void **state) {
+  (void)state;
+  heat_error err;
+  int rc = heat_error_at(&err, HEAT_EINVAL, "a.cfg", 12, "bad %s", "thing");
+  assert_int_equal(rc, HEAT_EINVAL);
+  assert_string_equal(err.where, "a.cfg:12");
+  assert_string_equal(err.msg, "bad thing");
+  heat_error_prefix(&err, "layer %d", 3);
+  assert_string_equal(err.msg, "layer 3: bad thing");
+  assert_int_equal(heat_error_set(NULL, HEAT_EIO, "x", "ignored"), HEAT_EIO);
+  heat_error_clear(&err);
+  assert_int_equal(err.code, HEAT_OK);
+}
+
+static void exit_codes_follow_the_convention(void **state) {
+  (void)state;
+  assert_int_equal(heat_exit_code(HEAT_OK), 0);
+  assert_int_equal(heat_exit_code(HEAT_EINVAL), 2);
+  assert_int_equal(heat_exit_code(HEAT_ENOTFOUND), 2);
+  assert_int_equal(heat_exit_code(HEAT_ERANGE), 2);
+  assert_int_equal(heat_exit_code(HEAT_ENOFIT), 2);
+  assert_int_equal(heat_exit_code(HEAT_ENOMEM), 1);
+  assert_int_equal(heat_exit_code(HEAT_EINTERNAL), 1);
+  assert_string_equal(heat_strerror(HEAT_ENOTFOUND), "not found");
+  assert_string_equal(heat_strerror(12345), "unknown error");
+}
+
+static void parse_int_accepts_range_and_rejects_junk(void **state) {
+  (void)state;
+  heat_error err;
+  int64_t v = 0;
+  assert_int_equal(heat_parse_int64("384", 1, 1000, "--seq", &v, &err), HEAT_OK);
+  assert_int_equal(v, 384);
+  assert_int_equal(heat_parse_int64("38x", 1, 1000, "--seq", &v, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "--seq");
+  assert_non_null(strstr(err.msg, "'38x' is not an integer"));
+  assert_int_equal(heat_parse_int64("0", 1, 1000, "--seq", &v, &err), HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "allowed 1..1000"));
+  assert_int_equal(heat_parse_int64("", 1, 1000, "--seq", &v, &err), HEAT_EINVAL);
+  assert_int_equal(heat_parse_int64("99999999999999999999", 1, INT64_MAX, "n", &v, &err),
+                   HEAT_ERANGE);
+}
+
+static void parse_double_rejects_nonfinite(void **state) {
+  (void)state;
+  heat_error err;
+  double v;
+  assert_int_equal(heat_parse_double("1.5", 0, 10, "--clock", &v, &err), HEAT_OK);
+  assert_true(v == 1.5);
+  assert_int_equal(heat_parse_double("nan", 0, 10, "--clock", &v, &err), HEAT_ERANGE);
+  assert_int_equal(heat_parse_double("1.5GHz", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
+  assert_int_equal(heat_parse_double("", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
+}
+
+static void parse_list_splits_and_bounds(void **state) {
+  (void)state;
+  heat_error err;
+  int64_t out[4];
+  size_t n = 0;
+  assert_int_equal(heat_parse_int64_list("12x16x16", 'x', 1, 1 << 20, "--shape", out, 4, &n, &err),
+                   HEAT_OK);
+  assert_int_equal(n, 3);
+  assert_int_equal(out[2], 16);
+  assert_int_equal(heat_parse_int64_list("1,2,3,4,5", ',', 1, 9, "--ranks", out, 4, &n, &err),
+                   HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "at most 4"));
+  assert_int_equal(heat_parse_int64_list("1,,2", ',', 1, 9, "--ranks", out, 4, &n, &err),
+                   HEAT_EINVAL);
+  assert_int_equal(heat_parse_int64_list("", ',', 1, 9, "--ranks", out, 4, &n, &err), HEAT_EINVAL);
+  assert_int_equal(heat_parse_int64_list("1,0", ',', 1, 9, "--ranks", out, 4, &n, &err),
+                   HEAT_ERANGE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(error_set_formats_where_and_message),
+      cmocka_unit_test(exit_codes_follow_the_convention),
+      cmocka_unit_test(parse_int_accepts_range_and_rejects_junk),
+      cmocka_unit_test(parse_double_rejects_nonfinite),
+      cmocka_unit_test(parse_list_splits_and_bounds),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -14,8 +14,8 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
   double dummy = 0.0;
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, vectors ? 'S' : 'N', (lapack_int)m,
                                    (lapack_int)n, a, (lapack_int)n, s, vectors ? u : &dummy,
-                                   vectors ? (lapack_int)k : 1, vectors ? vt : &dummy,
-                                   vectors ? (lapack_int)n : 1);
+                                   (lapack_int)(vectors ? k : m), vectors ? vt : &dummy,
+                                   (lapack_int)n);
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
     return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory in dgesdd (%lld x %lld)",
                           (long long)m, (long long)n);

@@ -11,6 +11,8 @@
 #endif
 
 static const cli_command commands[] = {
+    {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
+     cmd_einsum},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -11,6 +11,8 @@
 #endif
 
 static const cli_command commands[] = {
+    {"decompose", "factorize a layer's weight: params, compression, error, einsum MACs",
+     cmd_decompose},
     {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
      cmd_einsum},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},

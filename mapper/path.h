@@ -79,6 +79,18 @@ void path_options_init(path_options *opt);
  * greedy beyond). Ties are broken deterministically. */
 int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err);
 
+/* Scratch memory of the exact DP (per-subset tables, up to 2^16 entries), kept between calls so
+ * a search calling the optimizer many times does not allocate and fault in pages every time.
+ * One workspace serves any network; it grows to the largest one seen. Not thread-safe: one per
+ * thread. */
+typedef struct path_workspace path_workspace;
+path_workspace *path_workspace_alloc(void);
+void path_workspace_free(path_workspace *ws);
+
+/* path_optimize with a caller-owned workspace. */
+int path_optimize_ws(const tn_network *net, const path_options *opt, path_workspace *ws,
+                     path *out, heat_error *err);
+
 /* Contract operands left to right: ((0,1),2),3,... */
 int path_left_to_right(const tn_network *net, path *out, heat_error *err);
 

@@ -255,18 +255,18 @@ static int load__buffers(const heat_config *cfg, const config_setting_t *root, a
   for (int i = 0; i < n; i++) {
     const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-      LOAD_FAIL(cfg, g, HEAT_EINVAL, err, "entry %d must be a group { name = ...; ... }", i + 1);
+      LOAD_FAIL(cfg, g, HEAT_EINVAL, err, "must be a group %s", "{ name = ...; ... }");
     if (i >= ARCH_MAX_BUFFERS)
-      LOAD_FAIL(cfg, g, HEAT_ERANGE, err, "has more than %d buffers (entry %d)",
-                ARCH_MAX_BUFFERS, i + 1);
+      LOAD_FAIL(cfg, g, HEAT_ERANGE, err, "is one buffer too many; at most %d are allowed",
+                ARCH_MAX_BUFFERS);
     arch_buffer *b = &a->buffers[i];
     rc = load__buffer(cfg, g, b, err);
     if (rc) return rc;
     for (int j = 0; j < i; j++)
       if (strcmp(a->buffers[j].name, b->name) == 0)
         LOAD_FAIL(cfg, config_setting_get_member(g, "name"), HEAT_EINVAL, err,
-                  "= \"%s\" is used by buffer %d too; buffer names must be unique", b->name,
-                  j + 1);
+                  "= \"%s\" is already the name of buffers[%d]; buffer names must be unique",
+                  b->name, j);
     a->n_buffers++;
   }
   unsigned held = 0;

@@ -85,8 +85,11 @@ static heat_config *config__alloc(const char *origin) {
 }
 
 static int config__parse_error(heat_config *c, heat_error *err) {
-  return heat_error_at(err, HEAT_EINVAL, c->origin, config_error_line(&c->cfg),
-                       "syntax error: %s", config_error_text(&c->cfg));
+  /* libconfig's text is often just "syntax error": do not say it twice. */
+  const char *text = config_error_text(&c->cfg);
+  bool plain = !text || strcmp(text, "syntax error") == 0;
+  return heat_error_at(err, HEAT_EINVAL, c->origin, config_error_line(&c->cfg), "syntax error%s%s",
+                       plain ? "" : ": ", plain ? "" : text);
 }
 
 int heat_config_open_string(const char *text, const char *origin, heat_config **out,

@@ -11,6 +11,8 @@
 #endif
 
 static const cli_command commands[] = {
+    {"model", "list the preset models; show a model's operations, MACs and parameters",
+     cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -17,22 +17,23 @@ typedef struct ops__builder {
   const char *overflow_at; /* the first op whose numbers overflowed int64 */
 } ops__builder;
 
+/* Records the first op whose arithmetic overflowed; its numbers then read 0. */
+static int64_t ops__checked(ops__builder *b, const char *name, bool overflowed, int64_t r) {
+  if (!overflowed) return r;
+  if (!b->overflow_at) b->overflow_at = name;
+  return 0;
+}
+
 static int64_t ops__mul(ops__builder *b, const char *name, int64_t x, int64_t y) {
   int64_t r;
-  if (__builtin_mul_overflow(x, y, &r)) {
-    if (!b->overflow_at) b->overflow_at = name;
-    return 0;
-  }
-  return r;
+  bool overflowed = __builtin_mul_overflow(x, y, &r);
+  return ops__checked(b, name, overflowed, r);
 }
 
 static int64_t ops__add(ops__builder *b, const char *name, int64_t x, int64_t y) {
   int64_t r;
-  if (__builtin_add_overflow(x, y, &r)) {
-    if (!b->overflow_at) b->overflow_at = name;
-    return 0;
-  }
-  return r;
+  bool overflowed = __builtin_add_overflow(x, y, &r);
+  return ops__checked(b, name, overflowed, r);
 }
 
 static model_op *ops__push(ops__builder *b, const char *name, model_op_kind kind, int64_t count) {
@@ -45,7 +46,7 @@ static model_op *ops__push(ops__builder *b, const char *name, model_op_kind kind
   return op;
 }
 
-/* Y[tokens x out] = X[tokens x in] W^T (+ b), `count` independent instances. */
+/* Y[tokens x out] = X[tokens x in] W^T (+ b). */
 static model_op *ops__linear(ops__builder *b, const char *name, int64_t out, int64_t in,
                              int64_t tokens, bool bias) {
   model_op *op = ops__push(b, name, MODEL_OP_LINEAR, 1);

@@ -99,6 +99,9 @@ static void wrong_types(void **state) {
   expect_line_error(2, "kind = encoder;", HEAT_EINVAL, "t.cfg:2", "syntax error");
   expect_line_error(2, "kind = 1;", HEAT_EINVAL, "t.cfg:2", "'kind' must be a string");
   expect_line_error(1, "name = \"\";", HEAT_EINVAL, "t.cfg:1", "'name' must be a non-empty");
+  expect_line_error(1,
+                    "name = \"a-name-of-seventy-characters-which-is-longer-than-heat-keeps-xxxxxx\";",
+                    HEAT_ERANGE, "t.cfg:1", "'name' is too long (at most 63 characters)");
 }
 
 static void unknown_enum_values(void **state) {
@@ -147,6 +150,10 @@ static void overflowing_integers(void **state) {
                "heads = 1; ffn = 1; vocab = 1; positions = 2147483647L;\n"
                "seq = 2147483647L; batch = 2147483647L;\n",
                HEAT_ERANGE, "t.cfg", "overflows 64-bit integers at seq 2147483647");
+  /* each op fits (4 x 2^48 params a block) but 100000 blocks of them do not */
+  expect_error("name = \"deep\"; kind = \"encoder\"; layers = 100000; hidden = 16777216;\n"
+               "heads = 1; ffn = 1; vocab = 1; positions = 1; seq = 1;\n",
+               HEAT_ERANGE, "t.cfg", "the totals of deep overflow 64-bit integers at seq 1");
 }
 
 static void seq_and_batch_options(void **state) {

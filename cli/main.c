@@ -12,6 +12,8 @@
 
 static const cli_command commands[] = {
     {"arch", "list, describe and validate accelerator descriptions", cmd_arch},
+    {"model", "list the preset models; show a model's operations, MACs and parameters",
+     cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

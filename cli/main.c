@@ -11,10 +11,13 @@
 #endif
 
 static const cli_command commands[] = {
+    {"arch", "list, describe and validate accelerator descriptions", cmd_arch},
     {"decompose", "factorize a layer's weight: params, compression, error, einsum MACs",
      cmd_decompose},
     {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
      cmd_einsum},
+    {"model", "list the preset models; show a model's operations, MACs and parameters",
+     cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

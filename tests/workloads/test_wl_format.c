@@ -201,6 +201,42 @@ static void networks_have_the_documented_layout(void **state) {
   assert_string_equal(err.where, "--tokens");
 }
 
+/* The network agrees with tn_parse of its own expression, and its static operands hold exactly
+ * the parameters wl_layer_params counts (two independent computations of the layout). */
+static void networks_parse_back_and_hold_the_params(void **state) {
+  (void)state;
+  struct {
+    wl_format f;
+    const char *shape;
+    int64_t ranks[WL_MAX_RANKS];
+    size_t n;
+  } cases[] = {
+      {WL_FORMAT_DENSE, "12x16x16:8x8x12", {0}, 0},
+      {WL_FORMAT_SVD, "12x16x16:8x8x12", {64}, 1},
+      {WL_FORMAT_CP, "12x16x16:8x8x12", {280}, 1},
+      {WL_FORMAT_TUCKER, "12x16x16:8x8x12", {4, 5, 6, 3, 2, 7}, 6},
+      {WL_FORMAT_TTM, "4x4x6x8:4x4x8x6", {8, 12, 9}, 3},
+      {WL_FORMAT_TT, "4x4x6x8:4x4x8x6", {3, 9, 20, 30, 40, 20, 6}, 7},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    heat_error err;
+    wl_layer l = layer(cases[c].f, cases[c].shape, cases[c].ranks, cases[c].n);
+    tn_network net, parsed;
+    assert_int_equal(wl_layer_network(&l, 384, &net, &err), HEAT_OK);
+    assert_int_equal(tn_parse(net.expr, &parsed, &err), HEAT_OK);
+    assert_int_equal(parsed.n_operands, net.n_operands);
+    assert_string_equal(parsed.output, net.output);
+    int64_t stored = 0;
+    for (size_t k = 0; k < net.n_operands; k++) {
+      assert_string_equal(parsed.operand[k], net.operand[k]);
+      if (net.is_static[k]) stored += tn_elements(&net, net.operand[k]);
+    }
+    assert_int_equal(stored, wl_layer_params(&l));
+    assert_int_equal(tn_elements(&net, net.operand[0]), 384 * wl_shape_cols(&l.shape));
+    assert_int_equal(tn_elements(&net, net.output), 384 * wl_shape_rows(&l.shape));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(shape_parses_and_formats),
@@ -210,6 +246,7 @@ int main(void) {
       cmocka_unit_test(rank_bounds_follow_the_unfoldings),
       cmocka_unit_test(bad_ranks_are_named),
       cmocka_unit_test(networks_have_the_documented_layout),
+      cmocka_unit_test(networks_parse_back_and_hold_the_params),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

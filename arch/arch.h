@@ -1,5 +1,5 @@
 /* Accelerator descriptions: what the array, the SIMD unit, the buffers and DRAM can do and what
- * each event costs in energy. Loaded from libconfig files (arch/presets/*.cfg, embedded in the
+ * each event costs in energy. Loaded from libconfig files (arch/presets/NAME.cfg, embedded in the
  * binary at build time) and validated; depends on nothing of heat but common/.
  *
  * Units are in the field names: _bits, _bytes, _ghz, _gbps (1e9 bytes/s), _ns, _pj, _mw. */
@@ -64,7 +64,7 @@ typedef struct arch_array {
 typedef struct arch_simd {
   int lanes;
   int cycles_add, cycles_mul, cycles_max, cycles_exp, cycles_div, cycles_rsqrt;
-  double op_pj; /* per lane-operation */
+  double op_pj; /* per lane per busy cycle: an op taking k cycles costs k x op_pj per lane */
 } arch_simd;
 
 typedef struct arch_dram {
@@ -111,6 +111,12 @@ int arch_dataflow_parse(const char *text, arch_dataflow *out, heat_error *err);
 
 /* Human-readable description (heat arch show). */
 void arch_print(FILE *out, const arch *a);
+/* One line: "systolic 32x32, 1024 MACs/cycle, 1.43 TOPS at 0.7 GHz, 2080 KiB SRAM". */
+void arch_summary(const arch *a, char *out, size_t cap);
+/* "input,weight" for a mask of enum arch_operand ("any" for all three). */
+void arch_operands_format(unsigned operands, char *out, size_t cap);
+/* Total on-chip SRAM bytes over all buffers. */
+int64_t arch_sram_bytes(const arch *a);
 
 #ifdef __cplusplus
 }

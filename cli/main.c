@@ -11,8 +11,11 @@
 #endif
 
 static const cli_command commands[] = {
+    {"arch", "list, describe and validate accelerator descriptions", cmd_arch},
     {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
      cmd_einsum},
+    {"model", "list the preset models; show a model's operations, MACs and parameters",
+     cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -118,7 +118,8 @@ int path_optimize_ws(const tn_network *net, const path_options *opt, path_worksp
 int path_left_to_right(const tn_network *net, path *out, heat_error *err);
 
 /* Greedy: repeatedly the cheapest pair under the objective, pairs sharing an index before outer
- * products; ties to the lowest pair of live operands. */
+ * products, ties to the lowest pair of live operands; a second pass scores pairs by growth
+ * (result minus operand elements, as opt_einsum's greedy) and the better path is returned. */
 int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_error *err);
 
 #ifdef __cplusplus

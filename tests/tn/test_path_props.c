@@ -260,8 +260,9 @@ static void dp_never_loses_and_is_deterministic(void **state) {
       check_perm(st->lhs_indices, st->batch, st->m, st->k, st->lhs_perm);
       check_perm(st->rhs_indices, st->batch, st->k, st->n, st->rhs_perm);
     }
-    /* The custom objective with cost = MACs reaches the same optimum (n <= 8: it is slower). */
-    if (net.n_operands <= 8) {
+    /* The custom objective with cost = MACs reaches the same optimum through a code path
+     * without the MACS pruning (estimates, upper bound): n <= 8, and every 4th n = 9 (slower). */
+    if (net.n_operands <= 8 || (net.n_operands == 9 && seed % 4 == 0)) {
       opt.objective = PATH_OBJECTIVE_CUSTOM;
       opt.step_cost = macs_as_custom;
       path c;

@@ -1,6 +1,7 @@
 /* Greedy contraction order, for networks too large for the exact DP: repeatedly contract the
- * pair whose step is cheapest under the objective. Pairs that share an index come before outer
- * products (an outer product is cheap now but makes every later step larger).
+ * pair whose step is cheapest under the objective, and again scoring pairs by growth (result
+ * minus operands, opt_einsum's greedy); the better path wins. Pairs that share an index come
+ * before outer products (an outer product is cheap now but makes every later step larger).
  * With pre-computation, allowed static-only folds are taken first, as free offline steps. */
 #include <math.h>
 #include <string.h>
@@ -43,11 +44,10 @@ static void greedy_step(const tn_network *net, const greedy_operand *live, size_
   st->is_static = a->is_static && b->is_static;
 }
 
-int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_error *err) {
-  int rc = path__check_network(net, err);
-  if (rc) return rc;
-  if (opt->objective == PATH_OBJECTIVE_CUSTOM && !opt->step_cost)
-    return heat_error_set(err, HEAT_EINVAL, net->expr, "custom objective without a step cost");
+/* One greedy pass. by_growth scores a pair as opt_einsum's greedy does (elements of the result
+ * minus those of its operands) instead of by the objective's step cost. */
+static int greedy_run(const tn_network *net, const path_options *opt, bool by_growth, path *out,
+                      heat_error *err) {
   size_t n = net->n_operands, n_live = n;
   greedy_operand live[TN_MAX_OPERANDS];
   for (size_t i = 0; i < n; i++) {
@@ -92,6 +92,11 @@ int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_
           key.k[2] = (double)e;
           break;
         }
+        if (by_growth) {
+          key.k[2] = key.k[1];
+          key.k[1] = (double)e - (double)tn_elements(net, live[i].layout) -
+                     (double)tn_elements(net, live[j].layout);
+        }
         if (!found || key_less(&key, &best)) {
           best = key;
           bi = i;
@@ -121,4 +126,26 @@ int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_
     live[n_live++] = r;
   }
   return path__build(net, opt, &tree, false, out, err);
+}
+
+int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_error *err) {
+  int rc = path__check_network(net, err);
+  if (rc) return rc;
+  if (opt->objective == PATH_OBJECTIVE_CUSTOM && !opt->step_cost)
+    return heat_error_set(err, HEAT_EINVAL, net->expr, "custom objective without a step cost");
+  /* The cheapest step now often makes later steps dear (a small outer product); the growth
+   * score avoids that but not always. Both passes cost O(n^3) steps: keep the better. */
+  rc = greedy_run(net, opt, false, out, err);
+  if (rc && rc != HEAT_ERANGE) return rc;
+  path other;
+  heat_error err2;
+  int rc2 = greedy_run(net, opt, true, &other, &err2);
+  if (rc2 && rc2 != HEAT_ERANGE) {
+    if (err) *err = err2;
+    return rc2;
+  }
+  if (!rc2 && (rc || other.cost < out->cost ||
+               (other.cost == out->cost && other.total_macs < out->total_macs)))
+    *out = other;
+  return rc && rc2 ? rc : HEAT_OK;
 }

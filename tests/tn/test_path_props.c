@@ -83,8 +83,7 @@ typedef struct bf_ctx {
 
 static int64_t bf_elems(const tn_network *net, uint32_t letters) {
   int64_t e = 1;
-  for (int l = 0; l < 26; l++)
-    if (letters >> l & 1) e *= net->size['a' + l];
+  for (; letters; letters &= letters - 1) e *= net->size['a' + __builtin_ctz(letters)];
   return e;
 }
 
@@ -229,18 +228,18 @@ static void check_perm(const char *stored, const char *x, const char *y, const c
 
 static void dp_equals_brute_force_small(void **state) {
   (void)state;
-  for (uint64_t seed = 1; seed <= 3000; seed++)
+  for (uint64_t seed = 1; seed <= 2000; seed++)
     check_against_brute_force(seed, 2 + (size_t)(seed % 5), true);
 }
 
 static void dp_equals_brute_force_seven(void **state) {
   (void)state;
-  for (uint64_t seed = 100001; seed <= 100120; seed++) check_against_brute_force(seed, 7, false);
+  for (uint64_t seed = 100001; seed <= 100040; seed++) check_against_brute_force(seed, 7, false);
 }
 
 static void dp_never_loses_and_is_deterministic(void **state) {
   (void)state;
-  for (uint64_t seed = 200001; seed <= 200400; seed++) {
+  for (uint64_t seed = 200001; seed <= 200300; seed++) {
     tn_network net;
     random_network(seed, 2 + (size_t)(seed % 11), &net);
     path_options opt;
@@ -261,8 +260,9 @@ static void dp_never_loses_and_is_deterministic(void **state) {
       check_perm(st->lhs_indices, st->batch, st->m, st->k, st->lhs_perm);
       check_perm(st->rhs_indices, st->batch, st->k, st->n, st->rhs_perm);
     }
-    /* The custom objective with cost = MACs reaches the same optimum (n <= 8: it is slower). */
-    if (net.n_operands <= 8) {
+    /* The custom objective with cost = MACs reaches the same optimum through a code path
+     * without the MACS pruning (estimates, upper bound): n <= 8, and every 4th n = 9 (slower). */
+    if (net.n_operands <= 8 || (net.n_operands == 9 && seed % 4 == 0)) {
       opt.objective = PATH_OBJECTIVE_CUSTOM;
       opt.step_cost = macs_as_custom;
       path c;

@@ -25,7 +25,7 @@ static wl_layer make_layer(wl_format f, const char *shape, const int64_t *ranks,
     exit(1);
   }
   l.n_ranks = n;
-  memcpy(l.rank, ranks, n * sizeof *ranks);
+  if (n) memcpy(l.rank, ranks, n * sizeof *ranks);
   l.cp_weights = true;
   return l;
 }

@@ -91,7 +91,7 @@ static wl_layer layer(wl_format f, const char *shape, const int64_t *ranks, size
   heat_error err;
   assert_int_equal(wl_shape_parse(shape, "--shape", &l.shape, &err), HEAT_OK);
   l.n_ranks = n;
-  memcpy(l.rank, ranks, n * sizeof *ranks);
+  if (n) memcpy(l.rank, ranks, n * sizeof *ranks);
   l.cp_weights = true;
   return l;
 }

@@ -14,10 +14,13 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
   int64_t k = m < n ? m : n;
   bool vectors = u && vt;
   double dummy = 0.0;
-  lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, vectors ? 'S' : 'N', (lapack_int)m,
-                                   (lapack_int)n, a, (lapack_int)n, s, vectors ? u : &dummy,
-                                   (lapack_int)(vectors ? k : m), vectors ? vt : &dummy,
-                                   (lapack_int)n);
+  /* Row-major a (m x n) is the column-major aᵀ (n x m); its SVD aᵀ = V S Uᵀ written column-major
+   * lands U in u (m x k row-major) and Vᵀ in vt (k x n row-major) with no transposing copies,
+   * which LAPACK_ROW_MAJOR would make. */
+  lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, vectors ? 'S' : 'N', (lapack_int)n,
+                                   (lapack_int)m, a, (lapack_int)n, s, vectors ? vt : &dummy,
+                                   (lapack_int)n, vectors ? u : &dummy,
+                                   (lapack_int)(vectors ? k : 1));
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
     return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory in dgesdd (%lld x %lld)",
                           (long long)m, (long long)n);

@@ -309,6 +309,8 @@ int cmd_decompose(int argc, char **argv) {
   if (!have_shape && base.format != WL_FORMAT_DENSE && base.format != WL_FORMAT_SVD)
     return cli_usage_error("decompose", "--format %s needs --shape OUT:IN", a.format);
   size_t want = wl_format_rank_count(base.format, have_shape ? base.shape.d : 1);
+  if (a.sweep && base.format == WL_FORMAT_DENSE)
+    return cli_usage_error("decompose", "--format dense has no ranks to sweep");
   if (!a.sweep && want && !a.ranks)
     return cli_usage_error("decompose", "--format %s needs --ranks (or --sweep-ranks)", a.format);
   if (a.ranks &&

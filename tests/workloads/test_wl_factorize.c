@@ -181,6 +181,24 @@ static void cp_als_on_real_data_reports_its_own_error(void **state) {
   wl_matrix_free(&w);
 }
 
+/* A rank-1 W fitted with R = 3: after one update every factor's columns are parallel, the
+ * normal equations are singular and the least-squares fallback must carry on. */
+static void cp_als_survives_singular_normal_equations(void **state) {
+  (void)state;
+  heat_error err;
+  wl_matrix w;
+  assert_int_equal(wl_matrix_alloc(&w, 4, 4, &err), HEAT_OK);
+  w.data[0] = 2.0;
+  wl_layer l;
+  parse_layer("cp", "2x2:2x2", "3", &l);
+  wl_factors f;
+  assert_int_equal(wl_factorize(&w, &l, NULL, &f, &err), HEAT_OK);
+  assert_true(f.rel_error < 1e-6);
+  assert_true(fabs(direct_error(&w, &f) - f.rel_error) < 1e-12);
+  wl_factors_free(&f);
+  wl_matrix_free(&w);
+}
+
 static void synthetic_spectrum_has_the_chosen_decay(void **state) {
   (void)state;
   heat_error err;
@@ -254,6 +272,7 @@ int main(void) {
       cmocka_unit_test(tt_pads_ranks_above_a_step_svd),
       cmocka_unit_test(cp_als_recovers_an_exact_cp_tensor),
       cmocka_unit_test(cp_als_on_real_data_reports_its_own_error),
+      cmocka_unit_test(cp_als_survives_singular_normal_equations),
       cmocka_unit_test(synthetic_spectrum_has_the_chosen_decay),
       cmocka_unit_test(factorize_rejects_mismatches),
   };

@@ -23,7 +23,8 @@ static void decompose_help(FILE *out) {
           "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
           "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--no-cp-weights]\n"
           "                      [--precompute never|no-growth|always] [--csv]\n"
-          "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] [--csv]\n\n"
+          "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] [--csv]\n"
+          "       heat decompose --list-tensors --weights FILE.safetensors [--csv]\n\n"
           "W is out x in (PyTorch Linear.weight); a shape OUT:IN like 12x16x16:8x8x12 reshapes it as\n"
           "numpy's W.reshape(12,16,16,8,8,12). Formats: dense, svd, cp, tucker, ttm, tt.\n"
           "Ranks in mode order: ttm/tt the inner ranks; tucker one per mode, OUT modes first;\n"
@@ -44,14 +45,16 @@ static void decompose_help(FILE *out) {
           "                      no-growth: only when stored parameters do not grow)\n"
           "  --csv               header row and one row per setting\n"
           "  --list-shapes       shapes with d = 2..4 factors per side (--order D for one d), most\n"
-          "                      uniform first (entropy of the factor sizes), top K (default 10)\n");
+          "                      uniform first (entropy of the factor sizes), top K (default 10)\n"
+          "  --list-tensors      the tensors of a safetensors file, with the BERT layer and role\n"
+          "                      (q, k, v, o, ffn1, ffn2) of each Hugging Face linear weight\n");
 }
 
 typedef struct decompose_args {
   const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute;
   int64_t tokens, order, top, hooi, cp_iters, seed;
   double cp_tol;
-  bool exact, csv, list_shapes, no_cp_weights;
+  bool exact, csv, list_shapes, list_tensors, no_cp_weights;
 } decompose_args;
 
 static const char *precompute_names[] = {"never", "no-growth", "always"};
@@ -74,6 +77,7 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
     if (strcmp(o, "--exact") == 0) a->exact = true;
     else if (strcmp(o, "--csv") == 0) a->csv = true;
     else if (strcmp(o, "--list-shapes") == 0) a->list_shapes = true;
+    else if (strcmp(o, "--list-tensors") == 0) a->list_tensors = true;
     else if (strcmp(o, "--no-cp-weights") == 0) a->no_cp_weights = true;
     else {
       if (strncmp(o, "--", 2) != 0) return cli_usage_error("decompose", "unexpected argument '%s'", o);
@@ -280,6 +284,37 @@ static int list_shapes(const decompose_args *a) {
   return 0;
 }
 
+/* Every tensor of a checkpoint; BERT linear weights get their layer and role. */
+static int list_tensors(const decompose_args *a) {
+  if (!a->weights) return cli_usage_error("decompose", "--list-tensors needs --weights FILE.safetensors");
+  heat_error err;
+  wl_tensor_info *t;
+  size_t n;
+  if (wl_safetensors_list(a->weights, &t, &n, &err)) return cli_fail(&err);
+  if (a->csv) printf("name,dtype,shape,bert_layer,bert_role\n");
+  for (size_t i = 0; i < n; i++) {
+    char shape[160] = "";
+    size_t used = 0;
+    for (size_t k = 0; k < t[i].ndim && used < sizeof shape; k++)
+      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", k ? "x" : "",
+                               (long long)t[i].shape[k]);
+    int layer;
+    wl_bert_role role;
+    bool bert = wl_bert_parse_name(t[i].name, &layer, &role) == HEAT_OK;
+    char where[32] = "";
+    if (bert) snprintf(where, sizeof where, "layer%d.%s", layer, wl_bert_role_name(role));
+    if (a->csv) {
+      if (bert) printf("%s,%s,%s,%d,%s\n", t[i].name, t[i].dtype, shape, layer, wl_bert_role_name(role));
+      else printf("%s,%s,%s,,\n", t[i].name, t[i].dtype, shape);
+    } else {
+      if (bert) printf("%-60s %-5s %-14s %s\n", t[i].name, t[i].dtype, shape, where);
+      else printf("%-60s %-5s %s\n", t[i].name, t[i].dtype, shape);
+    }
+  }
+  free(t);
+  return 0;
+}
+
 int cmd_decompose(int argc, char **argv) {
   decompose_args a;
   bool help = false;
@@ -290,6 +325,7 @@ int cmd_decompose(int argc, char **argv) {
     return 0;
   }
   if (a.list_shapes) return list_shapes(&a);
+  if (a.list_tensors) return list_tensors(&a);
   heat_error err;
   if (!a.format) return cli_usage_error("decompose", "missing --format");
   if (a.weights && a.synthetic) return cli_usage_error("decompose", "give --weights or --synthetic, not both");

@@ -13,14 +13,8 @@
 #include "workloads/weights_impl.h"
 
 #define ST_HEADER_MAX (INT64_C(100) << 20) /* the format's own limit is 100 MB */
-#define ST_NAME_MAX 512
-#define ST_MAX_DIMS 8
-
 typedef struct st_entry {
-  char name[ST_NAME_MAX];
-  char dtype[16];
-  int64_t shape[ST_MAX_DIMS];
-  size_t ndim;
+  wl_tensor_info info;
   int64_t begin, end;
 } st_entry;
 
@@ -31,10 +25,10 @@ static int parse_entry(wl__json *j, st_entry *e) {
     char key[32];
     if ((rc = wl__json_string(j, key, sizeof key)) || (rc = wl__json_expect(j, ':'))) return rc;
     if (strcmp(key, "dtype") == 0) {
-      rc = wl__json_string(j, e->dtype, sizeof e->dtype);
+      rc = wl__json_string(j, e->info.dtype, sizeof e->info.dtype);
       has_dtype = true;
     } else if (strcmp(key, "shape") == 0) {
-      rc = wl__json_uint_array(j, e->shape, ST_MAX_DIMS, &e->ndim);
+      rc = wl__json_uint_array(j, e->info.shape, WL_TENSOR_MAX_DIMS, &e->info.ndim);
       has_shape = true;
     } else if (strcmp(key, "data_offsets") == 0) {
       int64_t off[2];
@@ -76,7 +70,7 @@ static int parse_header(wl__json *j, st_header *h) {
     j->pos++;
   } else {
     for (;;) {
-      char name[ST_NAME_MAX];
+      char name[WL_TENSOR_NAME_MAX];
       if ((rc = wl__json_string(j, name, sizeof name)) || (rc = wl__json_expect(j, ':'))) return rc;
       if (strcmp(name, "__metadata__") == 0) {
         if ((rc = wl__json_skip_value(j, 0))) return rc;
@@ -89,7 +83,7 @@ static int parse_header(wl__json *j, st_header *h) {
         }
         st_entry *e = &h->entries[h->count++];
         memset(e, 0, sizeof *e);
-        snprintf(e->name, sizeof e->name, "%s", name);
+        snprintf(e->info.name, sizeof e->info.name, "%s", name);
         if ((rc = parse_entry(j, e))) return rc;
       }
       if (wl__json_peek(j, ',')) {
@@ -160,23 +154,21 @@ fail:
   return rc;
 }
 
-int wl_safetensors_list(const char *path, char ***names, size_t *count, heat_error *err) {
+int wl_safetensors_list(const char *path, wl_tensor_info **out, size_t *count,
+                        heat_error *err) {
   FILE *fp;
   st_header h;
   int rc = open_header(path, &fp, &h, err);
   if (rc) return rc;
   fclose(fp);
-  char **v = calloc(h.count ? h.count : 1, sizeof *v);
-  for (size_t i = 0; v && i < h.count; i++) {
-    v[i] = strdup(h.entries[i].name);
-    if (!v[i]) {
-      wl_names_free(v, i);
-      v = NULL;
-    }
+  wl_tensor_info *v = malloc((h.count ? h.count : 1) * sizeof *v);
+  if (!v) {
+    free(h.entries);
+    return heat_error_set(err, HEAT_ENOMEM, path, "out of memory");
   }
+  for (size_t i = 0; i < h.count; i++) v[i] = h.entries[i].info;
   free(h.entries);
-  if (!v) return heat_error_set(err, HEAT_ENOMEM, path, "out of memory");
-  *names = v;
+  *out = v;
   *count = h.count;
   return HEAT_OK;
 }
@@ -185,7 +177,7 @@ static int missing(const char *path, const char *name, const st_header *h, heat_
   char list[400] = "";
   size_t used = 0, shown = 0;
   for (size_t i = 0; i < h->count && shown < 5; i++, shown++) {
-    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", h->entries[i].name);
+    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", h->entries[i].info.name);
     if (w < 0 || (size_t)w >= sizeof list - used) break;
     used += (size_t)w;
   }
@@ -201,7 +193,7 @@ int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat
   if (rc) return rc;
   const st_entry *e = NULL;
   for (size_t i = 0; i < h.count && !e; i++)
-    if (strcmp(h.entries[i].name, name) == 0) e = &h.entries[i];
+    if (strcmp(h.entries[i].info.name, name) == 0) e = &h.entries[i];
   char where[HEAT_ERROR_WHERE_MAX];
   snprintf(where, sizeof where, "%s:%s", path, name);
   wl__dtype t = WL__F32;
@@ -209,32 +201,32 @@ int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat
     rc = missing(path, name, &h, err);
     goto done;
   }
-  if (strcmp(e->dtype, "F32") == 0) t = WL__F32;
-  else if (strcmp(e->dtype, "F16") == 0) t = WL__F16;
-  else if (strcmp(e->dtype, "BF16") == 0) t = WL__BF16;
-  else if (strcmp(e->dtype, "F64") == 0) t = WL__F64;
+  if (strcmp(e->info.dtype, "F32") == 0) t = WL__F32;
+  else if (strcmp(e->info.dtype, "F16") == 0) t = WL__F16;
+  else if (strcmp(e->info.dtype, "BF16") == 0) t = WL__BF16;
+  else if (strcmp(e->info.dtype, "F64") == 0) t = WL__F64;
   else {
     rc = heat_error_set(err, HEAT_EINVAL, where,
-                        "dtype %s is not supported; heat reads F32, F16, BF16 and F64", e->dtype);
+                        "dtype %s is not supported; heat reads F32, F16, BF16 and F64", e->info.dtype);
     goto done;
   }
-  if (e->ndim != 2 || e->shape[0] < 1 || e->shape[1] < 1) {
+  if (e->info.ndim != 2 || e->info.shape[0] < 1 || e->info.shape[1] < 1) {
     char dims[128] = "";
     size_t used = 0;
-    for (size_t k = 0; k < e->ndim; k++)
+    for (size_t k = 0; k < e->info.ndim; k++)
       used += (size_t)snprintf(dims + used, sizeof dims - used, "%s%lld", k ? ", " : "",
-                               (long long)e->shape[k]);
+                               (long long)e->info.shape[k]);
     rc = heat_error_set(err, HEAT_EINVAL, where,
                         "shape [%s] is not a 2-D weight (out x in) with both sizes >= 1", dims);
     goto done;
   }
-  int64_t bytes = e->shape[0] * e->shape[1] * (int64_t)wl__dtype_size(t);
+  int64_t bytes = e->info.shape[0] * e->info.shape[1] * (int64_t)wl__dtype_size(t);
   if (e->end < e->begin || e->end - e->begin != bytes || e->end > h.data_size) {
     rc = heat_error_set(err, HEAT_EINVAL, where,
                         "data_offsets [%lld, %lld] do not hold %lld x %lld %s values (%lld bytes) "
                         "within the %lld data bytes of the file",
-                        (long long)e->begin, (long long)e->end, (long long)e->shape[0],
-                        (long long)e->shape[1], e->dtype, (long long)bytes,
+                        (long long)e->begin, (long long)e->end, (long long)e->info.shape[0],
+                        (long long)e->info.shape[1], e->info.dtype, (long long)bytes,
                         (long long)h.data_size);
     goto done;
   }
@@ -242,7 +234,7 @@ int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat
     rc = heat_error_set(err, HEAT_EIO, where, "cannot seek to the tensor data");
     goto done;
   }
-  rc = wl__read_values(fp, where, t, false, e->shape[0], e->shape[1], out, err);
+  rc = wl__read_values(fp, where, t, false, e->info.shape[0], e->info.shape[1], out, err);
 done:
   free(h.entries);
   fclose(fp);

@@ -80,11 +80,6 @@ int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int6
   return HEAT_OK;
 }
 
-void wl_names_free(char **names, size_t count) {
-  for (size_t i = 0; i < count; i++) free(names[i]);
-  free(names);
-}
-
 static const char *const role_names[WL_BERT_ROLES] = {"q", "k", "v", "o", "ffn1", "ffn2"};
 static const char *const role_paths[WL_BERT_ROLES] = {
     "attention.self.query", "attention.self.key", "attention.self.value",

@@ -17,10 +17,19 @@ extern "C" {
 /* Reads tensor `name` of a safetensors file. */
 int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat_error *err);
 
-/* Names of the tensors in a safetensors file, in header order; *names (an array of count
- * strings, each malloc'ed) is freed with wl_names_free. */
-int wl_safetensors_list(const char *path, char ***names, size_t *count, heat_error *err);
-void wl_names_free(char **names, size_t count);
+#define WL_TENSOR_NAME_MAX 512
+#define WL_TENSOR_MAX_DIMS 8
+
+typedef struct wl_tensor_info {
+  char name[WL_TENSOR_NAME_MAX];
+  char dtype[16]; /* as the file says: F32, F16, BF16, I64, ... */
+  size_t ndim;
+  int64_t shape[WL_TENSOR_MAX_DIMS];
+} wl_tensor_info;
+
+/* The tensors of a safetensors file in header order (without reading their data); *out is
+ * caller-owned (free()). */
+int wl_safetensors_list(const char *path, wl_tensor_info **out, size_t *count, heat_error *err);
 
 /* Reads a 2-D .npy array (C or Fortran order). */
 int wl_npy_read(const char *path, wl_matrix *out, heat_error *err);

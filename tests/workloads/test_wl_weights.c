@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -38,13 +39,18 @@ static void safetensors_reads_every_float_dtype(void **state) {
                    HEAT_OK);
   assert_values(&m, 4, 6, 1.0);
   wl_matrix_free(&m);
-  char **names;
+  wl_tensor_info *info;
   size_t n;
-  assert_int_equal(wl_safetensors_list(SMALL, &names, &n, &err), HEAT_OK);
+  assert_int_equal(wl_safetensors_list(SMALL, &info, &n, &err), HEAT_OK);
   assert_int_equal(n, 5);
-  assert_string_equal(names[0], QUERY);
-  assert_string_equal(names[4], "counts");
-  wl_names_free(names, n);
+  assert_string_equal(info[0].name, QUERY);
+  assert_string_equal(info[1].dtype, "F16");
+  assert_int_equal(info[2].ndim, 2);
+  assert_int_equal(info[2].shape[0], 4);
+  assert_int_equal(info[2].shape[1], 6);
+  assert_int_equal(info[3].ndim, 1);
+  assert_string_equal(info[4].name, "counts");
+  free(info);
 }
 
 static void weights_load_maps_bert_names_and_checks_shape(void **state) {

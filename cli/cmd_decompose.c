@@ -16,38 +16,42 @@
 #define SWEEP_MAX 4096
 
 static void decompose_help(FILE *out) {
-  fprintf(out,
-          "usage: heat decompose --format F [--shape OUT:IN] [--ranks R,...] [--tokens T]\n"
-          "                      [--weights FILE.safetensors:TENSOR | --weights FILE.npy |\n"
-          "                       --synthetic decay=power:A|exp:A[,seed=S] --size MxN]\n"
-          "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
-          "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--no-cp-weights]\n"
-          "                      [--precompute never|no-growth|always] [--csv]\n"
-          "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] [--csv]\n"
-          "       heat decompose --list-tensors --weights FILE.safetensors [--csv]\n\n"
-          "W is out x in (PyTorch Linear.weight); a shape OUT:IN like 12x16x16:8x8x12 reshapes it as\n"
-          "numpy's W.reshape(12,16,16,8,8,12). Formats: dense, svd, cp, tucker, ttm, tt.\n"
-          "Ranks in mode order: ttm/tt the inner ranks; tucker one per mode, OUT modes first;\n"
-          "cp and svd one number; dense none.\n\n"
-          "  --tokens T          tokens in the batch X (T x in), default 384\n"
-          "  --weights SPEC      a tensor of a safetensors file (a Hugging Face name, or layer<i>.<role>\n"
-          "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file\n"
-          "  --synthetic SPEC    seeded synthetic weight (the default without --weights: power:1,\n"
-          "                      seed 1); its size comes from --shape or --size; labelled synthetic\n"
-          "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its bound)\n"
-          "                      Errors come from one SVD per unfolding: exact for svd, the TT-SVD /\n"
-          "                      HOSVD bound sqrt(sum_k delta_k^2) for tt, ttm, tucker; cp factorizes\n"
-          "  --exact             in a sweep, factorize every setting (exact errors)\n"
-          "  --hooi N            tucker: HOOI sweeps after HOSVD (default 0)\n"
-          "  --cp-iters N, --cp-tol X, --seed S   CP-ALS limits (200, 1e-6) and start (1)\n"
-          "  --no-cp-weights     cp: fold the weight vector into the first factor\n"
-          "  --precompute M      fold static-only sub-expressions of the einsum offline (default\n"
-          "                      no-growth: only when stored parameters do not grow)\n"
-          "  --csv               header row and one row per setting\n"
-          "  --list-shapes       shapes with d = 2..4 factors per side (--order D for one d), most\n"
-          "                      uniform first (entropy of the factor sizes), top K (default 10)\n"
-          "  --list-tensors      the tensors of a safetensors file, with the BERT layer and role\n"
-          "                      (q, k, v, o, ffn1, ffn2) of each Hugging Face linear weight\n");
+  fprintf(
+      out,
+      "usage: heat decompose --format F [--shape OUT:IN] [--ranks R,...] [--tokens T]\n"
+      "                      [--weights FILE.safetensors:TENSOR | --weights FILE.npy |\n"
+      "                       --synthetic decay=power:A|exp:A[,seed=S] --size MxN]\n"
+      "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
+      "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--no-cp-weights]\n"
+      "                      [--precompute never|no-growth|always] [--csv]\n"
+      "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] "
+      "[--csv]\n"
+      "       heat decompose --list-tensors --weights FILE.safetensors [--csv]\n\n"
+      "W is out x in (PyTorch Linear.weight); a shape OUT:IN like 12x16x16:8x8x12 reshapes it as\n"
+      "numpy's W.reshape(12,16,16,8,8,12). Formats: dense, svd, cp, tucker, ttm, tt.\n"
+      "Ranks in mode order: ttm/tt the inner ranks; tucker one per mode, OUT modes first;\n"
+      "cp and svd one number; dense none.\n\n"
+      "  --tokens T          tokens in the batch X (T x in), default 384\n"
+      "  --weights SPEC      a tensor of a safetensors file (a Hugging Face name, or "
+      "layer<i>.<role>\n"
+      "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file\n"
+      "  --synthetic SPEC    seeded synthetic weight (the default without --weights: power:1,\n"
+      "                      seed 1); its size comes from --shape or --size; labelled synthetic\n"
+      "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its "
+      "bound)\n"
+      "                      Errors come from one SVD per unfolding: exact for svd, the TT-SVD /\n"
+      "                      HOSVD bound sqrt(sum_k delta_k^2) for tt, ttm, tucker; cp factorizes\n"
+      "  --exact             in a sweep, factorize every setting (exact errors)\n"
+      "  --hooi N            tucker: HOOI sweeps after HOSVD (default 0)\n"
+      "  --cp-iters N, --cp-tol X, --seed S   CP-ALS limits (200, 1e-6) and start (1)\n"
+      "  --no-cp-weights     cp: fold the weight vector into the first factor\n"
+      "  --precompute M      fold static-only sub-expressions of the einsum offline (default\n"
+      "                      no-growth: only when stored parameters do not grow)\n"
+      "  --csv               header row and one row per setting\n"
+      "  --list-shapes       shapes with d = 2..4 factors per side (--order D for one d), most\n"
+      "                      uniform first (entropy of the factor sizes), top K (default 10)\n"
+      "  --list-tensors      the tensors of a safetensors file, with the BERT layer and role\n"
+      "                      (q, k, v, o, ffn1, ffn2) of each Hugging Face linear weight\n");
 }
 
 typedef struct decompose_args {
@@ -74,32 +78,55 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
       *help = true;
       return 0;
     }
-    if (strcmp(o, "--exact") == 0) a->exact = true;
-    else if (strcmp(o, "--csv") == 0) a->csv = true;
-    else if (strcmp(o, "--list-shapes") == 0) a->list_shapes = true;
-    else if (strcmp(o, "--list-tensors") == 0) a->list_tensors = true;
-    else if (strcmp(o, "--no-cp-weights") == 0) a->no_cp_weights = true;
+    if (strcmp(o, "--exact") == 0)
+      a->exact = true;
+    else if (strcmp(o, "--csv") == 0)
+      a->csv = true;
+    else if (strcmp(o, "--list-shapes") == 0)
+      a->list_shapes = true;
+    else if (strcmp(o, "--list-tensors") == 0)
+      a->list_tensors = true;
+    else if (strcmp(o, "--no-cp-weights") == 0)
+      a->no_cp_weights = true;
     else {
-      if (strncmp(o, "--", 2) != 0) return cli_usage_error("decompose", "unexpected argument '%s'", o);
-      if (i + 1 >= argc) return cli_usage_error("decompose", "unknown or incomplete option '%s'", o);
+      if (strncmp(o, "--", 2) != 0)
+        return cli_usage_error("decompose", "unexpected argument '%s'", o);
+      if (i + 1 >= argc)
+        return cli_usage_error("decompose", "unknown or incomplete option '%s'", o);
       const char *v = argv[++i];
       int rc = HEAT_OK;
-      if (strcmp(o, "--format") == 0) a->format = v;
-      else if (strcmp(o, "--shape") == 0) a->shape = v;
-      else if (strcmp(o, "--ranks") == 0) a->ranks = v;
-      else if (strcmp(o, "--weights") == 0) a->weights = v;
-      else if (strcmp(o, "--synthetic") == 0) a->synthetic = v;
-      else if (strcmp(o, "--size") == 0) a->size = v;
-      else if (strcmp(o, "--sweep-ranks") == 0) a->sweep = v;
-      else if (strcmp(o, "--precompute") == 0) a->precompute = v;
-      else if (strcmp(o, "--tokens") == 0) rc = heat_parse_int64(v, 1, INT64_C(1) << 24, o, &a->tokens, &err);
-      else if (strcmp(o, "--order") == 0) rc = heat_parse_int64(v, 2, WL_MAX_ORDER, o, &a->order, &err);
-      else if (strcmp(o, "--top") == 0) rc = heat_parse_int64(v, 1, INT64_C(1) << 30, o, &a->top, &err);
-      else if (strcmp(o, "--hooi") == 0) rc = heat_parse_int64(v, 0, 1000, o, &a->hooi, &err);
-      else if (strcmp(o, "--cp-iters") == 0) rc = heat_parse_int64(v, 1, 1000000, o, &a->cp_iters, &err);
-      else if (strcmp(o, "--seed") == 0) rc = heat_parse_int64(v, 0, INT64_C(4294967295), o, &a->seed, &err);
-      else if (strcmp(o, "--cp-tol") == 0) rc = heat_parse_double(v, 0.0, 1.0, o, &a->cp_tol, &err);
-      else return cli_usage_error("decompose", "unknown option '%s'", o);
+      if (strcmp(o, "--format") == 0)
+        a->format = v;
+      else if (strcmp(o, "--shape") == 0)
+        a->shape = v;
+      else if (strcmp(o, "--ranks") == 0)
+        a->ranks = v;
+      else if (strcmp(o, "--weights") == 0)
+        a->weights = v;
+      else if (strcmp(o, "--synthetic") == 0)
+        a->synthetic = v;
+      else if (strcmp(o, "--size") == 0)
+        a->size = v;
+      else if (strcmp(o, "--sweep-ranks") == 0)
+        a->sweep = v;
+      else if (strcmp(o, "--precompute") == 0)
+        a->precompute = v;
+      else if (strcmp(o, "--tokens") == 0)
+        rc = heat_parse_int64(v, 1, INT64_C(1) << 24, o, &a->tokens, &err);
+      else if (strcmp(o, "--order") == 0)
+        rc = heat_parse_int64(v, 2, WL_MAX_ORDER, o, &a->order, &err);
+      else if (strcmp(o, "--top") == 0)
+        rc = heat_parse_int64(v, 1, INT64_C(1) << 30, o, &a->top, &err);
+      else if (strcmp(o, "--hooi") == 0)
+        rc = heat_parse_int64(v, 0, 1000, o, &a->hooi, &err);
+      else if (strcmp(o, "--cp-iters") == 0)
+        rc = heat_parse_int64(v, 1, 1000000, o, &a->cp_iters, &err);
+      else if (strcmp(o, "--seed") == 0)
+        rc = heat_parse_int64(v, 0, INT64_C(4294967295), o, &a->seed, &err);
+      else if (strcmp(o, "--cp-tol") == 0)
+        rc = heat_parse_double(v, 0.0, 1.0, o, &a->cp_tol, &err);
+      else
+        return cli_usage_error("decompose", "unknown option '%s'", o);
       if (rc) return cli_fail(&err);
     }
   }
@@ -115,7 +142,8 @@ static int load_weight(const decompose_args *a, const wl_shape *shape, bool have
     int64_t mn[2];
     size_t n;
     int rc = heat_parse_int64_list(a->size, 'x', 1, INT64_C(1) << 20, "--size", mn, 2, &n, err);
-    if (!rc && n != 2) rc = heat_error_set(err, HEAT_EINVAL, "--size", "expected MxN (out x in), got '%s'", a->size);
+    if (!rc && n != 2)
+      rc = heat_error_set(err, HEAT_EINVAL, "--size", "expected MxN (out x in), got '%s'", a->size);
     if (rc) return rc;
     M = mn[0];
     N = mn[1];
@@ -155,12 +183,14 @@ static int parse_sweep(const char *text, int64_t *v, size_t *n, heat_error *err)
     *n = 0;
     for (int64_t r = p[0]; r <= p[1]; r += p[2]) {
       if (*n == SWEEP_MAX)
-        return heat_error_set(err, HEAT_ERANGE, "--sweep-ranks", "more than %d settings", SWEEP_MAX);
+        return heat_error_set(err, HEAT_ERANGE, "--sweep-ranks", "more than %d settings",
+                              SWEEP_MAX);
       v[(*n)++] = r;
     }
     return HEAT_OK;
   }
-  return heat_parse_int64_list(text, ',', 1, INT64_C(1) << 30, "--sweep-ranks", v, SWEEP_MAX, n, err);
+  return heat_parse_int64_list(text, ',', 1, INT64_C(1) << 30, "--sweep-ranks", v, SWEEP_MAX, n,
+                               err);
 }
 
 typedef struct row {
@@ -199,8 +229,8 @@ static void print_csv_row(const char *label, const row *r, int64_t tokens) {
          wl_format_name(r->layer.format), shape, ranks, (long long)tokens,
          (long long)wl_layer_params(&r->layer),
          (long long)(wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape)),
-         wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind),
-         (long long)r->macs, (long long)r->dense_macs);
+         wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind), (long long)r->macs,
+         (long long)r->dense_macs);
 }
 
 static const char *method(wl_format f, int hooi) {
@@ -226,7 +256,8 @@ static void print_single(const char *label, const wl_matrix *w, const row *r, in
   printf("params       %lld (dense %lld)\n", (long long)wl_layer_params(&r->layer),
          (long long)(w->rows * w->cols));
   printf("compression  %.6g (params / dense params)\n", wl_layer_compression(&r->layer));
-  printf("rel_error    %.9g (%s: %s", r->eps, wl_error_kind_name(r->kind), method(r->layer.format, hooi));
+  printf("rel_error    %.9g (%s: %s", r->eps, wl_error_kind_name(r->kind),
+         method(r->layer.format, hooi));
   if (r->layer.format == WL_FORMAT_CP)
     printf(", %d sweeps, %s", f->iterations, f->converged ? "converged" : "stopped at --cp-iters");
   printf(")\n");
@@ -272,13 +303,18 @@ static int list_shapes(const decompose_args *a) {
   size_t n;
   size_t lo = a->order ? (size_t)a->order : 2, hi = a->order ? (size_t)a->order : WL_MAX_ORDER;
   if (wl_shape_enumerate(M, N, lo, hi, (size_t)a->top, &v, &n, &err)) return cli_fail(&err);
-  if (a->csv) printf("rank,shape,d,entropy\n");
-  else printf("shapes of a %lld x %lld weight (out x in), most uniform first:\n", (long long)M, (long long)N);
+  if (a->csv)
+    printf("rank,shape,d,entropy\n");
+  else
+    printf("shapes of a %lld x %lld weight (out x in), most uniform first:\n", (long long)M,
+           (long long)N);
   for (size_t i = 0; i < n; i++) {
     char text[WL_SHAPE_TEXT_MAX];
     wl_shape_format(&v[i], text, sizeof text);
-    if (a->csv) printf("%zu,%s,%zu,%.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
-    else printf("%4zu  %-24s d=%zu  entropy %.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
+    if (a->csv)
+      printf("%zu,%s,%zu,%.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
+    else
+      printf("%4zu  %-24s d=%zu  entropy %.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
   }
   free(v);
   return 0;
@@ -286,7 +322,8 @@ static int list_shapes(const decompose_args *a) {
 
 /* Every tensor of a checkpoint; BERT linear weights get their layer and role. */
 static int list_tensors(const decompose_args *a) {
-  if (!a->weights) return cli_usage_error("decompose", "--list-tensors needs --weights FILE.safetensors");
+  if (!a->weights)
+    return cli_usage_error("decompose", "--list-tensors needs --weights FILE.safetensors");
   heat_error err;
   wl_tensor_info *t;
   size_t n;
@@ -304,11 +341,15 @@ static int list_tensors(const decompose_args *a) {
     char where[32] = "";
     if (bert) snprintf(where, sizeof where, "layer%d.%s", layer, wl_bert_role_name(role));
     if (a->csv) {
-      if (bert) printf("%s,%s,%s,%d,%s\n", t[i].name, t[i].dtype, shape, layer, wl_bert_role_name(role));
-      else printf("%s,%s,%s,,\n", t[i].name, t[i].dtype, shape);
+      if (bert)
+        printf("%s,%s,%s,%d,%s\n", t[i].name, t[i].dtype, shape, layer, wl_bert_role_name(role));
+      else
+        printf("%s,%s,%s,,\n", t[i].name, t[i].dtype, shape);
     } else {
-      if (bert) printf("%-60s %-5s %-14s %s\n", t[i].name, t[i].dtype, shape, where);
-      else printf("%-60s %-5s %s\n", t[i].name, t[i].dtype, shape);
+      if (bert)
+        printf("%-60s %-5s %-14s %s\n", t[i].name, t[i].dtype, shape, where);
+      else
+        printf("%-60s %-5s %s\n", t[i].name, t[i].dtype, shape);
     }
   }
   free(t);
@@ -328,14 +369,16 @@ int cmd_decompose(int argc, char **argv) {
   if (a.list_tensors) return list_tensors(&a);
   heat_error err;
   if (!a.format) return cli_usage_error("decompose", "missing --format");
-  if (a.weights && a.synthetic) return cli_usage_error("decompose", "give --weights or --synthetic, not both");
-  if (a.ranks && a.sweep) return cli_usage_error("decompose", "give --ranks or --sweep-ranks, not both");
+  if (a.weights && a.synthetic)
+    return cli_usage_error("decompose", "give --weights or --synthetic, not both");
+  if (a.ranks && a.sweep)
+    return cli_usage_error("decompose", "give --ranks or --sweep-ranks, not both");
   int pre = -1;
   for (int i = 0; i < 3; i++)
     if (strcmp(a.precompute, precompute_names[i]) == 0) pre = i;
   if (pre < 0)
-    return cli_usage_error("decompose", "--precompute '%s' unknown; allowed: never, no-growth, always",
-                           a.precompute);
+    return cli_usage_error(
+        "decompose", "--precompute '%s' unknown; allowed: never, no-growth, always", a.precompute);
   wl_layer base;
   memset(&base, 0, sizeof base);
   base.cp_weights = !a.no_cp_weights;
@@ -349,15 +392,15 @@ int cmd_decompose(int argc, char **argv) {
     return cli_usage_error("decompose", "--format dense has no ranks to sweep");
   if (!a.sweep && want && !a.ranks)
     return cli_usage_error("decompose", "--format %s needs --ranks (or --sweep-ranks)", a.format);
-  if (a.ranks &&
-      heat_parse_int64_list(a.ranks, ',', 1, INT64_C(1) << 40, "--ranks", base.rank, WL_MAX_RANKS,
-                            &base.n_ranks, &err))
+  if (a.ranks && heat_parse_int64_list(a.ranks, ',', 1, INT64_C(1) << 40, "--ranks", base.rank,
+                                       WL_MAX_RANKS, &base.n_ranks, &err))
     return cli_fail(&err);
   /* Check the layer before reading weights: a bad --ranks fails fast. */
   if (have_shape && !a.sweep && wl_layer_check(&base, "--ranks", &err)) return cli_fail(&err);
   wl_matrix w;
   char label[512];
-  if (load_weight(&a, &base.shape, have_shape, &w, label, sizeof label, &err)) return cli_fail(&err);
+  if (load_weight(&a, &base.shape, have_shape, &w, label, sizeof label, &err))
+    return cli_fail(&err);
   if (!have_shape) wl_shape_matrix(w.rows, w.cols, &base.shape);
   wl_factor_options fo;
   wl_factor_options_init(&fo);
@@ -378,7 +421,8 @@ int cmd_decompose(int argc, char **argv) {
   if (!a.sweep) {
     wl_factors f;
     r->layer = base;
-    if (wl_factorize(&w, &base, &fo, &f, &err) || evaluate_macs(&base, a.tokens, (path_precompute)pre, r, &err)) {
+    if (wl_factorize(&w, &base, &fo, &f, &err) ||
+        evaluate_macs(&base, a.tokens, (path_precompute)pre, r, &err)) {
       status = cli_fail(&err);
       goto done;
     }
@@ -402,14 +446,17 @@ int cmd_decompose(int argc, char **argv) {
     status = cli_fail(&err);
     goto done;
   }
-  if (a.csv) print_csv_header();
-  else printf("%-8s %-6s %-18s %-20s %12s %12s %12s %-6s %14s %14s\n", "weights", "format", "shape",
-              "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
+  if (a.csv)
+    print_csv_header();
+  else
+    printf("%-8s %-6s %-18s %-20s %12s %12s %12s %-6s %14s %14s\n", "weights", "format", "shape",
+           "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
   for (size_t i = 0; i < n_values; i++) {
     r->layer = base;
     int64_t up[WL_MAX_RANKS];
     r->layer.n_ranks = wl_layer_rank_upper(&r->layer, up);
-    for (size_t k = 0; k < r->layer.n_ranks; k++) r->layer.rank[k] = values[i] < up[k] ? values[i] : up[k];
+    for (size_t k = 0; k < r->layer.n_ranks; k++)
+      r->layer.rank[k] = values[i] < up[k] ? values[i] : up[k];
     if (fast) {
       rc = wl_spectra_error(&spectra, &r->layer, &r->eps, &r->kind, &err);
     } else {
@@ -439,7 +486,8 @@ int cmd_decompose(int argc, char **argv) {
              wl_error_kind_name(r->kind), (long long)r->macs, (long long)r->dense_macs);
     }
   }
-  if (!a.csv) printf("weights: %s; kind bound = sqrt(sum of squared unfolding truncation errors)\n", label);
+  if (!a.csv)
+    printf("weights: %s; kind bound = sqrt(sum of squared unfolding truncation errors)\n", label);
 done:
   wl_spectra_free(&spectra);
   free(values);

@@ -92,9 +92,7 @@ int wl_factors_reconstruct(const wl_factors *f, wl_matrix *out, heat_error *err)
   int rc = wl_matrix_alloc(out, M, N, err);
   if (rc) return rc;
   switch (f->layer.format) {
-  case WL_FORMAT_DENSE:
-    memcpy(out->data, f->data[0], (size_t)(M * N) * sizeof(double));
-    break;
+  case WL_FORMAT_DENSE: memcpy(out->data, f->data[0], (size_t)(M * N) * sizeof(double)); break;
   case WL_FORMAT_SVD:
     rc = wl__gemm(CblasNoTrans, CblasTrans, 1.0, f->data[0], M, f->dims[0][1], f->data[1], N,
                   f->dims[1][1], 0.0, out->data, err);
@@ -124,8 +122,10 @@ static int unfolding_values(const double *t, int64_t rows, int64_t cols, bool mo
     free(sv);
     return heat_error_set(err, HEAT_ENOMEM, "spectra", "out of memory");
   }
-  if (mode_unfold) wl__unfold(t, dims, D, k, a);
-  else memcpy(a, t, n * sizeof *a);
+  if (mode_unfold)
+    wl__unfold(t, dims, D, k, a);
+  else
+    memcpy(a, t, n * sizeof *a);
   int rc = wl__svd(a, rows, cols, sv, NULL, NULL, err);
   free(a);
   if (rc) {
@@ -138,8 +138,8 @@ static int unfolding_values(const double *t, int64_t rows, int64_t cols, bool mo
   return HEAT_OK;
 }
 
-int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *shape,
-                       wl_spectra *out, heat_error *err) {
+int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *shape, wl_spectra *out,
+                       heat_error *err) {
   memset(out, 0, sizeof *out);
   int rc = wl_shape_check(shape, w->rows, w->cols, "--shape", err);
   if (rc) return rc;
@@ -155,7 +155,8 @@ int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *sha
   size_t perm[WL_MAX_MODES];
   switch (format) {
   case WL_FORMAT_DENSE: return HEAT_OK;
-  case WL_FORMAT_SVD: return unfolding_values(w->data, w->rows, w->cols, false, NULL, 0, 0, out, err);
+  case WL_FORMAT_SVD:
+    return unfolding_values(w->data, w->rows, w->cols, false, NULL, 0, 0, out, err);
   case WL_FORMAT_CP:
     return heat_error_set(err, HEAT_EINVAL, "--format",
                           "cp has no error formula from singular values; factorize each rank");

@@ -27,10 +27,10 @@ typedef enum wl_error_kind {
 const char *wl_error_kind_name(wl_error_kind k); /* "exact" | "bound" */
 
 typedef struct wl_factor_options {
-  int hooi_sweeps;     /* tucker: HOOI sweeps after HOSVD (0 = plain HOSVD) */
-  int cp_max_iters;    /* cp: ALS sweeps at most */
-  double cp_tol;       /* cp: stop when |ε_prev − ε| <= cp_tol · ε_prev */
-  unsigned long seed;  /* cp: random start */
+  int hooi_sweeps;    /* tucker: HOOI sweeps after HOSVD (0 = plain HOSVD) */
+  int cp_max_iters;   /* cp: ALS sweeps at most */
+  double cp_tol;      /* cp: stop when |ε_prev − ε| <= cp_tol · ε_prev */
+  unsigned long seed; /* cp: random start */
 } wl_factor_options;
 
 /* hooi_sweeps 0, cp_max_iters 200, cp_tol 1e-6, seed 1. */
@@ -43,9 +43,9 @@ typedef struct wl_factors {
   double *data[WL_MAX_FACTORS];
   size_t order[WL_MAX_FACTORS];
   int64_t dims[WL_MAX_FACTORS][WL_MAX_MODES];
-  double rel_error;   /* ε of these factors as the algorithm tracked it */
-  int iterations;     /* ALS or HOOI sweeps run */
-  bool converged;     /* cp: the tolerance was met (false: stopped at cp_max_iters) */
+  double rel_error; /* ε of these factors as the algorithm tracked it */
+  int iterations;   /* ALS or HOOI sweeps run */
+  bool converged;   /* cp: the tolerance was met (false: stopped at cp_max_iters) */
 } wl_factors;
 
 /* Factorizes W per layer (format, shape, ranks). out is caller-owned: wl_factors_free. */
@@ -62,17 +62,17 @@ int wl_factors_reconstruct(const wl_factors *f, wl_matrix *out, heat_error *err)
 typedef struct wl_spectra {
   wl_format format;
   wl_shape shape;
-  size_t n;                    /* unfoldings */
-  double *sv[WL_MAX_RANKS];    /* singular values of unfolding k, decreasing */
+  size_t n;                 /* unfoldings */
+  double *sv[WL_MAX_RANKS]; /* singular values of unfolding k, decreasing */
   size_t len[WL_MAX_RANKS];
-  double norm2;                /* ||W||_F² */
+  double norm2; /* ||W||_F² */
 } wl_spectra;
 
-int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *shape,
-                       wl_spectra *out, heat_error *err);
+int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *shape, wl_spectra *out,
+                       heat_error *err);
 void wl_spectra_free(wl_spectra *s);
-int wl_spectra_error(const wl_spectra *s, const wl_layer *layer, double *eps,
-                     wl_error_kind *kind, heat_error *err);
+int wl_spectra_error(const wl_spectra *s, const wl_layer *layer, double *eps, wl_error_kind *kind,
+                     heat_error *err);
 
 #ifdef __cplusplus
 }

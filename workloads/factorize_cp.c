@@ -84,8 +84,7 @@ static int update_mode(cp_state *st, size_t k, heat_error *err) {
   }
   if (info != 0)
     return heat_error_set(err, HEAT_EINTERNAL, "cp-als",
-                          "normal equations of mode %zu failed (LAPACK info %d)", k + 1,
-                          (int)info);
+                          "normal equations of mode %zu failed (LAPACK info %d)", k + 1, (int)info);
   double *A = st->A[k];
   for (int64_t r = 0; r < R; r++) {
     double s = 0.0;

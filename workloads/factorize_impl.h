@@ -10,8 +10,7 @@ int wl__factors_add(wl_factors *f, const int64_t *dims, size_t order, heat_error
 int wl__factor_svd(const wl_matrix *w, wl_factors *f, heat_error *err);
 int wl__factor_tt(const wl_matrix *w, wl_factors *f, heat_error *err); /* tt and ttm */
 int wl__factor_tucker(const wl_matrix *w, int hooi_sweeps, wl_factors *f, heat_error *err);
-int wl__factor_cp(const wl_matrix *w, const wl_factor_options *opt, wl_factors *f,
-                  heat_error *err);
+int wl__factor_cp(const wl_matrix *w, const wl_factor_options *opt, wl_factors *f, heat_error *err);
 
 int wl__reconstruct_tt(const wl_factors *f, double *out, heat_error *err);
 int wl__reconstruct_tucker(const wl_factors *f, double *out, heat_error *err);

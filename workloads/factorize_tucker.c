@@ -37,8 +37,8 @@ static int project(const double *t, const int64_t *dims, size_t D, double *const
   int which = 0;
   for (size_t j = 0; j < D; j++) {
     if (j == skip) continue;
-    int rc = wl__mode_product(cur, out_dims, D, j, factors[j], dims[j], ranks[j], true,
-                              buf[which], err);
+    int rc =
+        wl__mode_product(cur, out_dims, D, j, factors[j], dims[j], ranks[j], true, buf[which], err);
     if (rc) return rc;
     out_dims[j] = ranks[j];
     cur = buf[which];
@@ -64,7 +64,8 @@ int wl__factor_tucker(const wl_matrix *w, int hooi_sweeps, wl_factors *f, heat_e
   for (size_t k = 0; k < D && !rc; k++)
     rc = leading_vectors(w->data, dims, D, k, l->rank[k], factors[k], err);
   if (rc) return rc;
-  double *work0 = malloc((size_t)numel * sizeof *work0), *work1 = malloc((size_t)numel * sizeof *work1);
+  double *work0 = malloc((size_t)numel * sizeof *work0),
+         *work1 = malloc((size_t)numel * sizeof *work1);
   if (!work0 || !work1) {
     free(work0);
     free(work1);

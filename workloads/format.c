@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const format_names[WL_FORMAT_COUNT] = {"dense", "svd", "cp",
+static const char *const format_names[WL_FORMAT_COUNT] = {"dense",  "svd", "cp",
                                                           "tucker", "ttm", "tt"};
 
 const char *wl_format_name(wl_format f) {
@@ -103,22 +103,21 @@ int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
                           "%s",
                           wl_format_name(l->format), shape);
   if (l->n_ranks != want)
-    return heat_error_set(err, HEAT_EINVAL, what,
-                          "format %s with shape %s takes %zu rank%s (%s), got %zu",
-                          wl_format_name(l->format), shape, want, want == 1 ? "" : "s",
-                          l->format == WL_FORMAT_TUCKER ? "one per mode, OUT modes first"
-                          : l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT
-                              ? "the inner ranks in mode order"
-                              : want ? "one number" : "none",
-                          l->n_ranks);
+    return heat_error_set(
+        err, HEAT_EINVAL, what, "format %s with shape %s takes %zu rank%s (%s), got %zu",
+        wl_format_name(l->format), shape, want, want == 1 ? "" : "s",
+        l->format == WL_FORMAT_TUCKER                             ? "one per mode, OUT modes first"
+        : l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT ? "the inner ranks in mode order"
+        : want                                                    ? "one number"
+                                                                  : "none",
+        l->n_ranks);
   int64_t upper[WL_MAX_RANKS];
   wl_layer_rank_upper(l, upper);
   for (size_t k = 0; k < want; k++)
     if (l->rank[k] < 1 || l->rank[k] > upper[k])
-      return heat_error_set(err, HEAT_ERANGE, what,
-                            "rank %zu of %s with shape %s is %lld; allowed 1..%lld", k + 1,
-                            wl_format_name(l->format), shape, (long long)l->rank[k],
-                            (long long)upper[k]);
+      return heat_error_set(
+          err, HEAT_ERANGE, what, "rank %zu of %s with shape %s is %lld; allowed 1..%lld", k + 1,
+          wl_format_name(l->format), shape, (long long)l->rank[k], (long long)upper[k]);
   if (l->format == WL_FORMAT_TUCKER)
     for (size_t k = 0; k < want; k++) {
       int64_t others = 1;

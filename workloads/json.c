@@ -11,8 +11,8 @@ int wl__json_fail(wl__json *j, const char *what) {
 }
 
 void wl__json_ws(wl__json *j) {
-  while (j->pos < j->len && (j->s[j->pos] == ' ' || j->s[j->pos] == '\t' ||
-                             j->s[j->pos] == '\n' || j->s[j->pos] == '\r'))
+  while (j->pos < j->len && (j->s[j->pos] == ' ' || j->s[j->pos] == '\t' || j->s[j->pos] == '\n' ||
+                             j->s[j->pos] == '\r'))
     j->pos++;
 }
 
@@ -38,10 +38,14 @@ static int hex4(wl__json *j, unsigned *out) {
     if (j->pos >= j->len) return wl__json_fail(j, "truncated \\u escape");
     char c = j->s[j->pos++];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-    else return wl__json_fail(j, "bad \\u escape");
+    if (c >= '0' && c <= '9')
+      v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (unsigned)(c - 'A' + 10);
+    else
+      return wl__json_fail(j, "bad \\u escape");
   }
   *out = v;
   return HEAT_OK;
@@ -214,4 +218,3 @@ int wl__json_uint_array(wl__json *j, int64_t *out, size_t cap, size_t *count) {
     return HEAT_OK;
   }
 }
-

@@ -4,8 +4,8 @@
 #include <lapacke.h>
 #include <limits.h>
 #include <math.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, heat_error *err) {
   if (m < 1 || n < 1 || m > INT_MAX || n > INT_MAX)
@@ -17,22 +17,21 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
   /* Row-major a (m x n) is the column-major aᵀ (n x m); its SVD aᵀ = V S Uᵀ written column-major
    * lands U in u (m x k row-major) and Vᵀ in vt (k x n row-major) with no transposing copies,
    * which LAPACK_ROW_MAJOR would make. */
-  lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, vectors ? 'S' : 'N', (lapack_int)n,
-                                   (lapack_int)m, a, (lapack_int)n, s, vectors ? vt : &dummy,
-                                   (lapack_int)n, vectors ? u : &dummy,
-                                   (lapack_int)(vectors ? k : 1));
+  lapack_int info = LAPACKE_dgesdd(
+      LAPACK_COL_MAJOR, vectors ? 'S' : 'N', (lapack_int)n, (lapack_int)m, a, (lapack_int)n, s,
+      vectors ? vt : &dummy, (lapack_int)n, vectors ? u : &dummy, (lapack_int)(vectors ? k : 1));
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
     return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory in dgesdd (%lld x %lld)",
                           (long long)m, (long long)n);
   if (info != 0)
     return heat_error_set(err, HEAT_EINTERNAL, "svd",
-                          "LAPACKE_dgesdd failed on a %lld x %lld matrix (info %d)",
-                          (long long)m, (long long)n, (int)info);
+                          "LAPACKE_dgesdd failed on a %lld x %lld matrix (info %d)", (long long)m,
+                          (long long)n, (int)info);
   return HEAT_OK;
 }
 
-int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u,
-                     double *s, heat_error *err) {
+int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u, double *s,
+                     heat_error *err) {
   int64_t K = rows < cols ? rows : cols, keep = r < K ? r : K;
   int rc = HEAT_OK;
   if (cols >= 2 * rows) {
@@ -45,8 +44,8 @@ int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, dou
         rc = heat_error_set(err, HEAT_EINTERNAL, "svd", "gsl_blas_dsyrk failed");
     }
     if (!rc) {
-      lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)rows, g,
-                                       (lapack_int)rows, ev);
+      lapack_int info =
+          LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)rows, g, (lapack_int)rows, ev);
       if (info)
         rc = heat_error_set(err, HEAT_EINTERNAL, "svd",
                             "LAPACKE_dsyevd failed on a %lld x %lld Gram matrix (info %d)",
@@ -64,7 +63,8 @@ int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, dou
     free(ev);
     return rc;
   }
-  double *c = malloc((size_t)(rows * cols) * sizeof *c), *uu = malloc((size_t)(rows * K) * sizeof *uu);
+  double *c = malloc((size_t)(rows * cols) * sizeof *c),
+         *uu = malloc((size_t)(rows * K) * sizeof *uu);
   double *vt = malloc((size_t)(K * cols) * sizeof *vt);
   if (!c || !uu || !vt) rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
   if (!rc) {
@@ -80,9 +80,9 @@ int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, dou
   return rc;
 }
 
-int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a,
-             int64_t ar, int64_t ac, const double *b, int64_t br, int64_t bc, double beta,
-             double *c, heat_error *err) {
+int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a, int64_t ar,
+             int64_t ac, const double *b, int64_t br, int64_t bc, double beta, double *c,
+             heat_error *err) {
   int64_t rows = ta == CblasNoTrans ? ar : ac, inner = ta == CblasNoTrans ? ac : ar;
   int64_t inner_b = tb == CblasNoTrans ? br : bc, cols = tb == CblasNoTrans ? bc : br;
   if (inner != inner_b)
@@ -93,8 +93,7 @@ int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const dou
   gsl_matrix_view vc = gsl_matrix_view_array(c, (size_t)rows, (size_t)cols);
   int rc = gsl_blas_dgemm(ta, tb, alpha, &va.matrix, &vb.matrix, beta, &vc.matrix);
   if (rc)
-    return heat_error_set(err, HEAT_EINTERNAL, "gemm", "gsl_blas_dgemm failed (GSL error %d)",
-                          rc);
+    return heat_error_set(err, HEAT_EINTERNAL, "gemm", "gsl_blas_dgemm failed (GSL error %d)", rc);
   return HEAT_OK;
 }
 
@@ -133,11 +132,11 @@ int wl__mode_product(const double *x, const int64_t *dims, size_t D, size_t k, c
                           (long long)dims[k], (long long)in);
   CBLAS_TRANSPOSE_t tm = transpose ? CblasTrans : CblasNoTrans;
   if (R == 1) /* x is L x in: y (L x out) = x · op(mat)ᵀ */
-    return wl__gemm(CblasNoTrans, transpose ? CblasNoTrans : CblasTrans, 1.0, x, L, in, mat, p,
-                    q, 0.0, y, err);
+    return wl__gemm(CblasNoTrans, transpose ? CblasNoTrans : CblasTrans, 1.0, x, L, in, mat, p, q,
+                    0.0, y, err);
   for (int64_t l = 0; l < L; l++) {
-    int rc = wl__gemm(tm, CblasNoTrans, 1.0, mat, p, q, x + l * in * R, in, R, 0.0,
-                      y + l * out * R, err);
+    int rc = wl__gemm(tm, CblasNoTrans, 1.0, mat, p, q, x + l * in * R, in, R, 0.0, y + l * out * R,
+                      err);
     if (rc) return rc;
   }
   return HEAT_OK;

@@ -21,13 +21,14 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
  * (LAPACKE dsyevd): rows·rows·cols work instead of dgesdd's bidiagonalization of the whole
  * matrix, at the cost of resolving singular values only down to sqrt(eps)·s_max, which is far
  * below any truncation heat makes. Others use dgesdd. */
-int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u,
-                     double *s, heat_error *err);
+int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u, double *s,
+                     heat_error *err);
 
-/* C (rows x cols) = alpha op(A) op(B) + beta C for contiguous row-major A (ar x ac), B (br x bc). */
-int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a,
-             int64_t ar, int64_t ac, const double *b, int64_t br, int64_t bc, double beta,
-             double *c, heat_error *err);
+/* C (rows x cols) = alpha op(A) op(B) + beta C for contiguous row-major A (ar x ac), B (br x bc).
+ */
+int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a, int64_t ar,
+             int64_t ac, const double *b, int64_t br, int64_t bc, double beta, double *c,
+             heat_error *err);
 
 /* Mode-k unfolding: dst is dims[k] x (numel / dims[k]); column order is irrelevant to the
  * singular values and left singular vectors it is used for. */
@@ -41,8 +42,7 @@ int wl__mode_product(const double *x, const int64_t *dims, size_t D, size_t k, c
                      int64_t p, int64_t q, bool transpose, double *y, heat_error *err);
 
 /* dst mode j = src mode perm[j]. */
-void wl__permute(const double *src, const int64_t *dims, size_t D, const size_t *perm,
-                 double *dst);
+void wl__permute(const double *src, const int64_t *dims, size_t D, const size_t *perm, double *dst);
 
 /* sum_{i >= from} s[i]^2 for s[0..n). */
 double wl__tail_sumsq(const double *s, size_t n, size_t from);

@@ -111,8 +111,7 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
                         pre[6], pre[7]);
     goto done;
   }
-  if (hlen > (1u << 20) || !(text = malloc(hlen ? hlen : 1)) ||
-      fread(text, 1, hlen, fp) != hlen) {
+  if (hlen > (1u << 20) || !(text = malloc(hlen ? hlen : 1)) || fread(text, 1, hlen, fp) != hlen) {
     rc = heat_error_set(err, HEAT_EINVAL, path, "truncated or oversized .npy header (%u bytes)",
                         hlen);
     goto done;
@@ -133,10 +132,14 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
       rc = npy_fail(&p, "expected ':'");
       goto done;
     }
-    if (strcmp(key, "descr") == 0) rc = py_string(&p, descr, sizeof descr), seen[0] = true;
-    else if (strcmp(key, "fortran_order") == 0) rc = py_bool(&p, &fortran), seen[1] = true;
-    else if (strcmp(key, "shape") == 0) rc = py_shape(&p, dims, 8, &ndim), seen[2] = true;
-    else rc = npy_fail(&p, "unknown key");
+    if (strcmp(key, "descr") == 0)
+      rc = py_string(&p, descr, sizeof descr), seen[0] = true;
+    else if (strcmp(key, "fortran_order") == 0)
+      rc = py_bool(&p, &fortran), seen[1] = true;
+    else if (strcmp(key, "shape") == 0)
+      rc = py_shape(&p, dims, 8, &ndim), seen[2] = true;
+    else
+      rc = npy_fail(&p, "unknown key");
     if (rc) goto done;
     if (!accept(&p, ',')) {
       if (!accept(&p, '}')) {
@@ -152,9 +155,12 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
     goto done;
   }
   wl__dtype t;
-  if (strcmp(descr, "<f4") == 0) t = WL__F32;
-  else if (strcmp(descr, "<f8") == 0) t = WL__F64;
-  else if (strcmp(descr, "<f2") == 0) t = WL__F16;
+  if (strcmp(descr, "<f4") == 0)
+    t = WL__F32;
+  else if (strcmp(descr, "<f8") == 0)
+    t = WL__F64;
+  else if (strcmp(descr, "<f2") == 0)
+    t = WL__F16;
   else {
     rc = heat_error_set(err, HEAT_EINVAL, path,
                         "dtype '%s' is not supported; heat reads <f4, <f8 and <f2", descr);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "workloads/weights.h"
 #include "workloads/json.h"
+#include "workloads/weights.h"
 #include "workloads/weights_impl.h"
 
 #define ST_HEADER_MAX (INT64_C(100) << 20) /* the format's own limit is 100 MB */
@@ -154,8 +154,7 @@ fail:
   return rc;
 }
 
-int wl_safetensors_list(const char *path, wl_tensor_info **out, size_t *count,
-                        heat_error *err) {
+int wl_safetensors_list(const char *path, wl_tensor_info **out, size_t *count, heat_error *err) {
   FILE *fp;
   st_header h;
   int rc = open_header(path, &fp, &h, err);
@@ -177,7 +176,8 @@ static int missing(const char *path, const char *name, const st_header *h, heat_
   char list[400] = "";
   size_t used = 0, shown = 0;
   for (size_t i = 0; i < h->count && shown < 5; i++, shown++) {
-    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", h->entries[i].info.name);
+    int w =
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", h->entries[i].info.name);
     if (w < 0 || (size_t)w >= sizeof list - used) break;
     used += (size_t)w;
   }
@@ -201,13 +201,18 @@ int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat
     rc = missing(path, name, &h, err);
     goto done;
   }
-  if (strcmp(e->info.dtype, "F32") == 0) t = WL__F32;
-  else if (strcmp(e->info.dtype, "F16") == 0) t = WL__F16;
-  else if (strcmp(e->info.dtype, "BF16") == 0) t = WL__BF16;
-  else if (strcmp(e->info.dtype, "F64") == 0) t = WL__F64;
+  if (strcmp(e->info.dtype, "F32") == 0)
+    t = WL__F32;
+  else if (strcmp(e->info.dtype, "F16") == 0)
+    t = WL__F16;
+  else if (strcmp(e->info.dtype, "BF16") == 0)
+    t = WL__BF16;
+  else if (strcmp(e->info.dtype, "F64") == 0)
+    t = WL__F64;
   else {
     rc = heat_error_set(err, HEAT_EINVAL, where,
-                        "dtype %s is not supported; heat reads F32, F16, BF16 and F64", e->info.dtype);
+                        "dtype %s is not supported; heat reads F32, F16, BF16 and F64",
+                        e->info.dtype);
     goto done;
   }
   if (e->info.ndim != 2 || e->info.shape[0] < 1 || e->info.shape[1] < 1) {

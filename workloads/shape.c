@@ -60,8 +60,8 @@ void wl_shape_format(const wl_shape *s, char *buf, size_t cap) {
   for (size_t side = 0; side < 2; side++) {
     const int64_t *f = side ? s->n : s->m;
     for (size_t k = 0; k < s->d; k++) {
-      int w = snprintf(buf + used, cap - used, "%s%lld", k ? "x" : (side ? ":" : ""),
-                       (long long)f[k]);
+      int w =
+          snprintf(buf + used, cap - used, "%s%lld", k ? "x" : (side ? ":" : ""), (long long)f[k]);
       if (w < 0 || (size_t)w >= cap - used) return;
       used += (size_t)w;
     }
@@ -191,8 +191,10 @@ int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t 
     if (!rc) rc = factorize_ordered(N, 0, f, &ln);
     size_t add = lm.count * ln.count;
     ranked_shape *grown = (!rc && add) ? realloc(all, (n_all + add) * sizeof *all) : all;
-    if (!grown) rc = HEAT_ENOMEM;
-    else all = grown;
+    if (!grown)
+      rc = HEAT_ENOMEM;
+    else
+      all = grown;
     for (size_t a = 0; !rc && a < lm.count; a++)
       for (size_t b = 0; b < ln.count; b++) {
         ranked_shape *r = &all[n_all++];

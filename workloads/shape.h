@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define WL_MAX_ORDER 4                 /* d: factors per side */
+#define WL_MAX_ORDER 4                  /* d: factors per side */
 #define WL_MAX_MODES (2 * WL_MAX_ORDER) /* modes of the tensorized weight */
 #define WL_SHAPE_TEXT_MAX 96
 

@@ -21,8 +21,10 @@ static int parse_item(const char *item, const char *what, wl_synthetic *s, heat_
   if (strncmp(item, "decay=", 6) == 0) {
     const char *v = item + 6, *colon = strchr(v, ':');
     size_t len = colon ? (size_t)(colon - v) : strlen(v);
-    if (len == 5 && strncmp(v, "power", 5) == 0) s->decay = WL_DECAY_POWER;
-    else if (len == 3 && strncmp(v, "exp", 3) == 0) s->decay = WL_DECAY_EXP;
+    if (len == 5 && strncmp(v, "power", 5) == 0)
+      s->decay = WL_DECAY_POWER;
+    else if (len == 3 && strncmp(v, "exp", 3) == 0)
+      s->decay = WL_DECAY_EXP;
     else
       return heat_error_set(err, HEAT_EINVAL, what,
                             "unknown decay in '%s'; use decay=power:RATE or decay=exp:RATE", item);
@@ -73,8 +75,8 @@ static int random_orthonormal(gsl_rng *rng, int64_t rows, int64_t cols, double *
   lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, q,
                                    (lapack_int)cols, tau);
   if (!info)
-    info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)cols,
-                          q, (lapack_int)cols, tau);
+    info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)cols, q,
+                          (lapack_int)cols, tau);
   free(tau);
   if (info)
     return heat_error_set(err, HEAT_EINTERNAL, "synthetic", "QR failed (LAPACK info %d)",
@@ -98,7 +100,8 @@ int wl_synthetic_matrix(const wl_synthetic *s, int64_t M, int64_t N, wl_matrix *
   if (!rc) rc = random_orthonormal(rng, N, K, v, err);
   if (rc) goto free_all;
   for (int64_t q = 0; q < K; q++) {
-    double sq = s->decay == WL_DECAY_EXP ? exp(-s->rate * (double)q) : pow((double)(q + 1), -s->rate);
+    double sq =
+        s->decay == WL_DECAY_EXP ? exp(-s->rate * (double)q) : pow((double)(q + 1), -s->rate);
     for (int64_t i = 0; i < M; i++) u[i * K + q] *= sq;
   }
   rc = wl__gemm(CblasNoTrans, CblasTrans, 1.0, u, M, K, v, N, K, 0.0, out->data, err);

@@ -19,9 +19,12 @@ size_t wl__dtype_size(wl__dtype t) {
 static double half_to_double(uint16_t h) {
   int sign = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
   double v;
-  if (e == 0) v = ldexp((double)m, -24);
-  else if (e == 31) v = m ? NAN : INFINITY;
-  else v = ldexp((double)(m | 0x400), e - 25);
+  if (e == 0)
+    v = ldexp((double)m, -24);
+  else if (e == 31)
+    v = m ? NAN : INFINITY;
+  else
+    v = ldexp((double)(m | 0x400), e - 25);
   return sign ? -v : v;
 }
 
@@ -66,8 +69,8 @@ int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int6
       if (!isfinite(v)) {
         wl_matrix_free(out);
         return heat_error_set(err, HEAT_EINVAL, where,
-                              "element [%lld, %lld] is %s; weights must be finite",
-                              (long long)r, (long long)c, isnan(v) ? "NaN" : "Inf");
+                              "element [%lld, %lld] is %s; weights must be finite", (long long)r,
+                              (long long)c, isnan(v) ? "NaN" : "Inf");
       }
       out->data[r * cols + c] = v;
     }
@@ -82,7 +85,7 @@ int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int6
 
 static const char *const role_names[WL_BERT_ROLES] = {"q", "k", "v", "o", "ffn1", "ffn2"};
 static const char *const role_paths[WL_BERT_ROLES] = {
-    "attention.self.query", "attention.self.key", "attention.self.value",
+    "attention.self.query",   "attention.self.key", "attention.self.value",
     "attention.output.dense", "intermediate.dense", "output.dense"};
 
 const char *wl_bert_role_name(wl_bert_role r) {
@@ -146,8 +149,7 @@ static bool ends_with(const char *s, size_t len, const char *suffix) {
   return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
-static int load_safetensors(const char *path, const char *tensor, wl_matrix *out,
-                            heat_error *err) {
+static int load_safetensors(const char *path, const char *tensor, wl_matrix *out, heat_error *err) {
   int layer;
   wl_bert_role role;
   if (parse_shorthand(tensor, &layer, &role) != HEAT_OK)
@@ -169,8 +171,7 @@ static int load_safetensors(const char *path, const char *tensor, wl_matrix *out
   return rc;
 }
 
-int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out,
-                    heat_error *err) {
+int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out, heat_error *err) {
   const char *sep = strstr(spec, ".safetensors:");
   int rc;
   if (sep) {

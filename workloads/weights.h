@@ -38,8 +38,7 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err);
  * shorthand "layer<i>.<role>" (role q, k, v, o, ffn1, ffn2), mapped with wl_bert_weight_name
  * (tried with and without the "bert." prefix). When rows/cols are > 0 the tensor must be
  * rows x cols. */
-int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out,
-                    heat_error *err);
+int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out, heat_error *err);
 
 /* The linear layers of a BERT encoder layer. */
 typedef enum wl_bert_role {

@@ -51,8 +51,8 @@ static void time_factorization(const char *label, const wl_matrix *w, const wl_l
   }
   char ranks[128];
   wl_layer_format_ranks(l, ranks, sizeof ranks);
-  printf("%-34s ranks %-18s eps %.6f  iters %3d  %.3f s (median of %d)\n", label, ranks, eps,
-         iters, bench_median(t, REPS), REPS);
+  printf("%-34s ranks %-18s eps %.6f  iters %3d  %.3f s (median of %d)\n", label, ranks, eps, iters,
+         bench_median(t, REPS), REPS);
 }
 
 int main(void) {
@@ -110,8 +110,8 @@ int main(void) {
     wl_spectra_free(&s);
     char label[64];
     snprintf(label, sizeof label, "20-rank sweep, %s (spectra)", wl_format_name(f));
-    printf("%-34s errors %-5s eps(r=%d) %.6f  %.3f s\n", label, wl_error_kind_name(kind),
-           20 * step, eps_last, bench_now_s() - t1);
+    printf("%-34s errors %-5s eps(r=%d) %.6f  %.3f s\n", label, wl_error_kind_name(kind), 20 * step,
+           eps_last, bench_now_s() - t1);
   }
   const wl_format exact_formats[] = {WL_FORMAT_TTM, WL_FORMAT_TUCKER};
   for (size_t fi = 0; fi < 2; fi++) {
@@ -128,7 +128,8 @@ int main(void) {
       wl_factors_free(&fac);
     }
     char label[64];
-    snprintf(label, sizeof label, "20-rank sweep, %s (factorized)", wl_format_name(exact_formats[fi]));
+    snprintf(label, sizeof label, "20-rank sweep, %s (factorized)",
+             wl_format_name(exact_formats[fi]));
     printf("%-34s errors exact eps(r=%d) %.6f  %.3f s\n", label, 20 * step, eps_last,
            bench_now_s() - t1);
   }

@@ -76,9 +76,10 @@ static void numpy_oracle_agrees(void **state) {
       if (wl_factorize(&w, &l, &opt, &f, &err)) fail_msg("%s: %s", what, err.msg);
       assert_close(f.rel_error, want, 1e-6, what);
       assert_close(direct_error(&w, &f), f.rel_error, 1e-9, what);
-      assert_int_equal(f.n, l.format == WL_FORMAT_SVD ? 2 : l.format == WL_FORMAT_TUCKER ? 1 + 2 * l.shape.d
-                                                         : l.format == WL_FORMAT_TTM ? l.shape.d
-                                                                                     : 2 * l.shape.d);
+      assert_int_equal(f.n, l.format == WL_FORMAT_SVD      ? 2
+                            : l.format == WL_FORMAT_TUCKER ? 1 + 2 * l.shape.d
+                            : l.format == WL_FORMAT_TTM    ? l.shape.d
+                                                           : 2 * l.shape.d);
       wl_factors_free(&f);
       if (l.format == WL_FORMAT_SVD) { /* Eckart–Young: the fast path is exact too */
         wl_spectra s;

@@ -49,7 +49,8 @@ static void shape_rejects_bad_input(void **state) {
   assert_non_null(strstr(err.msg, "too many"));
   assert_int_equal(wl_shape_parse("12x16x16:8x8x12", "--shape", &s, &err), HEAT_OK);
   assert_int_equal(wl_shape_check(&s, 768, 3072, "--shape", &err), HEAT_EINVAL);
-  assert_non_null(strstr(err.msg, "shape 12x16x16:8x8x12 is 3072 x 768 but the weight is 768 x 3072"));
+  assert_non_null(
+      strstr(err.msg, "shape 12x16x16:8x8x12 is 3072 x 768 but the weight is 768 x 3072"));
 }
 
 static void enumeration_matches_exhaustive_reference(void **state) {
@@ -113,10 +114,12 @@ static void params_and_compression_by_hand(void **state) {
   assert_int_equal(wl_layer_params(&l), 280 * 72);
   int64_t rt[] = {4, 4, 4, 2, 2, 2};
   l = layer(WL_FORMAT_TUCKER, "12x16x16:8x8x12", rt, 6);
-  assert_int_equal(wl_layer_params(&l), 4 * 4 * 4 * 8 + 12 * 4 + 16 * 4 + 16 * 4 + 8 * 2 + 8 * 2 + 12 * 2);
+  assert_int_equal(wl_layer_params(&l),
+                   4 * 4 * 4 * 8 + 12 * 4 + 16 * 4 + 16 * 4 + 8 * 2 + 8 * 2 + 12 * 2);
   int64_t rtt[] = {3, 5, 7, 5, 3};
   l = layer(WL_FORMAT_TT, "12x16x16:8x8x12", rtt, 5);
-  assert_int_equal(wl_layer_params(&l), 12 * 3 + 3 * 16 * 5 + 5 * 16 * 7 + 7 * 8 * 5 + 5 * 8 * 3 + 3 * 12);
+  assert_int_equal(wl_layer_params(&l),
+                   12 * 3 + 3 * 16 * 5 + 5 * 16 * 7 + 7 * 8 * 5 + 5 * 8 * 3 + 3 * 12);
   l = layer(WL_FORMAT_DENSE, "12x16x16:8x8x12", NULL, 0);
   assert_int_equal(wl_layer_params(&l), 3072 * 768);
   assert_true(wl_layer_compression(&l) == 1.0);
@@ -132,8 +135,8 @@ static void rank_bounds_follow_the_unfoldings(void **state) {
   for (int k = 0; k < 5; k++) assert_int_equal(up[k], want[k]);
   l = layer(WL_FORMAT_TTM, "12x16x16:8x8x12", (int64_t[]){1, 1}, 2);
   wl_layer_rank_upper(&l, up);
-  assert_int_equal(up[0], 96);   /* min(96, 128·192) */
-  assert_int_equal(up[1], 192);  /* min(96·128, 192) */
+  assert_int_equal(up[0], 96);  /* min(96, 128·192) */
+  assert_int_equal(up[1], 192); /* min(96·128, 192) */
   l = layer(WL_FORMAT_CP, "4x3:2x5", (int64_t[]){1}, 1);
   wl_layer_rank_upper(&l, up);
   assert_int_equal(up[0], 4 * 3 * 2); /* all mode sizes but the largest (5) */
@@ -148,7 +151,8 @@ static void bad_ranks_are_named(void **state) {
   wl_layer l = layer(WL_FORMAT_TTM, "12x16x16:8x8x12", (int64_t[]){16, 200}, 2);
   assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_ERANGE);
   assert_string_equal(err.where, "--ranks");
-  assert_non_null(strstr(err.msg, "rank 2 of ttm with shape 12x16x16:8x8x12 is 200; allowed 1..192"));
+  assert_non_null(
+      strstr(err.msg, "rank 2 of ttm with shape 12x16x16:8x8x12 is 200; allowed 1..192"));
   l = layer(WL_FORMAT_TTM, "12x16x16:8x8x12", (int64_t[]){16}, 1);
   assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "takes 2 ranks (the inner ranks in mode order), got 1"));

@@ -67,7 +67,8 @@ static void weights_load_maps_bert_names_and_checks_shape(void **state) {
   assert_string_equal(err.where, SMALL ":" QUERY);
   assert_non_null(strstr(err.msg, "is 6 x 4 (out x in) but the shape needs 4 x 6"));
   assert_int_equal(wl_weights_load(SMALL ":layer7.v", 0, 0, &m, &err), HEAT_ENOTFOUND);
-  assert_non_null(strstr(err.msg, "'layer7.v' maps to 'bert.encoder.layer.7.attention.self.value.weight'"));
+  assert_non_null(
+      strstr(err.msg, "'layer7.v' maps to 'bert.encoder.layer.7.attention.self.value.weight'"));
   assert_int_equal(wl_weights_load(SMALL, 0, 0, &m, &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "names no tensor"));
   assert_int_equal(wl_weights_load("w.bin", 0, 0, &m, &err), HEAT_EINVAL);
@@ -80,13 +81,12 @@ static void weights_load_maps_bert_names_and_checks_shape(void **state) {
 static void bert_names_round_trip(void **state) {
   (void)state;
   char buf[128];
-  const char *want[WL_BERT_ROLES] = {
-      "bert.encoder.layer.11.attention.self.query.weight",
-      "bert.encoder.layer.11.attention.self.key.weight",
-      "bert.encoder.layer.11.attention.self.value.weight",
-      "bert.encoder.layer.11.attention.output.dense.weight",
-      "bert.encoder.layer.11.intermediate.dense.weight",
-      "bert.encoder.layer.11.output.dense.weight"};
+  const char *want[WL_BERT_ROLES] = {"bert.encoder.layer.11.attention.self.query.weight",
+                                     "bert.encoder.layer.11.attention.self.key.weight",
+                                     "bert.encoder.layer.11.attention.self.value.weight",
+                                     "bert.encoder.layer.11.attention.output.dense.weight",
+                                     "bert.encoder.layer.11.intermediate.dense.weight",
+                                     "bert.encoder.layer.11.output.dense.weight"};
   for (int r = 0; r < WL_BERT_ROLES; r++) {
     assert_true(wl_bert_weight_name(11, (wl_bert_role)r, buf, sizeof buf) > 0);
     assert_string_equal(buf, want[r]);
@@ -99,8 +99,9 @@ static void bert_names_round_trip(void **state) {
   }
   int layer;
   wl_bert_role role;
-  assert_int_equal(wl_bert_parse_name("bert.encoder.layer.1.attention.self.query.bias", &layer, &role),
-                   HEAT_ENOTFOUND);
+  assert_int_equal(
+      wl_bert_parse_name("bert.encoder.layer.1.attention.self.query.bias", &layer, &role),
+      HEAT_ENOTFOUND);
   assert_int_equal(wl_bert_parse_name("bert.embeddings.word_embeddings.weight", &layer, &role),
                    HEAT_ENOTFOUND);
   assert_int_equal(wl_bert_weight_name(1, WL_BERT_Q, buf, 10), -1);
@@ -136,8 +137,8 @@ static void broken_safetensors_are_rejected(void **state) {
                "data/truncated_header.safetensors", "corrupt safetensors header: header length");
   expect_error("data/bad_json.safetensors", "a", HEAT_EINVAL, "data/bad_json.safetensors",
                "corrupt safetensors header: expected '\"'");
-  expect_error("data/bad_offsets.safetensors", "w", HEAT_EINVAL,
-               "data/bad_offsets.safetensors:w", "data_offsets [0, 64] do not hold 2 x 2 F32");
+  expect_error("data/bad_offsets.safetensors", "w", HEAT_EINVAL, "data/bad_offsets.safetensors:w",
+               "data_offsets [0, 64] do not hold 2 x 2 F32");
   expect_error("data/nan.safetensors", "w", HEAT_EINVAL, "data/nan.safetensors:w",
                "element [1, 2] is NaN");
   expect_error("data/missing.safetensors", "w", HEAT_EIO, "data/missing.safetensors",

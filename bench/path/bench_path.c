@@ -195,8 +195,8 @@ int main(void) {
   static const struct {
     const char *name;
     family_fn fn;
-  } families[] = {{"tt-chain", tensor_train}, {"tucker", tucker}, {"cp", cp},
-                  {"random", random_graph}};
+  } families[] = {
+      {"tt-chain", tensor_train}, {"tucker", tucker}, {"cp", cp}, {"random", random_graph}};
   printf("bench_path: time to the exact MAC-optimal path (subset DP), median of repeats\n\n");
   printf("%-9s %8s %7s %10s %10s %10s %18s %18s %18s\n", "network", "operands", "indices",
          "time_ms", "cold_ms", "custom_ms", "optimal_macs", "greedy_macs", "left_to_right_macs");
@@ -239,10 +239,12 @@ int main(void) {
              1e3 * t, 1e3 * tcold, custom, (long long)p.total_macs, greedy, l2r);
     }
   path_workspace_free(ws);
-  printf("\nopt_einsum on this machine (issue 3): 'optimal' (exhaustive) ~2500 ms for 9 tensors;\n"
-         "'dp' 3-10 ms up to 13 tensors. Target here: 12 operands < 1 ms, 16 operands < 100 ms.\n"
-         "time_ms: workspace kept between calls (path_optimize_ws); cold_ms: path_optimize, which\n"
-         "allocates it each call. custom_ms: the CUSTOM objective (step cost = MACs via a function pointer, each\n"
-         "candidate step fully described); '-' = not timed (slow by design, see mapper/README.md).\n");
+  printf(
+      "\nopt_einsum on this machine (issue 3): 'optimal' (exhaustive) ~2500 ms for 9 tensors;\n"
+      "'dp' 3-10 ms up to 13 tensors. Target here: 12 operands < 1 ms, 16 operands < 100 ms.\n"
+      "time_ms: workspace kept between calls (path_optimize_ws); cold_ms: path_optimize, which\n"
+      "allocates it each call. custom_ms: the CUSTOM objective (step cost = MACs through a\n"
+      "function pointer, each candidate step fully described); '-' = not timed (it grows as\n"
+      "3^n, see mapper/README.md).\n");
   return 0;
 }

@@ -19,7 +19,9 @@ static uint64_t rng_next(uint64_t *s) {
   z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
   return z ^ (z >> 31);
 }
-static int rng_int(uint64_t *s, int lo, int hi) { return lo + (int)(rng_next(s) % (uint64_t)(hi - lo + 1)); }
+static int rng_int(uint64_t *s, int lo, int hi) {
+  return lo + (int)(rng_next(s) % (uint64_t)(hi - lo + 1));
+}
 
 /* A random network of n operands over up to 8 letters, ranks 0..4, sizes 1..6, a random output
  * (explicit, a subset of the input letters) and random static flags. */
@@ -63,15 +65,15 @@ static void random_network(uint64_t seed, size_t n, tn_network *net) {
 /* ---- exhaustive enumeration of contraction sequences ---- */
 
 typedef struct bf_operand {
-  uint32_t letters;   /* bit l: letter 'a' + l */
-  bool offline_ok;    /* an input static operand or the result of an offline step */
-  int64_t leafsum;    /* elements of the inputs folded into it (offline results) */
+  uint32_t letters; /* bit l: letter 'a' + l */
+  bool offline_ok;  /* an input static operand or the result of an offline step */
+  int64_t leafsum;  /* elements of the inputs folded into it (offline results) */
 } bf_operand;
 
 typedef struct bf_best {
-  int64_t macs;               /* MACS objective */
-  int64_t size, size_macs;    /* SIZE: (largest intermediate, MACs) */
-  int64_t write, write_macs;  /* WRITE: (elements written, MACs) */
+  int64_t macs;              /* MACS objective */
+  int64_t size, size_macs;   /* SIZE: (largest intermediate, MACs) */
+  int64_t write, write_macs; /* WRITE: (elements written, MACs) */
 } bf_best;
 
 typedef struct bf_ctx {
@@ -176,15 +178,13 @@ static void check_against_brute_force(uint64_t seed, size_t n, bool all_modes) {
   path s = run(&net, PATH_OBJECTIVE_SIZE, PATH_PRECOMPUTE_NEVER);
   path w = run(&net, PATH_OBJECTIVE_WRITE, PATH_PRECOMPUTE_NEVER);
   if (m.total_macs != bf.macs || s.largest_intermediate != bf.size ||
-      s.total_macs != bf.size_macs || w.total_written != bf.write ||
-      w.total_macs != bf.write_macs)
+      s.total_macs != bf.size_macs || w.total_written != bf.write || w.total_macs != bf.write_macs)
     fail_msg("seed %llu %s: dp macs %lld size (%lld,%lld) write (%lld,%lld); brute force %lld "
              "(%lld,%lld) (%lld,%lld)",
              (unsigned long long)seed, net.expr, (long long)m.total_macs,
-             (long long)s.largest_intermediate, (long long)s.total_macs,
-             (long long)w.total_written, (long long)w.total_macs, (long long)bf.macs,
-             (long long)bf.size, (long long)bf.size_macs, (long long)bf.write,
-             (long long)bf.write_macs);
+             (long long)s.largest_intermediate, (long long)s.total_macs, (long long)w.total_written,
+             (long long)w.total_macs, (long long)bf.macs, (long long)bf.size,
+             (long long)bf.size_macs, (long long)bf.write, (long long)bf.write_macs);
   if (!all_modes) return;
   for (int mode = PATH_PRECOMPUTE_NO_GROWTH; mode <= PATH_PRECOMPUTE_ALWAYS; mode++) {
     bf_best b = brute_force(&net, (path_precompute)mode);

@@ -23,7 +23,7 @@ static void einsum_help(FILE *out) {
           "  --csv             print step,lhs,rhs,result,B,M,K,N,macs rows and a total row\n\n"
           "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
           "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
-          "greedy beyond.\n",
+          "greedy beyond. The left-to-right totals are without pre-computation.\n",
           PATH_DP_MAX_OPERANDS);
 }
 

@@ -59,8 +59,7 @@ static int64_t dp_upper_bound(const dp_ws *w) {
  * MACs = elems(S) * PC(S) / (PC(A) * PC(B)), PC = product of the sizes summed inside: three
  * loads instead of a loop over index bits. That estimate (relative error < 1e-13) only rejects
  * splits clearly worse than the best so far; survivors are costed exactly in int64. */
-void dp_macs(dp_ws *w) {
-  int64_t bound = dp_upper_bound(w);
+static bool dp_macs_within(dp_ws *w, int64_t bound) {
   bool stored_ties = w->opt->precompute != PATH_PRECOMPUTE_NEVER;
   const int64_t *k3 = w->k3;
   const uint64_t *inter = w->inter;
@@ -124,4 +123,15 @@ void dp_macs(dp_ws *w) {
     w->k3[s] = b3;
     w->split[s] = bs;
   }
+  return w->k1[w->full] != INT64_MAX;
+}
+
+/* Every tree costing at most the bound survives the pruning, so a pass that finds a finite
+ * optimum under a guessed bound is exact. Guessing low (the upper bound / 1024, then x32) makes
+ * the first passes cheap and, on networks where the greedy orders are poor, the whole search
+ * faster than one pass under the loose bound; the last possible pass uses the bound itself. */
+void dp_macs(dp_ws *w) {
+  int64_t upper = dp_upper_bound(w), bound = upper >> 10 > 0 ? upper >> 10 : 1;
+  while (!dp_macs_within(w, bound) && bound < upper)
+    bound = bound > upper / 32 ? upper : bound * 32;
 }

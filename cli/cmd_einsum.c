@@ -23,7 +23,7 @@ static void einsum_help(FILE *out) {
           "  --csv             print step,lhs,rhs,result,B,M,K,N,macs rows and a total row\n\n"
           "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
           "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
-          "greedy beyond.\n",
+          "greedy beyond. The left-to-right totals are without pre-computation.\n",
           PATH_DP_MAX_OPERANDS);
 }
 
@@ -47,8 +47,8 @@ static void print_csv(const path *p) {
   for (size_t s = 0; s < p->n_steps; s++) {
     const path_step *st = &p->steps[s];
     printf("%s%zu,%s,%s,%s,%lld,%lld,%lld,%lld,%lld\n", s < p->n_precomputed ? "pre" : "", s,
-           st->lhs_indices, st->rhs_indices, st->result_indices, (long long)st->B,
-           (long long)st->M, (long long)st->K, (long long)st->N, (long long)st->macs);
+           st->lhs_indices, st->rhs_indices, st->result_indices, (long long)st->B, (long long)st->M,
+           (long long)st->K, (long long)st->N, (long long)st->macs);
   }
   printf("total,,,,,,,,%lld\n", (long long)p->total_macs);
 }
@@ -65,8 +65,8 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
   printf("%s\n", p->stored_params_before ? "  (* static)" : "");
   printf("path: %s, objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
          objective_names[opt->objective], precompute_names[opt->precompute]);
-  printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs",
-         "rhs", "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
+  printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs", "rhs",
+         "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
   for (size_t s = 0; s < p->n_steps; s++) {
     const path_step *st = &p->steps[s];
     char step[32], lhs[80], rhs[80], res[80];
@@ -95,8 +95,8 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
     printf("left to right needs %.1fx the MACs of this path\n",
            (double)l2r->total_macs / (double)p->total_macs);
   printf("stored parameters: %lld before, %lld after (%zu step%s pre-computed offline)\n",
-         (long long)p->stored_params_before, (long long)p->stored_params_after,
-         p->n_precomputed, p->n_precomputed == 1 ? "" : "s");
+         (long long)p->stored_params_before, (long long)p->stored_params_after, p->n_precomputed,
+         p->n_precomputed == 1 ? "" : "s");
 }
 
 int cmd_einsum(int argc, char **argv) {

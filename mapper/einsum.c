@@ -57,8 +57,7 @@ int tn_parse(const char *expr, tn_network *net, heat_error *err) {
     if (is_index(c)) {
       char *cur = in_output ? net->output : net->operand[n];
       if (strchr(cur, c)) {
-        if (in_output)
-          return expr_error(err, expr, col, "index '%c' repeated in the output", c);
+        if (in_output) return expr_error(err, expr, col, "index '%c' repeated in the output", c);
         return expr_error(err, expr, col,
                           "index '%c' repeated within operand %zu; traces and diagonals are not "
                           "supported",
@@ -102,8 +101,7 @@ int tn_parse(const char *expr, tn_network *net, heat_error *err) {
   bool any_input = false;
   for (size_t i = 0; i < input_len; i++)
     if (expr[i] != ' ') any_input = true;
-  if (!any_input)
-    return expr_error(err, expr, 1, "empty operand list; expected e.g. 'ab,bc->ac'");
+  if (!any_input) return expr_error(err, expr, 1, "empty operand list; expected e.g. 'ab,bc->ac'");
   net->n_operands = n + 1;
 
   if (explicit_output) {
@@ -186,8 +184,7 @@ int tn_set_shapes(tn_network *net, const char *shapes, const char *what, heat_er
       p = end;
       if (*p && *p != ',' && *p != 'x')
         return shape_error(err, what, shapes, (size_t)(p - shapes) + 1,
-                           "unexpected '%c'; dimensions are separated by 'x', operands by ','",
-                           *p);
+                           "unexpected '%c'; dimensions are separated by 'x', operands by ','", *p);
       if (d == rank)
         return shape_error(err, what, shapes, col,
                            "operand %zu ('%s') has %zu indices but its shape has more dimensions",

@@ -15,8 +15,8 @@ static int check_options(const tn_network *net, const path_options *opt, heat_er
   return HEAT_OK;
 }
 
-int path_optimize_ws(const tn_network *net, const path_options *opt, path_workspace *ws,
-                     path *out, heat_error *err) {
+int path_optimize_ws(const tn_network *net, const path_options *opt, path_workspace *ws, path *out,
+                     heat_error *err) {
   path_options defaults;
   if (!opt) {
     path_options_init(&defaults);

@@ -184,8 +184,7 @@ int path__build(const tn_network *net, const path_options *opt, const path_tree 
     int s = order[p];
     int a = new_id[tree->a[s]], b = new_id[tree->b[s]];
     if (a < 0 || b < 0 || (size_t)a >= n + p || (size_t)b >= n + p || a == b)
-      return heat_error_at(err, HEAT_EINTERNAL, __FILE__, __LINE__, "malformed tree at step %d",
-                           s);
+      return heat_error_at(err, HEAT_EINTERNAL, __FILE__, __LINE__, "malformed tree at step %d", s);
     /* lhs holds the lowest numbered input: the activation side when operand 0 is the input. */
     if (__builtin_ctz(op[b].leaves) < __builtin_ctz(op[a].leaves)) {
       int t = a;

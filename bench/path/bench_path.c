@@ -5,19 +5,10 @@
 #include <string.h>
 
 #include "bench/bench_util.h"
+#include "common/heat_rng.h"
 #include "mapper/path.h"
 
 #define MAX_REPEATS 101
-
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-static int rng_int(uint64_t *s, int lo, int hi) {
-  return lo + (int)(rng_next(s) % (uint64_t)(hi - lo + 1));
-}
 
 static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -59,9 +50,9 @@ static void tensor_train(builder *b, size_t n, uint64_t *s) {
   x[0] = out[0] = t;
   for (int k = 0; k < d; k++) {
     int m = 1 + 3 * k, nn = m + 1, r = m + 2;
-    b->size[m] = rng_int(s, 2, 8);
-    b->size[nn] = rng_int(s, 2, 8);
-    b->size[r] = rng_int(s, 4, 16);
+    b->size[m] = heat_rng_int(s, 2, 8);
+    b->size[nn] = heat_rng_int(s, 2, 8);
+    b->size[r] = heat_rng_int(s, 4, 16);
     x[k + 1] = m;
     out[k + 1] = nn;
   }
@@ -87,16 +78,16 @@ static void tucker(builder *b, size_t n, uint64_t *s) {
   for (int i = 0; i < p; i++) {
     m[i] = next++;
     r[i] = next++;
-    b->size[m[i]] = rng_int(s, 4, 12);
-    b->size[r[i]] = rng_int(s, 2, 6);
+    b->size[m[i]] = heat_rng_int(s, 4, 12);
+    b->size[r[i]] = heat_rng_int(s, 2, 6);
     x[i + 1] = m[i];
     core[i] = r[i];
   }
   for (int j = 0; j < q; j++) {
     sj[j] = next++;
     nj[j] = next++;
-    b->size[sj[j]] = rng_int(s, 2, 6);
-    b->size[nj[j]] = rng_int(s, 4, 12);
+    b->size[sj[j]] = heat_rng_int(s, 2, 6);
+    b->size[nj[j]] = heat_rng_int(s, 4, 12);
     core[p + j] = sj[j];
     out[j + 1] = nj[j];
   }
@@ -111,17 +102,17 @@ static void tucker(builder *b, size_t n, uint64_t *s) {
 static void cp(builder *b, size_t n, uint64_t *s) {
   int p = (int)(n - 2) / 2, q = (int)(n - 2) - p, x[20], out[20], t = 0, a = 1, next = 2;
   b->size[t] = 384;
-  b->size[a] = rng_int(s, 64, 320);
+  b->size[a] = heat_rng_int(s, 64, 320);
   x[0] = out[0] = t;
   int m[16], nn[16];
   for (int i = 0; i < p; i++) {
     m[i] = next++;
-    b->size[m[i]] = rng_int(s, 4, 16);
+    b->size[m[i]] = heat_rng_int(s, 4, 16);
     x[i + 1] = m[i];
   }
   for (int j = 0; j < q; j++) {
     nn[j] = next++;
-    b->size[nn[j]] = rng_int(s, 4, 16);
+    b->size[nn[j]] = heat_rng_int(s, 4, 16);
     out[j + 1] = nn[j];
   }
   add_operand(b, x, p + 1);
@@ -138,14 +129,14 @@ static void random_graph(builder *b, size_t n, uint64_t *s) {
   for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++) {
       bool ring = j == i + 1 || (i == 0 && j == n - 1);
-      if (next < 44 && (ring || rng_int(s, 0, 2) == 0)) {
-        b->size[next] = rng_int(s, 2, 8);
+      if (next < 44 && (ring || heat_rng_int(s, 0, 2) == 0)) {
+        b->size[next] = heat_rng_int(s, 2, 8);
         idx[i][rank[i]++] = next;
         idx[j][rank[j]++] = next++;
       }
     }
   for (size_t i = 0; i < n && next < 52; i += 3) {
-    b->size[next] = rng_int(s, 2, 8);
+    b->size[next] = heat_rng_int(s, 2, 8);
     idx[i][rank[i]++] = next;
     out[n_out++] = next++;
   }
@@ -195,8 +186,8 @@ int main(void) {
   static const struct {
     const char *name;
     family_fn fn;
-  } families[] = {{"tt-chain", tensor_train}, {"tucker", tucker}, {"cp", cp},
-                  {"random", random_graph}};
+  } families[] = {
+      {"tt-chain", tensor_train}, {"tucker", tucker}, {"cp", cp}, {"random", random_graph}};
   printf("bench_path: time to the exact MAC-optimal path (subset DP), median of repeats\n\n");
   printf("%-9s %8s %7s %10s %10s %10s %18s %18s %18s\n", "network", "operands", "indices",
          "time_ms", "cold_ms", "custom_ms", "optimal_macs", "greedy_macs", "left_to_right_macs");
@@ -239,10 +230,12 @@ int main(void) {
              1e3 * t, 1e3 * tcold, custom, (long long)p.total_macs, greedy, l2r);
     }
   path_workspace_free(ws);
-  printf("\nopt_einsum on this machine (issue 3): 'optimal' (exhaustive) ~2500 ms for 9 tensors;\n"
-         "'dp' 3-10 ms up to 13 tensors. Target here: 12 operands < 1 ms, 16 operands < 100 ms.\n"
-         "time_ms: workspace kept between calls (path_optimize_ws); cold_ms: path_optimize, which\n"
-         "allocates it each call. custom_ms: the CUSTOM objective (step cost = MACs via a function pointer, each\n"
-         "candidate step fully described); '-' = not timed (slow by design, see mapper/README.md).\n");
+  printf(
+      "\nopt_einsum on this machine (issue 3): 'optimal' (exhaustive) ~2500 ms for 9 tensors;\n"
+      "'dp' 3-10 ms up to 13 tensors. Target here: 12 operands < 1 ms, 16 operands < 100 ms.\n"
+      "time_ms: workspace kept between calls (path_optimize_ws); cold_ms: path_optimize, which\n"
+      "allocates it each call. custom_ms: the CUSTOM objective (step cost = MACs through a\n"
+      "function pointer, each candidate step fully described); '-' = not timed (it grows as\n"
+      "3^n, see mapper/README.md).\n");
   return 0;
 }

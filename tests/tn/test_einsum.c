@@ -90,8 +90,8 @@ static void shapes_set_sizes(void **state) {
   tn_network net;
   heat_error err;
   assert_int_equal(tn_parse("bc,a,da,ea,ca->bde", &net, &err), HEAT_OK);
-  assert_int_equal(
-      tn_set_shapes(&net, "384x768,280,64x280,12x280,768x280", "--shapes", &err), HEAT_OK);
+  assert_int_equal(tn_set_shapes(&net, "384x768,280,64x280,12x280,768x280", "--shapes", &err),
+                   HEAT_OK);
   assert_int_equal(net.size['b'], 384);
   assert_int_equal(net.size['c'], 768);
   assert_int_equal(net.size['a'], 280);

@@ -39,9 +39,8 @@ static void oracle_rows_reproduced_exactly(void **state) {
   while (fgets(line, sizeof line, f)) {
     char expr[256], shapes[512];
     long long opt_macs, l2r_macs;
-    assert_int_equal(sscanf(line, "\"%255[^\"]\",%511[^,],%lld,%lld", expr, shapes, &opt_macs,
-                            &l2r_macs),
-                     4);
+    assert_int_equal(
+        sscanf(line, "\"%255[^\"]\",%511[^,],%lld,%lld", expr, shapes, &opt_macs, &l2r_macs), 4);
     for (char *p = shapes; *p; p++)
       if (*p == ';') *p = ',';
     tn_network net;
@@ -76,8 +75,7 @@ static void heat_cp_example(void **state) {
   /* Left to right: bc x a is an outer product (384*768*280), then bca x da (adds d=64), then
    * bcda x ea (adds e=12), then bcdea x ca. */
   int64_t b = 384, c = 768, a = 280, d = 64, e = 12;
-  assert_int_equal(l.total_macs, b * c * a + b * c * a * d + b * c * a * d * e +
-                                     b * c * a * d * e);
+  assert_int_equal(l.total_macs, b * c * a + b * c * a * d + b * c * a * d * e + b * c * a * d * e);
   /* Optimal: (bc,ca)->ba; (a,ea)->ae; (ae,da)->aed; (ba,aed)->bed. */
   assert_int_equal(p.total_macs, b * c * a + a * e + a * e * d + b * a * d * e);
   assert_int_equal(p.largest_intermediate, b * d * e);
@@ -209,8 +207,7 @@ static double transforms_are_costly(const path_step *st, void *ctx) {
 static void custom_objective(void **state) {
   (void)state;
   tn_network net;
-  load(&net, "abcde,bfj,jcgk,kdhl,lei->afghi",
-       "128x8x6x12x4,8x8x16,16x6x16x16,16x12x12x16,16x4x8");
+  load(&net, "abcde,bfj,jcgk,kdhl,lei->afghi", "128x8x6x12x4,8x8x16,16x6x16x16,16x12x12x16,16x4x8");
   path_options opt;
   path_options_init(&opt);
   path macs, custom;

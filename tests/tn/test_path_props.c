@@ -10,34 +10,26 @@
 
 #include <cmocka.h>
 
+#include "common/heat_rng.h"
 #include "mapper/path.h"
-
-/* splitmix64: a small seeded generator, so every case can be replayed from its seed. */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-static int rng_int(uint64_t *s, int lo, int hi) { return lo + (int)(rng_next(s) % (uint64_t)(hi - lo + 1)); }
 
 /* A random network of n operands over up to 8 letters, ranks 0..4, sizes 1..6, a random output
  * (explicit, a subset of the input letters) and random static flags. */
 static void random_network(uint64_t seed, size_t n, tn_network *net) {
   uint64_t s = seed;
   char expr[TN_EXPR_MAX] = "", shapes[512] = "";
-  int n_letters = rng_int(&s, 2, 8);
+  int n_letters = heat_rng_int(&s, 2, 8);
   int size[8];
-  for (int i = 0; i < n_letters; i++) size[i] = rng_int(&s, 1, 6);
+  for (int i = 0; i < n_letters; i++) size[i] = heat_rng_int(&s, 1, 6);
   unsigned used = 0;
   for (size_t op = 0; op < n; op++) {
-    int rank = rng_int(&s, 0, 9) == 0 ? 0 : rng_int(&s, 1, 4);
+    int rank = heat_rng_int(&s, 0, 9) == 0 ? 0 : heat_rng_int(&s, 1, 4);
     unsigned taken = 0;
     strcat(expr, op ? "," : "");
     strcat(shapes, op ? "," : "");
     for (int r = 0; r < rank && r < n_letters; r++) {
       int l;
-      do l = rng_int(&s, 0, n_letters - 1);
+      do l = heat_rng_int(&s, 0, n_letters - 1);
       while (taken >> l & 1);
       taken |= 1u << l;
       char t[16];
@@ -50,28 +42,28 @@ static void random_network(uint64_t seed, size_t n, tn_network *net) {
   }
   strcat(expr, "->");
   for (int l = 0; l < n_letters; l++)
-    if ((used >> l & 1) && rng_int(&s, 0, 2) == 0) {
+    if ((used >> l & 1) && heat_rng_int(&s, 0, 2) == 0) {
       char t[2] = {(char)('a' + l), '\0'};
       strcat(expr, t);
     }
   heat_error err;
   if (tn_parse(expr, net, &err) || tn_set_shapes(net, shapes, "shapes", &err))
     fail_msg("seed %llu: %s %s: %s", (unsigned long long)seed, expr, shapes, err.msg);
-  for (size_t op = 0; op < n; op++) net->is_static[op] = rng_int(&s, 0, 1);
+  for (size_t op = 0; op < n; op++) net->is_static[op] = heat_rng_int(&s, 0, 1);
 }
 
 /* ---- exhaustive enumeration of contraction sequences ---- */
 
 typedef struct bf_operand {
-  uint32_t letters;   /* bit l: letter 'a' + l */
-  bool offline_ok;    /* an input static operand or the result of an offline step */
-  int64_t leafsum;    /* elements of the inputs folded into it (offline results) */
+  uint32_t letters; /* bit l: letter 'a' + l */
+  bool offline_ok;  /* an input static operand or the result of an offline step */
+  int64_t leafsum;  /* elements of the inputs folded into it (offline results) */
 } bf_operand;
 
 typedef struct bf_best {
-  int64_t macs;               /* MACS objective */
-  int64_t size, size_macs;    /* SIZE: (largest intermediate, MACs) */
-  int64_t write, write_macs;  /* WRITE: (elements written, MACs) */
+  int64_t macs;              /* MACS objective */
+  int64_t size, size_macs;   /* SIZE: (largest intermediate, MACs) */
+  int64_t write, write_macs; /* WRITE: (elements written, MACs) */
 } bf_best;
 
 typedef struct bf_ctx {
@@ -176,15 +168,13 @@ static void check_against_brute_force(uint64_t seed, size_t n, bool all_modes) {
   path s = run(&net, PATH_OBJECTIVE_SIZE, PATH_PRECOMPUTE_NEVER);
   path w = run(&net, PATH_OBJECTIVE_WRITE, PATH_PRECOMPUTE_NEVER);
   if (m.total_macs != bf.macs || s.largest_intermediate != bf.size ||
-      s.total_macs != bf.size_macs || w.total_written != bf.write ||
-      w.total_macs != bf.write_macs)
+      s.total_macs != bf.size_macs || w.total_written != bf.write || w.total_macs != bf.write_macs)
     fail_msg("seed %llu %s: dp macs %lld size (%lld,%lld) write (%lld,%lld); brute force %lld "
              "(%lld,%lld) (%lld,%lld)",
              (unsigned long long)seed, net.expr, (long long)m.total_macs,
-             (long long)s.largest_intermediate, (long long)s.total_macs,
-             (long long)w.total_written, (long long)w.total_macs, (long long)bf.macs,
-             (long long)bf.size, (long long)bf.size_macs, (long long)bf.write,
-             (long long)bf.write_macs);
+             (long long)s.largest_intermediate, (long long)s.total_macs, (long long)w.total_written,
+             (long long)w.total_macs, (long long)bf.macs, (long long)bf.size,
+             (long long)bf.size_macs, (long long)bf.write, (long long)bf.write_macs);
   if (!all_modes) return;
   for (int mode = PATH_PRECOMPUTE_NO_GROWTH; mode <= PATH_PRECOMPUTE_ALWAYS; mode++) {
     bf_best b = brute_force(&net, (path_precompute)mode);

@@ -1,5 +1,6 @@
 #include "workloads/linalg.h"
 
+#include <float.h>
 #include <gsl/gsl_matrix.h>
 #include <lapacke.h>
 #include <limits.h>
@@ -30,53 +31,81 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
   return HEAT_OK;
 }
 
+/* Eigen-decomposition of the Gram matrix of a (rows x cols): a·aᵀ (n = rows) or, with `tall`,
+ * aᵀ·a (n = cols). g (n x n) gets the eigenvectors as columns, s the min(rows, cols) singular
+ * values sqrt(λ), largest first (dsyevd returns them ascending). */
+static int gram_eig(const double *a, int64_t rows, int64_t cols, bool tall, double *g, double *s,
+                    heat_error *err) {
+  int64_t n = tall ? cols : rows, K = rows < cols ? rows : cols;
+  double *ev = malloc((size_t)n * sizeof *ev);
+  if (!ev) return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
+  gsl_matrix_const_view va = gsl_matrix_const_view_array(a, (size_t)rows, (size_t)cols);
+  gsl_matrix_view vg = gsl_matrix_view_array(g, (size_t)n, (size_t)n);
+  int rc = HEAT_OK;
+  if (gsl_blas_dsyrk(CblasUpper, tall ? CblasTrans : CblasNoTrans, 1.0, &va.matrix, 0.0,
+                     &vg.matrix))
+    rc = heat_error_set(err, HEAT_EINTERNAL, "svd", "gsl_blas_dsyrk failed");
+  if (!rc) {
+    lapack_int info =
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, g, (lapack_int)n, ev);
+    if (info)
+      rc = heat_error_set(err, HEAT_EINTERNAL, "svd",
+                          "LAPACKE_dsyevd failed on a %lld x %lld Gram matrix (info %d)",
+                          (long long)n, (long long)n, (int)info);
+  }
+  if (!rc)
+    for (int64_t i = 0; i < K; i++) s[i] = ev[n - 1 - i] > 0.0 ? sqrt(ev[n - 1 - i]) : 0.0;
+  free(ev);
+  return rc;
+}
+
 int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u, double *s,
                      heat_error *err) {
   int64_t K = rows < cols ? rows : cols, keep = r < K ? r : K;
-  int rc = HEAT_OK;
-  if (cols >= 2 * rows) {
-    double *g = malloc((size_t)(rows * rows) * sizeof *g), *ev = malloc((size_t)rows * sizeof *ev);
-    if (!g || !ev) rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
+  bool wide = cols >= 2 * rows, tall = rows >= 2 * cols;
+  if (!wide && !tall) {
+    double *c = malloc((size_t)(rows * cols) * sizeof *c);
+    double *uu = malloc((size_t)(rows * K) * sizeof *uu),
+           *vt = malloc((size_t)(K * cols) * sizeof *vt);
+    int rc =
+        (!c || !uu || !vt) ? heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory") : HEAT_OK;
     if (!rc) {
-      gsl_matrix_const_view va = gsl_matrix_const_view_array(a, (size_t)rows, (size_t)cols);
-      gsl_matrix_view vg = gsl_matrix_view_array(g, (size_t)rows, (size_t)rows);
-      if (gsl_blas_dsyrk(CblasUpper, CblasNoTrans, 1.0, &va.matrix, 0.0, &vg.matrix))
-        rc = heat_error_set(err, HEAT_EINTERNAL, "svd", "gsl_blas_dsyrk failed");
+      memcpy(c, a, (size_t)(rows * cols) * sizeof *c);
+      rc = wl__svd(c, rows, cols, s, uu, vt, err);
     }
-    if (!rc) {
-      lapack_int info =
-          LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)rows, g, (lapack_int)rows, ev);
-      if (info)
-        rc = heat_error_set(err, HEAT_EINTERNAL, "svd",
-                            "LAPACKE_dsyevd failed on a %lld x %lld Gram matrix (info %d)",
-                            (long long)rows, (long long)rows, (int)info);
-    }
-    if (!rc) { /* eigenvalues ascend: reverse them */
-      for (int64_t i = 0; i < K; i++) {
-        double e = ev[rows - 1 - i];
-        s[i] = e > 0.0 ? sqrt(e) : 0.0;
-      }
+    if (!rc)
       for (int64_t i = 0; i < rows; i++)
-        for (int64_t q = 0; q < r; q++) u[i * r + q] = q < keep ? g[i * rows + rows - 1 - q] : 0.0;
-    }
-    free(g);
-    free(ev);
+        for (int64_t q = 0; q < r; q++) u[i * r + q] = q < keep ? uu[i * K + q] : 0.0;
+    free(c);
+    free(uu);
+    free(vt);
     return rc;
   }
-  double *c = malloc((size_t)(rows * cols) * sizeof *c),
-         *uu = malloc((size_t)(rows * K) * sizeof *uu);
-  double *vt = malloc((size_t)(K * cols) * sizeof *vt);
-  if (!c || !uu || !vt) rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
-  if (!rc) {
-    memcpy(c, a, (size_t)(rows * cols) * sizeof *c);
-    rc = wl__svd(c, rows, cols, s, uu, vt, err);
-  }
-  if (!rc)
+  int64_t n = wide ? rows : cols;
+  double *g = malloc((size_t)(n * n) * sizeof *g);
+  double *av = tall ? malloc((size_t)(rows * (keep ? keep : 1)) * sizeof *av) : NULL;
+  int rc = (!g || (tall && !av)) ? heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory")
+                                 : gram_eig(a, rows, cols, tall, g, s, err);
+  if (!rc && wide) /* the eigenvectors of a·aᵀ are the left singular vectors */
     for (int64_t i = 0; i < rows; i++)
-      for (int64_t q = 0; q < r; q++) u[i * r + q] = q < keep ? uu[i * K + q] : 0.0;
-  free(c);
-  free(uu);
-  free(vt);
+      for (int64_t q = 0; q < r; q++) u[i * r + q] = q < keep ? g[i * n + n - 1 - q] : 0.0;
+  if (!rc && tall) {
+    /* u_q = a·v_q / s_q. The Gram matrix resolves s only down to about sqrt(n·eps)·s_0; below
+     * that v_q is noise and u_q is left zero (its share of W is below that resolution too). */
+    double *v = malloc((size_t)(cols * (keep ? keep : 1)) * sizeof *v);
+    if (!v) rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
+    for (int64_t i = 0; !rc && i < cols; i++)
+      for (int64_t q = 0; q < keep; q++) v[i * keep + q] = g[i * n + n - 1 - q];
+    if (!rc && keep)
+      rc = wl__gemm(CblasNoTrans, CblasNoTrans, 1.0, a, rows, cols, v, cols, keep, 0.0, av, err);
+    double floor = s[0] * sqrt((double)n * DBL_EPSILON);
+    for (int64_t i = 0; !rc && i < rows; i++)
+      for (int64_t q = 0; q < r; q++)
+        u[i * r + q] = q < keep && s[q] > floor ? av[i * keep + q] / s[q] : 0.0;
+    free(v);
+  }
+  free(g);
+  free(av);
   return rc;
 }
 

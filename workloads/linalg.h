@@ -17,10 +17,10 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
 
 /* Leading r left singular vectors of the row-major rows x cols matrix a (not modified) into u
  * (rows x r; columns beyond the rank are zero) and all min(rows, cols) singular values into s.
- * Wide matrices (cols >= 2 rows) go through the Gram matrix a·aᵀ and its eigenvectors
- * (LAPACKE dsyevd): rows·rows·cols work instead of dgesdd's bidiagonalization of the whole
- * matrix, at the cost of resolving singular values only down to sqrt(eps)·s_max, which is far
- * below any truncation heat makes. Others use dgesdd. */
+ * Wide (cols >= 2 rows) and tall (rows >= 2 cols) matrices go through the Gram matrix of the
+ * short side and its eigenvectors (dsyrk + dsyevd): short² x long work instead of dgesdd's
+ * bidiagonalization, at the cost of resolving singular values only down to about
+ * sqrt(eps)·s_max, far below any truncation heat makes. Others use dgesdd. */
 int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u, double *s,
                      heat_error *err);
 

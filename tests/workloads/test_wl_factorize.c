@@ -125,6 +125,27 @@ static void tt_pads_ranks_above_a_step_svd(void **state) {
   wl_matrix_free(&w);
 }
 
+/* A W of low TTM rank: TT-SVD's tall second step (192 x 16) has singular values at rounding
+ * level past the true rank, whose vectors the Gram path leaves zero; W' must still be W. */
+static void tt_svd_of_a_low_rank_matrix_is_exact(void **state) {
+  (void)state;
+  heat_error err;
+  wl_matrix w;
+  assert_int_equal(wl_matrix_alloc(&w, 48, 64, &err), HEAT_OK);
+  for (int i = 0; i < 48; i++)
+    for (int j = 0; j < 64; j++)
+      w.data[i * 64 + j] = sin(0.3 * i) * cos(0.1 * j) + (1.0 + 0.01 * i) * (2.0 - 0.02 * j);
+  wl_layer l;
+  wl_factors f;
+  /* TTM unfolding ranks are at most 8 (each term is TT rank 2 per side), the bounds 16 */
+  parse_layer("ttm", "4x3x4:4x4x4", "16/16", &l);
+  assert_int_equal(wl_factorize(&w, &l, NULL, &f, &err), HEAT_OK);
+  if (!(f.rel_error < 1e-7 && direct_error(&w, &f) < 1e-7))
+    fail_msg("eps %g, direct %g", f.rel_error, direct_error(&w, &f));
+  wl_factors_free(&f);
+  wl_matrix_free(&w);
+}
+
 static void cp_als_recovers_an_exact_cp_tensor(void **state) {
   (void)state;
   /* W = sum_r a_r ∘ b_r ∘ c_r ∘ e_r over shape 4x5:6x3 with rank 3, factors of full column rank */
@@ -271,6 +292,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(numpy_oracle_agrees),
       cmocka_unit_test(tt_pads_ranks_above_a_step_svd),
+      cmocka_unit_test(tt_svd_of_a_low_rank_matrix_is_exact),
       cmocka_unit_test(cp_als_recovers_an_exact_cp_tensor),
       cmocka_unit_test(cp_als_on_real_data_reports_its_own_error),
       cmocka_unit_test(cp_als_survives_singular_normal_equations),

@@ -22,7 +22,8 @@ static void decompose_help(FILE *out) {
       "                      [--weights FILE.safetensors:TENSOR | --weights FILE.npy |\n"
       "                       --synthetic decay=power:A|exp:A[,seed=S] --size MxN]\n"
       "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
-      "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--no-cp-weights]\n"
+      "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--cp-init I]\n"
+      "                      [--no-cp-weights]\n"
       "                      [--precompute never|no-growth|always] [--csv]\n"
       "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] "
       "[--csv]\n"
@@ -44,6 +45,8 @@ static void decompose_help(FILE *out) {
       "  --exact             in a sweep, factorize every setting (exact errors)\n"
       "  --hooi N            tucker: HOOI sweeps after HOSVD (default 0)\n"
       "  --cp-iters N, --cp-tol X, --seed S   CP-ALS limits (200, 1e-6) and start (1)\n"
+      "  --cp-init I         cp start: random (seeded, default) or svd (leading singular\n"
+      "                      vectors of each mode unfolding)\n"
       "  --no-cp-weights     cp: fold the weight vector into the first factor\n"
       "  --precompute M      fold static-only sub-expressions of the einsum offline (default\n"
       "                      no-growth: only when stored parameters do not grow)\n"
@@ -55,7 +58,7 @@ static void decompose_help(FILE *out) {
 }
 
 typedef struct decompose_args {
-  const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute;
+  const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute, *cp_init;
   int64_t tokens, order, top, hooi, cp_iters, seed;
   double cp_tol;
   bool exact, csv, list_shapes, list_tensors, no_cp_weights;
@@ -71,6 +74,7 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
   a->cp_tol = 1e-6;
   a->seed = 1;
   a->precompute = "no-growth";
+  a->cp_init = "random";
   heat_error err;
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
@@ -111,6 +115,8 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
         a->sweep = v;
       else if (strcmp(o, "--precompute") == 0)
         a->precompute = v;
+      else if (strcmp(o, "--cp-init") == 0)
+        a->cp_init = v;
       else if (strcmp(o, "--tokens") == 0)
         rc = heat_parse_int64(v, 1, INT64_C(1) << 24, o, &a->tokens, &err);
       else if (strcmp(o, "--order") == 0)
@@ -379,6 +385,8 @@ int cmd_decompose(int argc, char **argv) {
   if (pre < 0)
     return cli_usage_error(
         "decompose", "--precompute '%s' unknown; allowed: never, no-growth, always", a.precompute);
+  if (strcmp(a.cp_init, "random") != 0 && strcmp(a.cp_init, "svd") != 0)
+    return cli_usage_error("decompose", "--cp-init '%s' unknown; allowed: random, svd", a.cp_init);
   wl_layer base;
   memset(&base, 0, sizeof base);
   base.cp_weights = !a.no_cp_weights;
@@ -408,6 +416,7 @@ int cmd_decompose(int argc, char **argv) {
   fo.cp_max_iters = (int)a.cp_iters;
   fo.cp_tol = a.cp_tol;
   fo.seed = (unsigned long)a.seed;
+  fo.cp_init = strcmp(a.cp_init, "svd") == 0 ? WL_CP_INIT_SVD : WL_CP_INIT_RANDOM;
   row *r = malloc(sizeof *r);
   int64_t *values = malloc(SWEEP_MAX * sizeof *values);
   wl_spectra spectra = {.n = 0};

@@ -14,6 +14,7 @@ void wl_factor_options_init(wl_factor_options *opt) {
   opt->cp_max_iters = 200;
   opt->cp_tol = 1e-6;
   opt->seed = 1;
+  opt->cp_init = WL_CP_INIT_RANDOM;
 }
 
 int wl__factors_add(wl_factors *f, const int64_t *dims, size_t order, heat_error *err) {

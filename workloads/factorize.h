@@ -2,8 +2,8 @@
  * ε = ||W − W'||_F / ||W||_F, and fast errors for many ranks from unfolding spectra.
  *
  * Algorithms: truncated SVD (LAPACKE dgesdd); TT-SVD (Oseledets 2011) for ttm and tt; HOSVD with
- * optional HOOI sweeps for tucker; CP-ALS from a seeded random start, stopping when ε changes by
- * less than a relative tolerance. */
+ * optional HOOI sweeps for tucker; CP-ALS from a seeded random or an SVD start, stopping when ε
+ * changes by less than a relative tolerance. */
 #ifndef HEAT_WL_FACTORIZE_H
 #define HEAT_WL_FACTORIZE_H
 
@@ -26,14 +26,21 @@ typedef enum wl_error_kind {
 
 const char *wl_error_kind_name(wl_error_kind k); /* "exact" | "bound" */
 
+typedef enum wl_cp_init {
+  WL_CP_INIT_RANDOM = 0, /* Gaussian columns from the seeded GSL mt19937 */
+  WL_CP_INIT_SVD = 1,    /* leading left singular vectors of each mode unfolding (deterministic;
+                            columns beyond a mode's size are random) */
+} wl_cp_init;
+
 typedef struct wl_factor_options {
   int hooi_sweeps;    /* tucker: HOOI sweeps after HOSVD (0 = plain HOSVD) */
   int cp_max_iters;   /* cp: ALS sweeps at most */
   double cp_tol;      /* cp: stop when |ε_prev − ε| <= cp_tol · ε_prev */
   unsigned long seed; /* cp: random start */
+  wl_cp_init cp_init;
 } wl_factor_options;
 
-/* hooi_sweeps 0, cp_max_iters 200, cp_tol 1e-6, seed 1. */
+/* hooi_sweeps 0, cp_max_iters 200, cp_tol 1e-6, seed 1, random start. */
 void wl_factor_options_init(wl_factor_options *opt);
 
 /* Factors in the order and layout of the layer's network operands 1.. (see format.h). */

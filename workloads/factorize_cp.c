@@ -4,7 +4,8 @@
  * other group's factors stay fixed, so one GEMM Z = W · KR(IN) (M x R) serves every OUT-mode
  * MTTKRP of a sweep, and Zᵢₙ = Wᵀ · KR(OUT) every IN-mode one: two GEMMs per sweep instead of
  * 2d passes over W. Factors are kept with unit columns and the scale in λ. The start is seeded
- * Gaussian (GSL mt19937); the sweep stops when ε changes by at most tol·ε. */
+ * Gaussian (GSL mt19937) or the leading singular vectors of each mode unfolding; the sweep stops
+ * when ε changes by at most tol·ε. */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <lapacke.h>
@@ -148,14 +149,26 @@ int wl__factor_cp(const wl_matrix *w, const wl_factor_options *opt, wl_factors *
   gsl_rng_set(rng, opt->seed);
   for (size_t k = 0; k < D && !rc; k++) {
     st.gram[k] = gram_block + k * R * R;
+    /* the random draws happen for either start, so the columns an SVD start cannot fill (beyond
+     * a mode's size) are the same as a random start's */
     for (int64_t i = 0; i < st.dims[k] * R; i++) st.A[k][i] = gsl_ran_gaussian(rng, 1.0);
+    if (opt->cp_init == WL_CP_INIT_SVD) {
+      int64_t q = R < st.dims[k] ? R : st.dims[k];
+      rc = wl__mode_vectors(w->data, st.dims, D, k, q, st.mtt, err);
+      for (int64_t c = 0; !rc && c < q; c++) {
+        double n2 = 0.0; /* a zero vector (rank-deficient unfolding) keeps its random column */
+        for (int64_t i = 0; i < st.dims[k]; i++) n2 += st.mtt[i * q + c] * st.mtt[i * q + c];
+        for (int64_t i = 0; n2 > 0.0 && i < st.dims[k]; i++) st.A[k][i * R + c] = st.mtt[i * q + c];
+      }
+    }
     for (int64_t r = 0; r < R; r++) {
       double s = 0.0;
       for (int64_t i = 0; i < st.dims[k]; i++) s += st.A[k][i * R + r] * st.A[k][i * R + r];
       for (int64_t i = 0; i < st.dims[k]; i++) st.A[k][i * R + r] /= sqrt(s);
     }
-    rc = wl__gemm(CblasTrans, CblasNoTrans, 1.0, st.A[k], st.dims[k], R, st.A[k], st.dims[k], R,
-                  0.0, st.gram[k], err);
+    if (!rc)
+      rc = wl__gemm(CblasTrans, CblasNoTrans, 1.0, st.A[k], st.dims[k], R, st.A[k], st.dims[k], R,
+                    0.0, st.gram[k], err);
   }
   double norm = wl_matrix_norm(w), norm2 = norm * norm, eps = 1.0, prev = 1.0;
   for (int it = 0; it < opt->cp_max_iters && !rc; it++) {

@@ -9,23 +9,6 @@
 #include "workloads/factorize_impl.h"
 #include "workloads/linalg.h"
 
-/* Leading r left singular vectors of the mode-k unfolding of t (dims) into dst (dims[k] x r). */
-static int leading_vectors(const double *t, const int64_t *dims, size_t D, size_t k, int64_t r,
-                           double *dst, heat_error *err) {
-  int64_t rows = dims[k], cols = wl__numel(dims, D) / rows, K = rows < cols ? rows : cols;
-  double *a = malloc((size_t)(rows * cols) * sizeof *a), *s = malloc((size_t)K * sizeof *s);
-  int rc = HEAT_OK;
-  if (!a || !s) {
-    rc = heat_error_set(err, HEAT_ENOMEM, "hosvd", "out of memory");
-  } else {
-    wl__unfold(t, dims, D, k, a);
-    rc = wl__left_vectors(a, rows, cols, r, dst, s, err);
-  }
-  free(a);
-  free(s);
-  return rc;
-}
-
 /* t ×_j U_jᵀ for every mode j != skip (skip = D: all modes). The result (dims shrunk to the
  * ranks) is written to *out, allocated here; work holds two numel-sized buffers. */
 static int project(const double *t, const int64_t *dims, size_t D, double *const *factors,
@@ -62,7 +45,7 @@ int wl__factor_tucker(const wl_matrix *w, int hooi_sweeps, wl_factors *f, heat_e
   }
   if (rc) return rc;
   for (size_t k = 0; k < D && !rc; k++)
-    rc = leading_vectors(w->data, dims, D, k, l->rank[k], factors[k], err);
+    rc = wl__mode_vectors(w->data, dims, D, k, l->rank[k], factors[k], err);
   if (rc) return rc;
   double *work0 = malloc((size_t)numel * sizeof *work0),
          *work1 = malloc((size_t)numel * sizeof *work1);
@@ -75,7 +58,7 @@ int wl__factor_tucker(const wl_matrix *w, int hooi_sweeps, wl_factors *f, heat_e
   for (int sweep = 0; sweep < hooi_sweeps && !rc; sweep++) {
     for (size_t k = 0; k < D && !rc; k++) {
       rc = project(w->data, dims, D, factors, l->rank, k, work0, work1, &y, cdims, err);
-      if (!rc) rc = leading_vectors(y, cdims, D, k, l->rank[k], factors[k], err);
+      if (!rc) rc = wl__mode_vectors(y, cdims, D, k, l->rank[k], factors[k], err);
     }
     f->iterations = sweep + 1;
   }

@@ -109,6 +109,23 @@ int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, dou
   return rc;
 }
 
+/* Leading r left singular vectors of the mode-k unfolding of t (dims) into dst (dims[k] x r). */
+int wl__mode_vectors(const double *t, const int64_t *dims, size_t D, size_t k, int64_t r,
+                     double *dst, heat_error *err) {
+  int64_t rows = dims[k], cols = wl__numel(dims, D) / rows, K = rows < cols ? rows : cols;
+  double *a = malloc((size_t)(rows * cols) * sizeof *a), *s = malloc((size_t)K * sizeof *s);
+  int rc = HEAT_OK;
+  if (!a || !s) {
+    rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
+  } else {
+    wl__unfold(t, dims, D, k, a);
+    rc = wl__left_vectors(a, rows, cols, r, dst, s, err);
+  }
+  free(a);
+  free(s);
+  return rc;
+}
+
 int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a, int64_t ar,
              int64_t ac, const double *b, int64_t br, int64_t bc, double beta, double *c,
              heat_error *err) {

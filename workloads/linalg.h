@@ -24,6 +24,10 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
 int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u, double *s,
                      heat_error *err);
 
+/* Leading r left singular vectors of the mode-k unfolding of t (dims) into dst (dims[k] x r). */
+int wl__mode_vectors(const double *t, const int64_t *dims, size_t D, size_t k, int64_t r,
+                     double *dst, heat_error *err);
+
 /* C (rows x cols) = alpha op(A) op(B) + beta C for contiguous row-major A (ar x ac), B (br x bc).
  */
 int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a, int64_t ar,

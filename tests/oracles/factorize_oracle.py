@@ -4,7 +4,8 @@
 Writes tests/workloads/data/w48x64.npy (<f8) and w96x128.npy (<f4): seeded matrices with decaying
 singular values plus noise, and tests/workloads/data/factorize_expected.csv with
 eps = ||W - W'||_F / ||W||_F of W' rebuilt from the factors (kind exact) or the TT-SVD / HOSVD
-bound sqrt(sum_k delta_k^2) / ||W|| from the unfoldings of W itself (kind bound).
+bound sqrt(sum_k delta_k^2) / ||W|| from the unfoldings of W itself (kind bound). CP-ALS rows run
+a fixed number of sweeps from an SVD start, which heat reproduces with --cp-init svd.
 
 Conventions (workloads/README.md): W is out x in; shape OUT:IN; the tensor is
 W.reshape(m1..md, n1..nd); TTM cores pair (m_k, n_k); Tucker/TT modes are (m1..md, n1..nd).
@@ -104,6 +105,35 @@ def tucker_eps(w, m, n, ranks, sweeps):
     return rel(w, full.reshape(w.shape))
 
 
+def khatri_rao(factors):
+    """Row index over the factors' rows in row-major order (first factor most significant)."""
+    kr = factors[0]
+    for f in factors[1:]:
+        kr = (kr[:, None, :] * f[None, :, :]).reshape(-1, kr.shape[1])
+    return kr
+
+
+def cp_als_eps(w, m, n, rank, sweeps):
+    """Textbook CP-ALS (Kolda & Bader 2009, Fig. 3.3) from the leading left singular vectors of
+    each mode unfolding, modes updated in order (m1..md, n1..nd), columns normalized into
+    lambda, a fixed number of sweeps. Column signs of the start do not change the result."""
+    t = w.reshape(*m, *n)
+    D = t.ndim
+    A = [np.linalg.svd(unfold(t, k), full_matrices=False)[0][:, :rank] for k in range(D)]
+    lam = np.ones(rank)
+    for _ in range(sweeps):
+        for k in range(D):
+            others = [A[j] for j in range(D) if j != k]
+            V = np.ones((rank, rank))
+            for a in others:
+                V *= a.T @ a
+            new = unfold(t, k) @ khatri_rao(others) @ np.linalg.pinv(V)
+            lam = np.linalg.norm(new, axis=0)
+            A[k] = new / lam
+    full = (khatri_rao(A) * lam).sum(axis=1)
+    return rel(w, full.reshape(w.shape))
+
+
 def tail(t_matrix, r):
     s = np.linalg.svd(t_matrix, compute_uv=False)
     return np.sum(s[r:] ** 2)
@@ -120,7 +150,7 @@ def tucker_bound(t, ranks):
 
 
 CASES = [
-    # file, format, shape, ranks, hooi sweeps
+    # file, format, shape, ranks, sweeps (tucker: HOOI sweeps; cp: ALS sweeps from an SVD start)
     ("w48x64.npy", "svd", "48:64", [5], 0),
     ("w48x64.npy", "svd", "48:64", [20], 0),
     ("w48x64.npy", "ttm", "6x8:8x8", [7], 0),
@@ -135,6 +165,9 @@ CASES = [
     ("w96x128.npy", "tt", "8x12:8x16", [6, 20, 12], 0),
     ("w96x128.npy", "tucker", "8x12:8x16", [6, 8, 5, 9], 0),
     ("w96x128.npy", "tucker", "8x12:8x16", [6, 8, 5, 9], 2),
+    ("w48x64.npy", "cp", "6x8:8x8", [5], 10),
+    ("w48x64.npy", "cp", "4x3x4:4x4x4", [3], 15),
+    ("w96x128.npy", "cp", "8x12:8x16", [8], 10),
 ]
 
 
@@ -154,6 +187,9 @@ def main():
         if fmt == "svd":
             rows.append((fname, fmt, shape, ranks, sweeps, "exact", svd_eps(w, ranks[0])))
             continue
+        if fmt == "cp":
+            rows.append((fname, fmt, shape, ranks, sweeps, "exact", cp_als_eps(w, m, n, ranks[0], sweeps)))
+            continue
         if fmt == "ttm":
             eps = ttm_eps(w, m, n, ranks)
             bound = tt_bound(ttm_tensor(w, m, n)[0], ranks)
@@ -167,7 +203,7 @@ def main():
         if sweeps == 0:
             rows.append((fname, fmt, shape, ranks, sweeps, "bound", bound))
     with open(os.path.join(DATA, "factorize_expected.csv"), "w") as f:
-        f.write("file,format,shape,ranks,hooi_sweeps,error_kind,rel_error\n")
+        f.write("file,format,shape,ranks,sweeps,error_kind,rel_error\n")
         for fname, fmt, shape, ranks, sweeps, kind, eps in rows:
             f.write(f"{fname},{fmt},{shape},{'/'.join(map(str, ranks))},{sweeps},{kind},{eps:.15e}\n")
 

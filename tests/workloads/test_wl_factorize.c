@@ -1,4 +1,5 @@
-/* Factorizations against numpy (tests/oracles/factorize_oracle.py -> data/factorize_expected.csv),
+/* Factorizations against numpy (tests/oracles/factorize_oracle.py -> data/factorize_expected.csv:
+ * SVD, TT-SVD, HOSVD/HOOI, CP-ALS from an SVD start, the tt/ttm/tucker bounds),
  * the fast error path against the error of W' rebuilt from the factors, CP-ALS on an exact
  * low-rank tensor, and synthetic spectra against their closed form. */
 #include <math.h>
@@ -72,6 +73,11 @@ static void numpy_oracle_agrees(void **state) {
       wl_factor_options opt;
       wl_factor_options_init(&opt);
       opt.hooi_sweeps = sweeps;
+      if (l.format == WL_FORMAT_CP) { /* a fixed number of sweeps from the SVD start */
+        opt.cp_init = WL_CP_INIT_SVD;
+        opt.cp_tol = 0.0;
+        opt.cp_max_iters = sweeps;
+      }
       wl_factors f;
       if (wl_factorize(&w, &l, &opt, &f, &err)) fail_msg("%s: %s", what, err.msg);
       assert_close(f.rel_error, want, 1e-6, what);
@@ -79,7 +85,9 @@ static void numpy_oracle_agrees(void **state) {
       assert_int_equal(f.n, l.format == WL_FORMAT_SVD      ? 2
                             : l.format == WL_FORMAT_TUCKER ? 1 + 2 * l.shape.d
                             : l.format == WL_FORMAT_TTM    ? l.shape.d
+                            : l.format == WL_FORMAT_CP     ? 2 * l.shape.d + 1
                                                            : 2 * l.shape.d);
+      if (l.format == WL_FORMAT_CP) assert_int_equal(f.iterations, sweeps);
       wl_factors_free(&f);
       if (l.format == WL_FORMAT_SVD) { /* Eckart–Young: the fast path is exact too */
         wl_spectra s;
@@ -106,7 +114,7 @@ static void numpy_oracle_agrees(void **state) {
     rows++;
   }
   fclose(fp);
-  assert_int_equal(rows, 23);
+  assert_int_equal(rows, 26);
 }
 
 static void tt_pads_ranks_above_a_step_svd(void **state) {

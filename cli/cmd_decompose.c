@@ -287,7 +287,6 @@ static int list_shapes(const decompose_args *a) {
   heat_error err;
   wl_matrix w = {0, 0, NULL};
   int64_t M, N;
-  char label[512];
   if (a->weights) {
     if (wl_weights_load(a->weights, 0, 0, &w, &err)) return cli_fail(&err);
     M = w.rows;
@@ -304,7 +303,6 @@ static int list_shapes(const decompose_args *a) {
   } else {
     return cli_usage_error("decompose", "--list-shapes needs --size MxN or --weights");
   }
-  (void)label;
   wl_shape *v;
   size_t n;
   size_t lo = a->order ? (size_t)a->order : 2, hi = a->order ? (size_t)a->order : WL_MAX_ORDER;

@@ -428,8 +428,12 @@ int cmd_decompose(int argc, char **argv) {
   if (!a.sweep) {
     wl_factors f;
     r->layer = base;
-    if (wl_factorize(&w, &base, &fo, &f, &err) ||
-        evaluate_macs(&base, a.tokens, (path_precompute)pre, r, &err)) {
+    if (wl_factorize(&w, &base, &fo, &f, &err)) {
+      status = cli_fail(&err);
+      goto done;
+    }
+    if (evaluate_macs(&base, a.tokens, (path_precompute)pre, r, &err)) {
+      wl_factors_free(&f);
       status = cli_fail(&err);
       goto done;
     }

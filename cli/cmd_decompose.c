@@ -2,6 +2,7 @@
  * parameters, compression, reconstruction error ε and the MAC-optimal path of the layer's einsum
  * beside the dense MACs. With --sweep-ranks, one row per rank setting; with --list-shapes, the
  * tensorization shapes ranked by entropy. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,71 @@ typedef struct decompose_args {
 
 static const char *precompute_names[] = {"never", "no-growth", "always"};
 
+/* The options, as tables: flags, text values, integers with their ranges. */
+typedef struct flag_option {
+  const char *name;
+  size_t offset; /* of a bool in decompose_args */
+} flag_option;
+typedef struct text_option {
+  const char *name;
+  size_t offset; /* of a const char * */
+} text_option;
+typedef struct int_option {
+  const char *name;
+  size_t offset; /* of an int64_t */
+  int64_t min, max;
+} int_option;
+
+#define AT(field) offsetof(decompose_args, field)
+static const flag_option flags[] = {{"--exact", AT(exact)},
+                                    {"--csv", AT(csv)},
+                                    {"--list-shapes", AT(list_shapes)},
+                                    {"--list-tensors", AT(list_tensors)},
+                                    {"--no-cp-weights", AT(no_cp_weights)}};
+static const text_option texts[] = {
+    {"--format", AT(format)},     {"--shape", AT(shape)},           {"--ranks", AT(ranks)},
+    {"--weights", AT(weights)},   {"--synthetic", AT(synthetic)},   {"--size", AT(size)},
+    {"--sweep-ranks", AT(sweep)}, {"--precompute", AT(precompute)}, {"--cp-init", AT(cp_init)}};
+static const int_option ints[] = {
+    {"--tokens", AT(tokens), 1, INT64_C(1) << 24}, {"--order", AT(order), 2, WL_MAX_ORDER},
+    {"--top", AT(top), 1, INT64_C(1) << 30},       {"--hooi", AT(hooi), 0, 1000},
+    {"--cp-iters", AT(cp_iters), 1, 1000000},      {"--seed", AT(seed), 0, INT64_C(4294967295)}};
+#undef AT
+#define COUNT(t) (sizeof t / sizeof t[0])
+
+/* Sets the option named o (value argv[*i + 1] when it takes one): 1 when known, 0 when not,
+ * or the exit code of a bad value (negated). */
+static int set_option(decompose_args *a, int argc, char **argv, int *i) {
+  const char *o = argv[*i];
+  char *base = (char *)a;
+  for (size_t k = 0; k < COUNT(flags); k++)
+    if (strcmp(o, flags[k].name) == 0) {
+      *(bool *)(base + flags[k].offset) = true;
+      return 1;
+    }
+  bool takes_value = strcmp(o, "--cp-tol") == 0;
+  for (size_t k = 0; k < COUNT(texts); k++) takes_value |= strcmp(o, texts[k].name) == 0;
+  for (size_t k = 0; k < COUNT(ints); k++) takes_value |= strcmp(o, ints[k].name) == 0;
+  if (!takes_value) return 0;
+  if (*i + 1 >= argc) return -cli_usage_error("decompose", "%s needs a value", o);
+  const char *v = argv[++*i];
+  heat_error err;
+  for (size_t k = 0; k < COUNT(texts); k++)
+    if (strcmp(o, texts[k].name) == 0) {
+      *(const char **)(base + texts[k].offset) = v;
+      return 1;
+    }
+  for (size_t k = 0; k < COUNT(ints); k++)
+    if (strcmp(o, ints[k].name) == 0) {
+      if (heat_parse_int64(v, ints[k].min, ints[k].max, o, (int64_t *)(base + ints[k].offset),
+                           &err))
+        return -cli_fail(&err);
+      return 1;
+    }
+  if (heat_parse_double(v, 0.0, 1.0, o, &a->cp_tol, &err)) return -cli_fail(&err);
+  return 1;
+}
+
 static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
   memset(a, 0, sizeof *a);
   a->tokens = 384;
@@ -75,68 +141,19 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
   a->seed = 1;
   a->precompute = "no-growth";
   a->cp_init = "random";
-  heat_error err;
+  *help = false;
   for (int i = 1; i < argc; i++) {
-    const char *o = argv[i];
-    if (cli_is_help(o)) {
+    if (cli_is_help(argv[i])) {
       *help = true;
       return 0;
     }
-    if (strcmp(o, "--exact") == 0)
-      a->exact = true;
-    else if (strcmp(o, "--csv") == 0)
-      a->csv = true;
-    else if (strcmp(o, "--list-shapes") == 0)
-      a->list_shapes = true;
-    else if (strcmp(o, "--list-tensors") == 0)
-      a->list_tensors = true;
-    else if (strcmp(o, "--no-cp-weights") == 0)
-      a->no_cp_weights = true;
-    else {
-      if (strncmp(o, "--", 2) != 0)
-        return cli_usage_error("decompose", "unexpected argument '%s'", o);
-      if (i + 1 >= argc)
-        return cli_usage_error("decompose", "unknown or incomplete option '%s'", o);
-      const char *v = argv[++i];
-      int rc = HEAT_OK;
-      if (strcmp(o, "--format") == 0)
-        a->format = v;
-      else if (strcmp(o, "--shape") == 0)
-        a->shape = v;
-      else if (strcmp(o, "--ranks") == 0)
-        a->ranks = v;
-      else if (strcmp(o, "--weights") == 0)
-        a->weights = v;
-      else if (strcmp(o, "--synthetic") == 0)
-        a->synthetic = v;
-      else if (strcmp(o, "--size") == 0)
-        a->size = v;
-      else if (strcmp(o, "--sweep-ranks") == 0)
-        a->sweep = v;
-      else if (strcmp(o, "--precompute") == 0)
-        a->precompute = v;
-      else if (strcmp(o, "--cp-init") == 0)
-        a->cp_init = v;
-      else if (strcmp(o, "--tokens") == 0)
-        rc = heat_parse_int64(v, 1, INT64_C(1) << 24, o, &a->tokens, &err);
-      else if (strcmp(o, "--order") == 0)
-        rc = heat_parse_int64(v, 2, WL_MAX_ORDER, o, &a->order, &err);
-      else if (strcmp(o, "--top") == 0)
-        rc = heat_parse_int64(v, 1, INT64_C(1) << 30, o, &a->top, &err);
-      else if (strcmp(o, "--hooi") == 0)
-        rc = heat_parse_int64(v, 0, 1000, o, &a->hooi, &err);
-      else if (strcmp(o, "--cp-iters") == 0)
-        rc = heat_parse_int64(v, 1, 1000000, o, &a->cp_iters, &err);
-      else if (strcmp(o, "--seed") == 0)
-        rc = heat_parse_int64(v, 0, INT64_C(4294967295), o, &a->seed, &err);
-      else if (strcmp(o, "--cp-tol") == 0)
-        rc = heat_parse_double(v, 0.0, 1.0, o, &a->cp_tol, &err);
-      else
-        return cli_usage_error("decompose", "unknown option '%s'", o);
-      if (rc) return cli_fail(&err);
-    }
+    int rc = set_option(a, argc, argv, &i);
+    if (rc < 0) return -rc;
+    if (rc == 0)
+      return cli_usage_error("decompose", "%s '%s'",
+                             strncmp(argv[i], "--", 2) ? "unexpected argument" : "unknown option",
+                             argv[i]);
   }
-  *help = false;
   return 0;
 }
 

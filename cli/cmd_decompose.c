@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/decompose_list.h"
 #include "common/heat_parse.h"
 #include "mapper/path.h"
 #include "workloads/factorize.h"
@@ -300,83 +301,6 @@ static void print_single(const char *label, const wl_matrix *w, const row *r, in
          (long long)r->dense_macs, (double)r->macs / (double)r->dense_macs);
 }
 
-static int list_shapes(const decompose_args *a) {
-  heat_error err;
-  wl_matrix w = {0, 0, NULL};
-  int64_t M, N;
-  if (a->weights) {
-    if (wl_weights_load(a->weights, 0, 0, &w, &err)) return cli_fail(&err);
-    M = w.rows;
-    N = w.cols;
-    wl_matrix_free(&w);
-  } else if (a->size) {
-    int64_t mn[2];
-    size_t n;
-    if (heat_parse_int64_list(a->size, 'x', 2, INT64_C(1) << 20, "--size", mn, 2, &n, &err))
-      return cli_fail(&err);
-    if (n != 2) return cli_usage_error("decompose", "--size expects MxN, got '%s'", a->size);
-    M = mn[0];
-    N = mn[1];
-  } else {
-    return cli_usage_error("decompose", "--list-shapes needs --size MxN or --weights");
-  }
-  wl_shape *v;
-  size_t n;
-  size_t lo = a->order ? (size_t)a->order : 2, hi = a->order ? (size_t)a->order : WL_MAX_ORDER;
-  if (wl_shape_enumerate(M, N, lo, hi, (size_t)a->top, &v, &n, &err)) return cli_fail(&err);
-  if (a->csv)
-    printf("rank,shape,d,entropy\n");
-  else
-    printf("shapes of a %lld x %lld weight (out x in), most uniform first:\n", (long long)M,
-           (long long)N);
-  for (size_t i = 0; i < n; i++) {
-    char text[WL_SHAPE_TEXT_MAX];
-    wl_shape_format(&v[i], text, sizeof text);
-    if (a->csv)
-      printf("%zu,%s,%zu,%.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
-    else
-      printf("%4zu  %-24s d=%zu  entropy %.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
-  }
-  free(v);
-  return 0;
-}
-
-/* Every tensor of a checkpoint; BERT linear weights get their layer and role. */
-static int list_tensors(const decompose_args *a) {
-  if (!a->weights)
-    return cli_usage_error("decompose", "--list-tensors needs --weights FILE.safetensors");
-  heat_error err;
-  wl_tensor_info *t;
-  size_t n;
-  if (wl_safetensors_list(a->weights, &t, &n, &err)) return cli_fail(&err);
-  if (a->csv) printf("name,dtype,shape,bert_layer,bert_role\n");
-  for (size_t i = 0; i < n; i++) {
-    char shape[160] = "";
-    size_t used = 0;
-    for (size_t k = 0; k < t[i].ndim && used < sizeof shape; k++)
-      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", k ? "x" : "",
-                               (long long)t[i].shape[k]);
-    int layer;
-    wl_bert_role role;
-    bool bert = wl_bert_parse_name(t[i].name, &layer, &role) == HEAT_OK;
-    char where[32] = "";
-    if (bert) snprintf(where, sizeof where, "layer%d.%s", layer, wl_bert_role_name(role));
-    if (a->csv) {
-      if (bert)
-        printf("%s,%s,%s,%d,%s\n", t[i].name, t[i].dtype, shape, layer, wl_bert_role_name(role));
-      else
-        printf("%s,%s,%s,,\n", t[i].name, t[i].dtype, shape);
-    } else {
-      if (bert)
-        printf("%-60s %-5s %-14s %s\n", t[i].name, t[i].dtype, shape, where);
-      else
-        printf("%-60s %-5s %s\n", t[i].name, t[i].dtype, shape);
-    }
-  }
-  free(t);
-  return 0;
-}
-
 int cmd_decompose(int argc, char **argv) {
   decompose_args a;
   bool help = false;
@@ -386,8 +310,8 @@ int cmd_decompose(int argc, char **argv) {
     decompose_help(stdout);
     return 0;
   }
-  if (a.list_shapes) return list_shapes(&a);
-  if (a.list_tensors) return list_tensors(&a);
+  if (a.list_shapes) return decompose_list_shapes(a.weights, a.size, a.order, a.top, a.csv);
+  if (a.list_tensors) return decompose_list_tensors(a.weights, a.csv);
   heat_error err;
   if (!a.format) return cli_usage_error("decompose", "missing --format");
   if (a.weights && a.synthetic)

@@ -1,0 +1,88 @@
+/* heat decompose --list-shapes and --list-tensors. */
+#include "cli/decompose_list.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "common/heat_parse.h"
+#include "workloads/shape.h"
+#include "workloads/weights.h"
+
+int decompose_list_shapes(const char *weights, const char *size, int64_t order, int64_t top,
+                          bool csv) {
+  heat_error err;
+  wl_matrix w = {0, 0, NULL};
+  int64_t M, N;
+  if (weights) {
+    if (wl_weights_load(weights, 0, 0, &w, &err)) return cli_fail(&err);
+    M = w.rows;
+    N = w.cols;
+    wl_matrix_free(&w);
+  } else if (size) {
+    int64_t mn[2];
+    size_t n;
+    if (heat_parse_int64_list(size, 'x', 2, INT64_C(1) << 20, "--size", mn, 2, &n, &err))
+      return cli_fail(&err);
+    if (n != 2) return cli_usage_error("decompose", "--size expects MxN, got '%s'", size);
+    M = mn[0];
+    N = mn[1];
+  } else {
+    return cli_usage_error("decompose", "--list-shapes needs --size MxN or --weights");
+  }
+  wl_shape *v;
+  size_t n;
+  size_t lo = order ? (size_t)order : 2, hi = order ? (size_t)order : WL_MAX_ORDER;
+  if (wl_shape_enumerate(M, N, lo, hi, (size_t)top, &v, &n, &err)) return cli_fail(&err);
+  if (csv)
+    printf("rank,shape,d,entropy\n");
+  else
+    printf("shapes of a %lld x %lld weight (out x in), most uniform first:\n", (long long)M,
+           (long long)N);
+  for (size_t i = 0; i < n; i++) {
+    char text[WL_SHAPE_TEXT_MAX];
+    wl_shape_format(&v[i], text, sizeof text);
+    if (csv)
+      printf("%zu,%s,%zu,%.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
+    else
+      printf("%4zu  %-24s d=%zu  entropy %.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
+  }
+  free(v);
+  return 0;
+}
+
+/* Every tensor of a checkpoint; BERT linear weights get their layer and role. */
+int decompose_list_tensors(const char *weights, bool csv) {
+  if (!weights)
+    return cli_usage_error("decompose", "--list-tensors needs --weights FILE.safetensors");
+  heat_error err;
+  wl_tensor_info *t;
+  size_t n;
+  if (wl_safetensors_list(weights, &t, &n, &err)) return cli_fail(&err);
+  if (csv) printf("name,dtype,shape,bert_layer,bert_role\n");
+  for (size_t i = 0; i < n; i++) {
+    char shape[160] = "";
+    size_t used = 0;
+    for (size_t k = 0; k < t[i].ndim && used < sizeof shape; k++)
+      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", k ? "x" : "",
+                               (long long)t[i].shape[k]);
+    int layer;
+    wl_bert_role role;
+    bool bert = wl_bert_parse_name(t[i].name, &layer, &role) == HEAT_OK;
+    char where[32] = "";
+    if (bert) snprintf(where, sizeof where, "layer%d.%s", layer, wl_bert_role_name(role));
+    if (csv) {
+      if (bert)
+        printf("%s,%s,%s,%d,%s\n", t[i].name, t[i].dtype, shape, layer, wl_bert_role_name(role));
+      else
+        printf("%s,%s,%s,,\n", t[i].name, t[i].dtype, shape);
+    } else {
+      if (bert)
+        printf("%-60s %-5s %-14s %s\n", t[i].name, t[i].dtype, shape, where);
+      else
+        printf("%-60s %-5s %s\n", t[i].name, t[i].dtype, shape);
+    }
+  }
+  free(t);
+  return 0;
+}

@@ -1,5 +1,5 @@
 /* Accelerator descriptions: what the array, the SIMD unit, the buffers and DRAM can do and what
- * each event costs in energy. Loaded from libconfig files (arch/presets/*.cfg, embedded in the
+ * each event costs in energy. Loaded from libconfig files (arch/presets/NAME.cfg, embedded in the
  * binary at build time) and validated; depends on nothing of heat but common/.
  *
  * Units are in the field names: _bits, _bytes, _ghz, _gbps (1e9 bytes/s), _ns, _pj, _mw. */

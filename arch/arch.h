@@ -64,7 +64,7 @@ typedef struct arch_array {
 typedef struct arch_simd {
   int lanes;
   int cycles_add, cycles_mul, cycles_max, cycles_exp, cycles_div, cycles_rsqrt;
-  double op_pj; /* per lane-operation */
+  double op_pj; /* per lane per busy cycle: an op taking k cycles costs k x op_pj per lane */
 } arch_simd;
 
 typedef struct arch_dram {
@@ -111,6 +111,12 @@ int arch_dataflow_parse(const char *text, arch_dataflow *out, heat_error *err);
 
 /* Human-readable description (heat arch show). */
 void arch_print(FILE *out, const arch *a);
+/* One line: "systolic 32x32, 1024 MACs/cycle, 1.43 TOPS at 0.7 GHz, 2080 KiB SRAM". */
+void arch_summary(const arch *a, char *out, size_t cap);
+/* "input,weight" for a mask of enum arch_operand ("any" for all three). */
+void arch_operands_format(unsigned operands, char *out, size_t cap);
+/* Total on-chip SRAM bytes over all buffers. */
+int64_t arch_sram_bytes(const arch *a);
 
 #ifdef __cplusplus
 }

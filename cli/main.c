@@ -11,6 +11,7 @@
 #endif
 
 static const cli_command commands[] = {
+    {"arch", "list, describe and validate accelerator descriptions", cmd_arch},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -1,0 +1,335 @@
+#include "common/heat_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct heat_config {
+  config_t cfg;
+  char origin[HEAT_ERROR_WHERE_MAX - 16];
+};
+
+/* Finds the first integer literal >= 2^31 written without an L suffix, skipping strings and
+ * comments. Returns its line, or 0 when there is none. */
+static int config__find_wrapping_literal(const char *text, char *token, size_t cap) {
+  int line = 1;
+  const char *p = text;
+  while (*p) {
+    if (*p == '\n') {
+      line++;
+      p++;
+    } else if (*p == '"') {
+      for (p++; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1]) p++;
+        else if (*p == '\n') line++;
+      }
+      if (*p) p++;
+    } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+      while (*p && *p != '\n') p++;
+    } else if (p[0] == '/' && p[1] == '*') {
+      for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+        if (*p == '\n') line++;
+      if (*p) p += 2;
+    } else if (isdigit((unsigned char)*p) && (p == text || !(isalnum((unsigned char)p[-1]) ||
+                                                            p[-1] == '_' || p[-1] == '.'))) {
+      const char *start = p;
+      bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+      if (hex) p += 2;
+      while (isalnum((unsigned char)*p) || *p == '.' ||
+             ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E') && !hex))
+        p++;
+      size_t len = (size_t)(p - start);
+      char lit[96];
+      if (len >= sizeof lit) len = sizeof lit - 1;
+      memcpy(lit, start, len);
+      lit[len] = '\0';
+      bool is_float = !hex && strpbrk(lit, ".eE") != NULL;
+      bool long_suffix = len > 0 && (lit[len - 1] == 'L' || lit[len - 1] == 'l');
+      if (!is_float && !long_suffix) {
+        errno = 0;
+        unsigned long long v = strtoull(lit, NULL, hex ? 16 : 10);
+        bool wraps = errno == ERANGE || v > 0x7FFFFFFFull;
+        if (wraps) {
+          snprintf(token, cap, "%s", lit);
+          return line;
+        }
+      }
+    } else {
+      p++;
+    }
+  }
+  return 0;
+}
+
+static int config__finish_open(heat_config *c, const char *text, heat_error *err) {
+  char token[96];
+  int line = config__find_wrapping_literal(text, token, sizeof token);
+  if (line)
+    return heat_error_at(err, HEAT_ERANGE, c->origin, line,
+                         "integer %s does not fit in 32 bits and libconfig would silently wrap "
+                         "it; write it with an L suffix (%sL) or use a larger unit",
+                         token, token);
+  return HEAT_OK;
+}
+
+static heat_config *config__alloc(const char *origin) {
+  heat_config *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  config_init(&c->cfg);
+  snprintf(c->origin, sizeof c->origin, "%s", origin);
+  return c;
+}
+
+static int config__parse_error(heat_config *c, heat_error *err) {
+  return heat_error_at(err, HEAT_EINVAL, c->origin, config_error_line(&c->cfg),
+                       "syntax error: %s", config_error_text(&c->cfg));
+}
+
+int heat_config_open_string(const char *text, const char *origin, heat_config **out,
+                            heat_error *err) {
+  *out = NULL;
+  heat_config *c = config__alloc(origin);
+  if (!c) return heat_error_set(err, HEAT_ENOMEM, origin, "out of memory");
+  int rc = config__finish_open(c, text, err);
+  if (!rc && !config_read_string(&c->cfg, text)) rc = config__parse_error(c, err);
+  if (rc) {
+    heat_config_free(c);
+    return rc;
+  }
+  *out = c;
+  return HEAT_OK;
+}
+
+int heat_config_open_file(const char *path, heat_config **out, heat_error *err) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return heat_error_set(err, HEAT_EIO, path, "cannot open: %s", strerror(errno));
+  char *text = NULL;
+  size_t len = 0, cap = 0;
+  int rc = HEAT_OK;
+  for (;;) {
+    if (cap - len < 4096) {
+      size_t ncap = cap ? 2 * cap : 8192;
+      char *ntext = realloc(text, ncap);
+      if (!ntext) {
+        rc = heat_error_set(err, HEAT_ENOMEM, path, "out of memory reading the file");
+        goto free_text;
+      }
+      text = ntext;
+      cap = ncap;
+    }
+    size_t n = fread(text + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0) break;
+  }
+  if (ferror(f)) {
+    rc = heat_error_set(err, HEAT_EIO, path, "read error");
+    goto free_text;
+  }
+  text[len] = '\0';
+  if (memchr(text, '\0', len)) {
+    rc = heat_error_set(err, HEAT_EINVAL, path, "not a text file (contains NUL bytes)");
+    goto free_text;
+  }
+  rc = heat_config_open_string(text, path, out, err);
+free_text:
+  free(text);
+  fclose(f);
+  return rc;
+}
+
+void heat_config_free(heat_config *cfg) {
+  if (!cfg) return;
+  config_destroy(&cfg->cfg);
+  free(cfg);
+}
+
+const config_setting_t *heat_config_root(const heat_config *cfg) {
+  return config_root_setting(&cfg->cfg);
+}
+
+const char *heat_config_origin(const heat_config *cfg) { return cfg->origin; }
+
+void heat_config_path(const config_setting_t *s, char *out, size_t cap) {
+  const char *names[32];
+  size_t n = 0;
+  for (const config_setting_t *p = s; p && n < 32; p = config_setting_parent(p)) {
+    const char *name = config_setting_name(p);
+    if (name) names[n++] = name;
+  }
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = n; i-- > 0 && used < cap;) {
+    int w = snprintf(out + used, cap - used, "%s%s", used ? "." : "", names[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+int heat_config_fail(const heat_config *cfg, const config_setting_t *s, int code, heat_error *err,
+                     const char *fmt, ...) {
+  int line = 0;
+  for (const config_setting_t *p = s; p && !line; p = config_setting_parent(p))
+    line = config_setting_source_line(p);
+  char msg[HEAT_ERROR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return heat_error_at(err, code, cfg->origin, line, "%s", msg);
+}
+
+/* Looks up key in group; a NULL group (an absent optional section) has no members. */
+static const config_setting_t *config__get(const config_setting_t *group, const char *key) {
+  return group ? config_setting_get_member(group, key) : NULL;
+}
+
+static int config__missing(const heat_config *cfg, const config_setting_t *group, const char *key,
+                           const char *what, heat_error *err) {
+  char path[160];
+  heat_config_path(group, path, sizeof path);
+  return heat_config_fail(cfg, group, HEAT_EINVAL, err, "missing key '%s%s%s' (%s)", path,
+                          path[0] ? "." : "", key, what);
+}
+
+static int config__wrong_type(const heat_config *cfg, const config_setting_t *s, const char *want,
+                              heat_error *err) {
+  char path[160];
+  heat_config_path(s, path, sizeof path);
+  return heat_config_fail(cfg, s, HEAT_EINVAL, err, "'%s' must be %s", path, want);
+}
+
+int heat_config_int64(const heat_config *cfg, const config_setting_t *group, const char *key,
+                      bool required, int64_t def, int64_t min, int64_t max, int64_t *out,
+                      heat_error *err) {
+  const config_setting_t *s = config__get(group, key);
+  if (!s) {
+    if (required) return config__missing(cfg, group, key, "an integer", err);
+    *out = def;
+    return HEAT_OK;
+  }
+  int type = config_setting_type(s);
+  if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+    return config__wrong_type(cfg, s, "an integer", err);
+  int64_t v = (int64_t)config_setting_get_int64(s);
+  if (v < min || v > max) {
+    char path[160];
+    heat_config_path(s, path, sizeof path);
+    return heat_config_fail(cfg, s, HEAT_ERANGE, err,
+                            "'%s' = %lld is out of range; allowed %lld..%lld", path, (long long)v,
+                            (long long)min, (long long)max);
+  }
+  *out = v;
+  return HEAT_OK;
+}
+
+int heat_config_double(const heat_config *cfg, const config_setting_t *group, const char *key,
+                       bool required, double def, double min, double max, double *out,
+                       heat_error *err) {
+  const config_setting_t *s = config__get(group, key);
+  if (!s) {
+    if (required) return config__missing(cfg, group, key, "a number", err);
+    *out = def;
+    return HEAT_OK;
+  }
+  int type = config_setting_type(s);
+  double v;
+  if (type == CONFIG_TYPE_FLOAT)
+    v = config_setting_get_float(s);
+  else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+    v = (double)config_setting_get_int64(s);
+  else
+    return config__wrong_type(cfg, s, "a number", err);
+  if (!isfinite(v) || v < min || v > max) {
+    char path[160];
+    heat_config_path(s, path, sizeof path);
+    return heat_config_fail(cfg, s, HEAT_ERANGE, err, "'%s' = %g is out of range; allowed %g..%g",
+                            path, v, min, max);
+  }
+  *out = v;
+  return HEAT_OK;
+}
+
+int heat_config_bool(const heat_config *cfg, const config_setting_t *group, const char *key,
+                     bool required, bool def, bool *out, heat_error *err) {
+  const config_setting_t *s = config__get(group, key);
+  if (!s) {
+    if (required) return config__missing(cfg, group, key, "true or false", err);
+    *out = def;
+    return HEAT_OK;
+  }
+  if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+    return config__wrong_type(cfg, s, "true or false", err);
+  *out = config_setting_get_bool(s) != 0;
+  return HEAT_OK;
+}
+
+int heat_config_string(const heat_config *cfg, const config_setting_t *group, const char *key,
+                       bool required, const char *def, char *out, size_t cap, heat_error *err) {
+  const config_setting_t *s = config__get(group, key);
+  const char *v = def;
+  if (!s) {
+    if (required) return config__missing(cfg, group, key, "a string", err);
+  } else {
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+      return config__wrong_type(cfg, s, "a string in double quotes", err);
+    v = config_setting_get_string(s);
+    if (!v[0]) return config__wrong_type(cfg, s, "a non-empty string", err);
+  }
+  if (!v) v = "";
+  if (strlen(v) >= cap) {
+    char path[160];
+    heat_config_path(s ? s : group, path, sizeof path);
+    return heat_config_fail(cfg, s ? s : group, HEAT_ERANGE, err,
+                            "'%s' is too long (at most %zu characters)", path, cap - 1);
+  }
+  snprintf(out, cap, "%s", v);
+  return HEAT_OK;
+}
+
+int heat_config_member(const heat_config *cfg, const config_setting_t *group, const char *key,
+                       int kind, bool required, const config_setting_t **out, heat_error *err) {
+  const config_setting_t *s = config__get(group, key);
+  *out = NULL;
+  const char *want = kind == CONFIG_TYPE_GROUP ? "a group { ... }" : "a list ( ... ) or array [ ... ]";
+  if (!s) {
+    if (required) return config__missing(cfg, group, key, want, err);
+    return HEAT_OK;
+  }
+  int type = config_setting_type(s);
+  bool ok = kind == CONFIG_TYPE_GROUP ? type == CONFIG_TYPE_GROUP
+                                      : (type == CONFIG_TYPE_LIST || type == CONFIG_TYPE_ARRAY);
+  if (!ok) return config__wrong_type(cfg, s, want, err);
+  *out = s;
+  return HEAT_OK;
+}
+
+int heat_config_check_keys(const heat_config *cfg, const config_setting_t *group,
+                           const char *const *allowed, heat_error *err) {
+  if (!group || !config_setting_is_group(group)) return HEAT_OK;
+  int n = config_setting_length(group);
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+    const char *name = config_setting_name(s);
+    bool known = false;
+    for (const char *const *a = allowed; *a && !known; a++) known = strcmp(*a, name) == 0;
+    if (known) continue;
+    char list[512];
+    size_t used = 0;
+    list[0] = '\0';
+    for (const char *const *a = allowed; *a && used < sizeof list; a++) {
+      int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", *a);
+      if (w < 0) break;
+      used += (size_t)w;
+    }
+    char path[160];
+    heat_config_path(s, path, sizeof path);
+    return heat_config_fail(cfg, s, HEAT_EINVAL, err, "unknown key '%s'; allowed here: %s", path,
+                            list);
+  }
+  return HEAT_OK;
+}

@@ -6,7 +6,6 @@ static inline int64_t fold__max(int64_t a, int64_t b) { return a > b ? a : b; }
 bool fold_dataflow_supported(const arch_array *arr, arch_dataflow df) {
   if ((unsigned)df >= ARCH_DATAFLOW_COUNT) return false;
   if (!(arr->dataflows & (1u << df))) return false;
-  if (arr->kind == ARCH_ARRAY_VECTOR) return df != ARCH_DATAFLOW_OS;
   return true;
 }
 
@@ -30,12 +29,20 @@ static inline void fold__shape_of(const arch_array *arr, arch_dataflow df, int64
   }
   if (arr->kind == ARCH_ARRAY_VECTOR) {
     /* One lane's W-wide stationary vector is written per cycle, so a fold's load takes L
-     * cycles; then T input vectors are broadcast, one per cycle, through the adder tree. */
+     * cycles; then T input vectors are broadcast, one per cycle, through the adder tree.
+     * OS keeps each lane's output in its accumulator and streams the weights with the inputs:
+     * K on the width, N on the lanes, M streamed, nothing to load. */
     int64_t W = arr->width, L = arr->lanes;
+    if (df == ARCH_DATAFLOW_OS) {
+      s->sr = K;
+      s->sc = N;
+      s->t = M;
+    }
     s->rf = fold__ceil_div(s->sr, W);
     s->cf = fold__ceil_div(s->sc, L);
-    s->fold_cycles = L + s->t + fold_vector_depth(arr->width);
-    s->pace = fold__max(s->t, L);
+    int64_t load = df == ARCH_DATAFLOW_OS ? 0 : L;
+    s->fold_cycles = load + s->t + fold_vector_depth(arr->width);
+    s->pace = fold__max(s->t, load);
     return;
   }
   int64_t R = arr->rows, C = arr->cols;
@@ -77,12 +84,18 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
   int64_t stationary; /* elements loaded into (WS, IS) or drained from (OS) the PEs */
   switch (df) {
   case ARCH_DATAFLOW_OS:
-    out->input_reads = M * K * s.cf;
-    out->weight_reads = K * N * s.rf;
-    /* SCALE-Sim adds R + C null-padded demand slots per fold to its OFMAP write count. */
-    out->output_writes = M * N + out->folds * (arr->kind == ARCH_ARRAY_VECTOR
-                                                     ? 0
-                                                     : (int64_t)arr->rows + arr->cols);
+    if (arr->kind == ARCH_ARRAY_VECTOR) {
+      /* Weights stream with every input row; partial sums stay in the lane accumulators
+       * across the K folds when those run innermost. */
+      out->input_reads = M * K * s.cf;
+      out->weight_reads = K * N * M;
+      out->output_writes = M * N;
+    } else {
+      out->input_reads = M * K * s.cf;
+      out->weight_reads = K * N * s.rf;
+      /* SCALE-Sim adds R + C null-padded demand slots per fold to its OFMAP write count. */
+      out->output_writes = M * N + out->folds * ((int64_t)arr->rows + arr->cols);
+    }
     out->output_reads = 0;
     stationary = M * N;
     break;
@@ -112,7 +125,3 @@ const char *fold_timing_name(fold_timing t) {
   return t == FOLD_TIMING_OVERLAP ? "overlap" : "scalesim";
 }
 
-const char *fold_dataflow_name(arch_dataflow df) {
-  static const char *const names[ARCH_DATAFLOW_COUNT] = {"os", "ws", "is"};
-  return (unsigned)df < ARCH_DATAFLOW_COUNT ? names[df] : "?";
-}

@@ -8,7 +8,9 @@
  *                   WS: (K, N) on (rows, cols), M streamed
  *                   IS: (K, M) on (rows, cols), N streamed
  *   vector L x W    WS: K on the W-wide dot products, N on the L lanes, M streamed
- *                   IS: K on W, M on the lanes, N streamed (OS is not offered)
+ *                   IS: K on W, M on the lanes, N streamed
+ *                   OS: K on W, N on the lanes, M streamed with the weights; outputs stay in
+ *                       the lane accumulators (nothing stationary to load)
  * Timing modes:
  *   FOLD_TIMING_SCALESIM  folds run back to back, each paying its full latency
  *                         (OS T+R+C-2, WS/IS 2R+C+T-2): SCALE-Sim's compute cycles + 1.
@@ -49,8 +51,7 @@ typedef struct fold_stats {
   int64_t reg_accesses;       /* array register events: 3 per MAC + stationary loads/drains */
 } fold_stats;
 
-/* True when the array kind offers the dataflow (vector arrays: WS and IS) and the arch's mask
- * lists it. */
+/* True when the arch's mask lists the dataflow. */
 bool fold_dataflow_supported(const arch_array *arr, arch_dataflow df);
 
 /* Cycles and events of B independent M x K x N GEMMs run one after another on the array.
@@ -67,8 +68,6 @@ int64_t fold_cycles(const arch_array *arr, arch_dataflow df, fold_timing timing,
 int64_t fold_vector_depth(int width);
 
 const char *fold_timing_name(fold_timing t); /* "scalesim", "overlap" */
-/* "os", "ws", "is" without linking the arch loader (sim/ uses this header alone). */
-const char *fold_dataflow_name(arch_dataflow df);
 
 #ifdef __cplusplus
 }

@@ -44,7 +44,15 @@ static void map__units(const arch *a, arch_dataflow df, int64_t *unit) {
   }
   for (int d = 0; d < MAP_DIMS; d++) unit[d] = 1;
   switch (df) {
-  case ARCH_DATAFLOW_OS: unit[MAP_DIM_M] = r; unit[MAP_DIM_N] = c; break;
+  case ARCH_DATAFLOW_OS:
+    if (a->array.kind == ARCH_ARRAY_VECTOR) {
+      unit[MAP_DIM_K] = r;
+      unit[MAP_DIM_N] = c;
+    } else {
+      unit[MAP_DIM_M] = r;
+      unit[MAP_DIM_N] = c;
+    }
+    break;
   case ARCH_DATAFLOW_WS: unit[MAP_DIM_K] = r; unit[MAP_DIM_N] = c; break;
   default: unit[MAP_DIM_K] = r; unit[MAP_DIM_M] = c; break;
   }

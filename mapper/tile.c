@@ -43,7 +43,7 @@ int map_options_check(const map_options *opt, const arch *a, heat_error *err) {
     for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++)
       if (offered & (1u << df)) {
         if (list[0]) strcat(list, ",");
-        strcat(list, fold_dataflow_name((arch_dataflow)df));
+        strcat(list, arch_dataflow_name((arch_dataflow)df));
       }
     return heat_error_set(err, HEAT_EINVAL, "--dataflow",
                           "arch '%s' does not offer the dataflow asked for (it offers: %s)",
@@ -345,7 +345,7 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
   }
   if (!fold_dataflow_supported(&a->array, m->dataflow))
     return heat_error_set(err, HEAT_EINVAL, "map_eval", "arch '%s' does not offer dataflow %s",
-                          a->name, fold_dataflow_name(m->dataflow));
+                          a->name, arch_dataflow_name(m->dataflow));
   double need[ARCH_MAX_BUFFERS] = {0}, fp[MAP_OPS];
   map__footprint(a, p, m->tile, fp);
   for (int op = 0; op < MAP_OPS; op++) {

@@ -63,7 +63,7 @@ void test_arch_vector(arch *a, int lanes, int width) {
   a->array.rows = a->array.cols = 0;
   a->array.lanes = lanes;
   a->array.width = width;
-  a->array.dataflows = (1u << ARCH_DATAFLOW_WS) | (1u << ARCH_DATAFLOW_IS);
+  a->array.dataflows = 7;
   buffer(&a->buffers[0], "gbuf", 1024 * 1024, 64, ARCH_OPERAND_ANY, 51.87, 66.31);
   a->n_buffers = 1;
 }

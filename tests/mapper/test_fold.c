@@ -115,7 +115,6 @@ static void vector_array_folds(void **state) {
   v.lanes = 8;
   v.width = 16;
   v.dataflows = 7;
-  assert_false(fold_dataflow_supported(&v, ARCH_DATAFLOW_OS));
   assert_true(fold_dataflow_supported(&v, ARCH_DATAFLOW_WS));
   assert_int_equal(fold_vector_depth(16), 5);
   assert_int_equal(fold_vector_depth(1), 1);
@@ -130,12 +129,18 @@ static void vector_array_folds(void **state) {
   assert_int_equal(s.input_reads, 100 * 40 * 3);
   fold_eval(&v, ARCH_DATAFLOW_WS, FOLD_TIMING_OVERLAP, 1, 100, 40, 20, &s);
   assert_int_equal(s.cycles, 113 + 8 * 100);
+  /* OS: no load, the weights stream with the inputs and are read once per row. */
+  fold_eval(&v, ARCH_DATAFLOW_OS, FOLD_TIMING_SCALESIM, 1, 100, 40, 20, &s);
+  assert_int_equal(s.folds, 9);
+  assert_int_equal(s.cycles, 9 * (100 + 5));
+  assert_int_equal(s.weight_reads, 40 * 20 * 100);
+  assert_int_equal(s.output_writes, 100 * 20);
   arch_array sys = systolic(8, 8);
   sys.dataflows = 1u << ARCH_DATAFLOW_WS;
   assert_false(fold_dataflow_supported(&sys, ARCH_DATAFLOW_OS));
   assert_false(fold_dataflow_supported(&sys, ARCH_DATAFLOW_COUNT));
   assert_string_equal(fold_timing_name(FOLD_TIMING_OVERLAP), "overlap");
-  assert_string_equal(fold_dataflow_name(ARCH_DATAFLOW_IS), "is");
+  assert_string_equal(arch_dataflow_name(ARCH_DATAFLOW_IS), "is");
 }
 
 int main(void) {

@@ -39,6 +39,10 @@ int tn_set_shapes(tn_network *net, const char *shapes, const char *what, heat_er
 int tn_set_shape(tn_network *net, size_t operand, const int64_t *dims, size_t ndims,
                  heat_error *err);
 
+/* Marks the operands listed in "1,2,4" (0-based operand numbers) static and all others dynamic.
+ * `what` names the option in errors (e.g. "--static"). */
+int tn_set_static(tn_network *net, const char *list, const char *what, heat_error *err);
+
 /* Elements of an operand given its index letters (product of the index sizes). */
 int64_t tn_elements(const tn_network *net, const char *indices);
 

@@ -69,6 +69,7 @@ typedef struct path {
   int64_t stored_params_before; /* elements of the static operands as given */
   int64_t stored_params_after;  /* after pre-computation */
   bool exact;                   /* found by the exact DP (false: greedy) */
+  bool output_permuted;         /* the last step's layout differs from the requested output */
 } path;
 
 /* Defaults: MAC objective, no pre-computation. */

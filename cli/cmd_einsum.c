@@ -1,0 +1,158 @@
+/* heat einsum: the contraction path of one tensor network, each step as a batched GEMM, with the
+ * totals beside the left-to-right order. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "mapper/path.h"
+
+static void einsum_help(FILE *out) {
+  fprintf(out,
+          "usage: heat einsum EXPR --shapes DIMS,... [--static I,...] [--objective OBJ]\n"
+          "                   [--precompute MODE] [--csv]\n\n"
+          "Finds the contraction order of the einsum EXPR (numpy syntax, e.g. bc,a,da,ea,ca->bde;\n"
+          "without '->' the output is the indices that appear once, sorted) and prints each\n"
+          "pairwise step as a batched GEMM out[b,m,n] = sum_k lhs[b,m,k] rhs[b,k,n].\n\n"
+          "  --shapes S        operand shapes: 'x' between dimensions, ',' between operands,\n"
+          "                    e.g. 384x768,280,64x280,12x280,768x280 (required)\n"
+          "  --static I,...    operands known offline (weights), numbered from 0 in EXPR order\n"
+          "  --objective OBJ   macs (total MACs, default), size (largest intermediate, then\n"
+          "                    MACs) or write (elements written, then MACs)\n"
+          "  --precompute M    fold static-only sub-expressions offline: never (default),\n"
+          "                    no-growth (only when stored parameters do not grow), always\n"
+          "  --csv             print step,lhs,rhs,result,B,M,K,N,macs rows and a total row\n\n"
+          "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
+          "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
+          "greedy beyond.\n",
+          PATH_DP_MAX_OPERANDS);
+}
+
+static const char *objective_names[] = {"macs", "size", "write"};
+static const char *precompute_names[] = {"never", "no-growth", "always"};
+
+static int pick(const char *value, const char **names, int n) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(value, names[i]) == 0) return i;
+  return -1;
+}
+
+static const char *or_dash(const char *s) { return *s ? s : "-"; }
+
+static void operand_name(int id, const char *layout, char *buf, size_t cap) {
+  snprintf(buf, cap, "%d:%s", id, or_dash(layout));
+}
+
+static void print_csv(const path *p) {
+  printf("step,lhs,rhs,result,B,M,K,N,macs\n");
+  for (size_t s = 0; s < p->n_steps; s++) {
+    const path_step *st = &p->steps[s];
+    printf("%s%zu,%s,%s,%s,%lld,%lld,%lld,%lld,%lld\n", s < p->n_precomputed ? "pre" : "", s,
+           st->lhs_indices, st->rhs_indices, st->result_indices, (long long)st->B,
+           (long long)st->M, (long long)st->K, (long long)st->N, (long long)st->macs);
+  }
+  printf("total,,,,,,,,%lld\n", (long long)p->total_macs);
+}
+
+static void print_table(const tn_network *net, const path_options *opt, const path *p,
+                        const path *l2r) {
+  printf("einsum %s\noperands:", net->expr);
+  for (size_t i = 0; i < net->n_operands; i++) {
+    printf(" %zu:%s[", i, or_dash(net->operand[i]));
+    for (const char *c = net->operand[i]; *c; c++)
+      printf("%s%lld", c == net->operand[i] ? "" : "x", (long long)net->size[(unsigned char)*c]);
+    printf("]%s", net->is_static[i] ? "*" : "");
+  }
+  printf("%s\n", p->stored_params_before ? "  (* static)" : "");
+  printf("path: %s, objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
+         objective_names[opt->objective], precompute_names[opt->precompute]);
+  printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs",
+         "rhs", "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
+  for (size_t s = 0; s < p->n_steps; s++) {
+    const path_step *st = &p->steps[s];
+    char step[16], lhs[64], rhs[64], res[64];
+    snprintf(step, sizeof step, "%s%zu", s < p->n_precomputed ? "pre" : "", s);
+    operand_name(st->lhs, st->lhs_indices, lhs, sizeof lhs);
+    operand_name(st->rhs, st->rhs_indices, rhs, sizeof rhs);
+    operand_name(st->result, st->result_indices, res, sizeof res);
+    const char *tr = st->lhs_permuted ? (st->rhs_permuted ? "lhs,rhs" : "lhs")
+                                      : (st->rhs_permuted ? "rhs" : "-");
+    printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8lld %8lld %8lld %8lld %16lld  %s\n", step,
+           lhs, rhs, res, or_dash(st->batch), or_dash(st->m), or_dash(st->k), or_dash(st->n),
+           (long long)st->B, (long long)st->M, (long long)st->K, (long long)st->N,
+           (long long)st->macs, tr);
+  }
+  if (p->n_steps && p->output_permuted)
+    printf("(the result %s is then laid out as the output %s)\n",
+           p->steps[p->n_steps - 1].result_indices, or_dash(net->output));
+  printf("\n%-22s %16s %16s\n", "", "this path", "left to right");
+  printf("%-22s %16lld %16lld\n", "total MACs", (long long)p->total_macs,
+         (long long)l2r->total_macs);
+  printf("%-22s %16lld %16lld\n", "largest intermediate", (long long)p->largest_intermediate,
+         (long long)l2r->largest_intermediate);
+  printf("%-22s %16lld %16lld\n", "elements written", (long long)p->total_written,
+         (long long)l2r->total_written);
+  if (p->total_macs > 0)
+    printf("left to right needs %.1fx the MACs of this path\n",
+           (double)l2r->total_macs / (double)p->total_macs);
+  printf("stored parameters: %lld before, %lld after (%zu step%s pre-computed offline)\n",
+         (long long)p->stored_params_before, (long long)p->stored_params_after,
+         p->n_precomputed, p->n_precomputed == 1 ? "" : "s");
+}
+
+int cmd_einsum(int argc, char **argv) {
+  const char *expr = NULL, *shapes = NULL, *statics = NULL;
+  bool csv = false;
+  path_options opt;
+  path_options_init(&opt);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (cli_is_help(a)) {
+      einsum_help(stdout);
+      return 0;
+    } else if (strcmp(a, "--csv") == 0) {
+      csv = true;
+    } else if (strcmp(a, "--shapes") == 0 || strcmp(a, "--static") == 0 ||
+               strcmp(a, "--objective") == 0 || strcmp(a, "--precompute") == 0) {
+      if (i + 1 >= argc) return cli_usage_error("einsum", "%s needs a value", a);
+      const char *v = argv[++i];
+      if (strcmp(a, "--shapes") == 0) {
+        shapes = v;
+      } else if (strcmp(a, "--static") == 0) {
+        statics = v;
+      } else if (strcmp(a, "--objective") == 0) {
+        int k = pick(v, objective_names, 3);
+        if (k < 0)
+          return cli_usage_error("einsum", "--objective '%s' unknown; allowed: macs, size, write",
+                                 v);
+        opt.objective = (path_objective)k;
+      } else {
+        int k = pick(v, precompute_names, 3);
+        if (k < 0)
+          return cli_usage_error("einsum",
+                                 "--precompute '%s' unknown; allowed: never, no-growth, always", v);
+        opt.precompute = (path_precompute)k;
+      }
+    } else if (a[0] == '-' && a[1] == '-') {
+      return cli_usage_error("einsum", "unknown option '%s'", a);
+    } else if (!expr) {
+      expr = a;
+    } else {
+      return cli_usage_error("einsum", "one expression expected; got '%s' and '%s'", expr, a);
+    }
+  }
+  if (!expr) return cli_usage_error("einsum", "missing the einsum expression");
+  if (!shapes) return cli_usage_error("einsum", "missing --shapes");
+  heat_error err;
+  tn_network net;
+  if (tn_parse(expr, &net, &err) || tn_set_shapes(&net, shapes, "--shapes", &err))
+    return cli_fail(&err);
+  if (statics && tn_set_static(&net, statics, "--static", &err)) return cli_fail(&err);
+  path p, l2r;
+  if (path_optimize(&net, &opt, &p, &err) || path_left_to_right(&net, &l2r, &err))
+    return cli_fail(&err);
+  if (csv)
+    print_csv(&p);
+  else
+    print_table(&net, &opt, &p, &l2r);
+  return 0;
+}

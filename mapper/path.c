@@ -1,0 +1,29 @@
+/* path_optimize: checks the request, then the exact DP up to PATH_DP_MAX_OPERANDS operands and
+ * the greedy order beyond. */
+#include "mapper/path_internal.h"
+
+static int check_options(const tn_network *net, const path_options *opt, heat_error *err) {
+  if (opt->objective < PATH_OBJECTIVE_MACS || opt->objective > PATH_OBJECTIVE_CUSTOM)
+    return heat_error_set(err, HEAT_EINVAL, net->expr, "unknown path objective %d",
+                          (int)opt->objective);
+  if (opt->objective == PATH_OBJECTIVE_CUSTOM && !opt->step_cost)
+    return heat_error_set(err, HEAT_EINVAL, net->expr,
+                          "the custom objective needs a step cost function");
+  if (opt->precompute < PATH_PRECOMPUTE_NEVER || opt->precompute > PATH_PRECOMPUTE_ALWAYS)
+    return heat_error_set(err, HEAT_EINVAL, net->expr, "unknown pre-computation mode %d",
+                          (int)opt->precompute);
+  return HEAT_OK;
+}
+
+int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err) {
+  path_options defaults;
+  if (!opt) {
+    path_options_init(&defaults);
+    opt = &defaults;
+  }
+  int rc = path__check_network(net, err);
+  if (!rc) rc = check_options(net, opt, err);
+  if (rc) return rc;
+  if (net->n_operands <= PATH_DP_MAX_OPERANDS) return path__dp(net, opt, out, err);
+  return path_greedy(net, opt, out, err);
+}

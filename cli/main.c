@@ -15,6 +15,8 @@ static const cli_command commands[] = {
     {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
      cmd_einsum},
+    {"model", "list the preset models; show a model's operations, MACs and parameters",
+     cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -1,0 +1,284 @@
+#include "workloads/format.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const format_names[WL_FORMAT_COUNT] = {"dense", "svd", "cp",
+                                                          "tucker", "ttm", "tt"};
+
+const char *wl_format_name(wl_format f) {
+  return (unsigned)f < WL_FORMAT_COUNT ? format_names[f] : "unknown";
+}
+
+int wl_format_parse(const char *text, const char *what, wl_format *out, heat_error *err) {
+  for (int f = 0; f < WL_FORMAT_COUNT; f++)
+    if (text && strcmp(text, format_names[f]) == 0) {
+      *out = (wl_format)f;
+      return HEAT_OK;
+    }
+  return heat_error_set(err, HEAT_EINVAL, what,
+                        "unknown format '%s'; known: dense, svd, cp, tucker, ttm, tt",
+                        text ? text : "");
+}
+
+size_t wl_format_rank_count(wl_format f, size_t d) {
+  switch (f) {
+  case WL_FORMAT_DENSE: return 0;
+  case WL_FORMAT_SVD:
+  case WL_FORMAT_CP: return 1;
+  case WL_FORMAT_TUCKER: return 2 * d;
+  case WL_FORMAT_TTM: return d - 1;
+  case WL_FORMAT_TT: return 2 * d - 1;
+  }
+  return 0;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The sizes the TT-style formats chain over: TTM merges (m_k, n_k), TT uses the 2d modes. */
+static size_t chain_dims(const wl_layer *l, int64_t dims[WL_MAX_MODES]) {
+  if (l->format == WL_FORMAT_TTM) {
+    for (size_t k = 0; k < l->shape.d; k++) dims[k] = l->shape.m[k] * l->shape.n[k];
+    return l->shape.d;
+  }
+  return wl_shape_modes(&l->shape, dims);
+}
+
+size_t wl_layer_rank_upper(const wl_layer *l, int64_t upper[WL_MAX_RANKS]) {
+  int64_t M = wl_shape_rows(&l->shape), N = wl_shape_cols(&l->shape);
+  int64_t dims[WL_MAX_MODES];
+  size_t n = wl_format_rank_count(l->format, l->shape.d);
+  switch (l->format) {
+  case WL_FORMAT_DENSE: break;
+  case WL_FORMAT_SVD: upper[0] = min64(M, N); break;
+  case WL_FORMAT_CP: {
+    size_t D = wl_shape_modes(&l->shape, dims), big = 0;
+    for (size_t k = 1; k < D; k++)
+      if (dims[k] > dims[big]) big = k;
+    int64_t p = 1;
+    for (size_t k = 0; k < D; k++)
+      if (k != big) p *= dims[k];
+    upper[0] = p;
+    break;
+  }
+  case WL_FORMAT_TUCKER:
+    wl_shape_modes(&l->shape, dims);
+    for (size_t k = 0; k < n; k++) upper[k] = dims[k];
+    break;
+  case WL_FORMAT_TTM:
+  case WL_FORMAT_TT: {
+    size_t D = chain_dims(l, dims);
+    for (size_t k = 0; k + 1 < D; k++) {
+      int64_t left = 1, right = 1;
+      for (size_t j = 0; j <= k; j++) left *= dims[j];
+      for (size_t j = k + 1; j < D; j++) right *= dims[j];
+      upper[k] = min64(left, right);
+    }
+    break;
+  }
+  }
+  return n;
+}
+
+void wl_layer_format_ranks(const wl_layer *l, char *buf, size_t cap) {
+  size_t used = 0;
+  if (cap == 0) return;
+  snprintf(buf, cap, "-");
+  for (size_t k = 0; k < l->n_ranks; k++) {
+    int w = snprintf(buf + used, cap - used, "%s%lld", k ? "," : "", (long long)l->rank[k]);
+    if (w < 0 || (size_t)w >= cap - used) return;
+    used += (size_t)w;
+  }
+}
+
+int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
+  size_t want = wl_format_rank_count(l->format, l->shape.d);
+  char shape[WL_SHAPE_TEXT_MAX];
+  wl_shape_format(&l->shape, shape, sizeof shape);
+  if ((l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT || l->format == WL_FORMAT_TUCKER ||
+       l->format == WL_FORMAT_CP) &&
+      l->shape.d < 2)
+    return heat_error_set(err, HEAT_EINVAL, what,
+                          "format %s needs a tensorized shape (at least 2 factors per side), got "
+                          "%s",
+                          wl_format_name(l->format), shape);
+  if (l->n_ranks != want)
+    return heat_error_set(err, HEAT_EINVAL, what,
+                          "format %s with shape %s takes %zu rank%s (%s), got %zu",
+                          wl_format_name(l->format), shape, want, want == 1 ? "" : "s",
+                          l->format == WL_FORMAT_TUCKER ? "one per mode, OUT modes first"
+                          : l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT
+                              ? "the inner ranks in mode order"
+                              : want ? "one number" : "none",
+                          l->n_ranks);
+  int64_t upper[WL_MAX_RANKS];
+  wl_layer_rank_upper(l, upper);
+  for (size_t k = 0; k < want; k++)
+    if (l->rank[k] < 1 || l->rank[k] > upper[k])
+      return heat_error_set(err, HEAT_ERANGE, what,
+                            "rank %zu of %s with shape %s is %lld; allowed 1..%lld", k + 1,
+                            wl_format_name(l->format), shape, (long long)l->rank[k],
+                            (long long)upper[k]);
+  if (l->format == WL_FORMAT_TUCKER)
+    for (size_t k = 0; k < want; k++) {
+      int64_t others = 1;
+      for (size_t j = 0; j < want && others < l->rank[k]; j++)
+        if (j != k) others *= l->rank[j];
+      if (l->rank[k] > others)
+        return heat_error_set(err, HEAT_ERANGE, what,
+                              "Tucker rank %zu is %lld but the other ranks multiply to %lld; a "
+                              "rank cannot exceed the product of the others",
+                              k + 1, (long long)l->rank[k], (long long)others);
+    }
+  return HEAT_OK;
+}
+
+int64_t wl_layer_params(const wl_layer *l) {
+  int64_t M = wl_shape_rows(&l->shape), N = wl_shape_cols(&l->shape);
+  int64_t dims[WL_MAX_MODES], p = 0;
+  switch (l->format) {
+  case WL_FORMAT_DENSE: return M * N;
+  case WL_FORMAT_SVD: return l->rank[0] * (M + N);
+  case WL_FORMAT_CP: {
+    size_t D = wl_shape_modes(&l->shape, dims);
+    for (size_t k = 0; k < D; k++) p += dims[k] * l->rank[0];
+    return p + (l->cp_weights ? l->rank[0] : 0);
+  }
+  case WL_FORMAT_TUCKER: {
+    size_t D = wl_shape_modes(&l->shape, dims);
+    int64_t core = 1;
+    for (size_t k = 0; k < D; k++) {
+      core *= l->rank[k];
+      p += dims[k] * l->rank[k];
+    }
+    return p + core;
+  }
+  case WL_FORMAT_TTM:
+  case WL_FORMAT_TT: {
+    size_t D = chain_dims(l, dims);
+    for (size_t k = 0; k < D; k++) {
+      int64_t r0 = k ? l->rank[k - 1] : 1, r1 = k + 1 < D ? l->rank[k] : 1;
+      p += r0 * dims[k] * r1;
+    }
+    return p;
+  }
+  }
+  return 0;
+}
+
+double wl_layer_compression(const wl_layer *l) {
+  return (double)wl_layer_params(l) /
+         ((double)wl_shape_rows(&l->shape) * (double)wl_shape_cols(&l->shape));
+}
+
+/* Letters: 't' for tokens, the rest handed out in order. */
+static const char letters[] = "abcdefghijklmnopqrsuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+typedef struct net_builder {
+  tn_network *net;
+  size_t next_letter;
+} net_builder;
+
+static char new_index(net_builder *b, int64_t size) {
+  char c = letters[b->next_letter++];
+  b->net->size[(unsigned char)c] = size;
+  return c;
+}
+
+static void add_operand(net_builder *b, const char *indices, bool is_static) {
+  size_t k = b->net->n_operands++;
+  snprintf(b->net->operand[k], sizeof b->net->operand[k], "%s", indices);
+  b->net->is_static[k] = is_static;
+}
+
+static void finish_expr(tn_network *net) {
+  size_t used = 0;
+  for (size_t k = 0; k < net->n_operands; k++)
+    used += (size_t)snprintf(net->expr + used, sizeof net->expr - used, "%s%s", k ? "," : "",
+                             net->operand[k]);
+  snprintf(net->expr + used, sizeof net->expr - used, "->%s", net->output);
+}
+
+int wl_layer_network(const wl_layer *l, int64_t tokens, tn_network *net, heat_error *err) {
+  if (tokens < 1)
+    return heat_error_set(err, HEAT_ERANGE, "--tokens", "%lld tokens; need at least 1",
+                          (long long)tokens);
+  int rc = wl_layer_check(l, "--ranks", err);
+  if (rc) return rc;
+  memset(net, 0, sizeof *net);
+  net_builder b = {net, 0};
+  net->size['t'] = tokens;
+  wl_shape s = l->shape;
+  if (l->format == WL_FORMAT_DENSE || l->format == WL_FORMAT_SVD)
+    wl_shape_matrix(wl_shape_rows(&l->shape), wl_shape_cols(&l->shape), &s);
+  int64_t dims[WL_MAX_MODES];
+  size_t D = wl_shape_modes(&s, dims), d = s.d;
+  char mode[WL_MAX_MODES];
+  for (size_t k = 0; k < D; k++) mode[k] = new_index(&b, dims[k]);
+  char x[TN_MAX_INDICES + 1] = "t", op[TN_MAX_INDICES + 1];
+  memcpy(x + 1, mode + d, d);
+  x[1 + d] = '\0';
+  net->output[0] = 't';
+  memcpy(net->output + 1, mode, d);
+  add_operand(&b, x, false);
+  switch (l->format) {
+  case WL_FORMAT_DENSE:
+    snprintf(op, sizeof op, "%c%c", mode[0], mode[1]);
+    add_operand(&b, op, true);
+    break;
+  case WL_FORMAT_SVD: {
+    char r = new_index(&b, l->rank[0]);
+    snprintf(op, sizeof op, "%c%c", mode[0], r);
+    add_operand(&b, op, true);
+    snprintf(op, sizeof op, "%c%c", mode[1], r);
+    add_operand(&b, op, true);
+    break;
+  }
+  case WL_FORMAT_CP: {
+    char r = new_index(&b, l->rank[0]);
+    for (size_t k = 0; k < D; k++) {
+      snprintf(op, sizeof op, "%c%c", mode[k], r);
+      add_operand(&b, op, true);
+    }
+    if (l->cp_weights) {
+      snprintf(op, sizeof op, "%c", r);
+      add_operand(&b, op, true);
+    }
+    break;
+  }
+  case WL_FORMAT_TUCKER: {
+    char r[WL_MAX_MODES];
+    for (size_t k = 0; k < D; k++) r[k] = new_index(&b, l->rank[k]);
+    memcpy(op, r, D);
+    op[D] = '\0';
+    add_operand(&b, op, true);
+    for (size_t k = 0; k < D; k++) {
+      snprintf(op, sizeof op, "%c%c", mode[k], r[k]);
+      add_operand(&b, op, true);
+    }
+    break;
+  }
+  case WL_FORMAT_TTM:
+  case WL_FORMAT_TT: {
+    size_t cores = l->format == WL_FORMAT_TTM ? d : D;
+    char r[WL_MAX_MODES];
+    for (size_t k = 0; k + 1 < cores; k++) r[k] = new_index(&b, l->rank[k]);
+    for (size_t k = 0; k < cores; k++) {
+      size_t n = 0;
+      if (k) op[n++] = r[k - 1];
+      if (l->format == WL_FORMAT_TTM) {
+        op[n++] = mode[k];
+        op[n++] = mode[d + k];
+      } else {
+        op[n++] = mode[k];
+      }
+      if (k + 1 < cores) op[n++] = r[k];
+      op[n] = '\0';
+      add_operand(&b, op, true);
+    }
+    break;
+  }
+  }
+  finish_expr(net);
+  return HEAT_OK;
+}

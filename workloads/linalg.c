@@ -1,0 +1,128 @@
+#include "workloads/linalg.h"
+
+#include <gsl/gsl_matrix.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <stdlib.h>
+
+int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, heat_error *err) {
+  if (m < 1 || n < 1 || m > INT_MAX || n > INT_MAX)
+    return heat_error_set(err, HEAT_ERANGE, "svd", "cannot decompose a %lld x %lld matrix",
+                          (long long)m, (long long)n);
+  int64_t k = m < n ? m : n;
+  bool vectors = u && vt;
+  double dummy = 0.0;
+  lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, vectors ? 'S' : 'N', (lapack_int)m,
+                                   (lapack_int)n, a, (lapack_int)n, s, vectors ? u : &dummy,
+                                   vectors ? (lapack_int)k : 1, vectors ? vt : &dummy,
+                                   vectors ? (lapack_int)n : 1);
+  if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+    return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory in dgesdd (%lld x %lld)",
+                          (long long)m, (long long)n);
+  if (info != 0)
+    return heat_error_set(err, HEAT_EINTERNAL, "svd",
+                          "LAPACKE_dgesdd failed on a %lld x %lld matrix (info %d)",
+                          (long long)m, (long long)n, (int)info);
+  return HEAT_OK;
+}
+
+int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a,
+             int64_t ar, int64_t ac, const double *b, int64_t br, int64_t bc, double beta,
+             double *c, heat_error *err) {
+  int64_t rows = ta == CblasNoTrans ? ar : ac, inner = ta == CblasNoTrans ? ac : ar;
+  int64_t inner_b = tb == CblasNoTrans ? br : bc, cols = tb == CblasNoTrans ? bc : br;
+  if (inner != inner_b)
+    return heat_error_set(err, HEAT_EINTERNAL, "gemm", "inner sizes differ: %lld vs %lld",
+                          (long long)inner, (long long)inner_b);
+  gsl_matrix_const_view va = gsl_matrix_const_view_array(a, (size_t)ar, (size_t)ac);
+  gsl_matrix_const_view vb = gsl_matrix_const_view_array(b, (size_t)br, (size_t)bc);
+  gsl_matrix_view vc = gsl_matrix_view_array(c, (size_t)rows, (size_t)cols);
+  int rc = gsl_blas_dgemm(ta, tb, alpha, &va.matrix, &vb.matrix, beta, &vc.matrix);
+  if (rc)
+    return heat_error_set(err, HEAT_EINTERNAL, "gemm", "gsl_blas_dgemm failed (GSL error %d)",
+                          rc);
+  return HEAT_OK;
+}
+
+int64_t wl__numel(const int64_t *dims, size_t D) {
+  int64_t n = 1;
+  for (size_t k = 0; k < D; k++) n *= dims[k];
+  return n;
+}
+
+static void split(const int64_t *dims, size_t D, size_t k, int64_t *L, int64_t *R) {
+  *L = 1;
+  *R = 1;
+  for (size_t j = 0; j < k; j++) *L *= dims[j];
+  for (size_t j = k + 1; j < D; j++) *R *= dims[j];
+}
+
+void wl__unfold(const double *src, const int64_t *dims, size_t D, size_t k, double *dst) {
+  int64_t L, R, nk = dims[k];
+  split(dims, D, k, &L, &R);
+  for (int64_t l = 0; l < L; l++)
+    for (int64_t i = 0; i < nk; i++) {
+      const double *from = src + (l * nk + i) * R;
+      double *to = dst + i * (L * R) + l * R;
+      for (int64_t r = 0; r < R; r++) to[r] = from[r];
+    }
+}
+
+int wl__mode_product(const double *x, const int64_t *dims, size_t D, size_t k, const double *mat,
+                     int64_t p, int64_t q, bool transpose, double *y, heat_error *err) {
+  int64_t L, R;
+  split(dims, D, k, &L, &R);
+  int64_t in = transpose ? p : q, out = transpose ? q : p;
+  if (dims[k] != in)
+    return heat_error_set(err, HEAT_EINTERNAL, "mode product",
+                          "mode %zu has size %lld, the matrix contracts %lld", k,
+                          (long long)dims[k], (long long)in);
+  CBLAS_TRANSPOSE_t tm = transpose ? CblasTrans : CblasNoTrans;
+  if (R == 1) /* x is L x in: y (L x out) = x · op(mat)ᵀ */
+    return wl__gemm(CblasNoTrans, transpose ? CblasNoTrans : CblasTrans, 1.0, x, L, in, mat, p,
+                    q, 0.0, y, err);
+  for (int64_t l = 0; l < L; l++) {
+    int rc = wl__gemm(tm, CblasNoTrans, 1.0, mat, p, q, x + l * in * R, in, R, 0.0,
+                      y + l * out * R, err);
+    if (rc) return rc;
+  }
+  return HEAT_OK;
+}
+
+void wl__permute(const double *src, const int64_t *dims, size_t D, const size_t *perm,
+                 double *dst) {
+  int64_t stride[16], step[16], idx[16], out_dims[16];
+  int64_t s = 1;
+  for (size_t k = D; k-- > 0;) {
+    stride[k] = s;
+    s *= dims[k];
+  }
+  for (size_t j = 0; j < D; j++) {
+    step[j] = stride[perm[j]];
+    out_dims[j] = dims[perm[j]];
+    idx[j] = 0;
+  }
+  int64_t n = s, off = 0;
+  for (int64_t i = 0; i < n; i++) {
+    dst[i] = src[off];
+    for (size_t j = D; j-- > 0;) {
+      off += step[j];
+      if (++idx[j] < out_dims[j]) break;
+      off -= step[j] * out_dims[j];
+      idx[j] = 0;
+    }
+  }
+}
+
+double wl__tail_sumsq(const double *s, size_t n, size_t from) {
+  double t = 0.0;
+  /* smallest first: the tail is summed without absorbing tiny terms into large ones */
+  for (size_t i = n; i-- > from;) t += s[i] * s[i];
+  return t;
+}
+
+double wl__sumsq(const double *a, size_t n) {
+  double t = 0.0;
+  for (size_t i = 0; i < n; i++) t += a[i] * a[i];
+  return t;
+}

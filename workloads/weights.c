@@ -1,0 +1,207 @@
+#include "workloads/weights.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads/weights_impl.h"
+
+size_t wl__dtype_size(wl__dtype t) {
+  switch (t) {
+  case WL__F16:
+  case WL__BF16: return 2;
+  case WL__F32: return 4;
+  case WL__F64: return 8;
+  }
+  return 0;
+}
+
+static double half_to_double(uint16_t h) {
+  int sign = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double v;
+  if (e == 0) v = ldexp((double)m, -24);
+  else if (e == 31) v = m ? NAN : INFINITY;
+  else v = ldexp((double)(m | 0x400), e - 25);
+  return sign ? -v : v;
+}
+
+static double decode(const unsigned char *p, wl__dtype t) {
+  switch (t) {
+  case WL__F16: return half_to_double((uint16_t)(p[0] | p[1] << 8));
+  case WL__BF16:
+  case WL__F32: {
+    uint32_t u = t == WL__BF16 ? (uint32_t)(p[0] | p[1] << 8) << 16
+                               : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                                     (uint32_t)p[3] << 24;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return (double)f;
+  }
+  case WL__F64: {
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = u << 8 | p[i];
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+  }
+  }
+  return NAN;
+}
+
+int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int64_t rows,
+                    int64_t cols, wl_matrix *out, heat_error *err) {
+  int rc = wl_matrix_alloc(out, rows, cols, err);
+  if (rc) return rc;
+  size_t es = wl__dtype_size(t), n = (size_t)(rows * cols);
+  unsigned char buf[8192];
+  size_t done = 0;
+  while (done < n) {
+    size_t want = n - done < sizeof buf / es ? n - done : sizeof buf / es;
+    size_t got = fread(buf, es, want, fp);
+    for (size_t i = 0; i < got; i++, done++) {
+      double v = decode(buf + i * es, t);
+      /* Fortran order stores column-major: element `done` is W[done % rows, done / rows]. */
+      int64_t r = fortran ? (int64_t)(done % (size_t)rows) : (int64_t)(done / (size_t)cols);
+      int64_t c = fortran ? (int64_t)(done / (size_t)rows) : (int64_t)(done % (size_t)cols);
+      if (!isfinite(v)) {
+        wl_matrix_free(out);
+        return heat_error_set(err, HEAT_EINVAL, where,
+                              "element [%lld, %lld] is %s; weights must be finite",
+                              (long long)r, (long long)c, isnan(v) ? "NaN" : "Inf");
+      }
+      out->data[r * cols + c] = v;
+    }
+    if (got < want) {
+      wl_matrix_free(out);
+      return heat_error_set(err, HEAT_EINVAL, where,
+                            "data is truncated: %zu of %zu elements present", done, n);
+    }
+  }
+  return HEAT_OK;
+}
+
+void wl_names_free(char **names, size_t count) {
+  for (size_t i = 0; i < count; i++) free(names[i]);
+  free(names);
+}
+
+static const char *const role_names[WL_BERT_ROLES] = {"q", "k", "v", "o", "ffn1", "ffn2"};
+static const char *const role_paths[WL_BERT_ROLES] = {
+    "attention.self.query", "attention.self.key", "attention.self.value",
+    "attention.output.dense", "intermediate.dense", "output.dense"};
+
+const char *wl_bert_role_name(wl_bert_role r) {
+  return (unsigned)r < WL_BERT_ROLES ? role_names[r] : "unknown";
+}
+
+int wl_bert_role_parse(const char *text, wl_bert_role *out, heat_error *err) {
+  for (int r = 0; r < WL_BERT_ROLES; r++)
+    if (text && strcmp(text, role_names[r]) == 0) {
+      *out = (wl_bert_role)r;
+      return HEAT_OK;
+    }
+  return heat_error_set(err, HEAT_EINVAL, "BERT role",
+                        "unknown role '%s'; known: q, k, v, o, ffn1, ffn2", text ? text : "");
+}
+
+int wl_bert_weight_name(int layer, wl_bert_role role, char *buf, size_t cap) {
+  if (layer < 0 || (unsigned)role >= WL_BERT_ROLES) return -1;
+  int n = snprintf(buf, cap, "bert.encoder.layer.%d.%s.weight", layer, role_paths[role]);
+  return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int wl_bert_parse_name(const char *name, int *layer, wl_bert_role *role) {
+  const char *p = name;
+  if (strncmp(p, "bert.", 5) == 0) p += 5;
+  if (strncmp(p, "encoder.layer.", 14) != 0) return HEAT_ENOTFOUND;
+  p += 14;
+  char *end;
+  long i = strtol(p, &end, 10);
+  if (end == p || *end != '.' || i < 0 || i > 1000000 || (p[0] == '0' && end - p > 1))
+    return HEAT_ENOTFOUND;
+  p = end + 1;
+  for (int r = 0; r < WL_BERT_ROLES; r++) {
+    size_t len = strlen(role_paths[r]);
+    if (strncmp(p, role_paths[r], len) == 0 && strcmp(p + len, ".weight") == 0) {
+      *layer = (int)i;
+      *role = (wl_bert_role)r;
+      return HEAT_OK;
+    }
+  }
+  return HEAT_ENOTFOUND;
+}
+
+/* "layer3.ffn1" -> layer 3, role ffn1 */
+static int parse_shorthand(const char *text, int *layer, wl_bert_role *role) {
+  if (strncmp(text, "layer", 5) != 0) return HEAT_ENOTFOUND;
+  char *end;
+  long i = strtol(text + 5, &end, 10);
+  if (end == text + 5 || *end != '.' || i < 0 || i > 1000000) return HEAT_ENOTFOUND;
+  for (int r = 0; r < WL_BERT_ROLES; r++)
+    if (strcmp(end + 1, role_names[r]) == 0) {
+      *layer = (int)i;
+      *role = (wl_bert_role)r;
+      return HEAT_OK;
+    }
+  return HEAT_ENOTFOUND;
+}
+
+static bool ends_with(const char *s, size_t len, const char *suffix) {
+  size_t n = strlen(suffix);
+  return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+static int load_safetensors(const char *path, const char *tensor, wl_matrix *out,
+                            heat_error *err) {
+  int layer;
+  wl_bert_role role;
+  if (parse_shorthand(tensor, &layer, &role) != HEAT_OK)
+    return wl_safetensors_read(path, tensor, out, err);
+  char name[256];
+  wl_bert_weight_name(layer, role, name, sizeof name);
+  int rc = wl_safetensors_read(path, name, out, err);
+  if (rc == HEAT_ENOTFOUND) /* checkpoints of BertModel (not BertFor...) drop the prefix */
+    rc = wl_safetensors_read(path, name + 5, out, err);
+  if (rc == HEAT_ENOTFOUND)
+    heat_error_prefix(err, "'%s' maps to '%s' (or without 'bert.')", tensor, name);
+  return rc;
+}
+
+int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out,
+                    heat_error *err) {
+  const char *sep = strstr(spec, ".safetensors:");
+  int rc;
+  if (sep) {
+    size_t len = (size_t)(sep - spec) + strlen(".safetensors");
+    char *path = malloc(len + 1);
+    if (!path) return heat_error_set(err, HEAT_ENOMEM, "--weights", "out of memory");
+    memcpy(path, spec, len);
+    path[len] = '\0';
+    const char *tensor = spec + len + 1;
+    if (!*tensor) {
+      free(path);
+      return heat_error_set(err, HEAT_EINVAL, "--weights",
+                            "'%s' names no tensor after ':'; write file.safetensors:tensor_name",
+                            spec);
+    }
+    rc = load_safetensors(path, tensor, out, err);
+    free(path);
+  } else if (ends_with(spec, strlen(spec), ".npy")) {
+    rc = wl_npy_read(spec, out, err);
+  } else if (ends_with(spec, strlen(spec), ".safetensors")) {
+    return heat_error_set(err, HEAT_EINVAL, "--weights",
+                          "'%s' names no tensor; write file.safetensors:tensor_name", spec);
+  } else {
+    return heat_error_set(err, HEAT_EINVAL, "--weights",
+                          "'%s' is neither file.safetensors:tensor_name nor file.npy", spec);
+  }
+  if (rc) return rc;
+  if ((rows > 0 && out->rows != rows) || (cols > 0 && out->cols != cols)) {
+    int64_t r = out->rows, c = out->cols;
+    wl_matrix_free(out);
+    return heat_error_set(err, HEAT_EINVAL, spec,
+                          "the tensor is %lld x %lld (out x in) but the shape needs %lld x %lld",
+                          (long long)r, (long long)c, (long long)rows, (long long)cols);
+  }
+  return HEAT_OK;
+}

@@ -1,0 +1,60 @@
+/* Weight files: safetensors (F32, F16, BF16, F64) and NumPy .npy (<f4, <f8, <f2), one 2-D tensor
+ * (out x in) read into doubles. Every error names the file and the tensor; headers are checked
+ * strictly (lengths, offsets, JSON syntax, dtype, shape) and NaN/Inf values are rejected. */
+#ifndef HEAT_WL_WEIGHTS_H
+#define HEAT_WL_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/heat_error.h"
+#include "workloads/matrix.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads tensor `name` of a safetensors file. */
+int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat_error *err);
+
+/* Names of the tensors in a safetensors file, in header order; *names (an array of count
+ * strings, each malloc'ed) is freed with wl_names_free. */
+int wl_safetensors_list(const char *path, char ***names, size_t *count, heat_error *err);
+void wl_names_free(char **names, size_t count);
+
+/* Reads a 2-D .npy array (C or Fortran order). */
+int wl_npy_read(const char *path, wl_matrix *out, heat_error *err);
+
+/* Reads "file.safetensors:tensor" or "file.npy". The tensor may be a Hugging Face name or the
+ * shorthand "layer<i>.<role>" (role q, k, v, o, ffn1, ffn2), mapped with wl_bert_weight_name
+ * (tried with and without the "bert." prefix). When rows/cols are > 0 the tensor must be
+ * rows x cols. */
+int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out,
+                    heat_error *err);
+
+/* The linear layers of a BERT encoder layer. */
+typedef enum wl_bert_role {
+  WL_BERT_Q = 0,
+  WL_BERT_K = 1,
+  WL_BERT_V = 2,
+  WL_BERT_O = 3,    /* attention output projection */
+  WL_BERT_FFN1 = 4, /* intermediate.dense: 3072 x 768 in BERT-base */
+  WL_BERT_FFN2 = 5, /* output.dense: 768 x 3072 */
+} wl_bert_role;
+#define WL_BERT_ROLES 6
+
+const char *wl_bert_role_name(wl_bert_role r); /* "q", "k", "v", "o", "ffn1", "ffn2" */
+int wl_bert_role_parse(const char *text, wl_bert_role *out, heat_error *err);
+
+/* "bert.encoder.layer.{i}.attention.self.query.weight" and so on. Returns the length written,
+ * or -1 when it does not fit. */
+int wl_bert_weight_name(int layer, wl_bert_role role, char *buf, size_t cap);
+
+/* The reverse: HEAT_OK with layer and role when name is a BERT linear weight (with or without the
+ * "bert." prefix), HEAT_ENOTFOUND otherwise. */
+int wl_bert_parse_name(const char *name, int *layer, wl_bert_role *role);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

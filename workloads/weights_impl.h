@@ -1,0 +1,20 @@
+/* Internal: element decoding shared by the safetensors and .npy readers. */
+#ifndef HEAT_WL_WEIGHTS_IMPL_H
+#define HEAT_WL_WEIGHTS_IMPL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "workloads/weights.h"
+
+typedef enum wl__dtype { WL__F32, WL__F16, WL__BF16, WL__F64 } wl__dtype;
+
+size_t wl__dtype_size(wl__dtype t);
+
+/* Reads rows x cols little-endian elements from fp's current position into out (allocated here),
+ * transposing Fortran-order data, and rejects truncated data and NaN/Inf. `where` names the file
+ * and tensor in errors. */
+int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int64_t rows,
+                    int64_t cols, wl_matrix *out, heat_error *err);
+
+#endif

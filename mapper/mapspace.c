@@ -70,12 +70,14 @@ typedef struct map__assign {
   int buf[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS][MAP_OPS];
 } map__assign;
 
-static int map__assignments(const arch *a, map__assign *as, heat_error *err) {
+static int map__assignments(const arch *a, const map_problem *p, map__assign *as,
+                            heat_error *err) {
   int choices[MAP_OPS][ARCH_MAX_BUFFERS], nch[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
     nch[op] = 0;
     for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS; j++)
-      if (a->buffers[j].operands & (1u << op)) choices[op][nch[op]++] = (int)j;
+      if ((a->buffers[j].operands & (1u << op)) && (!p->buffers[op] || (p->buffers[op] & (1u << j))))
+        choices[op][nch[op]++] = (int)j;
     if (nch[op] == 0)
       return heat_error_set(err, HEAT_ENOFIT, a->name,
                             "no buffer of arch '%s' may hold the %s operand (check the buffers' "
@@ -182,7 +184,7 @@ int map_search(const arch *arch_in, const map_problem *p, const map_options *opt
   arch a;
   map_effective_arch(arch_in, opt, &a);
   map__assign as;
-  rc = map__assignments(&a, &as, err);
+  rc = map__assignments(&a, p, &as, err);
   if (rc) return rc;
 
   memset(out, 0, sizeof *out);

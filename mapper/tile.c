@@ -353,7 +353,7 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
     if (b < 0 || (size_t)b >= a->n_buffers)
       return heat_error_set(err, HEAT_EINVAL, "map_eval", "buffer index %d of the %s is invalid",
                             b, map__op_name[op]);
-    if (!(a->buffers[b].operands & (1u << op)))
+    if (!(a->buffers[b].operands & (1u << op)) || (p->buffers[op] && !(p->buffers[op] & (1u << b))))
       return heat_error_set(err, HEAT_EINVAL, "map_eval", "buffer '%s' may not hold the %s",
                             a->buffers[b].name, map__op_name[op]);
     need[b] += fp[op];
@@ -403,8 +403,8 @@ int map_timing_parse(const char *text, fold_timing *out, heat_error *err) {
 }
 
 const char *map_bound_name(map_bound b) {
-  static const char *const names[] = {"array", "dram", "sram", "layout"};
-  return (unsigned)b < 4 ? names[b] : "?";
+  static const char *const names[] = {"array", "dram", "sram", "layout", "simd"};
+  return (unsigned)b < 5 ? names[b] : "?";
 }
 
 const char *map_layout_name(map_layout l) {

@@ -31,6 +31,7 @@ typedef enum map_bound {
   MAP_BOUND_DRAM = 1,
   MAP_BOUND_SRAM = 2, /* the port of map_cost.bound_buffer */
   MAP_BOUND_LAYOUT = 3,
+  MAP_BOUND_SIMD = 4, /* an operation run on the SIMD unit */
 } map_bound;
 
 typedef enum map_layout {
@@ -44,6 +45,7 @@ typedef struct map_problem {
   int64_t dim[MAP_DIMS];     /* B, M, K, N, each >= 1 */
   bool on_chip[MAP_OPS];     /* kept in SRAM by a fused chain: no DRAM traffic, resident */
   bool permuted[2];          /* input / weight stored in a layout the array cannot read */
+  unsigned buffers[MAP_OPS]; /* mask of arch buffers the operand may use; 0 = any allowed */
 } map_problem;
 
 typedef struct map_options {
@@ -101,7 +103,7 @@ double map_objective_value(map_objective obj, const map_cost *c);
 const char *map_objective_name(map_objective obj); /* "latency", "energy", "edp" */
 int map_objective_parse(const char *text, map_objective *out, heat_error *err);
 int map_timing_parse(const char *text, fold_timing *out, heat_error *err);
-const char *map_bound_name(map_bound b);   /* "array", "dram", "sram", "layout" */
+const char *map_bound_name(map_bound b);   /* "array", "dram", "sram", "layout", "simd" */
 const char *map_layout_name(map_layout l); /* "none", "simd", "strided-dma" */
 
 /* Problem of a plain GEMM: out[M x N] = in[M x K] w[K x N], everything from DRAM. */

@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#define FUSE_MAX_TOKEN_TILES 64
+#define FUSE_MAX_TOKEN_TILES 1024
 
 typedef struct fuse_step {
   map_problem problem;  /* as priced: one token tile */

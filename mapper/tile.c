@@ -183,7 +183,8 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     events[op] = ev;
     double elems = map__elements(p->dim, op);
     if (op == MAP_OP_OUTPUT) {
-      if (!p->on_chip[op] || refetch > 1) {
+      /* A resident output accumulates in SRAM whatever the loop order. */
+      if (!p->on_chip[op]) {
         double part = map__elem_bytes(a, op, true), fin = map__elem_bytes(a, op, false);
         out->dram_write_bytes += elems * ((refetch - 1) * part + fin);
         out->dram_read_bytes += elems * (refetch - 1) * part;

@@ -163,7 +163,10 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
       return HEAT_OK;
     }
   wl_layer l = c->cfg->format;
+  /* Without a shape, the matrix shape of each linear (enough for dense and SVD). */
+  if (l.shape.d == 0) wl_shape_matrix(op->out_features, op->in_features, &l.shape);
   int rc = wl_shape_check(&l.shape, op->out_features, op->in_features, "--shape", err);
+  if (!rc) rc = wl_layer_check(&l, "--ranks", err);
   if (rc) return rc;
   static _Thread_local tn_network net;
   rc = wl_layer_network(&l, op->tokens, &net, err);
@@ -221,11 +224,15 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
 static int layer__op(layer__ctx *c, model_part part, const model_op *op, heat_error *err) {
   int64_t B, M, K, N;
   if (model_op_gemm(op, &B, &M, &K, &N)) {
-    if (layer__targets(c->cfg, op, part)) return layer__factorized(c, part, op, err);
-    layer_item *it = layer__push(c, part, op->name, "", err);
-    if (!it) return err->code;
-    map_problem_gemm(&it->problem, B, M, K, N);
-    int rc = layer__gemm(c, &it->problem, &it->result, err);
+    int rc;
+    if (layer__targets(c->cfg, op, part)) {
+      rc = layer__factorized(c, part, op, err);
+    } else {
+      layer_item *it = layer__push(c, part, op->name, "", err);
+      if (!it) return err->code;
+      map_problem_gemm(&it->problem, B, M, K, N);
+      rc = layer__gemm(c, &it->problem, &it->result, err);
+    }
     if (rc) return rc;
     if (op->kind == MODEL_OP_LINEAR && op->bias) {
       model_op bias = *op;

@@ -28,7 +28,8 @@ typedef enum layer_path_mode {
 
 typedef struct layer_config {
   /* Linears whose name matches `target` ("ffn1", "q", ...; "ffn" = ffn1 and ffn2; "all" = every
-   * block linear) use `format`; its shape must match each one's out x in. Others are dense. */
+   * block linear) use `format`; its shape must match each one's out x in (shape.d = 0: the
+   * matrix shape of each, enough for dense and SVD). Others are dense. */
   char target[16];
   bool has_format;
   wl_layer format;

@@ -53,6 +53,13 @@ static int load__nonnegative(const heat_config *cfg, const config_setting_t *g, 
   return heat_config_double(cfg, g, key, true, 0, 0, max, out, err);
 }
 
+/* A required sub-group whose members must all be in keys[]. */
+static int load__group(const heat_config *cfg, const config_setting_t *parent, const char *key,
+                       const char *const *keys, const config_setting_t **g, heat_error *err) {
+  int rc = heat_config_member(cfg, parent, key, CONFIG_TYPE_GROUP, true, g, err);
+  return rc ? rc : heat_config_check_keys(cfg, *g, keys, err);
+}
+
 static int load__int(const heat_config *cfg, const config_setting_t *g, const char *key,
                      int64_t min, int64_t max, int *out, heat_error *err) {
   int64_t v;
@@ -127,8 +134,7 @@ static int load__holds_item(const heat_config *cfg, const config_setting_t *item
 static int load__precision(const heat_config *cfg, const config_setting_t *root, arch *a,
                            heat_error *err) {
   const config_setting_t *g;
-  int rc = heat_config_member(cfg, root, "precision", CONFIG_TYPE_GROUP, true, &g, err);
-  if (!rc) rc = heat_config_check_keys(cfg, g, keys_precision, err);
+  int rc = load__group(cfg, root, "precision", keys_precision, &g, err);
   if (!rc) rc = load__int(cfg, g, "input_bits", 1, 64, &a->input_bits, err);
   if (!rc) rc = load__int(cfg, g, "weight_bits", 1, 64, &a->weight_bits, err);
   if (!rc) rc = load__int(cfg, g, "accum_bits", 1, 64, &a->accum_bits, err);
@@ -162,8 +168,7 @@ static int load__array(const heat_config *cfg, const config_setting_t *root, arc
   const config_setting_t *g, *dfs;
   char kind[16];
   arch_array *arr = &a->array;
-  int rc = heat_config_member(cfg, root, "array", CONFIG_TYPE_GROUP, true, &g, err);
-  if (!rc) rc = heat_config_check_keys(cfg, g, keys_array, err);
+  int rc = load__group(cfg, root, "array", keys_array, &g, err);
   if (!rc) rc = heat_config_string(cfg, g, "kind", true, NULL, kind, sizeof kind, err);
   if (rc) return rc;
   if (strcmp(kind, "systolic") == 0) {
@@ -197,11 +202,9 @@ static int load__simd(const heat_config *cfg, const config_setting_t *root, arch
                       heat_error *err) {
   const config_setting_t *g, *c;
   arch_simd *s = &a->simd;
-  int rc = heat_config_member(cfg, root, "simd", CONFIG_TYPE_GROUP, true, &g, err);
-  if (!rc) rc = heat_config_check_keys(cfg, g, keys_simd, err);
+  int rc = load__group(cfg, root, "simd", keys_simd, &g, err);
   if (!rc) rc = load__int(cfg, g, "lanes", 1, LOAD_MAX_DIM, &s->lanes, err);
-  if (!rc) rc = heat_config_member(cfg, g, "cycles", CONFIG_TYPE_GROUP, true, &c, err);
-  if (!rc) rc = heat_config_check_keys(cfg, c, keys_cycles, err);
+  if (!rc) rc = load__group(cfg, g, "cycles", keys_cycles, &c, err);
   if (!rc) rc = load__int(cfg, c, "add", 1, 10000, &s->cycles_add, err);
   if (!rc) rc = load__int(cfg, c, "mul", 1, 10000, &s->cycles_mul, err);
   if (!rc) rc = load__int(cfg, c, "max", 1, 10000, &s->cycles_max, err);
@@ -255,18 +258,18 @@ static int load__buffers(const heat_config *cfg, const config_setting_t *root, a
   for (int i = 0; i < n; i++) {
     const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-      LOAD_FAIL(cfg, g, HEAT_EINVAL, err, "entry %d must be a group { name = ...; ... }", i + 1);
+      LOAD_FAIL(cfg, g, HEAT_EINVAL, err, "must be a group %s", "{ name = ...; ... }");
     if (i >= ARCH_MAX_BUFFERS)
-      LOAD_FAIL(cfg, g, HEAT_ERANGE, err, "has more than %d buffers (entry %d)",
-                ARCH_MAX_BUFFERS, i + 1);
+      LOAD_FAIL(cfg, g, HEAT_ERANGE, err, "is one buffer too many; at most %d are allowed",
+                ARCH_MAX_BUFFERS);
     arch_buffer *b = &a->buffers[i];
     rc = load__buffer(cfg, g, b, err);
     if (rc) return rc;
     for (int j = 0; j < i; j++)
       if (strcmp(a->buffers[j].name, b->name) == 0)
         LOAD_FAIL(cfg, config_setting_get_member(g, "name"), HEAT_EINVAL, err,
-                  "= \"%s\" is used by buffer %d too; buffer names must be unique", b->name,
-                  j + 1);
+                  "= \"%s\" is already the name of buffers[%d]; buffer names must be unique",
+                  b->name, j);
     a->n_buffers++;
   }
   unsigned held = 0;
@@ -283,8 +286,7 @@ static int load__buffers(const heat_config *cfg, const config_setting_t *root, a
 static int load__dram(const heat_config *cfg, const config_setting_t *root, arch *a,
                       heat_error *err) {
   const config_setting_t *g;
-  int rc = heat_config_member(cfg, root, "dram", CONFIG_TYPE_GROUP, true, &g, err);
-  if (!rc) rc = heat_config_check_keys(cfg, g, keys_dram, err);
+  int rc = load__group(cfg, root, "dram", keys_dram, &g, err);
   if (!rc) rc = load__positive(cfg, g, "gbps", LOAD_MAX_RATE, &a->dram.gbps, err);
   if (!rc) rc = load__nonnegative(cfg, g, "latency_ns", 1e9, &a->dram.latency_ns, err);
   if (!rc) rc = load__positive(cfg, g, "pj_per_byte", LOAD_MAX_PJ, &a->dram.pj_per_byte, err);
@@ -294,8 +296,7 @@ static int load__dram(const heat_config *cfg, const config_setting_t *root, arch
 static int load__energy(const heat_config *cfg, const config_setting_t *root, arch *a,
                         heat_error *err) {
   const config_setting_t *g;
-  int rc = heat_config_member(cfg, root, "energy", CONFIG_TYPE_GROUP, true, &g, err);
-  if (!rc) rc = heat_config_check_keys(cfg, g, keys_energy, err);
+  int rc = load__group(cfg, root, "energy", keys_energy, &g, err);
   if (!rc) rc = load__positive(cfg, g, "mac_pj", LOAD_MAX_PJ, &a->mac_pj, err);
   if (!rc) rc = load__nonnegative(cfg, g, "reg_pj", LOAD_MAX_PJ, &a->reg_pj, err);
   if (!rc) rc = load__nonnegative(cfg, g, "leakage_mw", 1e9, &a->leakage_mw, err);

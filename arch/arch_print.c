@@ -16,7 +16,7 @@ static void print__array(FILE *out, const arch *a) {
     if (arr->dataflows & (1u << df)) fprintf(out, " %s", arch_dataflow_name((arch_dataflow)df));
   fprintf(out, "; weights %sdouble-buffered in the array\n",
           arr->weights_double_buffered ? "" : "not ");
-  fprintf(out, "  peak         %lld MACs/cycle, %.3f TOPS (2 ops per MAC at %g GHz)\n",
+  fprintf(out, "  peak         %lld MACs/cycle, %.4g TOPS (2 ops per MAC at %g GHz)\n",
           (long long)arch_peak_macs_per_cycle(a), arch_peak_tops(a), a->clock_ghz);
 }
 

@@ -85,8 +85,11 @@ static heat_config *config__alloc(const char *origin) {
 }
 
 static int config__parse_error(heat_config *c, heat_error *err) {
-  return heat_error_at(err, HEAT_EINVAL, c->origin, config_error_line(&c->cfg),
-                       "syntax error: %s", config_error_text(&c->cfg));
+  /* libconfig's text is often just "syntax error": do not say it twice. */
+  const char *text = config_error_text(&c->cfg);
+  bool plain = !text || strcmp(text, "syntax error") == 0;
+  return heat_error_at(err, HEAT_EINVAL, c->origin, config_error_line(&c->cfg), "syntax error%s%s",
+                       plain ? "" : ": ", plain ? "" : text);
 }
 
 int heat_config_open_string(const char *text, const char *origin, heat_config **out,
@@ -155,16 +158,23 @@ const config_setting_t *heat_config_root(const heat_config *cfg) {
 const char *heat_config_origin(const heat_config *cfg) { return cfg->origin; }
 
 void heat_config_path(const config_setting_t *s, char *out, size_t cap) {
-  const char *names[32];
+  /* Segments from the leaf up: a member's name, or "[i]" for an element of a list or array
+   * (it has no name but a parent); the root has neither. */
+  char segs[32][72];
   size_t n = 0;
   for (const config_setting_t *p = s; p && n < 32; p = config_setting_parent(p)) {
     const char *name = config_setting_name(p);
-    if (name) names[n++] = name;
+    if (name)
+      snprintf(segs[n++], sizeof segs[0], ".%s", name);
+    else if (config_setting_parent(p))
+      snprintf(segs[n++], sizeof segs[0], "[%d]", config_setting_index(p));
   }
   size_t used = 0;
   out[0] = '\0';
   for (size_t i = n; i-- > 0 && used < cap;) {
-    int w = snprintf(out + used, cap - used, "%s%s", used ? "." : "", names[i]);
+    /* No dot before the first name. */
+    const char *seg = used == 0 && segs[i][0] == '.' ? segs[i] + 1 : segs[i];
+    int w = snprintf(out + used, cap - used, "%s", seg);
     if (w < 0) break;
     used += (size_t)w;
   }

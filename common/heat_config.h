@@ -58,7 +58,7 @@ int heat_config_check_keys(const heat_config *cfg, const config_setting_t *group
 int heat_config_fail(const heat_config *cfg, const config_setting_t *s, int code, heat_error *err,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* "array.rows": the path of a setting from the root, for messages. */
+/* "array.rows", "buffers[1].holds": the path of a setting from the root, for messages. */
 void heat_config_path(const config_setting_t *s, char *out, size_t cap);
 
 #ifdef __cplusplus

@@ -1,5 +1,5 @@
 /* The preset model descriptions, embedded from workloads/models/<name>.cfg at build time by
- * embed_presets.cmake, so `heat` finds them from any directory. Internal to workloads/. */
+ * common/embed_texts.cmake, so `heat` finds them from any directory. Internal to workloads/. */
 #ifndef HEAT_MODEL_PRESETS_H
 #define HEAT_MODEL_PRESETS_H
 

@@ -84,6 +84,28 @@ static void errors_name_file_line_and_key(void **state) {
   heat_config_free(cfg);
 }
 
+static void paths_name_list_elements_by_index(void **state) {
+  (void)state;
+  heat_config *cfg = open_ok("b = (\n  { x = 1; },\n  { y = (\"a\", 5); }\n);\n");
+  const config_setting_t *root = heat_config_root(cfg), *b;
+  heat_error err;
+  char path[64];
+  assert_int_equal(heat_config_member(cfg, root, "b", CONFIG_TYPE_LIST, true, &b, &err), HEAT_OK);
+  const config_setting_t *e1 = config_setting_get_elem(b, 1);
+  heat_config_path(e1, path, sizeof path);
+  assert_string_equal(path, "b[1]");
+  const config_setting_t *y = config_setting_get_member(e1, "y");
+  heat_config_path(config_setting_get_elem(y, 0), path, sizeof path);
+  assert_string_equal(path, "b[1].y[0]");
+  heat_config_path(root, path, sizeof path);
+  assert_string_equal(path, "");
+  int64_t v;
+  assert_int_equal(heat_config_int64(cfg, e1, "z", true, 0, 1, 2, &v, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "t.cfg:3");
+  assert_non_null(strstr(err.msg, "missing key 'b[1].z'"));
+  heat_config_free(cfg);
+}
+
 static void syntax_errors_carry_the_line(void **state) {
   (void)state;
   heat_config *cfg = NULL;
@@ -91,7 +113,9 @@ static void syntax_errors_carry_the_line(void **state) {
   assert_int_equal(heat_config_open_string("a = 1;\nb = ;\n", "s.cfg", &cfg, &err), HEAT_EINVAL);
   assert_null(cfg);
   assert_string_equal(err.where, "s.cfg:2");
-  assert_non_null(strstr(err.msg, "syntax error"));
+  assert_string_equal(err.msg, "syntax error");
+  assert_int_equal(heat_config_open_string("a = [1, \"x\"];\n", "s.cfg", &cfg, &err), HEAT_EINVAL);
+  assert_string_equal(err.msg, "syntax error: mismatched element type in array");
 }
 
 static void integers_that_libconfig_would_wrap_are_rejected(void **state) {
@@ -140,6 +164,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reads_typed_values_with_defaults),
       cmocka_unit_test(errors_name_file_line_and_key),
+      cmocka_unit_test(paths_name_list_elements_by_index),
       cmocka_unit_test(syntax_errors_carry_the_line),
       cmocka_unit_test(integers_that_libconfig_would_wrap_are_rejected),
       cmocka_unit_test(files_are_read_and_missing_files_reported),

@@ -69,7 +69,7 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
          "rhs", "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
   for (size_t s = 0; s < p->n_steps; s++) {
     const path_step *st = &p->steps[s];
-    char step[16], lhs[64], rhs[64], res[64];
+    char step[32], lhs[80], rhs[80], res[80];
     snprintf(step, sizeof step, "%s%zu", s < p->n_precomputed ? "pre" : "", s);
     operand_name(st->lhs, st->lhs_indices, lhs, sizeof lhs);
     operand_name(st->rhs, st->rhs_indices, rhs, sizeof rhs);

@@ -15,7 +15,8 @@ static int check_options(const tn_network *net, const path_options *opt, heat_er
   return HEAT_OK;
 }
 
-int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err) {
+int path_optimize_ws(const tn_network *net, const path_options *opt, path_workspace *ws,
+                     path *out, heat_error *err) {
   path_options defaults;
   if (!opt) {
     path_options_init(&defaults);
@@ -24,6 +25,14 @@ int path_optimize(const tn_network *net, const path_options *opt, path *out, hea
   int rc = path__check_network(net, err);
   if (!rc) rc = check_options(net, opt, err);
   if (rc) return rc;
-  if (net->n_operands <= PATH_DP_MAX_OPERANDS) return path__dp(net, opt, out, err);
+  if (net->n_operands <= PATH_DP_MAX_OPERANDS) return path__dp(net, opt, ws, out, err);
   return path_greedy(net, opt, out, err);
+}
+
+int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err) {
+  path_workspace *ws = path_workspace_alloc();
+  if (!ws) return heat_error_set(err, HEAT_ENOMEM, net->expr, "out of memory");
+  int rc = path_optimize_ws(net, opt, ws, out, err);
+  path_workspace_free(ws);
+  return rc;
 }

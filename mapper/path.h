@@ -2,7 +2,19 @@
  * described as a batched GEMM view (B, M, K, N) the mapper can put on the array.
  *
  * Cost convention: MACs of a pairwise step = product of the sizes of all distinct indices of
- * its two operands (opt_einsum's FLOP count is twice this when an index is summed). */
+ * its two operands (opt_einsum's FLOP count is twice this when an index is summed). An index is
+ * dropped from an intermediate as soon as no remaining operand and not the output need it.
+ *
+ * GEMM view of a step (see mapper/README.md):
+ *  - lhs is the operand holding the lowest numbered input operand, rhs the other. With the
+ *    activation as operand 0 the lhs is always the activation side and weights come in as rhs.
+ *  - batch = indices of both operands that the result keeps; M = kept indices of lhs only;
+ *    N = kept indices of rhs only; K = everything summed by the step: indices of both that are
+ *    dropped, and indices of one operand only that are dropped (the other operand is broadcast
+ *    along them, perm -1). So B*M*K*N == macs always.
+ *  - Order within each set: batch, M and K follow the lhs's stored layout (K's rhs-only indices
+ *    come last, in rhs order); N follows the rhs's. The result is stored as batch, M, N.
+ * Ties between equally good paths are broken deterministically (first split in a fixed order). */
 #ifndef HEAT_PATH_H
 #define HEAT_PATH_H
 
@@ -25,6 +37,11 @@ typedef enum path_objective {
   PATH_OBJECTIVE_CUSTOM = 3 /* sum of path_options.step_cost over steps */
 } path_objective;
 
+/* Pre-computation: a static-only sub-expression may be folded offline (its steps cost nothing
+ * online and its result is stored instead of its inputs). The modes say which folds are
+ * allowed; the optimizer takes one only when it lowers the online objective (exact DP: the
+ * online optimum over all allowed fold sets; greedy: every allowed fold, first). Offline steps
+ * are ordered MAC-optimally among themselves. */
 typedef enum path_precompute {
   PATH_PRECOMPUTE_NEVER = 0,
   PATH_PRECOMPUTE_NO_GROWTH = 1, /* fold static-only sub-expressions when stored params do not grow */
@@ -49,6 +66,12 @@ typedef struct path_step {
   bool is_static; /* both operands static: can be pre-computed offline */
 } path_step;
 
+/* CUSTOM objective: the cost of one step (finite, >= 0; anything else is an error). The DP calls
+ * it on every candidate split, fully described, except that lhs/rhs are -1 when the operand is
+ * an intermediate (its id is only known once the path is fixed) and result is -1. The DP is exact
+ * when the cost depends on the step's index sets and sizes; operand layouts (and so the
+ * permutation fields) are those of the best sub-paths found. Called again on the final steps
+ * to compute path.cost. */
 typedef double (*path_step_cost_fn)(const path_step *step, void *ctx);
 
 typedef struct path_options {
@@ -63,7 +86,7 @@ typedef struct path {
   path_step steps[TN_MAX_OPERANDS];
   size_t n_precomputed;         /* the first n_precomputed steps run offline (static-only) */
   int64_t total_macs;           /* of the steps that run online */
-  int64_t largest_intermediate; /* elements */
+  int64_t largest_intermediate; /* elements of the largest online step result (output included) */
   int64_t total_written;        /* elements written by the online steps */
   double cost;                  /* value of the objective */
   int64_t stored_params_before; /* elements of the static operands as given */
@@ -79,10 +102,23 @@ void path_options_init(path_options *opt);
  * greedy beyond). Ties are broken deterministically. */
 int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err);
 
+/* Scratch memory of the exact DP (per-subset tables, up to 2^16 entries), kept between calls so
+ * a search calling the optimizer many times does not allocate and fault in pages every time.
+ * One workspace serves any network; it grows to the largest one seen. Not thread-safe: one per
+ * thread. */
+typedef struct path_workspace path_workspace;
+path_workspace *path_workspace_alloc(void);
+void path_workspace_free(path_workspace *ws);
+
+/* path_optimize with a caller-owned workspace. */
+int path_optimize_ws(const tn_network *net, const path_options *opt, path_workspace *ws,
+                     path *out, heat_error *err);
+
 /* Contract operands left to right: ((0,1),2),3,... */
 int path_left_to_right(const tn_network *net, path *out, heat_error *err);
 
-/* Greedy: repeatedly the cheapest pair under the objective. */
+/* Greedy: repeatedly the cheapest pair under the objective, pairs sharing an index before outer
+ * products; ties to the lowest pair of live operands. */
 int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_error *err);
 
 #ifdef __cplusplus

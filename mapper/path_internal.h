@@ -48,6 +48,7 @@ int path__build(const tn_network *net, const path_options *opt, const path_tree 
                 path *out, heat_error *err);
 
 /* The exact DP (path_dp.c); the network and options are already checked. */
-int path__dp(const tn_network *net, const path_options *opt, path *out, heat_error *err);
+int path__dp(const tn_network *net, const path_options *opt, path_workspace *ws, path *out,
+             heat_error *err);
 
 #endif

@@ -19,7 +19,7 @@ extern "C" {
 
 #define LAYER_MAX_ITEMS 192
 #define LAYER_NAME_MAX 64
-#define LAYER_VIEW_MAX 96
+#define LAYER_VIEW_MAX (3 * (TN_MAX_INDICES + 1) + 8)
 
 typedef enum layer_path_mode {
   LAYER_PATH_MACS = 0,     /* MAC-optimal contraction path (HEAT) */

@@ -34,45 +34,41 @@ int wl__factor_tt(const wl_matrix *w, wl_factors *f, heat_error *err) {
   size_t perm[WL_MAX_MODES];
   size_t D = wl__chain_dims(l, chain, perm);
   int64_t numel = w->rows * w->cols;
-  double *c = malloc((size_t)numel * sizeof *c);
-  double *s = NULL, *u = NULL, *vt = NULL;
-  if (!c) return heat_error_set(err, HEAT_ENOMEM, "tt-svd", "out of memory");
+  double *c = malloc((size_t)numel * sizeof *c), *next = malloc((size_t)numel * sizeof *next);
+  double *s = NULL;
+  int rc = HEAT_OK;
+  if (!c || !next) {
+    rc = heat_error_set(err, HEAT_ENOMEM, "tt-svd", "out of memory");
+    goto free_all;
+  }
   if (l->format == WL_FORMAT_TTM) {
     size_t M2 = wl_shape_modes(&l->shape, mdims);
     wl__permute(w->data, mdims, M2, perm, c);
   } else {
     memcpy(c, w->data, (size_t)numel * sizeof *c);
   }
-  int rc = HEAT_OK;
   double err2 = 0.0;
   int64_t r_prev = 1, rest = numel;
-  for (size_t k = 0; k + 1 < D; k++) {
+  for (size_t k = 0; k + 1 < D && !rc; k++) {
     int64_t rows = r_prev * chain[k], cols = rest / chain[k], K = rows < cols ? rows : cols;
-    int64_t r = l->rank[k], keep = r < K ? r : K;
-    s = malloc((size_t)K * sizeof *s);
-    u = malloc((size_t)(rows * K) * sizeof *u);
-    vt = malloc((size_t)(K * cols) * sizeof *vt);
-    if (!s || !u || !vt) {
-      rc = heat_error_set(err, HEAT_ENOMEM, "tt-svd", "out of memory");
-      break;
-    }
-    rc = wl__svd(c, rows, cols, s, u, vt, err);
+    int64_t r = l->rank[k];
     size_t nd = core_dims(l, k, D, r_prev, r, chain, cdims);
+    s = malloc((size_t)K * sizeof *s);
+    if (!s) rc = heat_error_set(err, HEAT_ENOMEM, "tt-svd", "out of memory");
     if (!rc) rc = wl__factors_add(f, cdims, nd, err);
+    /* The core is U_r (rows x r); a rank above this step's SVD size (possible when earlier ranks
+     * were cut) leaves zero columns, so the stored cores keep the requested sizes. */
+    double *core = rc ? NULL : f->data[f->n - 1];
+    if (!rc) rc = wl__left_vectors(c, rows, cols, r, core, s, err);
     if (rc) break;
-    /* A rank above this step's SVD size (possible when earlier ranks were cut) is zero-padded
-     * so the stored cores keep the requested sizes. */
-    double *core = f->data[f->n - 1];
-    for (int64_t i = 0; i < rows; i++)
-      for (int64_t q = 0; q < keep; q++) core[i * r + q] = u[i * K + q];
-    err2 += wl__tail_sumsq(s, (size_t)K, (size_t)keep);
-    memset(c, 0, (size_t)(r * cols) * sizeof *c);
-    for (int64_t q = 0; q < keep; q++)
-      for (int64_t j = 0; j < cols; j++) c[q * cols + j] = s[q] * vt[q * cols + j];
+    err2 += wl__tail_sumsq(s, (size_t)K, (size_t)(r < K ? r : K));
+    /* carry U_rᵀ C = diag(s_r) V_rᵀ to the next step */
+    rc = wl__gemm(CblasTrans, CblasNoTrans, 1.0, core, rows, r, c, rows, cols, 0.0, next, err);
+    double *t = c;
+    c = next;
+    next = t;
     free(s);
-    free(u);
-    free(vt);
-    s = u = vt = NULL;
+    s = NULL;
     r_prev = r;
     rest = cols;
   }
@@ -82,10 +78,10 @@ int wl__factor_tt(const wl_matrix *w, wl_factors *f, heat_error *err) {
     if (!rc) memcpy(f->data[f->n - 1], c, (size_t)(r_prev * chain[D - 1]) * sizeof *c);
   }
   if (!rc) f->rel_error = sqrt(err2) / wl_matrix_norm(w);
+free_all:
   free(c);
+  free(next);
   free(s);
-  free(u);
-  free(vt);
   return rc;
 }
 

@@ -14,21 +14,15 @@ static int leading_vectors(const double *t, const int64_t *dims, size_t D, size_
                            double *dst, heat_error *err) {
   int64_t rows = dims[k], cols = wl__numel(dims, D) / rows, K = rows < cols ? rows : cols;
   double *a = malloc((size_t)(rows * cols) * sizeof *a), *s = malloc((size_t)K * sizeof *s);
-  double *u = malloc((size_t)(rows * K) * sizeof *u), *vt = malloc((size_t)(K * cols) * sizeof *vt);
   int rc = HEAT_OK;
-  if (!a || !s || !u || !vt) {
+  if (!a || !s) {
     rc = heat_error_set(err, HEAT_ENOMEM, "hosvd", "out of memory");
   } else {
     wl__unfold(t, dims, D, k, a);
-    rc = wl__svd(a, rows, cols, s, u, vt, err);
+    rc = wl__left_vectors(a, rows, cols, r, dst, s, err);
   }
-  if (!rc)
-    for (int64_t i = 0; i < rows; i++)
-      for (int64_t q = 0; q < r; q++) dst[i * r + q] = q < K ? u[i * K + q] : 0.0;
   free(a);
   free(s);
-  free(u);
-  free(vt);
   return rc;
 }
 

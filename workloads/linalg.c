@@ -3,6 +3,8 @@
 #include <gsl/gsl_matrix.h>
 #include <lapacke.h>
 #include <limits.h>
+#include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, heat_error *err) {
@@ -14,8 +16,8 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
   double dummy = 0.0;
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, vectors ? 'S' : 'N', (lapack_int)m,
                                    (lapack_int)n, a, (lapack_int)n, s, vectors ? u : &dummy,
-                                   vectors ? (lapack_int)k : 1, vectors ? vt : &dummy,
-                                   vectors ? (lapack_int)n : 1);
+                                   (lapack_int)(vectors ? k : m), vectors ? vt : &dummy,
+                                   (lapack_int)n);
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
     return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory in dgesdd (%lld x %lld)",
                           (long long)m, (long long)n);
@@ -24,6 +26,55 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
                           "LAPACKE_dgesdd failed on a %lld x %lld matrix (info %d)",
                           (long long)m, (long long)n, (int)info);
   return HEAT_OK;
+}
+
+int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u,
+                     double *s, heat_error *err) {
+  int64_t K = rows < cols ? rows : cols, keep = r < K ? r : K;
+  int rc = HEAT_OK;
+  if (cols >= 2 * rows) {
+    double *g = malloc((size_t)(rows * rows) * sizeof *g), *ev = malloc((size_t)rows * sizeof *ev);
+    if (!g || !ev) rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
+    if (!rc) {
+      gsl_matrix_const_view va = gsl_matrix_const_view_array(a, (size_t)rows, (size_t)cols);
+      gsl_matrix_view vg = gsl_matrix_view_array(g, (size_t)rows, (size_t)rows);
+      if (gsl_blas_dsyrk(CblasUpper, CblasNoTrans, 1.0, &va.matrix, 0.0, &vg.matrix))
+        rc = heat_error_set(err, HEAT_EINTERNAL, "svd", "gsl_blas_dsyrk failed");
+    }
+    if (!rc) {
+      lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)rows, g,
+                                       (lapack_int)rows, ev);
+      if (info)
+        rc = heat_error_set(err, HEAT_EINTERNAL, "svd",
+                            "LAPACKE_dsyevd failed on a %lld x %lld Gram matrix (info %d)",
+                            (long long)rows, (long long)rows, (int)info);
+    }
+    if (!rc) { /* eigenvalues ascend: reverse them */
+      for (int64_t i = 0; i < K; i++) {
+        double e = ev[rows - 1 - i];
+        s[i] = e > 0.0 ? sqrt(e) : 0.0;
+      }
+      for (int64_t i = 0; i < rows; i++)
+        for (int64_t q = 0; q < r; q++) u[i * r + q] = q < keep ? g[i * rows + rows - 1 - q] : 0.0;
+    }
+    free(g);
+    free(ev);
+    return rc;
+  }
+  double *c = malloc((size_t)(rows * cols) * sizeof *c), *uu = malloc((size_t)(rows * K) * sizeof *uu);
+  double *vt = malloc((size_t)(K * cols) * sizeof *vt);
+  if (!c || !uu || !vt) rc = heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
+  if (!rc) {
+    memcpy(c, a, (size_t)(rows * cols) * sizeof *c);
+    rc = wl__svd(c, rows, cols, s, uu, vt, err);
+  }
+  if (!rc)
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t q = 0; q < r; q++) u[i * r + q] = q < keep ? uu[i * K + q] : 0.0;
+  free(c);
+  free(uu);
+  free(vt);
+  return rc;
 }
 
 int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a,

@@ -15,6 +15,15 @@
  * decreasing order, u (m x k) and vt (k x n) the vectors, or neither when both are NULL. */
 int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, heat_error *err);
 
+/* Leading r left singular vectors of the row-major rows x cols matrix a (not modified) into u
+ * (rows x r; columns beyond the rank are zero) and all min(rows, cols) singular values into s.
+ * Wide matrices (cols >= 2 rows) go through the Gram matrix a·aᵀ and its eigenvectors
+ * (LAPACKE dsyevd): rows·rows·cols work instead of dgesdd's bidiagonalization of the whole
+ * matrix, at the cost of resolving singular values only down to sqrt(eps)·s_max, which is far
+ * below any truncation heat makes. Others use dgesdd. */
+int wl__left_vectors(const double *a, int64_t rows, int64_t cols, int64_t r, double *u,
+                     double *s, heat_error *err);
+
 /* C (rows x cols) = alpha op(A) op(B) + beta C for contiguous row-major A (ar x ac), B (br x bc). */
 int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const double *a,
              int64_t ar, int64_t ac, const double *b, int64_t br, int64_t bc, double beta,

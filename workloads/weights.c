@@ -159,11 +159,18 @@ static int load_safetensors(const char *path, const char *tensor, wl_matrix *out
     return wl_safetensors_read(path, tensor, out, err);
   char name[256];
   wl_bert_weight_name(layer, role, name, sizeof name);
-  int rc = wl_safetensors_read(path, name, out, err);
-  if (rc == HEAT_ENOTFOUND) /* checkpoints of BertModel (not BertFor...) drop the prefix */
-    rc = wl_safetensors_read(path, name + 5, out, err);
-  if (rc == HEAT_ENOTFOUND)
-    heat_error_prefix(err, "'%s' maps to '%s' (or without 'bert.')", tensor, name);
+  heat_error first;
+  int rc = wl_safetensors_read(path, name, out, &first);
+  if (rc != HEAT_ENOTFOUND) {
+    if (rc && err) *err = first;
+    return rc;
+  }
+  /* checkpoints of BertModel (not BertFor...) drop the "bert." prefix */
+  rc = wl_safetensors_read(path, name + 5, out, err);
+  if (rc == HEAT_ENOTFOUND) {
+    if (err) *err = first;
+    heat_error_prefix(err, "'%s' maps to '%s' (also tried without 'bert.')", tensor, name);
+  }
   return rc;
 }
 

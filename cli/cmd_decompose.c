@@ -1,0 +1,411 @@
+/* heat decompose: factorize one linear layer's weight in a format, shape and ranks; print the
+ * parameters, compression, reconstruction error ε and the MAC-optimal path of the layer's einsum
+ * beside the dense MACs. With --sweep-ranks, one row per rank setting; with --list-shapes, the
+ * tensorization shapes ranked by entropy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/heat_parse.h"
+#include "mapper/path.h"
+#include "workloads/factorize.h"
+#include "workloads/synthetic.h"
+#include "workloads/weights.h"
+
+#define SWEEP_MAX 4096
+
+static void decompose_help(FILE *out) {
+  fprintf(out,
+          "usage: heat decompose --format F [--shape OUT:IN] [--ranks R,...] [--tokens T]\n"
+          "                      [--weights FILE.safetensors:TENSOR | --weights FILE.npy |\n"
+          "                       --synthetic decay=power:A|exp:A[,seed=S] --size MxN]\n"
+          "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
+          "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--no-cp-weights]\n"
+          "                      [--precompute never|no-growth|always] [--csv]\n"
+          "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] [--csv]\n\n"
+          "W is out x in (PyTorch Linear.weight); a shape OUT:IN like 12x16x16:8x8x12 reshapes it as\n"
+          "numpy's W.reshape(12,16,16,8,8,12). Formats: dense, svd, cp, tucker, ttm, tt.\n"
+          "Ranks in mode order: ttm/tt the inner ranks; tucker one per mode, OUT modes first;\n"
+          "cp and svd one number; dense none.\n\n"
+          "  --tokens T          tokens in the batch X (T x in), default 384\n"
+          "  --weights SPEC      a tensor of a safetensors file (a Hugging Face name, or layer<i>.<role>\n"
+          "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file\n"
+          "  --synthetic SPEC    seeded synthetic weight (the default without --weights: power:1,\n"
+          "                      seed 1); its size comes from --shape or --size; labelled synthetic\n"
+          "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its bound)\n"
+          "                      Errors come from one SVD per unfolding: exact for svd, the TT-SVD /\n"
+          "                      HOSVD bound sqrt(sum_k delta_k^2) for tt, ttm, tucker; cp factorizes\n"
+          "  --exact             in a sweep, factorize every setting (exact errors)\n"
+          "  --hooi N            tucker: HOOI sweeps after HOSVD (default 0)\n"
+          "  --cp-iters N, --cp-tol X, --seed S   CP-ALS limits (200, 1e-6) and start (1)\n"
+          "  --no-cp-weights     cp: fold the weight vector into the first factor\n"
+          "  --precompute M      fold static-only sub-expressions of the einsum offline (default\n"
+          "                      no-growth: only when stored parameters do not grow)\n"
+          "  --csv               header row and one row per setting\n"
+          "  --list-shapes       shapes with d = 2..4 factors per side (--order D for one d), most\n"
+          "                      uniform first (entropy of the factor sizes), top K (default 10)\n");
+}
+
+typedef struct decompose_args {
+  const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute;
+  int64_t tokens, order, top, hooi, cp_iters, seed;
+  double cp_tol;
+  bool exact, csv, list_shapes, no_cp_weights;
+} decompose_args;
+
+static const char *precompute_names[] = {"never", "no-growth", "always"};
+
+static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
+  memset(a, 0, sizeof *a);
+  a->tokens = 384;
+  a->top = 10;
+  a->cp_iters = 200;
+  a->cp_tol = 1e-6;
+  a->seed = 1;
+  a->precompute = "no-growth";
+  heat_error err;
+  for (int i = 1; i < argc; i++) {
+    const char *o = argv[i];
+    if (cli_is_help(o)) {
+      *help = true;
+      return 0;
+    }
+    if (strcmp(o, "--exact") == 0) a->exact = true;
+    else if (strcmp(o, "--csv") == 0) a->csv = true;
+    else if (strcmp(o, "--list-shapes") == 0) a->list_shapes = true;
+    else if (strcmp(o, "--no-cp-weights") == 0) a->no_cp_weights = true;
+    else {
+      if (strncmp(o, "--", 2) != 0) return cli_usage_error("decompose", "unexpected argument '%s'", o);
+      if (i + 1 >= argc) return cli_usage_error("decompose", "unknown or incomplete option '%s'", o);
+      const char *v = argv[++i];
+      int rc = HEAT_OK;
+      if (strcmp(o, "--format") == 0) a->format = v;
+      else if (strcmp(o, "--shape") == 0) a->shape = v;
+      else if (strcmp(o, "--ranks") == 0) a->ranks = v;
+      else if (strcmp(o, "--weights") == 0) a->weights = v;
+      else if (strcmp(o, "--synthetic") == 0) a->synthetic = v;
+      else if (strcmp(o, "--size") == 0) a->size = v;
+      else if (strcmp(o, "--sweep-ranks") == 0) a->sweep = v;
+      else if (strcmp(o, "--precompute") == 0) a->precompute = v;
+      else if (strcmp(o, "--tokens") == 0) rc = heat_parse_int64(v, 1, INT64_C(1) << 24, o, &a->tokens, &err);
+      else if (strcmp(o, "--order") == 0) rc = heat_parse_int64(v, 2, WL_MAX_ORDER, o, &a->order, &err);
+      else if (strcmp(o, "--top") == 0) rc = heat_parse_int64(v, 1, INT64_C(1) << 30, o, &a->top, &err);
+      else if (strcmp(o, "--hooi") == 0) rc = heat_parse_int64(v, 0, 1000, o, &a->hooi, &err);
+      else if (strcmp(o, "--cp-iters") == 0) rc = heat_parse_int64(v, 1, 1000000, o, &a->cp_iters, &err);
+      else if (strcmp(o, "--seed") == 0) rc = heat_parse_int64(v, 0, INT64_C(4294967295), o, &a->seed, &err);
+      else if (strcmp(o, "--cp-tol") == 0) rc = heat_parse_double(v, 0.0, 1.0, o, &a->cp_tol, &err);
+      else return cli_usage_error("decompose", "unknown option '%s'", o);
+      if (rc) return cli_fail(&err);
+    }
+  }
+  *help = false;
+  return 0;
+}
+
+/* The weight and its label; M, N from the weight file, else --shape, else --size. */
+static int load_weight(const decompose_args *a, const wl_shape *shape, bool have_shape,
+                       wl_matrix *w, char *label, size_t cap, heat_error *err) {
+  int64_t M = 0, N = 0;
+  if (a->size) {
+    int64_t mn[2];
+    size_t n;
+    int rc = heat_parse_int64_list(a->size, 'x', 1, INT64_C(1) << 20, "--size", mn, 2, &n, err);
+    if (!rc && n != 2) rc = heat_error_set(err, HEAT_EINVAL, "--size", "expected MxN (out x in), got '%s'", a->size);
+    if (rc) return rc;
+    M = mn[0];
+    N = mn[1];
+    if (have_shape && (wl_shape_check(shape, M, N, "--shape", err))) return err->code;
+  } else if (have_shape) {
+    M = wl_shape_rows(shape);
+    N = wl_shape_cols(shape);
+  }
+  if (a->weights) {
+    int rc = wl_weights_load(a->weights, M, N, w, err);
+    if (rc == HEAT_EINVAL && have_shape && !a->size && strstr(err->msg, "shape needs"))
+      heat_error_prefix(err, "--shape");
+    if (rc) return rc;
+    snprintf(label, cap, "%s", a->weights);
+    return HEAT_OK;
+  }
+  wl_synthetic syn;
+  wl_synthetic_init(&syn);
+  if (a->synthetic && wl_synthetic_parse(a->synthetic, "--synthetic", &syn, err)) return err->code;
+  if (M == 0)
+    return heat_error_set(err, HEAT_EINVAL, "--synthetic",
+                          "the synthetic weight needs a size: give --shape or --size MxN");
+  wl_synthetic_describe(&syn, label, cap);
+  return wl_synthetic_matrix(&syn, M, N, w, err);
+}
+
+/* Sweep values: "LO:HI[:STEP]" or "R1,R2,...". */
+static int parse_sweep(const char *text, int64_t *v, size_t *n, heat_error *err) {
+  if (strchr(text, ':')) {
+    int64_t p[3] = {0, 0, 1};
+    size_t k;
+    int rc = heat_parse_int64_list(text, ':', 1, INT64_C(1) << 30, "--sweep-ranks", p, 3, &k, err);
+    if (rc) return rc;
+    if (k < 2 || p[0] > p[1])
+      return heat_error_set(err, HEAT_EINVAL, "--sweep-ranks",
+                            "'%s' is not LO:HI[:STEP] with LO <= HI", text);
+    *n = 0;
+    for (int64_t r = p[0]; r <= p[1]; r += p[2]) {
+      if (*n == SWEEP_MAX)
+        return heat_error_set(err, HEAT_ERANGE, "--sweep-ranks", "more than %d settings", SWEEP_MAX);
+      v[(*n)++] = r;
+    }
+    return HEAT_OK;
+  }
+  return heat_parse_int64_list(text, ',', 1, INT64_C(1) << 30, "--sweep-ranks", v, SWEEP_MAX, n, err);
+}
+
+typedef struct row {
+  wl_layer layer;
+  double eps;
+  wl_error_kind kind;
+  int64_t macs, dense_macs;
+  path p;
+  tn_network net;
+} row;
+
+static int evaluate_macs(const wl_layer *l, int64_t tokens, path_precompute pre, row *r,
+                         heat_error *err) {
+  path_options opt;
+  path_options_init(&opt);
+  opt.precompute = pre;
+  int rc = wl_layer_network(l, tokens, &r->net, err);
+  if (!rc) rc = path_optimize(&r->net, &opt, &r->p, err);
+  if (rc) return rc;
+  r->macs = r->p.total_macs;
+  r->dense_macs = tokens * wl_shape_rows(&l->shape) * wl_shape_cols(&l->shape);
+  return HEAT_OK;
+}
+
+static void print_csv_header(void) {
+  printf("weights,format,shape,ranks,tokens,params,dense_params,compression,rel_error,error_kind,"
+         "macs,dense_macs\n");
+}
+
+static void print_csv_row(const char *label, const row *r, int64_t tokens) {
+  char shape[WL_SHAPE_TEXT_MAX], ranks[128];
+  wl_shape_format(&r->layer.shape, shape, sizeof shape);
+  wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
+  /* labels (synthetic(decay=...,seed=...)) and rank lists hold commas: quote them */
+  printf("\"%s\",%s,%s,\"%s\",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld\n", label,
+         wl_format_name(r->layer.format), shape, ranks, (long long)tokens,
+         (long long)wl_layer_params(&r->layer),
+         (long long)(wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape)),
+         wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind),
+         (long long)r->macs, (long long)r->dense_macs);
+}
+
+static const char *method(wl_format f, int hooi) {
+  switch (f) {
+  case WL_FORMAT_DENSE: return "no factorization";
+  case WL_FORMAT_SVD: return "truncated SVD";
+  case WL_FORMAT_CP: return "CP-ALS, from W' rebuilt";
+  case WL_FORMAT_TUCKER: return hooi ? "HOSVD + HOOI" : "HOSVD";
+  case WL_FORMAT_TTM:
+  case WL_FORMAT_TT: return "TT-SVD";
+  }
+  return "";
+}
+
+static void print_single(const char *label, const wl_matrix *w, const row *r, int64_t tokens,
+                         const wl_factors *f, int hooi) {
+  char shape[WL_SHAPE_TEXT_MAX], ranks[128];
+  wl_shape_format(&r->layer.shape, shape, sizeof shape);
+  wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
+  printf("layer        %s %s ranks %s, weights %s (%lld x %lld, out x in)\n",
+         wl_format_name(r->layer.format), shape, ranks, label, (long long)w->rows,
+         (long long)w->cols);
+  printf("params       %lld (dense %lld)\n", (long long)wl_layer_params(&r->layer),
+         (long long)(w->rows * w->cols));
+  printf("compression  %.6g (params / dense params)\n", wl_layer_compression(&r->layer));
+  printf("rel_error    %.9g (%s: %s", r->eps, wl_error_kind_name(r->kind), method(r->layer.format, hooi));
+  if (r->layer.format == WL_FORMAT_CP)
+    printf(", %d sweeps, %s", f->iterations, f->converged ? "converged" : "stopped at --cp-iters");
+  printf(")\n");
+  printf("einsum       %s (t = %lld tokens; operand 0 is X, the rest static factors)\n",
+         r->net.expr, (long long)tokens);
+  printf("path         %s, %zu step%s (%zu pre-computed offline), largest intermediate %lld\n",
+         r->p.exact ? "MAC-optimal, exact DP" : "greedy", r->p.n_steps,
+         r->p.n_steps == 1 ? "" : "s", r->p.n_precomputed, (long long)r->p.largest_intermediate);
+  for (size_t s = 0; s < r->p.n_steps; s++) {
+    const path_step *st = &r->p.steps[s];
+    printf("  %s%zu %s,%s->%s  B=%lld M=%lld K=%lld N=%lld  MACs %lld\n",
+           s < r->p.n_precomputed ? "pre" : "step ", s, st->lhs_indices, st->rhs_indices,
+           st->result_indices, (long long)st->B, (long long)st->M, (long long)st->K,
+           (long long)st->N, (long long)st->macs);
+  }
+  printf("macs         %lld (dense %lld, ratio %.6g)\n", (long long)r->macs,
+         (long long)r->dense_macs, (double)r->macs / (double)r->dense_macs);
+}
+
+static int list_shapes(const decompose_args *a) {
+  heat_error err;
+  wl_matrix w = {0, 0, NULL};
+  int64_t M, N;
+  char label[512];
+  if (a->weights) {
+    if (wl_weights_load(a->weights, 0, 0, &w, &err)) return cli_fail(&err);
+    M = w.rows;
+    N = w.cols;
+    wl_matrix_free(&w);
+  } else if (a->size) {
+    int64_t mn[2];
+    size_t n;
+    if (heat_parse_int64_list(a->size, 'x', 2, INT64_C(1) << 20, "--size", mn, 2, &n, &err))
+      return cli_fail(&err);
+    if (n != 2) return cli_usage_error("decompose", "--size expects MxN, got '%s'", a->size);
+    M = mn[0];
+    N = mn[1];
+  } else {
+    return cli_usage_error("decompose", "--list-shapes needs --size MxN or --weights");
+  }
+  (void)label;
+  wl_shape *v;
+  size_t n;
+  size_t lo = a->order ? (size_t)a->order : 2, hi = a->order ? (size_t)a->order : WL_MAX_ORDER;
+  if (wl_shape_enumerate(M, N, lo, hi, (size_t)a->top, &v, &n, &err)) return cli_fail(&err);
+  if (a->csv) printf("rank,shape,d,entropy\n");
+  else printf("shapes of a %lld x %lld weight (out x in), most uniform first:\n", (long long)M, (long long)N);
+  for (size_t i = 0; i < n; i++) {
+    char text[WL_SHAPE_TEXT_MAX];
+    wl_shape_format(&v[i], text, sizeof text);
+    if (a->csv) printf("%zu,%s,%zu,%.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
+    else printf("%4zu  %-24s d=%zu  entropy %.6f\n", i + 1, text, v[i].d, wl_shape_entropy(&v[i]));
+  }
+  free(v);
+  return 0;
+}
+
+int cmd_decompose(int argc, char **argv) {
+  decompose_args a;
+  bool help = false;
+  int rc = parse_args(argc, argv, &a, &help);
+  if (rc) return rc;
+  if (help) {
+    decompose_help(stdout);
+    return 0;
+  }
+  if (a.list_shapes) return list_shapes(&a);
+  heat_error err;
+  if (!a.format) return cli_usage_error("decompose", "missing --format");
+  if (a.weights && a.synthetic) return cli_usage_error("decompose", "give --weights or --synthetic, not both");
+  if (a.ranks && a.sweep) return cli_usage_error("decompose", "give --ranks or --sweep-ranks, not both");
+  int pre = -1;
+  for (int i = 0; i < 3; i++)
+    if (strcmp(a.precompute, precompute_names[i]) == 0) pre = i;
+  if (pre < 0)
+    return cli_usage_error("decompose", "--precompute '%s' unknown; allowed: never, no-growth, always",
+                           a.precompute);
+  wl_layer base;
+  memset(&base, 0, sizeof base);
+  base.cp_weights = !a.no_cp_weights;
+  if (wl_format_parse(a.format, "--format", &base.format, &err)) return cli_fail(&err);
+  bool have_shape = a.shape != NULL;
+  if (have_shape && wl_shape_parse(a.shape, "--shape", &base.shape, &err)) return cli_fail(&err);
+  if (!have_shape && base.format != WL_FORMAT_DENSE && base.format != WL_FORMAT_SVD)
+    return cli_usage_error("decompose", "--format %s needs --shape OUT:IN", a.format);
+  size_t want = wl_format_rank_count(base.format, have_shape ? base.shape.d : 1);
+  if (!a.sweep && want && !a.ranks)
+    return cli_usage_error("decompose", "--format %s needs --ranks (or --sweep-ranks)", a.format);
+  if (a.ranks &&
+      heat_parse_int64_list(a.ranks, ',', 1, INT64_C(1) << 40, "--ranks", base.rank, WL_MAX_RANKS,
+                            &base.n_ranks, &err))
+    return cli_fail(&err);
+  /* Check the layer before reading weights: a bad --ranks fails fast. */
+  if (have_shape && !a.sweep && wl_layer_check(&base, "--ranks", &err)) return cli_fail(&err);
+  wl_matrix w;
+  char label[512];
+  if (load_weight(&a, &base.shape, have_shape, &w, label, sizeof label, &err)) return cli_fail(&err);
+  if (!have_shape) wl_shape_matrix(w.rows, w.cols, &base.shape);
+  wl_factor_options fo;
+  wl_factor_options_init(&fo);
+  fo.hooi_sweeps = (int)a.hooi;
+  fo.cp_max_iters = (int)a.cp_iters;
+  fo.cp_tol = a.cp_tol;
+  fo.seed = (unsigned long)a.seed;
+  row *r = malloc(sizeof *r);
+  int64_t *values = malloc(SWEEP_MAX * sizeof *values);
+  wl_spectra spectra = {.n = 0};
+  size_t n_values = 1;
+  int status = 0;
+  if (!r || !values) {
+    heat_error_set(&err, HEAT_ENOMEM, "decompose", "out of memory");
+    status = cli_fail(&err);
+    goto done;
+  }
+  if (!a.sweep) {
+    wl_factors f;
+    r->layer = base;
+    if (wl_factorize(&w, &base, &fo, &f, &err) || evaluate_macs(&base, a.tokens, (path_precompute)pre, r, &err)) {
+      status = cli_fail(&err);
+      goto done;
+    }
+    r->eps = f.rel_error;
+    r->kind = WL_ERROR_EXACT;
+    if (a.csv) {
+      print_csv_header();
+      print_csv_row(label, r, a.tokens);
+    } else {
+      print_single(label, &w, r, a.tokens, &f, fo.hooi_sweeps);
+    }
+    wl_factors_free(&f);
+    goto done;
+  }
+  if (parse_sweep(a.sweep, values, &n_values, &err)) {
+    status = cli_fail(&err);
+    goto done;
+  }
+  bool fast = !a.exact && base.format != WL_FORMAT_CP && base.format != WL_FORMAT_DENSE;
+  if (fast && wl_spectra_compute(&w, base.format, &base.shape, &spectra, &err)) {
+    status = cli_fail(&err);
+    goto done;
+  }
+  if (a.csv) print_csv_header();
+  else printf("%-8s %-6s %-18s %-20s %12s %12s %12s %-6s %14s %14s\n", "weights", "format", "shape",
+              "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
+  for (size_t i = 0; i < n_values; i++) {
+    r->layer = base;
+    int64_t up[WL_MAX_RANKS];
+    r->layer.n_ranks = wl_layer_rank_upper(&r->layer, up);
+    for (size_t k = 0; k < r->layer.n_ranks; k++) r->layer.rank[k] = values[i] < up[k] ? values[i] : up[k];
+    if (fast) {
+      rc = wl_spectra_error(&spectra, &r->layer, &r->eps, &r->kind, &err);
+    } else {
+      wl_factors f;
+      rc = wl_factorize(&w, &r->layer, &fo, &f, &err);
+      if (!rc) {
+        r->eps = f.rel_error;
+        r->kind = WL_ERROR_EXACT;
+        wl_factors_free(&f);
+      }
+    }
+    if (!rc) rc = evaluate_macs(&r->layer, a.tokens, (path_precompute)pre, r, &err);
+    if (rc) {
+      heat_error_prefix(&err, "rank %lld", (long long)values[i]);
+      status = cli_fail(&err);
+      goto done;
+    }
+    if (a.csv) {
+      print_csv_row(label, r, a.tokens);
+    } else {
+      char shape[WL_SHAPE_TEXT_MAX], ranks[128];
+      wl_shape_format(&r->layer.shape, shape, sizeof shape);
+      wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
+      printf("%-8s %-6s %-18s %-20s %12lld %12.6g %12.6g %-6s %14lld %14lld\n",
+             a.weights ? "file" : "synthetic", wl_format_name(r->layer.format), shape, ranks,
+             (long long)wl_layer_params(&r->layer), wl_layer_compression(&r->layer), r->eps,
+             wl_error_kind_name(r->kind), (long long)r->macs, (long long)r->dense_macs);
+    }
+  }
+  if (!a.csv) printf("weights: %s; kind bound = sqrt(sum of squared unfolding truncation errors)\n", label);
+done:
+  wl_spectra_free(&spectra);
+  free(values);
+  free(r);
+  wl_matrix_free(&w);
+  return status;
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Reference reconstruction errors for heat's factorizations, computed independently with numpy.
+
+Writes tests/workloads/data/w48x64.npy (<f8) and w96x128.npy (<f4): seeded matrices with decaying
+singular values plus noise, and tests/workloads/data/factorize_expected.csv with
+eps = ||W - W'||_F / ||W||_F of W' rebuilt from the factors (kind exact) or the TT-SVD / HOSVD
+bound sqrt(sum_k delta_k^2) / ||W|| from the unfoldings of W itself (kind bound).
+
+Conventions (workloads/README.md): W is out x in; shape OUT:IN; the tensor is
+W.reshape(m1..md, n1..nd); TTM cores pair (m_k, n_k); Tucker/TT modes are (m1..md, n1..nd).
+Run: /usr/bin/python3 tests/oracles/factorize_oracle.py (from the repository root)."""
+import os
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "workloads", "data")
+
+
+def make_matrix(m, n, seed):
+    rng = np.random.default_rng(seed)
+    k = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal((m, k)))
+    v, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    s = np.arange(1, k + 1, dtype=float) ** -0.8
+    return u @ np.diag(s) @ v.T + 0.002 * rng.standard_normal((m, n))
+
+
+def parse_shape(text):
+    out, inp = text.split(":")
+    return [int(x) for x in out.split("x")], [int(x) for x in inp.split("x")]
+
+
+def rel(w, wp):
+    return np.linalg.norm(w - wp) / np.linalg.norm(w)
+
+
+def svd_eps(w, r):
+    u, s, vt = np.linalg.svd(w, full_matrices=False)
+    return rel(w, (u[:, :r] * s[:r]) @ vt[:r])
+
+
+def tt_svd(t, ranks):
+    """Oseledets 2011, Alg. 1 on tensor t; returns the rebuilt tensor."""
+    dims = t.shape
+    cores, c, r_prev = [], t.reshape(dims[0], -1), 1
+    for k in range(len(dims) - 1):
+        c = c.reshape(r_prev * dims[k], -1)
+        u, s, vt = np.linalg.svd(c, full_matrices=False)
+        r = min(ranks[k], len(s))
+        cores.append(u[:, :r].reshape(r_prev, dims[k], r))
+        c = s[:r, None] * vt[:r]
+        r_prev = r
+    cores.append(c.reshape(r_prev, dims[-1], 1))
+    full = cores[0]
+    for g in cores[1:]:
+        full = np.tensordot(full, g, axes=([-1], [0]))
+    return full.reshape(dims)
+
+
+def ttm_tensor(w, m, n):
+    d = len(m)
+    t = w.reshape(*m, *n)
+    perm = [x for k in range(d) for x in (k, d + k)]
+    return t.transpose(perm).reshape([m[k] * n[k] for k in range(d)]), perm
+
+
+def ttm_eps(w, m, n, ranks):
+    t, perm = ttm_tensor(w, m, n)
+    full = tt_svd(t, ranks).reshape([x for k in range(len(m)) for x in (m[k], n[k])])
+    return rel(w, full.transpose(np.argsort(perm)).reshape(w.shape))
+
+
+def tt_eps(w, m, n, ranks):
+    return rel(w, tt_svd(w.reshape(*m, *n), ranks).reshape(w.shape))
+
+
+def unfold(t, k):
+    return np.moveaxis(t, k, 0).reshape(t.shape[k], -1)
+
+
+def mode_mult(t, mat, k):
+    """t x_k mat: mat is (new, old)."""
+    return np.moveaxis(np.tensordot(mat, t, axes=([1], [k])), 0, k)
+
+
+def tucker_eps(w, m, n, ranks, sweeps):
+    t = w.reshape(*m, *n)
+    D = t.ndim
+    us = [np.linalg.svd(unfold(t, k), full_matrices=False)[0][:, : ranks[k]] for k in range(D)]
+    for _ in range(sweeps):  # HOOI
+        for k in range(D):
+            y = t
+            for j in range(D):
+                if j != k:
+                    y = mode_mult(y, us[j].T, j)
+            us[k] = np.linalg.svd(unfold(y, k), full_matrices=False)[0][:, : ranks[k]]
+    core = t
+    for k in range(D):
+        core = mode_mult(core, us[k].T, k)
+    full = core
+    for k in range(D):
+        full = mode_mult(full, us[k], k)
+    return rel(w, full.reshape(w.shape))
+
+
+def tail(t_matrix, r):
+    s = np.linalg.svd(t_matrix, compute_uv=False)
+    return np.sum(s[r:] ** 2)
+
+
+def tt_bound(t, ranks):
+    dims = t.shape
+    total = sum(tail(t.reshape(int(np.prod(dims[: k + 1])), -1), ranks[k]) for k in range(len(dims) - 1))
+    return np.sqrt(total) / np.linalg.norm(t)
+
+
+def tucker_bound(t, ranks):
+    return np.sqrt(sum(tail(unfold(t, k), ranks[k]) for k in range(t.ndim))) / np.linalg.norm(t)
+
+
+CASES = [
+    # file, format, shape, ranks, hooi sweeps
+    ("w48x64.npy", "svd", "48:64", [5], 0),
+    ("w48x64.npy", "svd", "48:64", [20], 0),
+    ("w48x64.npy", "ttm", "6x8:8x8", [7], 0),
+    ("w48x64.npy", "ttm", "4x3x4:4x4x4", [6, 9], 0),
+    ("w48x64.npy", "tt", "4x3x4:4x4x4", [3, 6, 10, 8, 4], 0),
+    ("w48x64.npy", "tucker", "6x8:8x8", [4, 5, 6, 3], 0),
+    ("w48x64.npy", "tucker", "4x3x4:4x4x4", [3, 2, 3, 3, 4, 2], 0),
+    ("w48x64.npy", "tucker", "4x3x4:4x4x4", [3, 2, 3, 3, 4, 2], 3),
+    ("w96x128.npy", "svd", "96:128", [12], 0),
+    ("w96x128.npy", "ttm", "8x12:8x16", [10], 0),
+    ("w96x128.npy", "ttm", "4x4x6:4x4x8", [8, 12], 0),
+    ("w96x128.npy", "tt", "8x12:8x16", [6, 20, 12], 0),
+    ("w96x128.npy", "tucker", "8x12:8x16", [6, 8, 5, 9], 0),
+    ("w96x128.npy", "tucker", "8x12:8x16", [6, 8, 5, 9], 2),
+]
+
+
+def main():
+    os.makedirs(DATA, exist_ok=True)
+    mats = {
+        "w48x64.npy": make_matrix(48, 64, 11),
+        "w96x128.npy": make_matrix(96, 128, 12).astype(np.float32),
+    }
+    for name, w in mats.items():
+        np.save(os.path.join(DATA, name), w)
+        mats[name] = w.astype(np.float64)
+    rows = []
+    for fname, fmt, shape, ranks, sweeps in CASES:
+        w = mats[fname]
+        m, n = parse_shape(shape)
+        if fmt == "svd":
+            rows.append((fname, fmt, shape, ranks, sweeps, "exact", svd_eps(w, ranks[0])))
+            continue
+        if fmt == "ttm":
+            eps = ttm_eps(w, m, n, ranks)
+            bound = tt_bound(ttm_tensor(w, m, n)[0], ranks)
+        elif fmt == "tt":
+            eps = tt_eps(w, m, n, ranks)
+            bound = tt_bound(w.reshape(*m, *n), ranks)
+        else:
+            eps = tucker_eps(w, m, n, ranks, sweeps)
+            bound = tucker_bound(w.reshape(*m, *n), ranks)
+        rows.append((fname, fmt, shape, ranks, sweeps, "exact", eps))
+        if sweeps == 0:
+            rows.append((fname, fmt, shape, ranks, sweeps, "bound", bound))
+    with open(os.path.join(DATA, "factorize_expected.csv"), "w") as f:
+        f.write("file,format,shape,ranks,hooi_sweeps,error_kind,rel_error\n")
+        for fname, fmt, shape, ranks, sweeps, kind, eps in rows:
+            f.write(f"{fname},{fmt},{shape},{'/'.join(map(str, ranks))},{sweeps},{kind},{eps:.15e}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""Small safetensors and .npy fixtures for heat's weight readers, good and deliberately broken.
+
+safetensors is written by hand (8-byte little-endian header length, JSON header, raw data), so no
+safetensors package is needed. Values are exactly representable in every dtype used, so tests
+compare them exactly: element [i, j] of a tensor is (i * cols + j) / 4 - 1, negated for F16.
+Run: /usr/bin/python3 tests/oracles/make_weight_fixtures.py (from the repository root)."""
+import json
+import os
+import struct
+
+import numpy as np
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads", "data")
+
+
+def values(rows, cols):
+    return (np.arange(rows * cols, dtype=np.float64).reshape(rows, cols) / 4.0) - 1.0
+
+
+def bf16_bytes(a):
+    # bf16 is the upper half of the f32 bit pattern (exact for these values)
+    return (a.astype("<f4").view("<u4") >> 16).astype("<u2").tobytes()
+
+
+def safetensors(path, tensors, metadata=None, header_override=None, pad=0, cut=None):
+    header, blob = {}, b""
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(blob), len(blob) + len(raw)]}
+        blob += raw
+    text = header_override if header_override is not None else json.dumps(header).encode()
+    text += b" " * pad
+    data = struct.pack("<Q", len(text)) + text + blob
+    if cut is not None:
+        data = data[:cut]
+    with open(os.path.join(DATA, path), "wb") as f:
+        f.write(data)
+
+
+def main():
+    os.makedirs(DATA, exist_ok=True)
+    q = values(6, 4)
+    ffn1 = -values(8, 4)
+    good = [
+        ("bert.encoder.layer.0.attention.self.query.weight", "F32", [6, 4], q.astype("<f4").tobytes()),
+        ("bert.encoder.layer.0.intermediate.dense.weight", "F16", [8, 4], ffn1.astype("<f2").tobytes()),
+        ("bert.encoder.layer.1.output.dense.weight", "BF16", [4, 6], bf16_bytes(values(4, 6))),
+        ("bert.encoder.layer.0.attention.self.query.bias", "F32", [6], np.zeros(6, "<f4").tobytes()),
+        ("counts", "I32", [2, 2], np.arange(4, dtype="<i4").tobytes()),
+    ]
+    safetensors("small.safetensors", good, metadata={"format": "pt", "note": "caf\u00e9 \"q\""}, pad=5)
+    # broken files
+    safetensors("short.safetensors", good, cut=5)
+    safetensors("truncated_header.safetensors", good, cut=40)
+    safetensors("bad_json.safetensors", [], header_override=b'{"a": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]},}')
+    safetensors("bad_offsets.safetensors", [("w", "F32", [2, 2], np.ones(4, "<f4").tobytes())],
+                header_override=b'{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 64]}}')
+    nan = values(3, 3)
+    nan[1, 2] = np.nan
+    safetensors("nan.safetensors", [("w", "F32", [3, 3], nan.astype("<f4").tobytes())])
+    # .npy files
+    np.save(os.path.join(DATA, "f16.npy"), -values(4, 6).astype("<f2"))
+    np.save(os.path.join(DATA, "fortran.npy"), np.asfortranarray(values(3, 5)))
+    inf = values(2, 3)
+    inf[0, 1] = -np.inf
+    np.save(os.path.join(DATA, "inf.npy"), inf.astype("<f4"))
+    np.save(os.path.join(DATA, "int.npy"), np.arange(6, dtype="<i4").reshape(2, 3))
+    np.save(os.path.join(DATA, "cube.npy"), np.zeros((2, 2, 2), "<f4"))
+    with open(os.path.join(DATA, "truncated.npy"), "wb") as f:
+        f.write(open(os.path.join(DATA, "fortran.npy"), "rb").read()[:-8])
+
+
+if __name__ == "__main__":
+    main()

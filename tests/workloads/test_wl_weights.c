@@ -1,0 +1,172 @@
+/* Weight readers on fixtures from tests/oracles/make_weight_fixtures.py: exact values for every
+ * dtype, and one test per way a file can be broken (each error names the file and tensor). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "workloads/weights.h"
+
+#define SMALL "data/small.safetensors"
+#define QUERY "bert.encoder.layer.0.attention.self.query.weight"
+
+/* The fixture values: (i·cols + j)/4 − 1, times sign. */
+static void assert_values(const wl_matrix *m, int64_t rows, int64_t cols, double sign) {
+  assert_int_equal(m->rows, rows);
+  assert_int_equal(m->cols, cols);
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t j = 0; j < cols; j++)
+      assert_true(m->data[i * cols + j] == sign * ((double)(i * cols + j) / 4.0 - 1.0));
+}
+
+static void safetensors_reads_every_float_dtype(void **state) {
+  (void)state;
+  heat_error err;
+  wl_matrix m;
+  assert_int_equal(wl_safetensors_read(SMALL, QUERY, &m, &err), HEAT_OK);
+  assert_values(&m, 6, 4, 1.0);
+  wl_matrix_free(&m);
+  assert_int_equal(
+      wl_safetensors_read(SMALL, "bert.encoder.layer.0.intermediate.dense.weight", &m, &err),
+      HEAT_OK);
+  assert_values(&m, 8, 4, -1.0);
+  wl_matrix_free(&m);
+  assert_int_equal(wl_safetensors_read(SMALL, "bert.encoder.layer.1.output.dense.weight", &m, &err),
+                   HEAT_OK);
+  assert_values(&m, 4, 6, 1.0);
+  wl_matrix_free(&m);
+  char **names;
+  size_t n;
+  assert_int_equal(wl_safetensors_list(SMALL, &names, &n, &err), HEAT_OK);
+  assert_int_equal(n, 5);
+  assert_string_equal(names[0], QUERY);
+  assert_string_equal(names[4], "counts");
+  wl_names_free(names, n);
+}
+
+static void weights_load_maps_bert_names_and_checks_shape(void **state) {
+  (void)state;
+  heat_error err;
+  wl_matrix m;
+  assert_int_equal(wl_weights_load(SMALL ":layer0.q", 6, 4, &m, &err), HEAT_OK);
+  assert_values(&m, 6, 4, 1.0);
+  wl_matrix_free(&m);
+  assert_int_equal(wl_weights_load(SMALL ":layer1.ffn2", 0, 0, &m, &err), HEAT_OK);
+  assert_values(&m, 4, 6, 1.0);
+  wl_matrix_free(&m);
+  assert_int_equal(wl_weights_load(SMALL ":" QUERY, 4, 6, &m, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, SMALL ":" QUERY);
+  assert_non_null(strstr(err.msg, "is 6 x 4 (out x in) but the shape needs 4 x 6"));
+  assert_int_equal(wl_weights_load(SMALL ":layer7.v", 0, 0, &m, &err), HEAT_ENOTFOUND);
+  assert_non_null(strstr(err.msg, "'layer7.v' maps to 'bert.encoder.layer.7.attention.self.value.weight'"));
+  assert_int_equal(wl_weights_load(SMALL, 0, 0, &m, &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "names no tensor"));
+  assert_int_equal(wl_weights_load("w.bin", 0, 0, &m, &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "neither"));
+  assert_int_equal(wl_weights_load("data/f16.npy", 0, 0, &m, &err), HEAT_OK);
+  assert_values(&m, 4, 6, -1.0);
+  wl_matrix_free(&m);
+}
+
+static void bert_names_round_trip(void **state) {
+  (void)state;
+  char buf[128];
+  const char *want[WL_BERT_ROLES] = {
+      "bert.encoder.layer.11.attention.self.query.weight",
+      "bert.encoder.layer.11.attention.self.key.weight",
+      "bert.encoder.layer.11.attention.self.value.weight",
+      "bert.encoder.layer.11.attention.output.dense.weight",
+      "bert.encoder.layer.11.intermediate.dense.weight",
+      "bert.encoder.layer.11.output.dense.weight"};
+  for (int r = 0; r < WL_BERT_ROLES; r++) {
+    assert_true(wl_bert_weight_name(11, (wl_bert_role)r, buf, sizeof buf) > 0);
+    assert_string_equal(buf, want[r]);
+    int layer;
+    wl_bert_role role;
+    assert_int_equal(wl_bert_parse_name(buf, &layer, &role), HEAT_OK);
+    assert_int_equal(layer, 11);
+    assert_int_equal(role, r);
+    assert_int_equal(wl_bert_parse_name(buf + 5, &layer, &role), HEAT_OK);
+  }
+  int layer;
+  wl_bert_role role;
+  assert_int_equal(wl_bert_parse_name("bert.encoder.layer.1.attention.self.query.bias", &layer, &role),
+                   HEAT_ENOTFOUND);
+  assert_int_equal(wl_bert_parse_name("bert.embeddings.word_embeddings.weight", &layer, &role),
+                   HEAT_ENOTFOUND);
+  assert_int_equal(wl_bert_weight_name(1, WL_BERT_Q, buf, 10), -1);
+  heat_error err;
+  assert_int_equal(wl_bert_role_parse("ffn1", &role, &err), HEAT_OK);
+  assert_int_equal(role, WL_BERT_FFN1);
+  assert_int_equal(wl_bert_role_parse("mlp", &role, &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "known: q, k, v, o, ffn1, ffn2"));
+}
+
+static void expect_error(const char *path, const char *tensor, int code, const char *where,
+                         const char *msg) {
+  heat_error err;
+  wl_matrix m = {0, 0, NULL};
+  int rc = tensor ? wl_safetensors_read(path, tensor, &m, &err) : wl_npy_read(path, &m, &err);
+  assert_int_equal(rc, code);
+  assert_null(m.data);
+  assert_string_equal(err.where, where);
+  if (!strstr(err.msg, msg)) fail_msg("message '%s' lacks '%s'", err.msg, msg);
+}
+
+static void broken_safetensors_are_rejected(void **state) {
+  (void)state;
+  expect_error(SMALL, "bert.encoder.layer.0.output.dense.weight", HEAT_ENOTFOUND, SMALL,
+               "no tensor named 'bert.encoder.layer.0.output.dense.weight'; the file has 5 "
+               "tensors: " QUERY);
+  expect_error(SMALL, "counts", HEAT_EINVAL, SMALL ":counts", "dtype I32 is not supported");
+  expect_error(SMALL, "bert.encoder.layer.0.attention.self.query.bias", HEAT_EINVAL,
+               SMALL ":bert.encoder.layer.0.attention.self.query.bias", "shape [6] is not a 2-D");
+  expect_error("data/short.safetensors", "w", HEAT_EINVAL, "data/short.safetensors",
+               "truncated safetensors file: 5 bytes");
+  expect_error("data/truncated_header.safetensors", "w", HEAT_EINVAL,
+               "data/truncated_header.safetensors", "corrupt safetensors header: header length");
+  expect_error("data/bad_json.safetensors", "a", HEAT_EINVAL, "data/bad_json.safetensors",
+               "corrupt safetensors header: expected '\"'");
+  expect_error("data/bad_offsets.safetensors", "w", HEAT_EINVAL,
+               "data/bad_offsets.safetensors:w", "data_offsets [0, 64] do not hold 2 x 2 F32");
+  expect_error("data/nan.safetensors", "w", HEAT_EINVAL, "data/nan.safetensors:w",
+               "element [1, 2] is NaN");
+  expect_error("data/missing.safetensors", "w", HEAT_EIO, "data/missing.safetensors",
+               "cannot open");
+}
+
+static void npy_reads_and_rejects(void **state) {
+  (void)state;
+  heat_error err;
+  wl_matrix m;
+  assert_int_equal(wl_npy_read("data/fortran.npy", &m, &err), HEAT_OK);
+  assert_values(&m, 3, 5, 1.0);
+  wl_matrix_free(&m);
+  assert_int_equal(wl_npy_read("data/w48x64.npy", &m, &err), HEAT_OK); /* <f8 */
+  assert_int_equal(m.rows, 48);
+  wl_matrix_free(&m);
+  assert_int_equal(wl_npy_read("data/w96x128.npy", &m, &err), HEAT_OK); /* <f4 */
+  assert_int_equal(m.cols, 128);
+  wl_matrix_free(&m);
+  expect_error("data/inf.npy", NULL, HEAT_EINVAL, "data/inf.npy", "element [0, 1] is Inf");
+  expect_error("data/int.npy", NULL, HEAT_EINVAL, "data/int.npy", "dtype '<i4' is not supported");
+  expect_error("data/cube.npy", NULL, HEAT_EINVAL, "data/cube.npy", "has 3 dimensions");
+  expect_error("data/truncated.npy", NULL, HEAT_EINVAL, "data/truncated.npy",
+               "data is truncated: 14 of 15 elements");
+  expect_error("data/small.safetensors", NULL, HEAT_EINVAL, "data/small.safetensors",
+               "not a .npy file");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(safetensors_reads_every_float_dtype),
+      cmocka_unit_test(weights_load_maps_bert_names_and_checks_shape),
+      cmocka_unit_test(bert_names_round_trip),
+      cmocka_unit_test(broken_safetensors_are_rejected),
+      cmocka_unit_test(npy_reads_and_rejects),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

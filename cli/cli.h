@@ -26,9 +26,9 @@ bool cli_is_help(const char *arg);
 
 /* The subcommands (cli/cmd_*.c). */
 int cmd_arch(int argc, char **argv);
-int cmd_map(int argc, char **argv);
 int cmd_decompose(int argc, char **argv);
 int cmd_einsum(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 

@@ -12,11 +12,11 @@
 
 static const cli_command commands[] = {
     {"arch", "list, describe and validate accelerator descriptions", cmd_arch},
-    {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"decompose", "factorize a layer's weight: params, compression, error, einsum MACs",
      cmd_decompose},
     {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
      cmd_einsum},
+    {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"model", "list the preset models; show a model's operations, MACs and parameters",
      cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},

@@ -29,17 +29,6 @@ static bool fuse__consumes(const path_step *next, const path_step *s, int *which
   return true;
 }
 
-static void fuse__add(hwpath_totals *t, const map_cost *c, int64_t times, int64_t evaluated) {
-  double k = (double)times;
-  t->cycles += k * c->cycles;
-  t->latency_s += k * c->latency_s;
-  t->energy_j += k * c->energy_j;
-  t->dram_bytes += k * c->dram_bytes;
-  t->macs += times * c->macs;
-  t->evaluated += evaluated;
-  t->edp_js = t->energy_j * t->latency_s;
-}
-
 /* Prices steps [i..j] as one group cut into `tiles` token tiles. HEAT_ENOFIT: does not fit. */
 static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t j, char token,
                        int64_t tiles, const arch *a, const map_options *opt, map_workspace *w,
@@ -77,23 +66,9 @@ static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t 
     int rc = map_search(a, p, opt, w, &fs->result, err);
     if (rc) return rc;
     fs->token_tiles = tiles;
-    fuse__add(tot, &fs->result.cost, tiles, fs->result.evaluated);
+    hwpath_totals_add(tot, &fs->result.cost, (double)tiles, fs->result.evaluated);
   }
   return HEAT_OK;
-}
-
-static double fuse__value(map_objective obj, const hwpath_totals *t) {
-  return hwpath_totals_value(obj, t);
-}
-
-static void fuse__join(hwpath_totals *a, const hwpath_totals *b) {
-  a->cycles += b->cycles;
-  a->latency_s += b->latency_s;
-  a->energy_j += b->energy_j;
-  a->dram_bytes += b->dram_bytes;
-  a->macs += b->macs;
-  a->evaluated += b->evaluated;
-  a->edp_js = a->energy_j * a->latency_s;
 }
 
 int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
@@ -115,7 +90,7 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
       return rc;
     }
     out->step[s].group = (int)s;
-    fuse__join(&out->unfused, &single[s]);
+    hwpath_totals_join(&out->unfused, &single[s]);
   }
   /* Grow groups greedily: [g..s-1] fused plus step s, at the token tiling that costs least. */
   static _Thread_local fuse_step trial[TN_MAX_OPERANDS], best[TN_MAX_OPERANDS];
@@ -127,8 +102,8 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
     int which;
     if (s < pth->n_steps && fuse__consumes(&pth->steps[s], &pth->steps[s - 1], &which)) {
       hwpath_totals base = group, unf = unfused_group, best_tot;
-      fuse__join(&base, &single[s]);
-      fuse__join(&unf, &single[s]);
+      hwpath_totals_join(&base, &single[s]);
+      hwpath_totals_join(&unf, &single[s]);
       bool found = false;
       for (int64_t tiles = 1; tiles <= max_tiles; tiles *= 2) {
         hwpath_totals tot;
@@ -136,8 +111,8 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
         if (rc == HEAT_ENOFIT) continue;
         if (rc) return rc;
         if (tot.dram_bytes > unf.dram_bytes) continue;
-        if (fuse__value(opt->objective, &tot) > fuse__value(opt->objective, &base)) continue;
-        if (found && fuse__value(opt->objective, &tot) >= fuse__value(opt->objective, &best_tot))
+        if (hwpath_totals_value(opt->objective, &tot) > hwpath_totals_value(opt->objective, &base)) continue;
+        if (found && hwpath_totals_value(opt->objective, &tot) >= hwpath_totals_value(opt->objective, &best_tot))
           continue;
         found = true;
         best_tot = tot;
@@ -154,7 +129,7 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
       }
     }
     if (!extended) {
-      fuse__join(&out->chosen, &group);
+      hwpath_totals_join(&out->chosen, &group);
       if (s - g > 1) out->fused_groups++;
       if (s < pth->n_steps) {
         g = s;

@@ -34,10 +34,6 @@ void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
   ctx->w = w;
 }
 
-static double hwpath__step_value(map_objective obj, const map_cost *c) {
-  return map_objective_value(obj, c);
-}
-
 double hwpath_step_cost(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
@@ -57,7 +53,7 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
     v = HUGE_VAL;
   } else {
     ctx->evaluated += r.evaluated;
-    v = hwpath__step_value(ctx->opt->objective, &r.cost);
+    v = map_objective_value(ctx->opt->objective, &r.cost);
   }
   if (ctx->n_cache < HWPATH_CACHE) {
     ctx->cache_key[ctx->n_cache] = p;
@@ -75,6 +71,26 @@ double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
   }
 }
 
+void hwpath_totals_add(hwpath_totals *t, const map_cost *c, double times, int64_t evaluated) {
+  t->cycles += times * c->cycles;
+  t->latency_s += times * c->latency_s;
+  t->energy_j += times * c->energy_j;
+  t->dram_bytes += times * c->dram_bytes;
+  t->macs += (int64_t)times * c->macs;
+  t->evaluated += evaluated;
+  t->edp_js = t->energy_j * t->latency_s;
+}
+
+void hwpath_totals_join(hwpath_totals *t, const hwpath_totals *u) {
+  t->cycles += u->cycles;
+  t->latency_s += u->latency_s;
+  t->energy_j += u->energy_j;
+  t->dram_bytes += u->dram_bytes;
+  t->macs += u->macs;
+  t->evaluated += u->evaluated;
+  t->edp_js = t->energy_j * t->latency_s;
+}
+
 int hwpath_price(const tn_network *net, const path *pth, const arch *a, const map_options *opt,
                  map_workspace *w, map_result *results, hwpath_totals *tot, heat_error *err) {
   memset(tot, 0, sizeof *tot);
@@ -89,15 +105,8 @@ int hwpath_price(const tn_network *net, const path *pth, const arch *a, const ma
                         pth->steps[i].rhs_indices, pth->steps[i].result_indices);
       return rc;
     }
-    const map_cost *c = &results[i].cost;
-    tot->cycles += c->cycles;
-    tot->latency_s += c->latency_s;
-    tot->energy_j += c->energy_j;
-    tot->dram_bytes += c->dram_bytes;
-    tot->macs += c->macs;
-    tot->evaluated += results[i].evaluated;
+    hwpath_totals_add(tot, &results[i].cost, 1, results[i].evaluated);
   }
-  tot->edp_js = tot->energy_j * tot->latency_s;
   return HEAT_OK;
 }
 

@@ -57,6 +57,11 @@ int hwpath_price(const tn_network *net, const path *pth, const arch *a, const ma
 
 double hwpath_totals_value(map_objective obj, const hwpath_totals *t);
 
+/* t += times x c (evaluated counted once); t->edp_js follows. */
+void hwpath_totals_add(hwpath_totals *t, const map_cost *c, double times, int64_t evaluated);
+/* t += u. */
+void hwpath_totals_join(hwpath_totals *t, const hwpath_totals *u);
+
 typedef struct hwpath_result {
   path mac_path, hw_path;            /* the MAC-optimal path and the hardware-aware one */
   hwpath_totals mac_cost, hw_cost;   /* each mapped */

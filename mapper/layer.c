@@ -253,17 +253,6 @@ static int layer__op(layer__ctx *c, model_part part, const model_op *op, heat_er
   return HEAT_OK;
 }
 
-static void layer__add(hwpath_totals *t, const layer_item *it, double times) {
-  const map_cost *c = &it->result.cost;
-  t->cycles += times * c->cycles;
-  t->latency_s += times * c->latency_s;
-  t->energy_j += times * c->energy_j;
-  t->dram_bytes += times * c->dram_bytes;
-  t->macs += (int64_t)times * c->macs;
-  t->evaluated += it->result.evaluated;
-  t->edp_js = t->energy_j * t->latency_s;
-}
-
 int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
                       const map_options *opt, map_workspace *w, layer_report *out,
                       heat_error *err) {
@@ -315,17 +304,11 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
   for (size_t i = 0; i < out->n_items; i++) {
     layer_item *it = &out->items[i];
     it->repeat = it->part == MODEL_PART_BLOCK ? m->layers : 1;
-    layer__add(&out->part[it->part], it, (double)it->count * (double)it->repeat);
-    if (it->part == MODEL_PART_BLOCK) layer__add(&out->block, it, (double)it->count);
+    hwpath_totals_add(&out->part[it->part], &it->result.cost, (double)it->count * (double)it->repeat,
+                      it->result.evaluated);
+    if (it->part == MODEL_PART_BLOCK)
+      hwpath_totals_add(&out->block, &it->result.cost, (double)it->count, it->result.evaluated);
   }
-  for (int p = 0; p < 3; p++) {
-    out->total.cycles += out->part[p].cycles;
-    out->total.latency_s += out->part[p].latency_s;
-    out->total.energy_j += out->part[p].energy_j;
-    out->total.dram_bytes += out->part[p].dram_bytes;
-    out->total.macs += out->part[p].macs;
-    out->total.evaluated += out->part[p].evaluated;
-  }
-  out->total.edp_js = out->total.energy_j * out->total.latency_s;
+  for (int p = 0; p < 3; p++) hwpath_totals_join(&out->total, &out->part[p]);
   return HEAT_OK;
 }

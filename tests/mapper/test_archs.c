@@ -67,3 +67,17 @@ void test_arch_vector(arch *a, int lanes, int width) {
   buffer(&a->buffers[0], "gbuf", 1024 * 1024, 64, ARCH_OPERAND_ANY, 51.87, 66.31);
   a->n_buffers = 1;
 }
+
+map_workspace *ws;
+
+int test_ws_setup(void **state) {
+  (void)state;
+  ws = map_workspace_alloc();
+  return ws ? 0 : -1;
+}
+
+int test_ws_teardown(void **state) {
+  (void)state;
+  map_workspace_free(ws);
+  return 0;
+}

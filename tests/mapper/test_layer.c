@@ -11,31 +11,24 @@
 #include "mapper/layer.h"
 #include "test_archs.h"
 
-static map_workspace *ws;
 static layer_report rep;
 
-static int setup(void **state) {
-  (void)state;
-  ws = map_workspace_alloc();
-  return ws ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  map_workspace_free(ws);
-  return 0;
+/* tpu-32, bert-base (seq 384) and the default options. */
+static void load(arch *a, model *m, map_options *opt) {
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", a, &err), HEAT_OK);
+  assert_int_equal(model_resolve("bert-base", m, &err), HEAT_OK);
+  map_options_init(opt, a);
 }
 
 static void dense_model_totals_add_up(void **state) {
   (void)state;
   arch a;
-  heat_error err;
-  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
   model m;
-  assert_int_equal(model_resolve("bert-base", &m, &err), HEAT_OK);
-  assert_int_equal(model_set_seq(&m, 128, "--seq", &err), HEAT_OK);
   map_options opt;
-  map_options_init(&opt, &a);
+  heat_error err;
+  load(&a, &m, &opt);
+  assert_int_equal(model_set_seq(&m, 128, "--seq", &err), HEAT_OK);
   layer_config cfg;
   layer_config_init(&cfg);
   assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
@@ -111,12 +104,10 @@ static void simd_costs_by_hand(void **state) {
 static void factorized_ffn(void **state) {
   (void)state;
   arch a;
-  heat_error err;
-  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
   model m;
-  assert_int_equal(model_resolve("bert-base", &m, &err), HEAT_OK);
   map_options opt;
-  map_options_init(&opt, &a);
+  heat_error err;
+  load(&a, &m, &opt);
   layer_config cfg;
   layer_config_init(&cfg);
   snprintf(cfg.only, sizeof cfg.only, "ffn1");
@@ -160,12 +151,10 @@ static void factorized_ffn(void **state) {
 static void errors_name_the_problem(void **state) {
   (void)state;
   arch a;
-  heat_error err;
-  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
   model m;
-  assert_int_equal(model_resolve("bert-base", &m, &err), HEAT_OK);
   map_options opt;
-  map_options_init(&opt, &a);
+  heat_error err;
+  load(&a, &m, &opt);
   layer_config cfg;
   layer_config_init(&cfg);
   snprintf(cfg.only, sizeof cfg.only, "nope");
@@ -196,5 +185,5 @@ int main(void) {
       cmocka_unit_test(factorized_ffn),
       cmocka_unit_test(errors_name_the_problem),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

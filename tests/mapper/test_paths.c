@@ -13,21 +13,8 @@
 #include "mapper/fuse.h"
 #include "test_archs.h"
 
-static map_workspace *ws;
 static hwpath_result hr;
 static fuse_result fr;
-
-static int setup(void **state) {
-  (void)state;
-  ws = map_workspace_alloc();
-  return ws ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  map_workspace_free(ws);
-  return 0;
-}
 
 static void network(tn_network *net, const char *expr, const char *shapes, const char *statics) {
   heat_error err;
@@ -226,5 +213,5 @@ int main(void) {
       cmocka_unit_test(large_intermediate_is_token_tiled),
       cmocka_unit_test(fused_never_moves_more_dram),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

@@ -13,19 +13,6 @@
 #include "mapper/mapspace.h"
 #include "test_archs.h"
 
-static map_workspace *ws;
-
-static int setup(void **state) {
-  (void)state;
-  ws = map_workspace_alloc();
-  return ws ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  map_workspace_free(ws);
-  return 0;
-}
 
 static void search_reproduces_scalesim_without_stalls(void **state) {
   (void)state;
@@ -360,5 +347,5 @@ int main(void) {
       cmocka_unit_test(bad_options_and_mappings),
       cmocka_unit_test(tile_candidates),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

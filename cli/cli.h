@@ -28,6 +28,7 @@ bool cli_is_help(const char *arg);
 int cmd_arch(int argc, char **argv);
 int cmd_decompose(int argc, char **argv);
 int cmd_einsum(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 

@@ -16,6 +16,7 @@ static const cli_command commands[] = {
      cmd_decompose},
     {"einsum", "contraction path of an einsum tensor network, each step as a batched GEMM",
      cmd_einsum},
+    {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"model", "list the preset models; show a model's operations, MACs and parameters",
      cmd_model},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},

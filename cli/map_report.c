@@ -1,0 +1,192 @@
+#include "cli/map_report.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char map_report_dims[] = "bmkn";
+
+static double map_report_times(const layer_item *it) {
+  return (double)(it->count > 0 ? it->count : 1) * (double)(it->repeat > 0 ? it->repeat : 1);
+}
+
+static void map_report_order(const map_mapping *m, char *out) {
+  for (int i = 0; i < 3; i++) {
+    out[2 * i] = map_report_dims[m->order[i]];
+    out[2 * i + 1] = i < 2 ? '>' : '\0';
+  }
+}
+
+static void map_report_energy(FILE *out, const arch *a, const map_cost *c) {
+  fprintf(out, "  energy    %.4g J: mac %.3g, reg %.3g", c->energy_j, c->mac_pj * 1e-12,
+          c->reg_pj * 1e-12);
+  for (size_t j = 0; j < a->n_buffers; j++)
+    fprintf(out, ", %s %.3g", a->buffers[j].name, c->buffer_pj[j] * 1e-12);
+  fprintf(out, ", dram %.3g, simd %.3g, leakage %.3g\n", c->dram_pj * 1e-12, c->simd_pj * 1e-12,
+          c->leak_pj * 1e-12);
+}
+
+static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
+  const map_cost *c = &it->result.cost;
+  const map_mapping *m = &it->result.mapping;
+  const int64_t *d = it->problem.dim;
+  fprintf(out, "\nstep %s%s%s", it->name, it->view[0] ? ": " : "", it->view);
+  if (map_report_times(it) > 1) fprintf(out, " (x%.0f)", map_report_times(it));
+  fprintf(out, "\n");
+  if (it->simd) {
+    fprintf(out, "  simd      cycles %.0f, bound by %s, dram %.0f bytes\n", ceil(c->cycles),
+            map_bound_name(c->bound), c->dram_bytes);
+    map_report_energy(out, a, c);
+    return;
+  }
+  char order[8];
+  map_report_order(m, order);
+  fprintf(out, "  gemm      B=%lld M=%lld K=%lld N=%lld, %lld MACs%s\n", (long long)d[0],
+          (long long)d[1], (long long)d[2], (long long)d[3], (long long)c->macs,
+          it->fused ? ", output kept on chip for the next step" : "");
+  fprintf(out, "  mapping   %s, tiles B=%lld M=%lld K=%lld N=%lld (%lld tiles), loops %s, "
+               "input->%s weight->%s output->%s\n",
+          arch_dataflow_name(m->dataflow), (long long)m->tile[0], (long long)m->tile[1],
+          (long long)m->tile[2], (long long)m->tile[3], (long long)c->tiles, order,
+          a->buffers[m->buffer[0]].name, a->buffers[m->buffer[1]].name,
+          a->buffers[m->buffer[2]].name);
+  for (int op = 0; op < 2; op++)
+    if (c->layout[op] != MAP_LAYOUT_NONE)
+      fprintf(out, "  layout    %s permuted by %s\n", op ? "weight" : "input",
+              map_layout_name(c->layout[op]));
+  fprintf(out, "  cycles    %.0f, utilization %.1f%%, bound by %s%s%s (array %.0f, dram %.0f, "
+               "sram %.0f)\n",
+          ceil(c->cycles), 100 * c->utilization, map_bound_name(c->bound),
+          c->bound == MAP_BOUND_SRAM ? " " : "",
+          c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "", c->array_cycles,
+          c->dram_cycles, c->sram_cycles);
+  fprintf(out, "  dram      %.0f bytes (read %.0f, written %.0f)\n", c->dram_bytes,
+          c->dram_read_bytes, c->dram_write_bytes);
+  map_report_energy(out, a, c);
+  fprintf(out, "  edp       %.4g J*s; %lld mappings evaluated, %lld tilings failed the "
+               "capacity check\n",
+          c->edp_js, (long long)it->result.evaluated, (long long)it->result.rejected);
+}
+
+/* Per-component (model op) sums, in order of first appearance. */
+static void map_report_components(FILE *out, const layer_item *items, size_t n, double total_s,
+                                  double total_j, double clock_ghz) {
+  fprintf(out, "\nper component (all layers)      cycles    latency share   energy J   energy "
+               "share\n");
+  for (size_t i = 0; i < n; i++) {
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = items[j].part == items[i].part && strcmp(items[j].op, items[i].op) == 0;
+    if (seen) continue;
+    double cyc = 0, e = 0;
+    for (size_t j = i; j < n; j++)
+      if (items[j].part == items[i].part && strcmp(items[j].op, items[i].op) == 0) {
+        cyc += map_report_times(&items[j]) * ceil(items[j].result.cost.cycles);
+        e += map_report_times(&items[j]) * items[j].result.cost.energy_j;
+      }
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", model_part_name(items[i].part), items[i].op);
+    double s = cyc / (clock_ghz * 1e9);
+    fprintf(out, "  %-28s %12.0f %9.1f%% %12.4g %9.1f%%\n", name, cyc,
+            total_s > 0 ? 100 * s / total_s : 0, e, total_j > 0 ? 100 * e / total_j : 0);
+  }
+}
+
+void map_report_text(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
+                     size_t n, const layer_report *model_rep) {
+  char summary[256];
+  arch_summary(a, summary, sizeof summary);
+  fprintf(out, "arch: %s (%s)\n", a->name, summary);
+  if (opt->timing == FOLD_TIMING_OVERLAP)
+    fprintf(out, "timing: overlap (fold overlap on: the next fold's stationary operand loads and "
+                 "its skew runs under the current fold)\n");
+  else
+    fprintf(out, "timing: scalesim (fold overlap off: folds run back to back; cycles = SCALE-Sim "
+                 "total + 1)\n");
+  fprintf(out, "memory stalls: %s; objective: %s\n",
+          opt->memory_stalls ? "charged (DRAM and SRAM ports)" : "not charged (array only)",
+          map_objective_name(opt->objective));
+  double cycles = 0, energy = 0, dram = 0, macs = 0;
+  int64_t evaluated = 0;
+  for (size_t i = 0; i < n; i++) {
+    map_report_item(out, a, &items[i]);
+    double k = map_report_times(&items[i]);
+    const map_cost *c = &items[i].result.cost;
+    cycles += k * ceil(c->cycles);
+    energy += k * c->energy_j;
+    dram += k * c->dram_bytes;
+    macs += k * (double)c->macs;
+    evaluated += items[i].result.evaluated;
+  }
+  double latency = cycles / (a->clock_ghz * 1e9);
+  if (model_rep) {
+    const hwpath_totals *b = &model_rep->block;
+    fprintf(out, "\nper layer (one block, x%lld): %.0f cycles (%.4g s), %lld MACs, %.0f DRAM "
+                 "bytes, %.4g J, EDP %.4g J*s\n",
+            (long long)model_rep->layers, b->cycles, b->latency_s, (long long)b->macs,
+            b->dram_bytes, b->energy_j, b->edp_js);
+    if (model_rep->saved_dram_bytes > 0)
+      fprintf(out, "fusion: %.0f DRAM bytes saved over the model\n", model_rep->saved_dram_bytes);
+    map_report_components(out, items, n, latency, energy, a->clock_ghz);
+  }
+  fprintf(out, "\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J, EDP %.4g J*s, "
+               "%lld mappings evaluated\n",
+          cycles, latency, macs, dram, energy, energy * latency, (long long)evaluated);
+}
+
+void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
+                    size_t n) {
+  fprintf(out, "step,view,count,repeat,timing,b,m,k,n,dataflow,tile_b,tile_m,tile_k,tile_n,"
+               "loop_order,cycles,latency_s,macs,utilization,bound,dram_bytes,mac_energy_j,"
+               "reg_energy_j");
+  for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%s_energy_j", a->buffers[j].name);
+  fprintf(out, ",dram_energy_j,simd_energy_j,leakage_energy_j,energy_j,edp_js,"
+               "mappings_evaluated\n");
+  const char *timing = fold_timing_name(opt->timing);
+  double cycles = 0, energy = 0, dram = 0, macs = 0, comp[5 + ARCH_MAX_BUFFERS] = {0};
+  int64_t evaluated = 0;
+  for (size_t i = 0; i < n; i++) {
+    const layer_item *it = &items[i];
+    const map_cost *c = &it->result.cost;
+    const map_mapping *m = &it->result.mapping;
+    const int64_t *d = it->problem.dim;
+    double k = map_report_times(it);
+    fprintf(out, "%s,%s,%lld,%lld,%s,", it->name, it->view, (long long)(it->count ? it->count : 1),
+            (long long)(it->repeat ? it->repeat : 1), timing);
+    if (it->simd) {
+      fprintf(out, ",,,,,,,,,,");
+    } else {
+      char order[8];
+      map_report_order(m, order);
+      fprintf(out, "%lld,%lld,%lld,%lld,%s,%lld,%lld,%lld,%lld,%s", (long long)d[0],
+              (long long)d[1], (long long)d[2], (long long)d[3], arch_dataflow_name(m->dataflow),
+              (long long)m->tile[0], (long long)m->tile[1], (long long)m->tile[2],
+              (long long)m->tile[3], order);
+    }
+    fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", ceil(c->cycles), c->latency_s,
+            (long long)c->macs, c->utilization, map_bound_name(c->bound), c->dram_bytes,
+            c->mac_pj * 1e-12, c->reg_pj * 1e-12);
+    for (size_t j = 0; j < a->n_buffers; j++) {
+      fprintf(out, ",%.6g", c->buffer_pj[j] * 1e-12);
+      comp[5 + j] += k * c->buffer_pj[j];
+    }
+    comp[0] += k * c->mac_pj;
+    comp[1] += k * c->reg_pj;
+    comp[2] += k * c->dram_pj;
+    comp[3] += k * c->simd_pj;
+    comp[4] += k * c->leak_pj;
+    fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld\n", c->dram_pj * 1e-12, c->simd_pj * 1e-12,
+            c->leak_pj * 1e-12, c->energy_j, c->edp_js, (long long)it->result.evaluated);
+    cycles += k * ceil(c->cycles);
+    energy += k * c->energy_j;
+    dram += k * c->dram_bytes;
+    macs += k * (double)c->macs;
+    evaluated += it->result.evaluated;
+  }
+  double latency = cycles / (a->clock_ghz * 1e9);
+  fprintf(out, "total,,,,%s,,,,,,,,,,,%.0f,%.6g,%.0f,%.4f,,%.0f,%.6g,%.6g", timing, cycles,
+          latency, macs, cycles > 0 ? macs / (cycles * (double)arch_peak_macs_per_cycle(a)) : 0,
+          dram, comp[0] * 1e-12, comp[1] * 1e-12);
+  for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);
+  fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld\n", comp[2] * 1e-12, comp[3] * 1e-12,
+          comp[4] * 1e-12, energy, energy * latency, (long long)evaluated);
+}

@@ -1,0 +1,143 @@
+#include "mapper/fuse.h"
+
+#include <string.h>
+
+/* Buffers that may hold the intermediate both as the producer's output and in `role`. */
+static unsigned fuse__buffers(const arch *a, int role) {
+  unsigned mask = 0;
+  for (size_t j = 0; j < a->n_buffers; j++) {
+    unsigned ops = a->buffers[j].operands;
+    if ((ops & ARCH_OPERAND_OUTPUT) && (ops & (1u << role))) mask |= 1u << j;
+  }
+  return mask;
+}
+
+/* Extent of a GEMM dimension (its index letters) with the token index cut into `tiles`. */
+static int64_t fuse__extent(const tn_network *net, const char *letters, char token, int64_t tiles) {
+  int64_t e = 1;
+  for (const char *c = letters; *c; c++) {
+    int64_t s = net->size[(unsigned char)*c];
+    e *= *c == token ? (s + tiles - 1) / tiles : s;
+  }
+  return e;
+}
+
+static bool fuse__consumes(const path_step *next, const path_step *s, int *which) {
+  if (next->lhs == s->result) *which = 0;
+  else if (next->rhs == s->result) *which = 1;
+  else return false;
+  return true;
+}
+
+/* Prices steps [i..j] as one group cut into `tiles` token tiles. HEAT_ENOFIT: does not fit. */
+static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t j, char token,
+                       int64_t tiles, const arch *a, const map_options *opt, map_workspace *w,
+                       fuse_step *steps, hwpath_totals *tot, heat_error *err) {
+  memset(tot, 0, sizeof *tot);
+  for (size_t s = i; s <= j; s++) {
+    const path_step *st = &pth->steps[s];
+    fuse_step *fs = &steps[s - i];
+    int lrole, rrole;
+    hwpath_problem(net, st, &fs->problem, &lrole, &rrole);
+    bool transposed = lrole == MAP_OP_WEIGHT;
+    map_problem *p = &fs->problem;
+    p->dim[MAP_DIM_B] = fuse__extent(net, st->batch, token, tiles);
+    p->dim[MAP_DIM_M] = fuse__extent(net, transposed ? st->n : st->m, token, tiles);
+    p->dim[MAP_DIM_K] = fuse__extent(net, st->k, token, tiles);
+    p->dim[MAP_DIM_N] = fuse__extent(net, transposed ? st->m : st->n, token, tiles);
+    int which;
+    if (s > i && fuse__consumes(st, &pth->steps[s - 1], &which)) {
+      int role = which == 0 ? lrole : rrole;
+      p->on_chip[role] = true;
+      p->buffers[role] = fuse__buffers(a, role);
+    }
+    fs->output_on_chip = false;
+    if (s < j && fuse__consumes(&pth->steps[s + 1], st, &which)) {
+      int nl, nr;
+      map_problem np;
+      hwpath_problem(net, &pth->steps[s + 1], &np, &nl, &nr);
+      p->on_chip[MAP_OP_OUTPUT] = true;
+      p->buffers[MAP_OP_OUTPUT] = fuse__buffers(a, which == 0 ? nl : nr);
+      fs->output_on_chip = true;
+    }
+    for (int op = 0; op < MAP_OPS; op++)
+      if (p->on_chip[op] && !p->buffers[op])
+        return heat_error_set(err, HEAT_ENOFIT, "fuse", "no buffer holds outputs and inputs");
+    int rc = map_search(a, p, opt, w, &fs->result, err);
+    if (rc) return rc;
+    fs->token_tiles = tiles;
+    hwpath_totals_add(tot, &fs->result.cost, (double)tiles, fs->result.evaluated);
+  }
+  return HEAT_OK;
+}
+
+int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
+              const map_options *opt, map_workspace *w, fuse_result *out, heat_error *err) {
+  memset(out, 0, sizeof *out);
+  out->n_steps = pth->n_steps;
+  size_t first = pth->n_precomputed;
+  int64_t max_tiles = 1;
+  if (token && net->size[(unsigned char)token] > 1) {
+    max_tiles = net->size[(unsigned char)token];
+    if (max_tiles > FUSE_MAX_TOKEN_TILES) max_tiles = FUSE_MAX_TOKEN_TILES;
+  }
+  /* Unfused: every step on its own, through DRAM. */
+  hwpath_totals single[TN_MAX_OPERANDS];
+  for (size_t s = first; s < pth->n_steps; s++) {
+    int rc = fuse__group(net, pth, s, s, token, 1, a, opt, w, &out->step[s], &single[s], err);
+    if (rc) {
+      heat_error_prefix(err, "path step %zu", s + 1);
+      return rc;
+    }
+    out->step[s].group = (int)s;
+    hwpath_totals_join(&out->unfused, &single[s]);
+  }
+  /* Grow groups greedily: [g..s-1] fused plus step s, at the token tiling that costs least. */
+  static _Thread_local fuse_step trial[TN_MAX_OPERANDS], best[TN_MAX_OPERANDS];
+  size_t g = first;
+  hwpath_totals group = first < pth->n_steps ? single[first] : out->unfused;
+  hwpath_totals unfused_group = group;
+  for (size_t s = first + 1; s <= pth->n_steps; s++) {
+    bool extended = false;
+    int which;
+    if (s < pth->n_steps && fuse__consumes(&pth->steps[s], &pth->steps[s - 1], &which)) {
+      hwpath_totals base = group, unf = unfused_group, best_tot;
+      hwpath_totals_join(&base, &single[s]);
+      hwpath_totals_join(&unf, &single[s]);
+      bool found = false;
+      for (int64_t tiles = 1; tiles <= max_tiles; tiles *= 2) {
+        hwpath_totals tot;
+        int rc = fuse__group(net, pth, g, s, token, tiles, a, opt, w, trial, &tot, err);
+        if (rc == HEAT_ENOFIT) continue;
+        if (rc) return rc;
+        if (tot.dram_bytes > unf.dram_bytes) continue;
+        if (hwpath_totals_value(opt->objective, &tot) > hwpath_totals_value(opt->objective, &base)) continue;
+        if (found && hwpath_totals_value(opt->objective, &tot) >= hwpath_totals_value(opt->objective, &best_tot))
+          continue;
+        found = true;
+        best_tot = tot;
+        memcpy(best, trial, (s - g + 1) * sizeof *trial);
+      }
+      if (found) {
+        group = best_tot;
+        unfused_group = unf;
+        for (size_t q = g; q <= s; q++) {
+          out->step[q] = best[q - g];
+          out->step[q].group = (int)g;
+        }
+        extended = true;
+      }
+    }
+    if (!extended) {
+      hwpath_totals_join(&out->chosen, &group);
+      if (s - g > 1) out->fused_groups++;
+      if (s < pth->n_steps) {
+        g = s;
+        group = single[s];
+        unfused_group = single[s];
+      }
+    }
+  }
+  out->saved_dram_bytes = out->unfused.dram_bytes - out->chosen.dram_bytes;
+  return HEAT_OK;
+}

@@ -1,0 +1,149 @@
+#include "mapper/hwpath.h"
+
+#include <math.h>
+#include <string.h>
+
+static bool hwpath__static(const tn_network *net, const path_step *s, int id) {
+  if (id >= 0 && (size_t)id < net->n_operands) return net->is_static[id];
+  return s->is_static; /* an intermediate of static operands only is itself static */
+}
+
+void hwpath_problem(const tn_network *net, const path_step *s, map_problem *p, int *lhs_role,
+                    int *rhs_role) {
+  bool ls = hwpath__static(net, s, s->lhs), rs = hwpath__static(net, s, s->rhs);
+  bool transpose = ls && !rs;
+  if (transpose) {
+    map_problem_gemm(p, s->B, s->N, s->K, s->M);
+    p->permuted[MAP_OP_INPUT] = s->rhs_permuted;
+    p->permuted[MAP_OP_WEIGHT] = s->lhs_permuted;
+  } else {
+    map_problem_gemm(p, s->B, s->M, s->K, s->N);
+    p->permuted[MAP_OP_INPUT] = s->lhs_permuted;
+    p->permuted[MAP_OP_WEIGHT] = s->rhs_permuted;
+  }
+  if (lhs_role) *lhs_role = transpose ? MAP_OP_WEIGHT : MAP_OP_INPUT;
+  if (rhs_role) *rhs_role = transpose ? MAP_OP_INPUT : MAP_OP_WEIGHT;
+}
+
+void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
+                     const tn_network *net, map_workspace *w) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->a = a;
+  ctx->opt = opt;
+  ctx->net = net;
+  ctx->w = w;
+}
+
+double hwpath_step_cost(const path_step *s, void *vctx) {
+  hwpath_ctx *ctx = vctx;
+  map_problem p;
+  hwpath_problem(ctx->net, s, &p, NULL, NULL);
+  for (size_t i = 0; i < ctx->n_cache; i++)
+    if (memcmp(&ctx->cache_key[i], &p, sizeof p) == 0) return ctx->cache_value[i];
+  map_result r;
+  heat_error err;
+  double v;
+  int rc = map_search(ctx->a, &p, ctx->opt, ctx->w, &r, &err);
+  ctx->searches++;
+  if (rc) {
+    if (ctx->status == HEAT_OK) {
+      ctx->status = rc;
+      ctx->err = err;
+    }
+    v = HUGE_VAL;
+  } else {
+    ctx->evaluated += r.evaluated;
+    v = map_objective_value(ctx->opt->objective, &r.cost);
+  }
+  if (ctx->n_cache < HWPATH_CACHE) {
+    ctx->cache_key[ctx->n_cache] = p;
+    ctx->cache_value[ctx->n_cache] = v;
+    ctx->n_cache++;
+  }
+  return v;
+}
+
+double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
+  switch (obj) {
+  case MAP_OBJECTIVE_LATENCY: return t->cycles;
+  case MAP_OBJECTIVE_ENERGY: return t->energy_j;
+  default: return t->edp_js;
+  }
+}
+
+void hwpath_totals_add(hwpath_totals *t, const map_cost *c, double times, int64_t evaluated) {
+  t->cycles += times * c->cycles;
+  t->latency_s += times * c->latency_s;
+  t->energy_j += times * c->energy_j;
+  t->dram_bytes += times * c->dram_bytes;
+  t->macs += (int64_t)times * c->macs;
+  t->evaluated += evaluated;
+  t->edp_js = t->energy_j * t->latency_s;
+}
+
+void hwpath_totals_join(hwpath_totals *t, const hwpath_totals *u) {
+  t->cycles += u->cycles;
+  t->latency_s += u->latency_s;
+  t->energy_j += u->energy_j;
+  t->dram_bytes += u->dram_bytes;
+  t->macs += u->macs;
+  t->evaluated += u->evaluated;
+  t->edp_js = t->energy_j * t->latency_s;
+}
+
+int hwpath_price(const tn_network *net, const path *pth, const arch *a, const map_options *opt,
+                 map_workspace *w, map_result *results, hwpath_totals *tot, heat_error *err) {
+  memset(tot, 0, sizeof *tot);
+  for (size_t i = 0; i < pth->n_steps; i++) {
+    memset(&results[i], 0, sizeof results[i]);
+    if (i < pth->n_precomputed) continue;
+    map_problem p;
+    hwpath_problem(net, &pth->steps[i], &p, NULL, NULL);
+    int rc = map_search(a, &p, opt, w, &results[i], err);
+    if (rc) {
+      heat_error_prefix(err, "path step %zu (%s,%s->%s)", i + 1, pth->steps[i].lhs_indices,
+                        pth->steps[i].rhs_indices, pth->steps[i].result_indices);
+      return rc;
+    }
+    hwpath_totals_add(tot, &results[i].cost, 1, results[i].evaluated);
+  }
+  return HEAT_OK;
+}
+
+int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
+                    const map_options *opt, map_workspace *w, hwpath_result *out,
+                    heat_error *err) {
+  path_options mopt = *popt;
+  mopt.objective = PATH_OBJECTIVE_MACS;
+  mopt.step_cost = NULL;
+  int rc = path_optimize(net, &mopt, &out->mac_path, err);
+  if (rc) return rc;
+  rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
+  if (rc) return rc;
+
+  static _Thread_local hwpath_ctx ctx; /* large: keep it off the stack */
+  hwpath_ctx_init(&ctx, a, opt, net, w);
+  path_options hopt = *popt;
+  hopt.objective = PATH_OBJECTIVE_CUSTOM;
+  hopt.step_cost = hwpath_step_cost;
+  hopt.step_cost_ctx = &ctx;
+  rc = path_optimize(net, &hopt, &out->hw_path, err);
+  if (rc) return rc;
+  map_result hw_results[TN_MAX_OPERANDS];
+  out->hw_better = false;
+  if (out->hw_path.cost < HUGE_VAL) {
+    rc = hwpath_price(net, &out->hw_path, a, opt, w, hw_results, &out->hw_cost, err);
+    if (rc) return rc;
+    out->hw_better = hwpath_totals_value(opt->objective, &out->hw_cost) <
+                     hwpath_totals_value(opt->objective, &out->mac_cost);
+  }
+  if (out->hw_better) {
+    out->chosen = &out->hw_path;
+    out->chosen_cost = out->hw_cost;
+    memcpy(out->results, hw_results, sizeof hw_results);
+  } else {
+    out->chosen = &out->mac_path;
+    out->chosen_cost = out->mac_cost;
+  }
+  return HEAT_OK;
+}

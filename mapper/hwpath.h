@@ -1,0 +1,82 @@
+/* Hardware-aware contraction paths: the path optimizer's step cost is the mapped cost of the
+ * step on the arch (mapspace search), so path and mapping are chosen together. The result is
+ * never worse than the MAC-optimal path mapped the same way: both are priced and the better
+ * one is kept. */
+#ifndef HEAT_HWPATH_H
+#define HEAT_HWPATH_H
+
+#include <stdbool.h>
+
+#include "mapper/mapspace.h"
+#include "mapper/path.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HWPATH_CACHE 512
+
+/* The map_problem of a path step: its GEMM view and layouts. The static operand (a weight)
+ * takes the weight role; when only the lhs is static the GEMM is transposed (M and N swap).
+ * *lhs_role / *rhs_role get MAP_OP_INPUT or MAP_OP_WEIGHT (either may be NULL). */
+void hwpath_problem(const tn_network *net, const path_step *s, map_problem *p, int *lhs_role,
+                    int *rhs_role);
+
+/* Context of hwpath_step_cost: the arch and options, a workspace, and a cache of searched
+ * problems (the DP asks for the same GEMM shape many times). */
+typedef struct hwpath_ctx {
+  const arch *a;
+  const map_options *opt;
+  const tn_network *net;
+  map_workspace *w;
+  size_t n_cache;
+  map_problem cache_key[HWPATH_CACHE];
+  double cache_value[HWPATH_CACHE];
+  int64_t searches, evaluated;
+  int status;       /* first failure of a search (HEAT_OK when none) */
+  heat_error err;
+} hwpath_ctx;
+
+void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
+                     const tn_network *net, map_workspace *w);
+
+/* path_step_cost_fn: the objective value of the step's best mapping (for EDP the step's own
+ * EDP, an additive stand-in the final comparison replaces with the true total); HUGE_VAL when
+ * the step cannot be mapped. */
+double hwpath_step_cost(const path_step *s, void *ctx);
+
+/* A path's online steps mapped one by one (results[i] for step i; precomputed steps are left
+ * zeroed) and their totals: cycles and energy add up, EDP = total energy x total latency. */
+typedef struct hwpath_totals {
+  double cycles, latency_s, energy_j, edp_js, dram_bytes;
+  int64_t macs, evaluated;
+} hwpath_totals;
+
+int hwpath_price(const tn_network *net, const path *pth, const arch *a, const map_options *opt,
+                 map_workspace *w, map_result *results, hwpath_totals *tot, heat_error *err);
+
+double hwpath_totals_value(map_objective obj, const hwpath_totals *t);
+
+/* t += times x c (evaluated counted once); t->edp_js follows. */
+void hwpath_totals_add(hwpath_totals *t, const map_cost *c, double times, int64_t evaluated);
+/* t += u. */
+void hwpath_totals_join(hwpath_totals *t, const hwpath_totals *u);
+
+typedef struct hwpath_result {
+  path mac_path, hw_path;            /* the MAC-optimal path and the hardware-aware one */
+  hwpath_totals mac_cost, hw_cost;   /* each mapped */
+  bool hw_better;                    /* strictly better: the hardware-aware path is chosen */
+  const path *chosen;                /* points into this struct */
+  map_result results[TN_MAX_OPERANDS]; /* the chosen path's steps */
+  hwpath_totals chosen_cost;
+} hwpath_result;
+
+/* Both paths (same precompute mode as `popt`), mapped; keeps the better. */
+int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
+                    const map_options *opt, map_workspace *w, hwpath_result *out,
+                    heat_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

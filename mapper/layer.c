@@ -1,0 +1,314 @@
+#include "mapper/layer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void layer_config_init(layer_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->path_mode = LAYER_PATH_HARDWARE;
+  cfg->fuse = true;
+}
+
+static bool layer__targets(const layer_config *cfg, const model_op *op, model_part part) {
+  if (!cfg->has_format || op->kind != MODEL_OP_LINEAR || part != MODEL_PART_BLOCK) return false;
+  if (strcmp(cfg->target, "all") == 0) return true;
+  if (strcmp(cfg->target, "ffn") == 0) return strncmp(op->name, "ffn", 3) == 0;
+  return strcmp(cfg->target, op->name) == 0;
+}
+
+/* The buffer SIMD operations read and write: the first that holds inputs and outputs, else the
+ * first that holds inputs. */
+static int layer__act_buffer(const arch *a) {
+  for (size_t j = 0; j < a->n_buffers; j++)
+    if ((a->buffers[j].operands & ARCH_OPERAND_INPUT) &&
+        (a->buffers[j].operands & ARCH_OPERAND_OUTPUT))
+      return (int)j;
+  for (size_t j = 0; j < a->n_buffers; j++)
+    if (a->buffers[j].operands & ARCH_OPERAND_INPUT) return (int)j;
+  return 0;
+}
+
+void layer_simd_cost(const arch *a, const model_op *op, map_cost *out) {
+  memset(out, 0, sizeof *out);
+  const arch_simd *s = &a->simd;
+  double elems = (double)op->rows * (double)op->width * (double)op->count;
+  double rows = (double)op->rows * (double)op->count;
+  double per_elem = 0, per_row = 0, reads = 1;
+  bool from_dram = false;
+  switch (op->kind) {
+  case MODEL_OP_SOFTMAX: /* max, subtract, exp, sum, divide, scale */
+    per_elem = s->cycles_max + 2.0 * s->cycles_add + s->cycles_exp + s->cycles_div + s->cycles_mul;
+    break;
+  case MODEL_OP_LAYERNORM: /* mean, centre, square, variance; normalise, scale, shift */
+    per_elem = 4.0 * s->cycles_add + 3.0 * s->cycles_mul;
+    per_row = s->cycles_rsqrt;
+    break;
+  case MODEL_OP_GELU: /* tanh form: x^3 term, tanh through exp and a divide, 0.5 x (1 + t) */
+    per_elem = 5.0 * s->cycles_mul + 4.0 * s->cycles_add + s->cycles_exp + s->cycles_div;
+    break;
+  case MODEL_OP_TANH: per_elem = s->cycles_exp + 2.0 * s->cycles_add + s->cycles_div + s->cycles_mul; break;
+  case MODEL_OP_ADD:
+    per_elem = s->cycles_add;
+    reads = 2;
+    break;
+  default: /* embedding: rows of a table gathered from DRAM by DMA */
+    from_dram = true;
+    break;
+  }
+  double lanes = s->lanes > 0 ? s->lanes : 1;
+  double simd_cycles = ceil(elems * per_elem / lanes) + ceil(rows * per_row / lanes);
+  out->simd_pj = (elems * per_elem + rows * per_row) * s->op_pj;
+  int b = layer__act_buffer(a);
+  const arch_buffer *buf = &a->buffers[b];
+  double bytes = a->input_bits / 8.0;
+  double act = elems * bytes;
+  /* Activations larger than the buffer stream through DRAM (read and written back). */
+  if (from_dram) out->dram_read_bytes = act;
+  else if (act > (double)buf->size_bytes) {
+    out->dram_read_bytes = reads * act;
+    out->dram_write_bytes = act;
+  }
+  out->dram_bytes = out->dram_read_bytes + out->dram_write_bytes;
+  out->sram_reads[b] = (from_dram ? 0 : reads * act) / (double)buf->access_bytes;
+  out->sram_writes[b] = act / (double)buf->access_bytes;
+  out->sram_cycles = (reads * act + act) / buf->bytes_per_cycle;
+  out->dram_cycles = out->dram_bytes / (a->dram.gbps / a->clock_ghz);
+  out->layout_cycles = simd_cycles;
+  out->cycles = simd_cycles;
+  out->bound = MAP_BOUND_SIMD;
+  if (out->dram_cycles > out->cycles) {
+    out->cycles = out->dram_cycles;
+    out->bound = MAP_BOUND_DRAM;
+  }
+  if (out->sram_cycles > out->cycles) {
+    out->cycles = out->sram_cycles;
+    out->bound = MAP_BOUND_SRAM;
+    out->bound_buffer = b;
+  }
+  out->buffer_pj[b] = out->sram_reads[b] * buf->read_pj + out->sram_writes[b] * buf->write_pj;
+  out->dram_pj = out->dram_bytes * a->dram.pj_per_byte;
+  out->leak_pj = a->leakage_mw * out->cycles / a->clock_ghz;
+  double e = out->simd_pj + out->dram_pj + out->leak_pj;
+  for (size_t j = 0; j < a->n_buffers; j++) e += out->buffer_pj[j];
+  out->energy_j = e * 1e-12;
+  out->latency_s = out->cycles / (a->clock_ghz * 1e9);
+  out->edp_js = out->energy_j * out->latency_s;
+}
+
+/* Pricing state: the report, the options and a cache of searched GEMMs. */
+#define LAYER_CACHE 64
+typedef struct layer__ctx {
+  const arch *a;
+  const layer_config *cfg;
+  const map_options *opt;
+  map_workspace *w;
+  layer_report *rep;
+  size_t n_cache;
+  map_problem key[LAYER_CACHE];
+  map_result val[LAYER_CACHE];
+  struct { int64_t out, in, tokens; size_t first, n; } fact[16];
+  size_t n_fact;
+} layer__ctx;
+
+static layer_item *layer__push(layer__ctx *c, model_part part, const char *op, const char *suffix,
+                               heat_error *err) {
+  if (c->rep->n_items == LAYER_MAX_ITEMS) {
+    heat_error_set(err, HEAT_ERANGE, "layer", "more than %d priced items", LAYER_MAX_ITEMS);
+    return NULL;
+  }
+  layer_item *it = &c->rep->items[c->rep->n_items++];
+  memset(it, 0, sizeof *it);
+  snprintf(it->name, sizeof it->name, "%s.%s%s", model_part_name(part), op, suffix);
+  snprintf(it->op, sizeof it->op, "%s", op);
+  it->part = part;
+  it->count = 1;
+  return it;
+}
+
+static int layer__gemm(layer__ctx *c, const map_problem *p, map_result *r, heat_error *err) {
+  for (size_t i = 0; i < c->n_cache; i++)
+    if (memcmp(&c->key[i], p, sizeof *p) == 0) {
+      *r = c->val[i];
+      r->evaluated = 0; /* not searched again */
+      return HEAT_OK;
+    }
+  int rc = map_search(c->a, p, c->opt, c->w, r, err);
+  if (rc) return rc;
+  if (c->n_cache < LAYER_CACHE) {
+    c->key[c->n_cache] = *p;
+    c->val[c->n_cache++] = *r;
+  }
+  return HEAT_OK;
+}
+
+static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
+                             heat_error *err) {
+  for (size_t i = 0; i < c->n_fact; i++)
+    if (c->fact[i].out == op->out_features && c->fact[i].in == op->in_features &&
+        c->fact[i].tokens == op->tokens) {
+      /* Same shape as an earlier linear (q, k, v, o): copy its steps under the new name. */
+      for (size_t s = 0; s < c->fact[i].n; s++) {
+        layer_item src = c->rep->items[c->fact[i].first + s];
+        const char *dot = strrchr(src.name, '.');
+        layer_item *it = layer__push(c, part, op->name, dot ? dot : "", err);
+        if (!it) return err->code;
+        char name[LAYER_NAME_MAX];
+        memcpy(name, it->name, sizeof name);
+        *it = src;
+        memcpy(it->name, name, sizeof name);
+        snprintf(it->op, sizeof it->op, "%s", op->name);
+        it->result.evaluated = 0;
+      }
+      return HEAT_OK;
+    }
+  wl_layer l = c->cfg->format;
+  /* Without a shape, the matrix shape of each linear (enough for dense and SVD). */
+  if (l.shape.d == 0) wl_shape_matrix(op->out_features, op->in_features, &l.shape);
+  int rc = wl_shape_check(&l.shape, op->out_features, op->in_features, "--shape", err);
+  if (!rc) rc = wl_layer_check(&l, "--ranks", err);
+  if (rc) return rc;
+  static _Thread_local tn_network net;
+  rc = wl_layer_network(&l, op->tokens, &net, err);
+  if (rc) return rc;
+  static _Thread_local hwpath_result hp;
+  path_options popt;
+  path_options_init(&popt);
+  if (c->cfg->path_mode == LAYER_PATH_HARDWARE) {
+    rc = hwpath_optimize(&net, &popt, c->a, c->opt, c->w, &hp, err);
+  } else {
+    rc = path_optimize(&net, &popt, &hp.mac_path, err);
+    hp.chosen = &hp.mac_path;
+  }
+  if (rc) return rc;
+  static _Thread_local fuse_result fr;
+  if (c->cfg->fuse) {
+    rc = fuse_path(&net, hp.chosen, 't', c->a, c->opt, c->w, &fr, err);
+  } else {
+    /* Unfused: each step alone; fuse_path's grouping is skipped by pricing steps directly. */
+    memset(&fr, 0, sizeof fr);
+    fr.n_steps = hp.chosen->n_steps;
+    for (size_t s = hp.chosen->n_precomputed; s < hp.chosen->n_steps && !rc; s++) {
+      hwpath_problem(&net, &hp.chosen->steps[s], &fr.step[s].problem, NULL, NULL);
+      rc = map_search(c->a, &fr.step[s].problem, c->opt, c->w, &fr.step[s].result, err);
+      fr.step[s].token_tiles = 1;
+    }
+  }
+  if (rc) return rc;
+  size_t first = c->rep->n_items;
+  for (size_t s = hp.chosen->n_precomputed; s < hp.chosen->n_steps; s++) {
+    char suffix[24];
+    snprintf(suffix, sizeof suffix, ".s%d", (int)(s + 1));
+    layer_item *it = layer__push(c, part, op->name, suffix, err);
+    if (!it) return err->code;
+    const path_step *st = &hp.chosen->steps[s];
+    snprintf(it->view, sizeof it->view, "%s,%s->%s", st->lhs_indices, st->rhs_indices,
+             st->result_indices);
+    it->problem = fr.step[s].problem;
+    it->result = fr.step[s].result;
+    it->count = fr.step[s].token_tiles * op->count;
+    it->fused = fr.step[s].output_on_chip;
+  }
+  c->rep->saved_dram_bytes += fr.saved_dram_bytes * (part == MODEL_PART_BLOCK ? c->rep->layers : 1);
+  if (c->n_fact < 16) {
+    c->fact[c->n_fact].out = op->out_features;
+    c->fact[c->n_fact].in = op->in_features;
+    c->fact[c->n_fact].tokens = op->tokens;
+    c->fact[c->n_fact].first = first;
+    c->fact[c->n_fact].n = c->rep->n_items - first;
+    c->n_fact++;
+  }
+  return HEAT_OK;
+}
+
+static int layer__op(layer__ctx *c, model_part part, const model_op *op, heat_error *err) {
+  int64_t B, M, K, N;
+  if (model_op_gemm(op, &B, &M, &K, &N)) {
+    int rc;
+    if (layer__targets(c->cfg, op, part)) {
+      rc = layer__factorized(c, part, op, err);
+    } else {
+      layer_item *it = layer__push(c, part, op->name, "", err);
+      if (!it) return err->code;
+      map_problem_gemm(&it->problem, B, M, K, N);
+      rc = layer__gemm(c, &it->problem, &it->result, err);
+    }
+    if (rc) return rc;
+    if (op->kind == MODEL_OP_LINEAR && op->bias) {
+      model_op bias = *op;
+      bias.kind = MODEL_OP_ADD;
+      bias.rows = op->tokens;
+      bias.width = op->out_features;
+      layer_item *b = layer__push(c, part, op->name, ".bias", err);
+      if (!b) return err->code;
+      b->simd = true;
+      layer_simd_cost(c->a, &bias, &b->result.cost);
+    }
+    return HEAT_OK;
+  }
+  layer_item *it = layer__push(c, part, op->name, "", err);
+  if (!it) return err->code;
+  it->simd = true;
+  layer_simd_cost(c->a, op, &it->result.cost);
+  return HEAT_OK;
+}
+
+int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
+                      const map_options *opt, map_workspace *w, layer_report *out,
+                      heat_error *err) {
+  static _Thread_local layer__ctx c;
+  memset(&c, 0, sizeof c);
+  c.a = a;
+  c.cfg = cfg;
+  c.opt = opt;
+  c.w = w;
+  c.rep = out;
+  out->n_items = 0;
+  memset(&out->total, 0, sizeof out->total);
+  memset(out->part, 0, sizeof out->part);
+  memset(&out->block, 0, sizeof out->block);
+  out->saved_dram_bytes = 0;
+  out->layers = m->layers;
+  model_op ops[MODEL_OPS_MAX];
+  bool matched = !cfg->only[0], format_used = !cfg->has_format;
+  char names[256] = "";
+  for (int part = MODEL_PART_INPUT; part <= MODEL_PART_OUTPUT; part++) {
+    if (cfg->only[0] && part != MODEL_PART_BLOCK) continue;
+    size_t n;
+    int rc = model_ops(m, (model_part)part, ops, MODEL_OPS_MAX, &n, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+      if (part == MODEL_PART_BLOCK && strlen(names) + strlen(ops[i].name) + 3 < sizeof names) {
+        if (names[0]) strcat(names, ", ");
+        strcat(names, ops[i].name);
+      }
+      if (layer__targets(cfg, &ops[i], (model_part)part)) format_used = true;
+      if (cfg->only[0] && strcmp(cfg->only, ops[i].name) != 0) continue;
+      matched = true;
+      rc = layer__op(&c, (model_part)part, &ops[i], err);
+      if (rc) {
+        heat_error_prefix(err, "%s %s", model_part_name((model_part)part), ops[i].name);
+        return rc;
+      }
+    }
+  }
+  if (!matched)
+    return heat_error_set(err, HEAT_EINVAL, "--layer",
+                          "model '%s' has no block operation '%s'; it has: %s", m->name,
+                          cfg->only, names);
+  if (!format_used)
+    return heat_error_set(err, HEAT_EINVAL, "--layer",
+                          "no linear of the block of '%s' is named '%s'; use one of the linears "
+                          "among: %s, or 'ffn' or 'all'",
+                          m->name, cfg->target, names);
+  for (size_t i = 0; i < out->n_items; i++) {
+    layer_item *it = &out->items[i];
+    it->repeat = it->part == MODEL_PART_BLOCK ? m->layers : 1;
+    hwpath_totals_add(&out->part[it->part], &it->result.cost, (double)it->count * (double)it->repeat,
+                      it->result.evaluated);
+    if (it->part == MODEL_PART_BLOCK)
+      hwpath_totals_add(&out->block, &it->result.cost, (double)it->count, it->result.evaluated);
+  }
+  for (int p = 0; p < 3; p++) hwpath_totals_join(&out->total, &out->part[p]);
+  return HEAT_OK;
+}

@@ -1,0 +1,78 @@
+/* Pricing a transformer model on an arch: every operation of the input part, one block (run
+ * `layers` times) and the output part. Linears are GEMMs (dense, or a factorized format whose
+ * contraction path is mapped step by step, with fusion); attention matmuls are batched GEMMs over
+ * heads; softmax, LayerNorm, GELU, tanh, residual adds and embedding lookups run on the SIMD
+ * unit / DMA. Identical GEMMs are searched once. */
+#ifndef HEAT_LAYER_H
+#define HEAT_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mapper/fuse.h"
+#include "workloads/format.h"
+#include "workloads/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LAYER_MAX_ITEMS 192
+#define LAYER_NAME_MAX 64
+#define LAYER_VIEW_MAX (3 * (TN_MAX_INDICES + 1) + 8)
+
+typedef enum layer_path_mode {
+  LAYER_PATH_MACS = 0,     /* MAC-optimal contraction path (HEAT) */
+  LAYER_PATH_HARDWARE = 1, /* path chosen with the mapped cost (hwpath) */
+} layer_path_mode;
+
+typedef struct layer_config {
+  /* Linears whose name matches `target` ("ffn1", "q", ...; "ffn" = ffn1 and ffn2; "all" = every
+   * block linear) use `format`; its shape must match each one's out x in (shape.d = 0: the
+   * matrix shape of each, enough for dense and SVD). Others are dense. */
+  char target[16];
+  bool has_format;
+  wl_layer format;
+  layer_path_mode path_mode;
+  bool fuse;          /* fuse factorized chains (default true) */
+  char only[16];      /* price only block ops with this name ("" = the whole model) */
+} layer_config;
+
+void layer_config_init(layer_config *cfg);
+
+typedef struct layer_item {
+  char name[LAYER_NAME_MAX];  /* "block.ffn1.s2", "block.softmax", "input.embed_add" */
+  char op[MODEL_OP_NAME_MAX]; /* the model op it belongs to: the component */
+  char view[LAYER_VIEW_MAX];  /* einsum of a path step, or empty */
+  model_part part;
+  int64_t count;              /* runs per part instance (token tiles x instances) */
+  int64_t repeat;             /* part instances in the model (layers for the block) */
+  bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
+  bool fused;                 /* its output stays on chip for the next step */
+  map_problem problem;
+  map_result result;
+} layer_item;
+
+typedef struct layer_report {
+  size_t n_items;
+  layer_item items[LAYER_MAX_ITEMS];
+  hwpath_totals total;                /* the whole model */
+  hwpath_totals part[3];              /* input, all blocks, output */
+  hwpath_totals block;                /* one block: the per-layer cost */
+  double saved_dram_bytes;            /* by fusion, whole model */
+  int64_t layers;
+} layer_report;
+
+/* Prices the model. */
+int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
+                      const map_options *opt, map_workspace *w, layer_report *out,
+                      heat_error *err);
+
+/* Cost of one SIMD/DMA op (softmax, layernorm, gelu, tanh, add, embedding) over all its
+ * instances. */
+void layer_simd_cost(const arch *a, const model_op *op, map_cost *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,414 @@
+#include "mapper/tile.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A strided DMA gather moves its bytes at this fraction of the streaming bandwidth (bursts are
+ * cut to one row of the permuted operand); see MAPPING.md. */
+#define MAP_STRIDED_DMA_EFFICIENCY 0.5
+
+static inline int64_t map__ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static inline double map__maxd(double a, double b) { return a > b ? a : b; }
+
+/* Which GEMM dimensions index each operand. */
+static const unsigned map__op_dims[MAP_OPS] = {
+    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
+    (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
+    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
+};
+
+void map_options_init(map_options *opt, const arch *a) {
+  memset(opt, 0, sizeof *opt);
+  opt->timing = a->array.weights_double_buffered ? FOLD_TIMING_OVERLAP : FOLD_TIMING_SCALESIM;
+  opt->memory_stalls = true;
+  opt->objective = MAP_OBJECTIVE_EDP;
+  opt->dataflows = 0;
+}
+
+int map_options_check(const map_options *opt, const arch *a, heat_error *err) {
+  if (opt->timing == FOLD_TIMING_OVERLAP && !a->array.weights_double_buffered)
+    return heat_error_set(err, HEAT_EINVAL, "--timing",
+                          "overlap timing needs an array that double-buffers its stationary "
+                          "operand; arch '%s' does not (array.weights_double_buffered = false): "
+                          "use --timing scalesim",
+                          a->name);
+  if (opt->array_rows_override < 0 || opt->array_cols_override < 0)
+    return heat_error_set(err, HEAT_EINVAL, "--array", "array dimensions must be positive");
+  unsigned offered = 0;
+  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++)
+    if (fold_dataflow_supported(&a->array, (arch_dataflow)df)) offered |= 1u << df;
+  unsigned want = opt->dataflows ? opt->dataflows : offered;
+  if (!(want & offered)) {
+    char list[32] = "";
+    for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++)
+      if (offered & (1u << df)) {
+        if (list[0]) strcat(list, ",");
+        strcat(list, arch_dataflow_name((arch_dataflow)df));
+      }
+    return heat_error_set(err, HEAT_EINVAL, "--dataflow",
+                          "arch '%s' does not offer the dataflow asked for (it offers: %s)",
+                          a->name, list[0] ? list : "none");
+  }
+  return HEAT_OK;
+}
+
+void map_effective_arch(const arch *a, const map_options *opt, arch *out) {
+  *out = *a;
+  if (a->array.kind == ARCH_ARRAY_VECTOR) {
+    if (opt->array_rows_override) out->array.lanes = (int)opt->array_rows_override;
+    if (opt->array_cols_override) out->array.width = (int)opt->array_cols_override;
+  } else {
+    if (opt->array_rows_override) out->array.rows = (int)opt->array_rows_override;
+    if (opt->array_cols_override) out->array.cols = (int)opt->array_cols_override;
+  }
+}
+
+void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N) {
+  memset(p, 0, sizeof *p);
+  p->dim[MAP_DIM_B] = B;
+  p->dim[MAP_DIM_M] = M;
+  p->dim[MAP_DIM_K] = K;
+  p->dim[MAP_DIM_N] = N;
+}
+
+static double map__elem_bytes(const arch *a, int op, bool partial) {
+  if (op == MAP_OP_WEIGHT) return a->weight_bits / 8.0;
+  if (op == MAP_OP_OUTPUT && partial) return a->accum_bits / 8.0;
+  return a->input_bits / 8.0; /* inputs and finished outputs are activations */
+}
+
+static double map__elements(const int64_t *dim, int op) {
+  double e = 1;
+  for (int d = 0; d < MAP_DIMS; d++)
+    if (map__op_dims[op] & (1u << d)) e *= (double)dim[d];
+  return e;
+}
+
+double map__usable(const arch_buffer *b) {
+  return b->double_buffered ? (double)b->size_bytes / 2 : (double)b->size_bytes;
+}
+
+void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, double *bytes) {
+  for (int op = 0; op < MAP_OPS; op++) {
+    const int64_t *ext = p->on_chip[op] ? p->dim : tile;
+    bytes[op] = map__elements(ext, op) * map__elem_bytes(a, op, op == MAP_OP_OUTPUT);
+  }
+}
+
+void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
+                       const int64_t *tile, map__compute *out) {
+  /* Each dimension has at most two tile sizes: full tiles and one remainder. */
+  int64_t size[MAP_DIMS][2], count[MAP_DIMS][2];
+  for (int d = 0; d < MAP_DIMS; d++) {
+    size[d][0] = tile[d];
+    count[d][0] = dim[d] / tile[d];
+    size[d][1] = dim[d] % tile[d];
+    count[d][1] = size[d][1] ? 1 : 0;
+  }
+  memset(out, 0, sizeof *out);
+  fold_stats fs;
+  for (int cls = 0; cls < 16; cls++) {
+    int64_t n = 1, s[MAP_DIMS];
+    for (int d = 0; d < MAP_DIMS; d++) {
+      int which = (cls >> d) & 1;
+      n *= count[d][which];
+      s[d] = size[d][which];
+    }
+    if (n == 0) continue;
+    fold_eval(&a->array, df, timing, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], &fs);
+    double per_tile = timing == FOLD_TIMING_OVERLAP
+                          ? (double)(s[MAP_DIM_B] * fs.folds * fs.pace)
+                          : (double)fs.cycles;
+    double dn = (double)n;
+    out->array_cycles += dn * per_tile;
+    out->input_reads += dn * (double)fs.input_reads;
+    out->weight_reads += dn * (double)fs.weight_reads;
+    out->output_writes += dn * (double)fs.output_writes;
+    out->output_reads += dn * (double)fs.output_reads;
+    out->reg += dn * (double)fs.reg_accesses;
+    out->tiles += n;
+    /* The last tile of the nest is the remainder on every dimension that has one. */
+    if (timing == FOLD_TIMING_OVERLAP) {
+      bool last = true;
+      for (int d = 0; d < MAP_DIMS; d++)
+        if (((cls >> d) & 1) != (count[d][1] ? 1 : 0)) last = false;
+      if (last) out->fill_drain = (double)(fs.fold_cycles - fs.pace);
+    }
+  }
+}
+
+/* Loop nest facts for one mapping: the loops that iterate (count > 1), outermost first. */
+typedef struct map__nest {
+  int n;
+  int dim[MAP_DIMS];
+  int64_t count[MAP_DIMS];
+} map__nest;
+
+static void map__nest_of(const map_problem *p, const map_mapping *m, map__nest *nest) {
+  nest->n = 0;
+  int seq[MAP_DIMS] = {MAP_DIM_B, m->order[0], m->order[1], m->order[2]};
+  for (int i = 0; i < MAP_DIMS; i++) {
+    int d = seq[i];
+    int64_t c = map__ceil_div(p->dim[d], m->tile[d]);
+    if (c > 1) {
+      nest->dim[nest->n] = d;
+      nest->count[nest->n] = c;
+      nest->n++;
+    }
+  }
+}
+
+void map__memory_eval(const arch *a, const map_problem *p, const map_options *opt,
+                      const map_mapping *m, const map__compute *c, map_cost *out) {
+  memset(out, 0, sizeof *out);
+  map__nest nest;
+  map__nest_of(p, m, &nest);
+  double bpc = a->dram.gbps / a->clock_ghz; /* DRAM bytes per cycle */
+  double ntiles = (double)c->tiles;
+
+  /* DRAM traffic: an operand tile is fetched again each time a loop outside its innermost
+   * relevant loop advances (no reuse across those loops). */
+  double dram_bytes[MAP_OPS] = {0}, events[MAP_OPS];
+  int innermost[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) {
+    int pos = -1;
+    for (int i = 0; i < nest.n; i++)
+      if (map__op_dims[op] & (1u << nest.dim[i])) pos = i;
+    innermost[op] = pos;
+    double refetch = 1, ev = 1;
+    for (int i = 0; i <= pos; i++) {
+      ev *= (double)nest.count[i];
+      if (!(map__op_dims[op] & (1u << nest.dim[i]))) refetch *= (double)nest.count[i];
+    }
+    events[op] = ev;
+    double elems = map__elements(p->dim, op);
+    if (op == MAP_OP_OUTPUT) {
+      /* A resident output accumulates in SRAM whatever the loop order. */
+      if (!p->on_chip[op]) {
+        double part = map__elem_bytes(a, op, true), fin = map__elem_bytes(a, op, false);
+        out->dram_write_bytes += elems * ((refetch - 1) * part + fin);
+        out->dram_read_bytes += elems * (refetch - 1) * part;
+        dram_bytes[op] = elems * ((refetch - 1) * 2 * part + fin);
+      }
+    } else if (!p->on_chip[op]) {
+      dram_bytes[op] = elems * map__elem_bytes(a, op, false) * refetch;
+      out->dram_read_bytes += dram_bytes[op];
+    }
+  }
+  out->dram_bytes = out->dram_read_bytes + out->dram_write_bytes;
+
+  /* Layout transforms of permuted operands: strided DMA when it streams from DRAM anyway and
+   * that costs fewer cycles than a SIMD pass, else the SIMD unit. */
+  double dram_cycles_op[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) dram_cycles_op[op] = dram_bytes[op] / bpc;
+  double simd_lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
+  for (int op = 0; op < 2; op++) {
+    if (!p->permuted[op]) continue;
+    double elems = map__elements(p->dim, op);
+    double simd_cycles = ceil(elems / simd_lanes);
+    double dma_extra = dram_cycles_op[op] * (1 / MAP_STRIDED_DMA_EFFICIENCY - 1);
+    if (!p->on_chip[op] && dma_extra <= simd_cycles) {
+      out->layout[op] = MAP_LAYOUT_STRIDED;
+      dram_cycles_op[op] += dma_extra;
+    } else {
+      out->layout[op] = MAP_LAYOUT_SIMD;
+      out->layout_cycles += simd_cycles;
+      out->simd_pj += elems * a->simd.op_pj;
+      double bytes = elems * map__elem_bytes(a, op, false);
+      const arch_buffer *b = &a->buffers[m->buffer[op]];
+      out->sram_reads[m->buffer[op]] += bytes / (double)b->access_bytes;
+      out->sram_writes[m->buffer[op]] += bytes / (double)b->access_bytes;
+    }
+  }
+
+  /* SRAM traffic in bytes per buffer: the array's reads/writes, partial sums accumulated
+   * across K tiles, and the DRAM fills and drains. */
+  double port_bytes[ARCH_MAX_BUFFERS] = {0};
+  double rd[ARCH_MAX_BUFFERS] = {0}, wr[ARCH_MAX_BUFFERS] = {0};
+  int64_t nk = map__ceil_div(p->dim[MAP_DIM_K], m->tile[MAP_DIM_K]);
+  double out_elems = map__elements(p->dim, MAP_OP_OUTPUT);
+  double pb = map__elem_bytes(a, MAP_OP_OUTPUT, true);
+  rd[m->buffer[MAP_OP_INPUT]] += c->input_reads * map__elem_bytes(a, MAP_OP_INPUT, false);
+  rd[m->buffer[MAP_OP_WEIGHT]] += c->weight_reads * map__elem_bytes(a, MAP_OP_WEIGHT, false);
+  wr[m->buffer[MAP_OP_OUTPUT]] += c->output_writes * pb;
+  rd[m->buffer[MAP_OP_OUTPUT]] += (c->output_reads + out_elems * (double)(nk - 1)) * pb;
+  wr[m->buffer[MAP_OP_INPUT]] += dram_bytes[MAP_OP_INPUT];
+  wr[m->buffer[MAP_OP_WEIGHT]] += dram_bytes[MAP_OP_WEIGHT];
+  rd[m->buffer[MAP_OP_OUTPUT]] += out->dram_write_bytes;
+  wr[m->buffer[MAP_OP_OUTPUT]] += out->dram_read_bytes;
+  double sram_tile = 0;
+  int sram_buf = m->buffer[MAP_OP_INPUT];
+  bool overlap_io = true;
+  for (size_t j = 0; j < a->n_buffers; j++) {
+    port_bytes[j] = rd[j] + wr[j];
+    const arch_buffer *b = &a->buffers[j];
+    out->sram_reads[j] += rd[j] / (double)b->access_bytes;
+    out->sram_writes[j] += wr[j] / (double)b->access_bytes;
+    double t = port_bytes[j] / b->bytes_per_cycle;
+    if (t > out->sram_cycles) {
+      out->sram_cycles = t;
+      sram_buf = (int)j;
+    }
+  }
+  for (int op = 0; op < MAP_OPS; op++)
+    if (!a->buffers[m->buffer[op]].double_buffered) overlap_io = false;
+  sram_tile = out->sram_cycles / ntiles;
+
+  /* Cycles: tile i+1's loads run under tile i's compute when every buffer used double-buffers.
+   * Iterations are grouped by the outermost loop that advances (class q); an operand is loaded
+   * in class q when one of its loops is at position >= q. */
+  double a_tile = c->array_cycles / ntiles;
+  double share[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) share[op] = dram_cycles_op[op] / events[op];
+  double dram_total = 0;
+  for (int op = 0; op < MAP_OPS; op++) dram_total += dram_cycles_op[op];
+  double compute_tile = map__maxd(a_tile, sram_tile);
+  double first_load = share[MAP_OP_INPUT] + share[MAP_OP_WEIGHT];
+  double latency = a->dram.latency_ns * a->clock_ghz;
+  double cycles = first_load + latency + compute_tile;
+  double before = 1;
+  for (int q = 0; q < nest.n; q++) {
+    double cnt = before * (double)(nest.count[q] - 1);
+    before *= (double)nest.count[q];
+    double d = 0;
+    for (int op = 0; op < MAP_OPS; op++)
+      if (innermost[op] >= q) d += share[op];
+    cycles += cnt * (overlap_io ? map__maxd(compute_tile, d) : compute_tile + d);
+  }
+  cycles += share[MAP_OP_OUTPUT] + c->fill_drain; /* the last tile's store and drain */
+
+  if (!opt->memory_stalls) cycles = c->array_cycles + c->fill_drain;
+  cycles += out->layout_cycles;
+  out->cycles = cycles;
+  out->array_cycles = c->array_cycles + c->fill_drain;
+  out->dram_cycles = dram_total;
+  out->tiles = c->tiles;
+
+  /* The bound resource: the one with the largest total demand. */
+  out->bound = MAP_BOUND_ARRAY;
+  double worst = out->array_cycles;
+  if (opt->memory_stalls && dram_total > worst) {
+    worst = dram_total;
+    out->bound = MAP_BOUND_DRAM;
+  }
+  if (opt->memory_stalls && out->sram_cycles > worst) {
+    worst = out->sram_cycles;
+    out->bound = MAP_BOUND_SRAM;
+  }
+  if (out->layout_cycles > worst) out->bound = MAP_BOUND_LAYOUT;
+  out->bound_buffer = sram_buf;
+
+  /* Events and energy. */
+  int64_t macs = 1;
+  for (int d = 0; d < MAP_DIMS; d++) macs *= p->dim[d];
+  out->macs = macs;
+  out->reg_accesses = c->reg;
+  out->mac_pj = (double)macs * a->mac_pj;
+  out->reg_pj = c->reg * a->reg_pj;
+  out->dram_pj = out->dram_bytes * a->dram.pj_per_byte;
+  double energy = out->mac_pj + out->reg_pj + out->dram_pj + out->simd_pj;
+  for (size_t j = 0; j < a->n_buffers; j++) {
+    out->buffer_pj[j] = out->sram_reads[j] * a->buffers[j].read_pj +
+                        out->sram_writes[j] * a->buffers[j].write_pj;
+    energy += out->buffer_pj[j];
+  }
+  out->leak_pj = a->leakage_mw * cycles / a->clock_ghz; /* mW x ns = pJ */
+  energy += out->leak_pj;
+  out->energy_j = energy * 1e-12;
+  out->latency_s = cycles / (a->clock_ghz * 1e9);
+  out->edp_js = out->energy_j * out->latency_s;
+  double peak = a->array.kind == ARCH_ARRAY_VECTOR
+                    ? (double)a->array.lanes * a->array.width
+                    : (double)a->array.rows * a->array.cols;
+  out->utilization = cycles > 0 ? (double)macs / (cycles * peak) : 0;
+}
+
+static const char *const map__op_name[MAP_OPS] = {"input", "weight", "output"};
+
+int map_eval(const arch *a, const map_problem *p, const map_options *opt, const map_mapping *m,
+             map_cost *out, heat_error *err) {
+  for (int d = 0; d < MAP_DIMS; d++) {
+    if (p->dim[d] < 1)
+      return heat_error_set(err, HEAT_EINVAL, "map_eval", "GEMM dimension %d is %lld; must be >= 1",
+                            d, (long long)p->dim[d]);
+    if (m->tile[d] < 1 || m->tile[d] > p->dim[d])
+      return heat_error_set(err, HEAT_EINVAL, "map_eval",
+                            "tile %lld of dimension %d is outside 1..%lld", (long long)m->tile[d],
+                            d, (long long)p->dim[d]);
+  }
+  unsigned seen = 0;
+  for (int i = 0; i < 3; i++) {
+    int d = m->order[i];
+    if (d < MAP_DIM_M || d > MAP_DIM_N || (seen & (1u << d)))
+      return heat_error_set(err, HEAT_EINVAL, "map_eval",
+                            "loop order must be a permutation of m, k, n");
+    seen |= 1u << d;
+  }
+  if (!fold_dataflow_supported(&a->array, m->dataflow))
+    return heat_error_set(err, HEAT_EINVAL, "map_eval", "arch '%s' does not offer dataflow %s",
+                          a->name, arch_dataflow_name(m->dataflow));
+  double need[ARCH_MAX_BUFFERS] = {0}, fp[MAP_OPS];
+  map__footprint(a, p, m->tile, fp);
+  for (int op = 0; op < MAP_OPS; op++) {
+    int b = m->buffer[op];
+    if (b < 0 || (size_t)b >= a->n_buffers)
+      return heat_error_set(err, HEAT_EINVAL, "map_eval", "buffer index %d of the %s is invalid",
+                            b, map__op_name[op]);
+    if (!(a->buffers[b].operands & (1u << op)) || (p->buffers[op] && !(p->buffers[op] & (1u << b))))
+      return heat_error_set(err, HEAT_EINVAL, "map_eval", "buffer '%s' may not hold the %s",
+                            a->buffers[b].name, map__op_name[op]);
+    need[b] += fp[op];
+  }
+  for (size_t j = 0; j < a->n_buffers; j++)
+    if (need[j] > map__usable(&a->buffers[j]))
+      return heat_error_set(err, HEAT_ENOFIT, a->buffers[j].name,
+                            "buffer '%s' has %.0f usable bytes%s but the tiles need %.0f",
+                            a->buffers[j].name, map__usable(&a->buffers[j]),
+                            a->buffers[j].double_buffered ? " (half, double-buffered)" : "",
+                            need[j]);
+  map__compute c;
+  map__compute_eval(a, m->dataflow, opt->timing, p->dim, m->tile, &c);
+  map__memory_eval(a, p, opt, m, &c, out);
+  return HEAT_OK;
+}
+
+double map_objective_value(map_objective obj, const map_cost *c) {
+  switch (obj) {
+  case MAP_OBJECTIVE_LATENCY: return c->cycles;
+  case MAP_OBJECTIVE_ENERGY: return c->energy_j;
+  default: return c->edp_js;
+  }
+}
+
+const char *map_objective_name(map_objective obj) {
+  return obj == MAP_OBJECTIVE_LATENCY ? "latency" : obj == MAP_OBJECTIVE_ENERGY ? "energy" : "edp";
+}
+
+int map_objective_parse(const char *text, map_objective *out, heat_error *err) {
+  for (int o = 0; o <= MAP_OBJECTIVE_EDP; o++)
+    if (strcmp(text, map_objective_name((map_objective)o)) == 0) {
+      *out = (map_objective)o;
+      return HEAT_OK;
+    }
+  return heat_error_set(err, HEAT_EINVAL, "--objective",
+                        "unknown objective '%s'; allowed: latency, energy, edp", text);
+}
+
+int map_timing_parse(const char *text, fold_timing *out, heat_error *err) {
+  if (strcmp(text, "scalesim") == 0) *out = FOLD_TIMING_SCALESIM;
+  else if (strcmp(text, "overlap") == 0) *out = FOLD_TIMING_OVERLAP;
+  else
+    return heat_error_set(err, HEAT_EINVAL, "--timing",
+                          "unknown timing mode '%s'; allowed: scalesim, overlap", text);
+  return HEAT_OK;
+}
+
+const char *map_bound_name(map_bound b) {
+  static const char *const names[] = {"array", "dram", "sram", "layout", "simd"};
+  return (unsigned)b < 5 ? names[b] : "?";
+}
+
+const char *map_layout_name(map_layout l) {
+  static const char *const names[] = {"none", "simd", "strided-dma"};
+  return (unsigned)l < 3 ? names[l] : "?";
+}

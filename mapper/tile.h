@@ -1,0 +1,138 @@
+/* One mapping of a batched GEMM step onto an accelerator and its analytical cost: tiles for
+ * (B, M, K, N) that fit the buffers, a loop order over the tiles, a buffer for each operand,
+ * a dataflow; cycles (prologue + sum over tiles of max(array, DRAM, SRAM port) + epilogue),
+ * events and energy by component. The formulas are in mapper/MAPPING.md. */
+#ifndef HEAT_TILE_H
+#define HEAT_TILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "common/heat_error.h"
+#include "mapper/fold.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum map_dim { MAP_DIM_B = 0, MAP_DIM_M = 1, MAP_DIM_K = 2, MAP_DIM_N = 3, MAP_DIMS = 4 };
+/* The GEMM's operands: input [B, M, K], weight [B, K, N], output [B, M, N]. */
+enum map_operand { MAP_OP_INPUT = 0, MAP_OP_WEIGHT = 1, MAP_OP_OUTPUT = 2, MAP_OPS = 3 };
+
+typedef enum map_objective {
+  MAP_OBJECTIVE_LATENCY = 0,
+  MAP_OBJECTIVE_ENERGY = 1,
+  MAP_OBJECTIVE_EDP = 2,
+} map_objective;
+
+typedef enum map_bound {
+  MAP_BOUND_ARRAY = 0,
+  MAP_BOUND_DRAM = 1,
+  MAP_BOUND_SRAM = 2, /* the port of map_cost.bound_buffer */
+  MAP_BOUND_LAYOUT = 3,
+  MAP_BOUND_SIMD = 4, /* an operation run on the SIMD unit */
+} map_bound;
+
+typedef enum map_layout {
+  MAP_LAYOUT_NONE = 0,    /* the operand is stored in the order the array reads */
+  MAP_LAYOUT_SIMD = 1,    /* permuted in SRAM by the SIMD unit before the step */
+  MAP_LAYOUT_STRIDED = 2, /* gathered by strided DMA from DRAM at half efficiency */
+} map_layout;
+
+/* What is priced: one step and where its operands live. */
+typedef struct map_problem {
+  int64_t dim[MAP_DIMS];     /* B, M, K, N, each >= 1 */
+  bool on_chip[MAP_OPS];     /* kept in SRAM by a fused chain: no DRAM traffic, resident */
+  bool permuted[2];          /* input / weight stored in a layout the array cannot read */
+  unsigned buffers[MAP_OPS]; /* mask of arch buffers the operand may use; 0 = any allowed */
+} map_problem;
+
+typedef struct map_options {
+  fold_timing timing;
+  bool memory_stalls;       /* false: price the array only, as SCALE-Sim's compute report */
+  map_objective objective;
+  unsigned dataflows;       /* mask of (1u << arch_dataflow) to consider; 0 = all offered */
+  int64_t array_rows_override, array_cols_override; /* 0 = the arch's */
+} map_options;
+
+typedef struct map_mapping {
+  arch_dataflow dataflow;
+  int64_t tile[MAP_DIMS];
+  int order[3];        /* MAP_DIM_M/K/N, outermost first; the B loop is outside them */
+  int buffer[MAP_OPS]; /* index into arch.buffers */
+} map_mapping;
+
+typedef struct map_cost {
+  double cycles;
+  double array_cycles, dram_cycles, sram_cycles, layout_cycles; /* totals of each resource */
+  map_bound bound;
+  int bound_buffer;          /* MAP_BOUND_SRAM: which buffer's port */
+  int64_t macs;
+  int64_t tiles;
+  double utilization;        /* macs / (cycles * peak MACs per cycle) */
+  double dram_read_bytes, dram_write_bytes, dram_bytes;
+  double sram_reads[ARCH_MAX_BUFFERS], sram_writes[ARCH_MAX_BUFFERS]; /* accesses */
+  double reg_accesses;
+  map_layout layout[2];      /* how a permuted input / weight is transformed */
+  /* Energy by component, pJ. */
+  double mac_pj, reg_pj, dram_pj, simd_pj, leak_pj;
+  double buffer_pj[ARCH_MAX_BUFFERS];
+  double energy_j, latency_s, edp_js;
+} map_cost;
+
+/* Fills the defaults: overlap timing where the arch double-buffers the array's stationary
+ * operand (scalesim otherwise), memory stalls on, EDP, all dataflows. */
+void map_options_init(map_options *opt, const arch *a);
+
+/* Checks an option set against an arch: timing overlap needs weights_double_buffered, the
+ * dataflow mask must meet the arch's, overrides must be positive. */
+int map_options_check(const map_options *opt, const arch *a, heat_error *err);
+
+/* The arch the options describe (array size overrides applied). */
+void map_effective_arch(const arch *a, const map_options *opt, arch *out);
+
+/* Prices one mapping. HEAT_ENOFIT names the buffer that cannot hold its tiles. `a` must
+ * already have the options' overrides applied (map_effective_arch). */
+int map_eval(const arch *a, const map_problem *p, const map_options *opt, const map_mapping *m,
+             map_cost *out, heat_error *err);
+
+/* The objective's value of a cost (cycles, pJ, or J*s). */
+double map_objective_value(map_objective obj, const map_cost *c);
+
+const char *map_objective_name(map_objective obj); /* "latency", "energy", "edp" */
+int map_objective_parse(const char *text, map_objective *out, heat_error *err);
+int map_timing_parse(const char *text, fold_timing *out, heat_error *err);
+const char *map_bound_name(map_bound b);   /* "array", "dram", "sram", "layout", "simd" */
+const char *map_layout_name(map_layout l); /* "none", "simd", "strided-dma" */
+
+/* Problem of a plain GEMM: out[M x N] = in[M x K] w[K x N], everything from DRAM. */
+void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N);
+
+/* ---- internals shared with mapspace.c (not for other modules) ---- */
+
+/* The array-side part of a tiling (independent of loop order and buffers). */
+typedef struct map__compute {
+  double array_cycles; /* sum over tiles; overlap pipelines across tiles */
+  double fill_drain;   /* overlap: the last fold's skew/drain paid once */
+  double input_reads, weight_reads, output_writes, output_reads, reg; /* elements / events */
+  int64_t tiles;
+} map__compute;
+
+void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
+                       const int64_t *tile, map__compute *out);
+
+/* Bytes of each operand's tile footprint in its buffer (on-chip operands: the whole tensor). */
+void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, double *bytes);
+
+/* Usable bytes of a buffer for tiles (half when double-buffered). */
+double map__usable(const arch_buffer *b);
+
+/* The order/buffer-dependent part, combined with `c`; never fails. */
+void map__memory_eval(const arch *a, const map_problem *p, const map_options *opt,
+                      const map_mapping *m, const map__compute *c, map_cost *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,189 @@
+/* Whole-model pricing: totals add up, MACs match the model's own count, SIMD costs by hand,
+ * factorized linears, and the error paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapper/layer.h"
+#include "test_archs.h"
+
+static layer_report rep;
+
+/* tpu-32, bert-base (seq 384) and the default options. */
+static void load(arch *a, model *m, map_options *opt) {
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", a, &err), HEAT_OK);
+  assert_int_equal(model_resolve("bert-base", m, &err), HEAT_OK);
+  map_options_init(opt, a);
+}
+
+static void dense_model_totals_add_up(void **state) {
+  (void)state;
+  arch a;
+  model m;
+  map_options opt;
+  heat_error err;
+  load(&a, &m, &opt);
+  assert_int_equal(model_set_seq(&m, 128, "--seq", &err), HEAT_OK);
+  layer_config cfg;
+  layer_config_init(&cfg);
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  model_totals mt;
+  assert_int_equal(model_total(&m, &mt, &err), HEAT_OK);
+  assert_int_equal(rep.total.macs, mt.macs);
+  assert_int_equal(rep.block.macs, mt.block_macs);
+  assert_int_equal(rep.layers, 12);
+  assert_float_equal(rep.part[MODEL_PART_BLOCK].cycles, 12 * rep.block.cycles,
+                     1e-9 * rep.block.cycles);
+  assert_float_equal(rep.total.energy_j,
+                     rep.part[0].energy_j + rep.part[1].energy_j + rep.part[2].energy_j,
+                     1e-12 * rep.total.energy_j);
+  assert_float_equal(rep.total.edp_js, rep.total.energy_j * rep.total.latency_s,
+                     1e-12 * rep.total.edp_js);
+  /* Never faster than the peak, never cheaper than the MACs. */
+  assert_true(rep.total.cycles * 1024 >= (double)rep.total.macs);
+  assert_true(rep.total.energy_j >= (double)rep.total.macs * a.mac_pj * 1e-12);
+  /* q, k, v, o share one search: the later ones say 0 mappings evaluated. */
+  int searched = 0, gemms = 0;
+  for (size_t i = 0; i < rep.n_items; i++) {
+    const layer_item *it = &rep.items[i];
+    if (it->part == MODEL_PART_BLOCK) assert_int_equal(it->repeat, 12);
+    if (it->simd) continue;
+    gemms++;
+    searched += it->result.evaluated > 0;
+    if (strcmp(it->name, "block.k") == 0) assert_int_equal(it->result.evaluated, 0);
+  }
+  assert_true(searched < gemms);
+}
+
+static void simd_costs_by_hand(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32); /* 32 lanes: add, mul, max 1 cycle; exp, div, rsqrt 4 */
+  model_op op;
+  memset(&op, 0, sizeof op);
+  op.kind = MODEL_OP_SOFTMAX;
+  op.count = 12;
+  op.rows = 128;
+  op.width = 128;
+  map_cost c;
+  layer_simd_cost(&a, &op, &c);
+  /* max + 2 add + exp + div + mul = 12 cycles per element; 196,608 elements on 32 lanes. */
+  assert_float_equal(c.cycles, 196608.0 * 12 / 32, 0);
+  assert_int_equal(c.bound, MAP_BOUND_SIMD);
+  assert_float_equal(c.simd_pj, 196608.0 * 12 * 0.1, 1e-6);
+  assert_float_equal(c.dram_bytes, 0, 0);
+  op.kind = MODEL_OP_LAYERNORM;
+  op.count = 1;
+  op.rows = 64;
+  op.width = 768;
+  layer_simd_cost(&a, &op, &c);
+  /* 4 add + 3 mul per element, one rsqrt per row. */
+  assert_float_equal(c.cycles, 64.0 * 768 * 7 / 32 + 64.0 * 4 / 32, 0);
+  op.kind = MODEL_OP_EMBEDDING;
+  layer_simd_cost(&a, &op, &c);
+  /* Gathered from DRAM at 32 B/cycle. */
+  assert_float_equal(c.dram_bytes, 64.0 * 768, 0);
+  assert_float_equal(c.cycles, 64.0 * 768 / 32, 0);
+  assert_int_equal(c.bound, MAP_BOUND_DRAM);
+  op.kind = MODEL_OP_ADD;
+  op.rows = 4096;
+  op.width = 1024; /* 4 MiB: more than the 512 KiB buffer, streamed through DRAM */
+  layer_simd_cost(&a, &op, &c);
+  assert_float_equal(c.dram_bytes, 3.0 * 4096 * 1024, 0);
+  assert_int_equal(c.bound, MAP_BOUND_DRAM);
+  assert_float_equal(c.energy_j * 1e12,
+                     c.simd_pj + c.dram_pj + c.leak_pj + c.buffer_pj[0] + c.buffer_pj[1],
+                     1e-6 * c.energy_j * 1e12);
+}
+
+static void factorized_ffn(void **state) {
+  (void)state;
+  arch a;
+  model m;
+  map_options opt;
+  heat_error err;
+  load(&a, &m, &opt);
+  layer_config cfg;
+  layer_config_init(&cfg);
+  snprintf(cfg.only, sizeof cfg.only, "ffn1");
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  double dense_macs = (double)rep.total.macs;
+  assert_int_equal(rep.n_items, 2); /* the GEMM and its bias */
+  cfg.has_format = true;
+  snprintf(cfg.target, sizeof cfg.target, "ffn1");
+  cfg.format.format = WL_FORMAT_SVD;
+  cfg.format.n_ranks = 1;
+  cfg.format.rank[0] = 32;
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  assert_int_equal(rep.n_items, 3);
+  assert_string_equal(rep.items[0].name, "block.ffn1.s1");
+  assert_string_equal(rep.items[2].name, "block.ffn1.bias");
+  assert_true(rep.items[0].view[0] != '\0');
+  /* 384 x 768 x 32 + 384 x 32 x 3072 per layer. */
+  assert_float_equal((double)rep.total.macs, 12.0 * (384.0 * 768 * 32 + 384.0 * 32 * 3072), 0);
+  assert_true(rep.total.macs < dense_macs);
+  assert_true(rep.saved_dram_bytes >= 0);
+  /* MAC-optimal path, unfused: same MACs, never less DRAM. */
+  double fused_dram = rep.total.dram_bytes;
+  cfg.path_mode = LAYER_PATH_MACS;
+  cfg.fuse = false;
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  assert_float_equal((double)rep.total.macs, 12.0 * (384.0 * 768 * 32 + 384.0 * 32 * 3072), 0);
+  assert_true(rep.total.dram_bytes >= fused_dram);
+  /* Every block linear in SVD: q, k, v, o reuse one pricing. */
+  cfg.only[0] = '\0';
+  snprintf(cfg.target, sizeof cfg.target, "all");
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  int copies = 0;
+  for (size_t i = 0; i < rep.n_items; i++)
+    if (strncmp(rep.items[i].name, "block.k.s", 9) == 0) {
+      copies++;
+      assert_int_equal(rep.items[i].result.evaluated, 0);
+    }
+  assert_int_equal(copies, 2);
+}
+
+static void errors_name_the_problem(void **state) {
+  (void)state;
+  arch a;
+  model m;
+  map_options opt;
+  heat_error err;
+  load(&a, &m, &opt);
+  layer_config cfg;
+  layer_config_init(&cfg);
+  snprintf(cfg.only, sizeof cfg.only, "nope");
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "has no block operation 'nope'; it has: "));
+  layer_config_init(&cfg);
+  cfg.has_format = true;
+  snprintf(cfg.target, sizeof cfg.target, "softmax");
+  cfg.format.format = WL_FORMAT_SVD;
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "no linear of the block of 'bert-base' is named 'softmax'"));
+  snprintf(cfg.target, sizeof cfg.target, "ffn");
+  cfg.format.n_ranks = 1;
+  cfg.format.rank[0] = 5000;
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "block ffn1: "));
+  /* A buffer too small for any tile: the op and the buffer are named. */
+  layer_config_init(&cfg);
+  a.buffers[1].size_bytes = 16; /* less than a 1 x 32 weight tile */
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_ENOFIT);
+  assert_non_null(strstr(err.msg, "block q: buffer 'weight_buf'"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(dense_model_totals_add_up),
+      cmocka_unit_test(simd_costs_by_hand),
+      cmocka_unit_test(factorized_ffn),
+      cmocka_unit_test(errors_name_the_problem),
+  };
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
+}

@@ -2,7 +2,6 @@
 #include "arch/arch.h"
 
 #include <string.h>
-#include <sys/stat.h>
 
 #include "arch/arch_presets.h"
 
@@ -31,35 +30,16 @@ const char *arch_preset_name(size_t i) {
   return i < arch_preset_texts_count ? arch_preset_texts[i].name : NULL;
 }
 
-/* Preset names are plain words; anything with a '/' or a .cfg suffix, or an existing file, is
- * a path. An unknown plain word is reported as an unknown preset, not a missing file. */
-static bool arch__looks_like_path(const char *s) {
-  size_t n = strlen(s);
-  struct stat st;
-  return strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".cfg") == 0) || stat(s, &st) == 0;
-}
-
 int arch_resolve(const char *name_or_path, arch *out, heat_error *err) {
-  for (size_t i = 0; i < arch_preset_texts_count; i++) {
-    if (strcmp(name_or_path, arch_preset_texts[i].name) != 0) continue;
+  const heat_preset *p = heat_preset_find(arch_preset_texts, arch_preset_texts_count, name_or_path);
+  if (p) {
     char origin[ARCH_NAME_MAX + 16];
-    snprintf(origin, sizeof origin, "preset %s", arch_preset_texts[i].name);
-    return arch_load_string(arch_preset_texts[i].text, origin, out, err);
+    snprintf(origin, sizeof origin, "preset %s", p->name);
+    return arch_load_string(p->text, origin, out, err);
   }
-  if (arch__looks_like_path(name_or_path)) return arch_load_file(name_or_path, out, err);
-  char known[256];
-  size_t used = 0;
-  known[0] = '\0';
-  for (size_t i = 0; i < arch_preset_texts_count && used < sizeof known; i++) {
-    int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
-                     arch_preset_texts[i].name);
-    if (w < 0) break;
-    used += (size_t)w;
-  }
-  return heat_error_set(err, HEAT_ENOTFOUND, NULL,
-                        "unknown accelerator '%s'; known presets: %s (or give a path to a "
-                        ".cfg file)",
-                        name_or_path, known);
+  if (heat_preset_is_path(name_or_path)) return arch_load_file(name_or_path, out, err);
+  return heat_preset_unknown(arch_preset_texts, arch_preset_texts_count, "accelerator",
+                             name_or_path, err);
 }
 
 int64_t arch_peak_macs_per_cycle(const arch *a) {

@@ -4,12 +4,9 @@
 
 #include <stddef.h>
 
-typedef struct arch_preset_text {
-  const char *name; /* file stem: "tpu-32" */
-  const char *text; /* the whole .cfg file */
-} arch_preset_text;
+#include "common/heat_preset.h"
 
-extern const arch_preset_text arch_preset_texts[];
+extern const heat_preset arch_preset_texts[];
 extern const size_t arch_preset_texts_count;
 
 #endif

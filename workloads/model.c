@@ -210,32 +210,20 @@ const char *model_preset_name(size_t i) {
 }
 
 const char *model_preset_text(const char *name) {
-  for (size_t i = 0; i < model_presets_n; i++)
-    if (strcmp(model_presets[i].name, name) == 0) return model_presets[i].text;
+  const heat_preset *p = heat_preset_find(model_presets, model_presets_n, name);
+  if (p) return p->text;
   return NULL;
 }
 
 int model_resolve(const char *name_or_path, model *out, heat_error *err) {
-  size_t len = strlen(name_or_path);
-  bool is_path = strchr(name_or_path, '/') || (len > 4 && strcmp(name_or_path + len - 4, ".cfg") == 0);
-  if (is_path) return model_load_file(name_or_path, out, err);
   const char *text = model_preset_text(name_or_path);
   if (text) {
     char origin[MODEL_ORIGIN_MAX];
     snprintf(origin, sizeof origin, "workloads/models/%s.cfg", name_or_path);
     return model_load_string(text, origin, out, err);
   }
-  char known[512] = "";
-  size_t used = 0;
-  for (size_t i = 0; i < model_presets_n && used < sizeof known; i++) {
-    int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
-                     model_presets[i].name);
-    if (w < 0) break;
-    used += (size_t)w;
-  }
-  return heat_error_set(err, HEAT_ENOTFOUND, NULL,
-                        "unknown model '%s'; known presets: %s (or give a path to a .cfg file)",
-                        name_or_path, known);
+  if (heat_preset_is_path(name_or_path)) return model_load_file(name_or_path, out, err);
+  return heat_preset_unknown(model_presets, model_presets_n, "model", name_or_path, err);
 }
 
 int model_set_seq(model *m, int64_t seq, const char *what, heat_error *err) {

@@ -5,13 +5,10 @@
 
 #include <stddef.h>
 
-typedef struct model_preset {
-  const char *name; /* the file name without .cfg */
-  const char *text; /* the file's contents */
-} model_preset;
+#include "common/heat_preset.h"
 
 /* In name order. */
-extern const model_preset model_presets[];
+extern const heat_preset model_presets[];
 extern const size_t model_presets_n;
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "common/heat_error.h"
 #include "common/heat_parse.h"
+#include "common/heat_preset.h"
 
 static void error_set_formats_where_and_message(void **state) {
   (void)state;
@@ -83,6 +84,21 @@ static void parse_list_splits_and_bounds(void **state) {
                    HEAT_ERANGE);
 }
 
+static void presets_are_found_and_unknown_names_list_them(void **state) {
+  (void)state;
+  static const heat_preset table[] = {{"tpu-32", "a = 1;"}, {"edge-16", "a = 2;"}};
+  assert_ptr_equal(heat_preset_find(table, 2, "edge-16"), &table[1]);
+  assert_null(heat_preset_find(table, 2, "edge"));
+  heat_error err;
+  assert_int_equal(heat_preset_unknown(table, 2, "accelerator", "tpu32", &err), HEAT_ENOTFOUND);
+  assert_string_equal(err.msg, "unknown accelerator 'tpu32'; known presets: tpu-32, edge-16 "
+                               "(or give a path to a .cfg file)");
+  assert_true(heat_preset_is_path("dir/x"));
+  assert_true(heat_preset_is_path("mine.cfg"));
+  assert_true(heat_preset_is_path("CMakeLists.txt")); /* an existing file in the test folder */
+  assert_false(heat_preset_is_path("tpu-32"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(error_set_formats_where_and_message),
@@ -90,6 +106,7 @@ int main(void) {
       cmocka_unit_test(parse_int_accepts_range_and_rejects_junk),
       cmocka_unit_test(parse_double_rejects_nonfinite),
       cmocka_unit_test(parse_list_splits_and_bounds),
+      cmocka_unit_test(presets_are_found_and_unknown_names_list_them),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,6 @@ typedef struct decompose_args {
   bool exact, csv, list_shapes, list_tensors, no_cp_weights;
 } decompose_args;
 
-static const char *precompute_names[] = {"never", "no-growth", "always"};
 
 /* The options, as tables: flags, text values, integers with their ranges. */
 typedef struct flag_option {
@@ -318,12 +317,8 @@ int cmd_decompose(int argc, char **argv) {
     return cli_usage_error("decompose", "give --weights or --synthetic, not both");
   if (a.ranks && a.sweep)
     return cli_usage_error("decompose", "give --ranks or --sweep-ranks, not both");
-  int pre = -1;
-  for (int i = 0; i < 3; i++)
-    if (strcmp(a.precompute, precompute_names[i]) == 0) pre = i;
-  if (pre < 0)
-    return cli_usage_error(
-        "decompose", "--precompute '%s' unknown; allowed: never, no-growth, always", a.precompute);
+  path_precompute pre;
+  if (path_precompute_parse(a.precompute, "--precompute", &pre, &err)) return cli_fail(&err);
   if (strcmp(a.cp_init, "random") != 0 && strcmp(a.cp_init, "svd") != 0)
     return cli_usage_error("decompose", "--cp-init '%s' unknown; allowed: random, svd", a.cp_init);
   wl_layer base;
@@ -373,7 +368,7 @@ int cmd_decompose(int argc, char **argv) {
       status = cli_fail(&err);
       goto done;
     }
-    if (evaluate_macs(&base, a.tokens, (path_precompute)pre, r, &err)) {
+    if (evaluate_macs(&base, a.tokens, pre, r, &err)) {
       wl_factors_free(&f);
       status = cli_fail(&err);
       goto done;
@@ -420,7 +415,7 @@ int cmd_decompose(int argc, char **argv) {
         wl_factors_free(&f);
       }
     }
-    if (!rc) rc = evaluate_macs(&r->layer, a.tokens, (path_precompute)pre, r, &err);
+    if (!rc) rc = evaluate_macs(&r->layer, a.tokens, pre, r, &err);
     if (rc) {
       heat_error_prefix(&err, "rank %lld", (long long)values[i]);
       status = cli_fail(&err);

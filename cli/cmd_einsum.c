@@ -28,7 +28,6 @@ static void einsum_help(FILE *out) {
 }
 
 static const char *objective_names[] = {"macs", "size", "write"};
-static const char *precompute_names[] = {"never", "no-growth", "always"};
 
 static int pick(const char *value, const char **names, int n) {
   for (int i = 0; i < n; i++)
@@ -64,7 +63,7 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
   }
   printf("%s\n", p->stored_params_before ? "  (* static)" : "");
   printf("path: %s, objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
-         objective_names[opt->objective], precompute_names[opt->precompute]);
+         objective_names[opt->objective], path_precompute_name(opt->precompute));
   printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs", "rhs",
          "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
   for (size_t s = 0; s < p->n_steps; s++) {
@@ -126,11 +125,8 @@ int cmd_einsum(int argc, char **argv) {
                                  v);
         opt.objective = (path_objective)k;
       } else {
-        int k = pick(v, precompute_names, 3);
-        if (k < 0)
-          return cli_usage_error("einsum",
-                                 "--precompute '%s' unknown; allowed: never, no-growth, always", v);
-        opt.precompute = (path_precompute)k;
+        heat_error err;
+        if (path_precompute_parse(v, "--precompute", &opt.precompute, &err)) return cli_fail(&err);
       }
     } else if (a[0] == '-' && a[1] == '-') {
       return cli_usage_error("einsum", "unknown option '%s'", a);

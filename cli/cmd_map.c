@@ -29,6 +29,10 @@ static void map_help(FILE *out) {
           "  --path mac|hw           contraction path: MAC-optimal, or chosen with the mapped\n"
           "                          cost (default hw; never worse than mac)\n"
           "  --no-fuse               keep every intermediate in DRAM\n"
+          "  --precompute never|no-growth|always\n"
+          "                          fold weight-only parts of a factorized layer offline\n"
+          "                          (default no-growth: only when stored parameters do not\n"
+          "                          grow, as HEAT does)\n"
           "  --seq N, --batch B      workload size (with --gemm, --batch is B GEMMs)\n"
           "  --dataflow os|ws|is     fix the dataflow (default: search all the arch offers)\n"
           "  --array RxC             override the array size (vector arrays: LANESxWIDTH)\n"
@@ -45,7 +49,7 @@ static void map_help(FILE *out) {
 
 typedef struct map_args {
   const char *arch, *gemm, *model, *layer, *format, *shape, *ranks, *path, *seq, *batch,
-      *dataflow, *array, *timing, *objective;
+      *dataflow, *array, *timing, *objective, *precompute;
   bool csv, no_stalls, no_fuse;
 } map_args;
 
@@ -56,6 +60,7 @@ static int map_parse_args(int argc, char **argv, map_args *a) {
       {"--model", offsetof(map_args, model)},       {"--layer", offsetof(map_args, layer)},
       {"--format", offsetof(map_args, format)},     {"--shape", offsetof(map_args, shape)},
       {"--ranks", offsetof(map_args, ranks)},       {"--path", offsetof(map_args, path)},
+      {"--precompute", offsetof(map_args, precompute)},
       {"--seq", offsetof(map_args, seq)},           {"--batch", offsetof(map_args, batch)},
       {"--dataflow", offsetof(map_args, dataflow)}, {"--array", offsetof(map_args, array)},
       {"--timing", offsetof(map_args, timing)},     {"--objective", offsetof(map_args, objective)},
@@ -121,6 +126,8 @@ static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *er
       return heat_error_set(err, HEAT_EINVAL, "--path", "unknown path mode '%s'; allowed: mac, hw",
                             g->path);
   }
+  if (g->precompute && path_precompute_parse(g->precompute, "--precompute", &cfg->precompute, err))
+    return err->code;
   if (!g->format) return HEAT_OK;
   cfg->has_format = true;
   snprintf(cfg->target, sizeof cfg->target, "%s", g->layer ? g->layer : "all");

@@ -3,23 +3,21 @@
 #include <math.h>
 #include <string.h>
 
-static bool hwpath__static(const tn_network *net, const path_step *s, int id) {
-  if (id >= 0 && (size_t)id < net->n_operands) return net->is_static[id];
-  return s->is_static; /* an intermediate of static operands only is itself static */
-}
-
 void hwpath_problem(const tn_network *net, const path_step *s, map_problem *p, int *lhs_role,
                     int *rhs_role) {
-  bool ls = hwpath__static(net, s, s->lhs), rs = hwpath__static(net, s, s->rhs);
+  (void)net;
+  bool ls = s->lhs_static, rs = s->rhs_static;
   bool transpose = ls && !rs;
+  /* A static operand is laid out offline as the step wants it: only dynamic ones pay. */
+  bool lhs_transform = s->lhs_permuted && !ls, rhs_transform = s->rhs_permuted && !rs;
   if (transpose) {
     map_problem_gemm(p, s->B, s->N, s->K, s->M);
-    p->permuted[MAP_OP_INPUT] = s->rhs_permuted;
-    p->permuted[MAP_OP_WEIGHT] = s->lhs_permuted;
+    p->permuted[MAP_OP_INPUT] = rhs_transform;
+    p->permuted[MAP_OP_WEIGHT] = lhs_transform;
   } else {
     map_problem_gemm(p, s->B, s->M, s->K, s->N);
-    p->permuted[MAP_OP_INPUT] = s->lhs_permuted;
-    p->permuted[MAP_OP_WEIGHT] = s->rhs_permuted;
+    p->permuted[MAP_OP_INPUT] = lhs_transform;
+    p->permuted[MAP_OP_WEIGHT] = rhs_transform;
   }
   if (lhs_role) *lhs_role = transpose ? MAP_OP_WEIGHT : MAP_OP_INPUT;
   if (rhs_role) *rhs_role = transpose ? MAP_OP_INPUT : MAP_OP_WEIGHT;

@@ -8,6 +8,7 @@ void layer_config_init(layer_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->path_mode = LAYER_PATH_HARDWARE;
   cfg->fuse = true;
+  cfg->precompute = PATH_PRECOMPUTE_NO_GROWTH;
 }
 
 static bool layer__targets(const layer_config *cfg, const model_op *op, model_part part) {
@@ -174,6 +175,7 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
   static _Thread_local hwpath_result hp;
   path_options popt;
   path_options_init(&popt);
+  popt.precompute = c->cfg->precompute;
   if (c->cfg->path_mode == LAYER_PATH_HARDWARE) {
     rc = hwpath_optimize(&net, &popt, c->a, c->opt, c->w, &hp, err);
   } else {

@@ -35,6 +35,9 @@ typedef struct layer_config {
   wl_layer format;
   layer_path_mode path_mode;
   bool fuse;          /* fuse factorized chains (default true) */
+  /* Which weight-only sub-expressions of a factorized layer are folded offline (HEAT folds
+   * them, so the default is no-growth: only when the stored parameters do not grow). */
+  path_precompute precompute;
   char only[16];      /* price only block ops with this name ("" = the whole model) */
 } layer_config;
 

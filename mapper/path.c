@@ -1,5 +1,7 @@
 /* path_optimize: checks the request, then the exact DP up to PATH_DP_MAX_OPERANDS operands and
  * the greedy order beyond. */
+#include <string.h>
+
 #include "mapper/path_internal.h"
 
 static int check_options(const tn_network *net, const path_options *opt, heat_error *err) {
@@ -13,6 +15,24 @@ static int check_options(const tn_network *net, const path_options *opt, heat_er
     return heat_error_set(err, HEAT_EINVAL, net->expr, "unknown pre-computation mode %d",
                           (int)opt->precompute);
   return HEAT_OK;
+}
+
+static const char *const precompute_names[] = {"never", "no-growth", "always"};
+
+const char *path_precompute_name(path_precompute mode) {
+  return mode >= PATH_PRECOMPUTE_NEVER && mode <= PATH_PRECOMPUTE_ALWAYS ? precompute_names[mode]
+                                                                         : "unknown";
+}
+
+int path_precompute_parse(const char *text, const char *what, path_precompute *out,
+                          heat_error *err) {
+  for (int i = PATH_PRECOMPUTE_NEVER; i <= PATH_PRECOMPUTE_ALWAYS; i++)
+    if (strcmp(text, precompute_names[i]) == 0) {
+      *out = (path_precompute)i;
+      return HEAT_OK;
+    }
+  return heat_error_set(err, HEAT_EINVAL, what, "unknown pre-computation mode '%s'; allowed: "
+                        "never, no-growth, always", text);
 }
 
 int path_optimize_ws(const tn_network *net, const path_options *opt, path_workspace *ws, path *out,

@@ -64,6 +64,9 @@ typedef struct path_step {
   int lhs_perm[TN_MAX_INDICES], rhs_perm[TN_MAX_INDICES];
   bool lhs_permuted, rhs_permuted;
   bool is_static; /* both operands static: can be pre-computed offline */
+  /* Each operand is static (a weight, or folded from weights only): known offline, so it can be
+   * stored in whatever layout the step wants and needs no transform at run time. */
+  bool lhs_static, rhs_static;
 } path_step;
 
 /* CUSTOM objective: the cost of one step (finite, >= 0; anything else is an error). The DP calls
@@ -94,6 +97,12 @@ typedef struct path {
   bool exact;                   /* found by the exact DP (false: greedy) */
   bool output_permuted;         /* the last step's layout differs from the requested output */
 } path;
+
+/* "never", "no-growth", "always": the names the CLIs accept. */
+const char *path_precompute_name(path_precompute mode);
+/* Parses one of those names; errors name `what` (an option) and list the allowed names. */
+int path_precompute_parse(const char *text, const char *what, path_precompute *out,
+                          heat_error *err);
 
 /* Defaults: MAC objective, no pre-computation. */
 void path_options_init(path_options *opt);

@@ -149,7 +149,9 @@ int dp_custom(dp_ws *w, heat_error *err) {
         path__describe_step(net, w->layout[a], w->layout[b], keep, &st);
         st.lhs = (a & (a - 1)) ? -1 : __builtin_ctz(a);
         st.rhs = (b & (b - 1)) ? -1 : __builtin_ctz(b);
-        st.is_static = !((a | b) & ~w->static_mask);
+        st.lhs_static = !(a & ~w->static_mask);
+        st.rhs_static = !(b & ~w->static_mask);
+        st.is_static = st.lhs_static && st.rhs_static;
         double sc = w->opt->step_cost(&st, w->opt->step_cost_ctx);
         if (!isfinite(sc) || sc < 0)
           return heat_error_set(err, HEAT_EINVAL, net->expr,

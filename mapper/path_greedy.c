@@ -41,6 +41,8 @@ static void greedy_step(const tn_network *net, const greedy_operand *live, size_
   path__describe_step(net, a->layout, b->layout, (a->present | b->present) & needed, st);
   st->lhs = a->id;
   st->rhs = b->id;
+  st->lhs_static = a->is_static;
+  st->rhs_static = b->is_static;
   st->is_static = a->is_static && b->is_static;
 }
 

@@ -204,6 +204,8 @@ int path__build(const tn_network *net, const path_options *opt, const path_tree 
     st->lhs = a;
     st->rhs = b;
     st->result = (int)(n + p);
+    st->lhs_static = op[a].is_static;
+    st->rhs_static = op[b].is_static;
     st->is_static = op[a].is_static && op[b].is_static;
     build_operand *r = &op[n + p];
     r->leaves = leaves;

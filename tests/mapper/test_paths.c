@@ -89,9 +89,31 @@ static void static_lhs_transposes_the_gemm(void **state) {
   assert_int_equal(mp.dim[MAP_DIM_N], p.steps[0].M);
   assert_int_equal(mp.dim[MAP_DIM_K], 50);
   network(&net, "ab,bc->ac", "40x50,50x60", "1");
+  assert_int_equal(path_left_to_right(&net, &p, &err), HEAT_OK);
   hwpath_problem(&net, &p.steps[0], &mp, &lr, &rr);
   assert_int_equal(lr, MAP_OP_INPUT);
   assert_int_equal(mp.dim[MAP_DIM_M], p.steps[0].M);
+}
+
+/* Weights are laid out offline as the step wants them; activations are not. */
+static void only_dynamic_operands_pay_for_layout_transforms(void **state) {
+  (void)state;
+  tn_network net;
+  path p;
+  heat_error err;
+  map_problem mp;
+  /* The rhs must be read as (k = b, n = c); stored as (c, b) it is permuted. */
+  network(&net, "ab,cb->ac", "40x50,60x50", "1");
+  assert_int_equal(path_left_to_right(&net, &p, &err), HEAT_OK);
+  assert_true(p.steps[0].rhs_permuted);
+  assert_true(p.steps[0].rhs_static);
+  hwpath_problem(&net, &p.steps[0], &mp, NULL, NULL);
+  assert_false(mp.permuted[MAP_OP_WEIGHT]);
+  network(&net, "ab,cb->ac", "40x50,60x50", NULL);
+  assert_int_equal(path_left_to_right(&net, &p, &err), HEAT_OK);
+  assert_false(p.steps[0].rhs_static);
+  hwpath_problem(&net, &p.steps[0], &mp, NULL, NULL);
+  assert_true(mp.permuted[MAP_OP_WEIGHT]);
 }
 
 static void step_cost_is_cached_and_reports_failures(void **state) {
@@ -208,6 +230,7 @@ int main(void) {
       cmocka_unit_test(hardware_path_strictly_better),
       cmocka_unit_test(hardware_path_never_worse),
       cmocka_unit_test(static_lhs_transposes_the_gemm),
+      cmocka_unit_test(only_dynamic_operands_pay_for_layout_transforms),
       cmocka_unit_test(step_cost_is_cached_and_reports_failures),
       cmocka_unit_test(small_intermediate_stays_on_chip),
       cmocka_unit_test(large_intermediate_is_token_tiled),

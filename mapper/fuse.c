@@ -1,5 +1,6 @@
 #include "mapper/fuse.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Buffers that may hold the intermediate both as the producer's output and in `role`. */
@@ -71,29 +72,12 @@ static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t 
   return HEAT_OK;
 }
 
-int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
-              const map_options *opt, map_workspace *w, fuse_result *out, heat_error *err) {
-  memset(out, 0, sizeof *out);
-  out->n_steps = pth->n_steps;
-  size_t first = pth->n_precomputed;
-  int64_t max_tiles = 1;
-  if (token && net->size[(unsigned char)token] > 1) {
-    max_tiles = net->size[(unsigned char)token];
-    if (max_tiles > FUSE_MAX_TOKEN_TILES) max_tiles = FUSE_MAX_TOKEN_TILES;
-  }
-  /* Unfused: every step on its own, through DRAM. */
-  hwpath_totals single[TN_MAX_OPERANDS];
-  for (size_t s = first; s < pth->n_steps; s++) {
-    int rc = fuse__group(net, pth, s, s, token, 1, a, opt, w, &out->step[s], &single[s], err);
-    if (rc) {
-      heat_error_prefix(err, "path step %zu", s + 1);
-      return rc;
-    }
-    out->step[s].group = (int)s;
-    hwpath_totals_join(&out->unfused, &single[s]);
-  }
-  /* Grow groups greedily: [g..s-1] fused plus step s, at the token tiling that costs least. */
-  static _Thread_local fuse_step trial[TN_MAX_OPERANDS], best[TN_MAX_OPERANDS];
+/* Grows fusion groups greedily: [g..s-1] fused plus step s, at the token tiling that costs
+ * least. trial and best are scratch of TN_MAX_OPERANDS steps each. */
+static int fuse__grow(const tn_network *net, const path *pth, size_t first, char token,
+                      int64_t max_tiles, const arch *a, const map_options *opt, map_workspace *w,
+                      const hwpath_totals *single, fuse_step *trial, fuse_step *best,
+                      fuse_result *out, heat_error *err) {
   size_t g = first;
   hwpath_totals group = first < pth->n_steps ? single[first] : out->unfused;
   hwpath_totals unfused_group = group;
@@ -138,6 +122,37 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
       }
     }
   }
+  return HEAT_OK;
+}
+
+int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
+              const map_options *opt, map_workspace *w, fuse_result *out, heat_error *err) {
+  memset(out, 0, sizeof *out);
+  out->n_steps = pth->n_steps;
+  size_t first = pth->n_precomputed;
+  int64_t max_tiles = 1;
+  if (token && net->size[(unsigned char)token] > 1) {
+    max_tiles = net->size[(unsigned char)token];
+    if (max_tiles > FUSE_MAX_TOKEN_TILES) max_tiles = FUSE_MAX_TOKEN_TILES;
+  }
+  /* Unfused: every step on its own, through DRAM. */
+  hwpath_totals single[TN_MAX_OPERANDS];
+  for (size_t s = first; s < pth->n_steps; s++) {
+    int rc = fuse__group(net, pth, s, s, token, 1, a, opt, w, &out->step[s], &single[s], err);
+    if (rc) {
+      heat_error_prefix(err, "path step %zu", s + 1);
+      return rc;
+    }
+    out->step[s].group = (int)s;
+    hwpath_totals_join(&out->unfused, &single[s]);
+  }
+  /* Large scratch (two path-lengths of steps): on the heap, not the stack or hidden statics. */
+  fuse_step *trial = malloc(2 * TN_MAX_OPERANDS * sizeof *trial);
+  if (!trial) return heat_error_set(err, HEAT_ENOMEM, "fuse", "out of memory");
+  int rc = fuse__grow(net, pth, first, token, max_tiles, a, opt, w, single, trial,
+                      trial + TN_MAX_OPERANDS, out, err);
+  free(trial);
+  if (rc) return rc;
   out->saved_dram_bytes = out->unfused.dram_bytes - out->chosen.dram_bytes;
   return HEAT_OK;
 }

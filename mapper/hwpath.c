@@ -1,6 +1,7 @@
 #include "mapper/hwpath.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void hwpath_problem(const tn_network *net, const path_step *s, map_problem *p, int *lhs_role,
@@ -119,13 +120,16 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
   rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
   if (rc) return rc;
 
-  static _Thread_local hwpath_ctx ctx; /* large: keep it off the stack */
-  hwpath_ctx_init(&ctx, a, opt, net, w);
+  /* The step-cost cache is large: on the heap, for this search only. */
+  hwpath_ctx *ctx = malloc(sizeof *ctx);
+  if (!ctx) return heat_error_set(err, HEAT_ENOMEM, "hwpath", "out of memory");
+  hwpath_ctx_init(ctx, a, opt, net, w);
   path_options hopt = *popt;
   hopt.objective = PATH_OBJECTIVE_CUSTOM;
   hopt.step_cost = hwpath_step_cost;
-  hopt.step_cost_ctx = &ctx;
+  hopt.step_cost_ctx = ctx;
   rc = path_optimize(net, &hopt, &out->hw_path, err);
+  free(ctx);
   if (rc) return rc;
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;

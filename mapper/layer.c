@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void layer_config_init(layer_config *cfg) {
@@ -110,6 +111,10 @@ typedef struct layer__ctx {
   map_result val[LAYER_CACHE];
   struct { int64_t out, in, tokens; size_t first, n; } fact[16];
   size_t n_fact;
+  /* Scratch for one factorized linear at a time. */
+  tn_network net;
+  hwpath_result hp;
+  fuse_result fr;
 } layer__ctx;
 
 static layer_item *layer__push(layer__ctx *c, model_part part, const char *op, const char *suffix,
@@ -169,49 +174,49 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
   int rc = wl_shape_check(&l.shape, op->out_features, op->in_features, "--shape", err);
   if (!rc) rc = wl_layer_check(&l, "--ranks", err);
   if (rc) return rc;
-  static _Thread_local tn_network net;
-  rc = wl_layer_network(&l, op->tokens, &net, err);
+  tn_network *net = &c->net;
+  hwpath_result *hp = &c->hp;
+  fuse_result *fr = &c->fr;
+  rc = wl_layer_network(&l, op->tokens, net, err);
   if (rc) return rc;
-  static _Thread_local hwpath_result hp;
   path_options popt;
   path_options_init(&popt);
   popt.precompute = c->cfg->precompute;
   if (c->cfg->path_mode == LAYER_PATH_HARDWARE) {
-    rc = hwpath_optimize(&net, &popt, c->a, c->opt, c->w, &hp, err);
+    rc = hwpath_optimize(net, &popt, c->a, c->opt, c->w, hp, err);
   } else {
-    rc = path_optimize(&net, &popt, &hp.mac_path, err);
-    hp.chosen = &hp.mac_path;
+    rc = path_optimize(net, &popt, &hp->mac_path, err);
+    hp->chosen = &hp->mac_path;
   }
   if (rc) return rc;
-  static _Thread_local fuse_result fr;
   if (c->cfg->fuse) {
-    rc = fuse_path(&net, hp.chosen, 't', c->a, c->opt, c->w, &fr, err);
+    rc = fuse_path(net, hp->chosen, 't', c->a, c->opt, c->w, fr, err);
   } else {
     /* Unfused: each step alone; fuse_path's grouping is skipped by pricing steps directly. */
-    memset(&fr, 0, sizeof fr);
-    fr.n_steps = hp.chosen->n_steps;
-    for (size_t s = hp.chosen->n_precomputed; s < hp.chosen->n_steps && !rc; s++) {
-      hwpath_problem(&net, &hp.chosen->steps[s], &fr.step[s].problem, NULL, NULL);
-      rc = map_search(c->a, &fr.step[s].problem, c->opt, c->w, &fr.step[s].result, err);
-      fr.step[s].token_tiles = 1;
+    memset(fr, 0, sizeof *fr);
+    fr->n_steps = hp->chosen->n_steps;
+    for (size_t s = hp->chosen->n_precomputed; s < hp->chosen->n_steps && !rc; s++) {
+      hwpath_problem(net, &hp->chosen->steps[s], &fr->step[s].problem, NULL, NULL);
+      rc = map_search(c->a, &fr->step[s].problem, c->opt, c->w, &fr->step[s].result, err);
+      fr->step[s].token_tiles = 1;
     }
   }
   if (rc) return rc;
   size_t first = c->rep->n_items;
-  for (size_t s = hp.chosen->n_precomputed; s < hp.chosen->n_steps; s++) {
+  for (size_t s = hp->chosen->n_precomputed; s < hp->chosen->n_steps; s++) {
     char suffix[24];
     snprintf(suffix, sizeof suffix, ".s%d", (int)(s + 1));
     layer_item *it = layer__push(c, part, op->name, suffix, err);
     if (!it) return err->code;
-    const path_step *st = &hp.chosen->steps[s];
+    const path_step *st = &hp->chosen->steps[s];
     snprintf(it->view, sizeof it->view, "%s,%s->%s", st->lhs_indices, st->rhs_indices,
              st->result_indices);
-    it->problem = fr.step[s].problem;
-    it->result = fr.step[s].result;
-    it->count = fr.step[s].token_tiles * op->count;
-    it->fused = fr.step[s].output_on_chip;
+    it->problem = fr->step[s].problem;
+    it->result = fr->step[s].result;
+    it->count = fr->step[s].token_tiles * op->count;
+    it->fused = fr->step[s].output_on_chip;
   }
-  c->rep->saved_dram_bytes += fr.saved_dram_bytes * (part == MODEL_PART_BLOCK ? c->rep->layers : 1);
+  c->rep->saved_dram_bytes += fr->saved_dram_bytes * (part == MODEL_PART_BLOCK ? c->rep->layers : 1);
   if (c->n_fact < 16) {
     c->fact[c->n_fact].out = op->out_features;
     c->fact[c->n_fact].in = op->in_features;
@@ -255,16 +260,10 @@ static int layer__op(layer__ctx *c, model_part part, const model_op *op, heat_er
   return HEAT_OK;
 }
 
-int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
-                      const map_options *opt, map_workspace *w, layer_report *out,
-                      heat_error *err) {
-  static _Thread_local layer__ctx c;
-  memset(&c, 0, sizeof c);
-  c.a = a;
-  c.cfg = cfg;
-  c.opt = opt;
-  c.w = w;
-  c.rep = out;
+/* Prices the model's parts into c->rep; c is set up by layer_price_model. */
+static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
+  const layer_config *cfg = c->cfg;
+  layer_report *out = c->rep;
   out->n_items = 0;
   memset(&out->total, 0, sizeof out->total);
   memset(out->part, 0, sizeof out->part);
@@ -287,7 +286,7 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
       if (layer__targets(cfg, &ops[i], (model_part)part)) format_used = true;
       if (cfg->only[0] && strcmp(cfg->only, ops[i].name) != 0) continue;
       matched = true;
-      rc = layer__op(&c, (model_part)part, &ops[i], err);
+      rc = layer__op(c, (model_part)part, &ops[i], err);
       if (rc) {
         heat_error_prefix(err, "%s %s", model_part_name((model_part)part), ops[i].name);
         return rc;
@@ -313,4 +312,20 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
   }
   for (int p = 0; p < 3; p++) hwpath_totals_join(&out->total, &out->part[p]);
   return HEAT_OK;
+}
+
+int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
+                      const map_options *opt, map_workspace *w, layer_report *out,
+                      heat_error *err) {
+  /* The context holds the GEMM cache and path scratch, too large for the stack. */
+  layer__ctx *c = calloc(1, sizeof *c);
+  if (!c) return heat_error_set(err, HEAT_ENOMEM, "layer", "out of memory");
+  c->a = a;
+  c->cfg = cfg;
+  c->opt = opt;
+  c->w = w;
+  c->rep = out;
+  int rc = layer__price(c, m, err);
+  free(c);
+  return rc;
 }

@@ -41,11 +41,11 @@ static const char *const keys_energy[] = {"mac_pj", "reg_pj", "leakage_mw", NULL
 /* A required number > 0: a zero size, rate or energy makes no physical sense. */
 static int load__positive(const heat_config *cfg, const config_setting_t *g, const char *key,
                           double max, double *out, heat_error *err) {
-  int rc = heat_config_double(cfg, g, key, true, 0, -HUGE_VAL, max, out, err);
+  int rc = heat_config_double(cfg, g, key, true, 0, -HUGE_VAL, HUGE_VAL, out, err);
   if (rc) return rc;
-  if (*out > 0) return HEAT_OK;
+  if (*out > 0 && *out <= max) return HEAT_OK;
   LOAD_FAIL(cfg, config_setting_get_member(g, key), HEAT_ERANGE, err,
-            "= %g must be greater than 0 (allowed: > 0 up to %g)", *out, max);
+            "= %g is out of range (allowed: > 0 up to %g)", *out, max);
 }
 
 static int load__nonnegative(const heat_config *cfg, const config_setting_t *g, const char *key,

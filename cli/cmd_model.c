@@ -30,26 +30,30 @@ static int model_show(int argc, char **argv) {
     if (cli_is_help(argv[i])) {
       model_help(stdout);
       return 0;
-    } else if (strcmp(argv[i], "--seq") == 0 && i + 1 < argc) {
-      seq_text = argv[++i];
-    } else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
-      batch_text = argv[++i];
+    } else if (strcmp(argv[i], "--seq") == 0 || strcmp(argv[i], "--batch") == 0) {
+      if (i + 1 == argc)
+        return cli_usage_error("model", "%s needs a value: a positive integer", argv[i]);
+      *(argv[i][2] == 's' ? &seq_text : &batch_text) = argv[i + 1];
+      i++;
     } else if (strcmp(argv[i], "--csv") == 0) {
       csv = true;
-    } else if (argv[i][0] != '-' && !name) {
-      name = argv[i];
+    } else if (argv[i][0] == '-') {
+      return cli_usage_error("model", "unknown option '%s'", argv[i]);
+    } else if (name) {
+      return cli_usage_error("model", "show takes one preset name or .cfg file; got '%s' and '%s'",
+                             name, argv[i]);
     } else {
-      return cli_usage_error("model", "unknown or incomplete option '%s'", argv[i]);
+      name = argv[i];
     }
   }
   if (!name) return cli_usage_error("model", "show needs a preset name or a .cfg file");
   model m;
   int64_t v;
   if (model_resolve(name, &m, &err)) return cli_fail(&err);
-  if (seq_text && (heat_parse_int64(seq_text, 1, INT64_MAX, "--seq", &v, &err) ||
+  if (seq_text && (heat_parse_int64(seq_text, INT64_MIN, INT64_MAX, "--seq", &v, &err) ||
                    model_set_seq(&m, v, "--seq", &err)))
     return cli_fail(&err);
-  if (batch_text && (heat_parse_int64(batch_text, 1, INT64_MAX, "--batch", &v, &err) ||
+  if (batch_text && (heat_parse_int64(batch_text, INT64_MIN, INT64_MAX, "--batch", &v, &err) ||
                      model_set_batch(&m, v, "--batch", &err)))
     return cli_fail(&err);
   if ((csv ? model_fprint_csv(stdout, &m, &err) : model_fprint(stdout, &m, &err)))

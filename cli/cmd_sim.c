@@ -24,14 +24,17 @@ int cmd_sim(int argc, char **argv) {
       return 0;
     } else if (strcmp(argv[i], "--clock-check") == 0) {
       check = true;
-    } else if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc) {
+    } else if ((strcmp(argv[i], "--cycles") == 0 || strcmp(argv[i], "--clock-ghz") == 0) &&
+               i + 1 == argc) {
+      return cli_usage_error("sim", "%s needs a value", argv[i]);
+    } else if (strcmp(argv[i], "--cycles") == 0) {
       if (heat_parse_int64(argv[++i], 1, INT64_C(1000000000), "--cycles", &cycles, &err))
         return cli_fail(&err);
-    } else if (strcmp(argv[i], "--clock-ghz") == 0 && i + 1 < argc) {
+    } else if (strcmp(argv[i], "--clock-ghz") == 0) {
       if (heat_parse_double(argv[++i], 1e-3, 1000.0, "--clock-ghz", &ghz, &err))
         return cli_fail(&err);
     } else {
-      return cli_usage_error("sim", "unknown or incomplete option '%s'", argv[i]);
+      return cli_usage_error("sim", "unknown option '%s'", argv[i]);
     }
   }
   if (!check) return cli_usage_error("sim", "nothing to run; use --clock-check");

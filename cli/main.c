@@ -64,6 +64,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(argv[1], "--version") == 0) {
+    if (argc > 2) {
+      fprintf(stderr, "heat: --version takes no arguments, got '%s'\n", argv[2]);
+      return 2;
+    }
     printf("heat %s\n", HEAT_VERSION);
     return 0;
   }

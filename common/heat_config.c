@@ -7,15 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct heat_config {
   config_t cfg;
   char origin[HEAT_ERROR_WHERE_MAX - 16];
 };
 
-/* Finds the first integer literal >= 2^31 written without an L suffix, skipping strings and
- * comments. Returns its line, or 0 when there is none. */
-static int config__find_wrapping_literal(const char *text, char *token, size_t cap) {
+/* Finds the first integer literal libconfig would get wrong, skipping strings and comments:
+ * outside [-2^31, 2^31) without an L suffix (libconfig wraps it to 32 bits), or outside 64 bits
+ * with one (libconfig saturates it). Returns its line, or 0 when there is none; *needs_l tells
+ * which case it is. */
+static int config__find_wrapping_literal(const char *text, char *token, size_t cap,
+                                         bool *needs_l) {
   int line = 1;
   const char *p = text;
   while (*p) {
@@ -49,12 +53,16 @@ static int config__find_wrapping_literal(const char *text, char *token, size_t c
       lit[len] = '\0';
       bool is_float = !hex && strpbrk(lit, ".eE") != NULL;
       bool long_suffix = len > 0 && (lit[len - 1] == 'L' || lit[len - 1] == 'l');
-      if (!is_float && !long_suffix) {
+      bool negative = start > text && start[-1] == '-';
+      if (!is_float) {
         errno = 0;
         unsigned long long v = strtoull(lit, NULL, hex ? 16 : 10);
-        bool wraps = errno == ERANGE || v > 0x7FFFFFFFull;
-        if (wraps) {
-          snprintf(token, cap, "%s", lit);
+        unsigned long long limit32 = negative ? 0x80000000ull : 0x7FFFFFFFull;
+        unsigned long long limit64 = negative ? 0x8000000000000000ull : 0x7FFFFFFFFFFFFFFFull;
+        bool bad = errno == ERANGE || v > (long_suffix ? limit64 : limit32);
+        if (bad) {
+          snprintf(token, cap, "%s%s", negative ? "-" : "", lit);
+          *needs_l = !long_suffix && errno != ERANGE && v <= limit64;
           return line;
         }
       }
@@ -66,13 +74,17 @@ static int config__find_wrapping_literal(const char *text, char *token, size_t c
 }
 
 static int config__finish_open(heat_config *c, const char *text, heat_error *err) {
-  char token[96];
-  int line = config__find_wrapping_literal(text, token, sizeof token);
-  if (line)
+  char token[128]; /* a literal (at most 95 characters) and its sign */
+  bool needs_l = false;
+  int line = config__find_wrapping_literal(text, token, sizeof token, &needs_l);
+  if (line && needs_l)
     return heat_error_at(err, HEAT_ERANGE, c->origin, line,
                          "integer %s does not fit in 32 bits and libconfig would silently wrap "
                          "it; write it with an L suffix (%sL) or use a larger unit",
                          token, token);
+  if (line)
+    return heat_error_at(err, HEAT_ERANGE, c->origin, line,
+                         "integer %s does not fit in 64 bits (allowed -2^63..2^63-1)", token);
   return HEAT_OK;
 }
 
@@ -109,6 +121,9 @@ int heat_config_open_string(const char *text, const char *origin, heat_config **
 
 int heat_config_open_file(const char *path, heat_config **out, heat_error *err) {
   *out = NULL;
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return heat_error_set(err, HEAT_EIO, path, "is a directory; expected a .cfg file");
   FILE *f = fopen(path, "rb");
   if (!f) return heat_error_set(err, HEAT_EIO, path, "cannot open: %s", strerror(errno));
   char *text = NULL;
@@ -257,8 +272,17 @@ int heat_config_double(const heat_config *cfg, const config_setting_t *group, co
   if (!isfinite(v) || v < min || v > max) {
     char path[160];
     heat_config_path(s, path, sizeof path);
-    return heat_config_fail(cfg, s, HEAT_ERANGE, err, "'%s' = %g is out of range; allowed %g..%g",
-                            path, v, min, max);
+    char allowed[96];
+    if (isinf(min) && isinf(max))
+      snprintf(allowed, sizeof allowed, "any finite number");
+    else if (isinf(min))
+      snprintf(allowed, sizeof allowed, "at most %g", max);
+    else if (isinf(max))
+      snprintf(allowed, sizeof allowed, "at least %g", min);
+    else
+      snprintf(allowed, sizeof allowed, "%g..%g", min, max);
+    return heat_config_fail(cfg, s, HEAT_ERANGE, err, "'%s' = %g is out of range; allowed %s",
+                            path, v, allowed);
   }
   *out = v;
   return HEAT_OK;

@@ -1,5 +1,6 @@
 #include "common/heat_parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@ int heat_parse_int64(const char *text, int64_t min, int64_t max, const char *wha
   errno = 0;
   char *end = NULL;
   long long v = strtoll(text, &end, 10);
-  if (end == text || *end != '\0')
+  if (end == text || *end != '\0' || isspace((unsigned char)text[0]))
     return heat_error_set(err, HEAT_EINVAL, what, "'%s' is not an integer", text);
   if (errno == ERANGE || v < min || v > max)
     return heat_error_set(err, HEAT_ERANGE, what, "%s is out of range; allowed %lld..%lld", text,
@@ -28,7 +29,7 @@ int heat_parse_double(const char *text, double min, double max, const char *what
   errno = 0;
   char *end = NULL;
   double v = strtod(text, &end);
-  if (end == text || *end != '\0')
+  if (end == text || *end != '\0' || isspace((unsigned char)text[0]))
     return heat_error_set(err, HEAT_EINVAL, what, "'%s' is not a number", text);
   if (errno == ERANGE || !isfinite(v) || v < min || v > max)
     return heat_error_set(err, HEAT_ERANGE, what, "%s is out of range; allowed %g..%g", text, min,

@@ -50,6 +50,7 @@ static void parse_int_accepts_range_and_rejects_junk(void **state) {
   assert_int_equal(heat_parse_int64("0", 1, 1000, "--seq", &v, &err), HEAT_ERANGE);
   assert_non_null(strstr(err.msg, "allowed 1..1000"));
   assert_int_equal(heat_parse_int64("", 1, 1000, "--seq", &v, &err), HEAT_EINVAL);
+  assert_int_equal(heat_parse_int64(" 12", 1, 1000, "--seq", &v, &err), HEAT_EINVAL);
   assert_int_equal(heat_parse_int64("99999999999999999999", 1, INT64_MAX, "n", &v, &err),
                    HEAT_ERANGE);
 }
@@ -63,6 +64,7 @@ static void parse_double_rejects_nonfinite(void **state) {
   assert_int_equal(heat_parse_double("nan", 0, 10, "--clock", &v, &err), HEAT_ERANGE);
   assert_int_equal(heat_parse_double("1.5GHz", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
   assert_int_equal(heat_parse_double("", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
+  assert_int_equal(heat_parse_double(" 1", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
 }
 
 static void parse_list_splits_and_bounds(void **state) {

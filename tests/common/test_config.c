@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,12 @@ static void errors_name_file_line_and_key(void **state) {
   assert_int_equal(heat_config_int64(cfg, g, "rows", true, 0, 1, 100, &v, &err), HEAT_ERANGE);
   assert_string_equal(err.where, "t.cfg:3");
   assert_non_null(strstr(err.msg, "'g.rows' = 0 is out of range; allowed 1..100"));
+  double d;
+  assert_int_equal(heat_config_double(cfg, g, "rows", true, 0, -HUGE_VAL, -1, &d, &err),
+                   HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "allowed at most -1"));
+  assert_int_equal(heat_config_double(cfg, g, "rows", true, 0, 1, HUGE_VAL, &d, &err), HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "allowed at least 1"));
   assert_int_equal(heat_config_int64(cfg, g, "cols", true, 0, 1, 100, &v, &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "missing key 'g.cols'"));
   assert_string_equal(err.where, "t.cfg:2");
@@ -130,6 +137,17 @@ static void integers_that_libconfig_would_wrap_are_rejected(void **state) {
                    HEAT_ERANGE);
   assert_int_equal(heat_config_open_string("a = 99999999999999999999;", "w.cfg", &cfg, &err),
                    HEAT_ERANGE);
+  /* The sign is kept and -2^31 itself fits; L-suffixed literals must fit in 64 bits. */
+  assert_int_equal(heat_config_open_string("a = -2147483649;", "w.cfg", &cfg, &err), HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "integer -2147483649 does not fit in 32 bits"));
+  assert_non_null(strstr(err.msg, "(-2147483649L)"));
+  assert_int_equal(heat_config_open_string("a = 1;\nb = 99999999999999999999999L;", "w.cfg", &cfg,
+                                           &err),
+                   HEAT_ERANGE);
+  assert_string_equal(err.where, "w.cfg:2");
+  assert_non_null(strstr(err.msg, "99999999999999999999999L does not fit in 64 bits"));
+  cfg = open_ok("a = -2147483648; b = -9223372036854775808L;");
+  heat_config_free(cfg);
   /* Strings, comments, floats, L-suffixed and 2^31-1 are fine. */
   cfg = open_ok("s = \"4294967297\"; # 4294967297\n// 5000000000\n/* 6000000000 */\n"
                 "f = 3000000000.0; e = 1e12; m = 2147483647; l = 5000000000L; k_9 = 1;\n");
@@ -140,6 +158,8 @@ static void files_are_read_and_missing_files_reported(void **state) {
   (void)state;
   heat_config *cfg = NULL;
   heat_error err;
+  assert_int_equal(heat_config_open_file("/tmp", &cfg, &err), HEAT_EIO);
+  assert_string_equal(err.msg, "is a directory; expected a .cfg file");
   assert_int_equal(heat_config_open_file("/nonexistent/x.cfg", &cfg, &err), HEAT_EIO);
   assert_string_equal(err.where, "/nonexistent/x.cfg");
   assert_non_null(strstr(err.msg, "cannot open"));

@@ -33,7 +33,7 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   if (map_report_times(it) > 1) fprintf(out, " (x%.0f)", map_report_times(it));
   fprintf(out, "\n");
   if (it->simd) {
-    fprintf(out, "  simd      cycles %.0f, bound by %s, dram %.0f bytes\n", ceil(c->cycles),
+    fprintf(out, "  simd      cycles %.0f, bound by %s, dram %.0f bytes\n", c->cycles,
             map_bound_name(c->bound), c->dram_bytes);
     map_report_energy(out, a, c);
     return;
@@ -55,7 +55,7 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
               map_layout_name(c->layout[op]));
   fprintf(out, "  cycles    %.0f, utilization %.1f%%, bound by %s%s%s (array %.0f, dram %.0f, "
                "sram %.0f)\n",
-          ceil(c->cycles), 100 * c->utilization, map_bound_name(c->bound),
+          c->cycles, 100 * c->utilization, map_bound_name(c->bound),
           c->bound == MAP_BOUND_SRAM ? " " : "",
           c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "", c->array_cycles,
           c->dram_cycles, c->sram_cycles);
@@ -80,7 +80,7 @@ static void map_report_components(FILE *out, const layer_item *items, size_t n, 
     double cyc = 0, e = 0;
     for (size_t j = i; j < n; j++)
       if (items[j].part == items[i].part && strcmp(items[j].op, items[i].op) == 0) {
-        cyc += map_report_times(&items[j]) * ceil(items[j].result.cost.cycles);
+        cyc += map_report_times(&items[j]) * items[j].result.cost.cycles;
         e += map_report_times(&items[j]) * items[j].result.cost.energy_j;
       }
     char name[64];
@@ -111,7 +111,7 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
     map_report_item(out, a, &items[i]);
     double k = map_report_times(&items[i]);
     const map_cost *c = &items[i].result.cost;
-    cycles += k * ceil(c->cycles);
+    cycles += k * c->cycles;
     energy += k * c->energy_j;
     dram += k * c->dram_bytes;
     macs += k * (double)c->macs;
@@ -153,7 +153,7 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     fprintf(out, "%s,%s,%lld,%lld,%s,", it->name, it->view, (long long)(it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd) {
-      fprintf(out, ",,,,,,,,,,");
+      fprintf(out, ",,,,,,,,,");
     } else {
       char order[8];
       map_report_order(m, order);
@@ -162,7 +162,7 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
               (long long)m->tile[0], (long long)m->tile[1], (long long)m->tile[2],
               (long long)m->tile[3], order);
     }
-    fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", ceil(c->cycles), c->latency_s,
+    fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", c->cycles, c->latency_s,
             (long long)c->macs, c->utilization, map_bound_name(c->bound), c->dram_bytes,
             c->mac_pj * 1e-12, c->reg_pj * 1e-12);
     for (size_t j = 0; j < a->n_buffers; j++) {
@@ -176,7 +176,7 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     comp[4] += k * c->leak_pj;
     fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld\n", c->dram_pj * 1e-12, c->simd_pj * 1e-12,
             c->leak_pj * 1e-12, c->energy_j, c->edp_js, (long long)it->result.evaluated);
-    cycles += k * ceil(c->cycles);
+    cycles += k * c->cycles;
     energy += k * c->energy_j;
     dram += k * c->dram_bytes;
     macs += k * (double)c->macs;

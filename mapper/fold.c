@@ -121,6 +121,14 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
   out->reg_accesses = 3 * out->macs + B * stationary;
 }
 
+char fold_streamed_dim(const arch_array *arr, arch_dataflow df) {
+  switch (df) {
+  case ARCH_DATAFLOW_OS: return arr->kind == ARCH_ARRAY_VECTOR ? 'm' : 'k';
+  case ARCH_DATAFLOW_WS: return 'm';
+  default: return 'n';
+  }
+}
+
 const char *fold_timing_name(fold_timing t) {
   return t == FOLD_TIMING_OVERLAP ? "overlap" : "scalesim";
 }

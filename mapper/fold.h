@@ -64,6 +64,10 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
 int64_t fold_cycles(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
                     int64_t M, int64_t K, int64_t N);
 
+/* Which GEMM dimension the dataflow streams through the array: 'm', 'k' or 'n' (systolic OS:
+ * K, WS: M, IS: N; vector OS and WS: M, IS: N). */
+char fold_streamed_dim(const arch_array *arr, arch_dataflow df);
+
 /* Depth of a vector lane's W-wide adder tree plus its accumulator stage. */
 int64_t fold_vector_depth(int width);
 

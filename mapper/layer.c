@@ -88,6 +88,7 @@ void layer_simd_cost(const arch *a, const model_op *op, map_cost *out) {
     out->bound = MAP_BOUND_SRAM;
     out->bound_buffer = b;
   }
+  out->cycles = map_cycles_round(out->cycles);
   out->buffer_pj[b] = out->sram_reads[b] * buf->read_pj + out->sram_writes[b] * buf->write_pj;
   out->dram_pj = out->dram_bytes * a->dram.pj_per_byte;
   out->leak_pj = a->leakage_mw * out->cycles / a->clock_ghz;

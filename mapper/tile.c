@@ -95,8 +95,9 @@ void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, do
   }
 }
 
-void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
-                       const int64_t *tile, map__compute *out) {
+static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing,
+                            const int64_t *dim, const int64_t *tile, map__array *out,
+                            int64_t *tiles) {
   /* Each dimension has at most two tile sizes: full tiles and one remainder. */
   int64_t size[MAP_DIMS][2], count[MAP_DIMS][2];
   for (int d = 0; d < MAP_DIMS; d++) {
@@ -106,6 +107,7 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
     count[d][1] = size[d][1] ? 1 : 0;
   }
   memset(out, 0, sizeof *out);
+  *tiles = 0;
   fold_stats fs;
   for (int cls = 0; cls < 16; cls++) {
     int64_t n = 1, s[MAP_DIMS];
@@ -126,7 +128,7 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
     out->output_writes += dn * (double)fs.output_writes;
     out->output_reads += dn * (double)fs.output_reads;
     out->reg += dn * (double)fs.reg_accesses;
-    out->tiles += n;
+    *tiles += n;
     /* The last tile of the nest is the remainder on every dimension that has one. */
     if (timing == FOLD_TIMING_OVERLAP) {
       bool last = true;
@@ -135,6 +137,23 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
       if (last) out->fill_drain = (double)(fs.fold_cycles - fs.pace);
     }
   }
+}
+
+void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
+                       const int64_t *tile, map__compute *out) {
+  char s = fold_streamed_dim(&a->array, df);
+  out->stream_dim = s == 'm' ? MAP_DIM_M : s == 'k' ? MAP_DIM_K : MAP_DIM_N;
+  map__array_eval(a, df, timing, dim, tile, &out->tiled, &out->tiles);
+  if (tile[out->stream_dim] >= dim[out->stream_dim]) {
+    out->streamed = out->tiled; /* one tile along the stream: the schedules coincide */
+    return;
+  }
+  /* Streamed-dimension loop innermost: a stationary fold streams across all of that loop's
+   * tiles, so the group prices as one tile spanning the whole streamed extent. */
+  int64_t whole[MAP_DIMS], ignored;
+  memcpy(whole, tile, sizeof whole);
+  whole[out->stream_dim] = dim[out->stream_dim];
+  map__array_eval(a, df, timing, dim, whole, &out->streamed, &ignored);
 }
 
 /* Loop nest facts for one mapping: the loops that iterate (count > 1), outermost first. */
@@ -163,6 +182,10 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   memset(out, 0, sizeof *out);
   map__nest nest;
   map__nest_of(p, m, &nest);
+  /* The streamed dimension's loop innermost (among the loops that iterate): its tiles run
+   * back to back under each stationary fold (MAPPING.md, "Loop order and the array"). */
+  const map__array *ar = nest.n > 0 && nest.dim[nest.n - 1] == c->stream_dim ? &c->streamed
+                                                                              : &c->tiled;
   double bpc = a->dram.gbps / a->clock_ghz; /* DRAM bytes per cycle */
   double ntiles = (double)c->tiles;
 
@@ -228,10 +251,13 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   int64_t nk = map__ceil_div(p->dim[MAP_DIM_K], m->tile[MAP_DIM_K]);
   double out_elems = map__elements(p->dim, MAP_OP_OUTPUT);
   double pb = map__elem_bytes(a, MAP_OP_OUTPUT, true);
-  rd[m->buffer[MAP_OP_INPUT]] += c->input_reads * map__elem_bytes(a, MAP_OP_INPUT, false);
-  rd[m->buffer[MAP_OP_WEIGHT]] += c->weight_reads * map__elem_bytes(a, MAP_OP_WEIGHT, false);
-  wr[m->buffer[MAP_OP_OUTPUT]] += c->output_writes * pb;
-  rd[m->buffer[MAP_OP_OUTPUT]] += (c->output_reads + out_elems * (double)(nk - 1)) * pb;
+  rd[m->buffer[MAP_OP_INPUT]] += ar->input_reads * map__elem_bytes(a, MAP_OP_INPUT, false);
+  rd[m->buffer[MAP_OP_WEIGHT]] += ar->weight_reads * map__elem_bytes(a, MAP_OP_WEIGHT, false);
+  wr[m->buffer[MAP_OP_OUTPUT]] += ar->output_writes * pb;
+  /* OS with K innermost accumulates across K tiles in the PEs; otherwise each extra K tile
+   * reads the partial sums back. */
+  double acc_reads = ar == &c->streamed && c->stream_dim == MAP_DIM_K ? 0 : out_elems * (double)(nk - 1);
+  rd[m->buffer[MAP_OP_OUTPUT]] += (ar->output_reads + acc_reads) * pb;
   wr[m->buffer[MAP_OP_INPUT]] += dram_bytes[MAP_OP_INPUT];
   wr[m->buffer[MAP_OP_WEIGHT]] += dram_bytes[MAP_OP_WEIGHT];
   rd[m->buffer[MAP_OP_OUTPUT]] += out->dram_write_bytes;
@@ -257,7 +283,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   /* Cycles: tile i+1's loads run under tile i's compute when every buffer used double-buffers.
    * Iterations are grouped by the outermost loop that advances (class q); an operand is loaded
    * in class q when one of its loops is at position >= q. */
-  double a_tile = c->array_cycles / ntiles;
+  double a_tile = ar->array_cycles / ntiles;
   double share[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) share[op] = dram_cycles_op[op] / events[op];
   double dram_total = 0;
@@ -275,12 +301,13 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
       if (innermost[op] >= q) d += share[op];
     cycles += cnt * (overlap_io ? map__maxd(compute_tile, d) : compute_tile + d);
   }
-  cycles += share[MAP_OP_OUTPUT] + c->fill_drain; /* the last tile's store and drain */
+  cycles += share[MAP_OP_OUTPUT] + ar->fill_drain; /* the last tile's store and drain */
 
-  if (!opt->memory_stalls) cycles = c->array_cycles + c->fill_drain;
+  if (!opt->memory_stalls) cycles = ar->array_cycles + ar->fill_drain;
   cycles += out->layout_cycles;
+  cycles = map_cycles_round(cycles);
   out->cycles = cycles;
-  out->array_cycles = c->array_cycles + c->fill_drain;
+  out->array_cycles = ar->array_cycles + ar->fill_drain;
   out->dram_cycles = dram_total;
   out->tiles = c->tiles;
 
@@ -302,9 +329,9 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   int64_t macs = 1;
   for (int d = 0; d < MAP_DIMS; d++) macs *= p->dim[d];
   out->macs = macs;
-  out->reg_accesses = c->reg;
+  out->reg_accesses = ar->reg;
   out->mac_pj = (double)macs * a->mac_pj;
-  out->reg_pj = c->reg * a->reg_pj;
+  out->reg_pj = ar->reg * a->reg_pj;
   out->dram_pj = out->dram_bytes * a->dram.pj_per_byte;
   double energy = out->mac_pj + out->reg_pj + out->dram_pj + out->simd_pj;
   for (size_t j = 0; j < a->n_buffers; j++) {
@@ -321,6 +348,12 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
                     ? (double)a->array.lanes * a->array.width
                     : (double)a->array.rows * a->array.cols;
   out->utilization = cycles > 0 ? (double)macs / (cycles * peak) : 0;
+}
+
+double map_cycles_round(double cycles) {
+  /* Fractional parts come from DRAM/SRAM shares (bytes / bytes per cycle); a partial cycle is
+   * a whole one. The tolerance absorbs the rounding error of summing exact integers. */
+  return cycles > 0 ? ceil(cycles - 1e-6) : 0;
 }
 
 static const char *const map__op_name[MAP_OPS] = {"input", "weight", "output"};

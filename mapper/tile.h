@@ -97,6 +97,10 @@ void map_effective_arch(const arch *a, const map_options *opt, arch *out);
 int map_eval(const arch *a, const map_problem *p, const map_options *opt, const map_mapping *m,
              map_cost *out, heat_error *err);
 
+/* The one rounding rule of the cost model: a step's cycles are the whole cycles its
+ * (fractional) resource demand covers, ceil(x - 1e-6); latency = cycles / clock exactly. */
+double map_cycles_round(double cycles);
+
 /* The objective's value of a cost (cycles, pJ, or J*s). */
 double map_objective_value(map_objective obj, const map_cost *c);
 
@@ -112,10 +116,20 @@ void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N
 /* ---- internals shared with mapspace.c (not for other modules) ---- */
 
 /* The array-side part of a tiling (independent of loop order and buffers). */
-typedef struct map__compute {
+typedef struct map__array {
   double array_cycles; /* sum over tiles; overlap pipelines across tiles */
   double fill_drain;   /* overlap: the last fold's skew/drain paid once */
   double input_reads, weight_reads, output_writes, output_reads, reg; /* elements / events */
+} map__array;
+
+/* Two schedules of the same tiling: `tiled`, every tile's folds run alone (each pays its fold
+ * fill/drain); `streamed`, the loop over the streamed dimension's tiles (OS: K, WS: M, IS: N)
+ * is innermost, so each stationary fold keeps streaming across those tiles and pays its
+ * overhead once (priced as the tiling with that dimension untiled). map__memory_eval picks
+ * one from the loop order. */
+typedef struct map__compute {
+  map__array tiled, streamed;
+  int stream_dim; /* MAP_DIM_M/K/N */
   int64_t tiles;
 } map__compute;
 

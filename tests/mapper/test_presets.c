@@ -1,0 +1,126 @@
+/* SCALE-Sim reproduction on the real presets (tpu-32, cloud-128; array overridden), whose
+ * buffers force the streamed dimension to be tiled: with the streamed-dimension loop innermost
+ * a stationary fold keeps streaming across tiles, so the array cycles stay SCALE-Sim's
+ * folds x per-fold + 1 whatever the tiling (MAPPING.md, "Loop order and the array"). Goldens:
+ * tests/mapper/scalesim_golden.csv (tests/oracles/scalesim_folds.py). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapper/mapspace.h"
+#include "test_archs.h"
+
+typedef struct golden {
+  long long m, n, k, r, c, cycles;
+  arch_dataflow df;
+} golden;
+
+static int read_goldens(golden *g, int cap) {
+  FILE *f = fopen("scalesim_golden.csv", "r");
+  assert_non_null(f);
+  char line[512];
+  assert_non_null(fgets(line, sizeof line, f));
+  int n = 0;
+  long long total, ifm, flt, ofm;
+  char df[4];
+  while (n < cap && fscanf(f, "%lld,%lld,%lld,%lld,%lld,%2[a-z],%lld,%lld,%lld,%lld,%lld", &g[n].m,
+                           &g[n].n, &g[n].k, &g[n].r, &g[n].c, df, &g[n].cycles, &total, &ifm,
+                           &flt, &ofm) == 11) {
+    assert_int_equal(g[n].cycles, total + 1);
+    g[n].df = strcmp(df, "os") == 0   ? ARCH_DATAFLOW_OS
+              : strcmp(df, "ws") == 0 ? ARCH_DATAFLOW_WS
+                                      : ARCH_DATAFLOW_IS;
+    n++;
+  }
+  fclose(f);
+  return n;
+}
+
+static void scalesim_options(map_options *opt, const arch *a, const golden *g,
+                             map_objective obj) {
+  map_options_init(opt, a);
+  opt->timing = FOLD_TIMING_SCALESIM;
+  opt->memory_stalls = false;
+  opt->objective = obj;
+  opt->dataflows = 1u << g->df;
+  opt->array_rows_override = g->r;
+  opt->array_cols_override = g->c;
+}
+
+/* Every golden (the SCALESIM.md table and the rectangular ones) searched on both presets, for
+ * the latency and the EDP objective. */
+static void presets_reproduce_scalesim(void **state) {
+  (void)state;
+  static golden g[256];
+  int n = read_goldens(g, 256);
+  assert_true(n >= 8 * 3 + 7 * 7 * 3);
+  const char *presets[] = {"tpu-32", "cloud-128"};
+  int tiled_stream = 0;
+  for (int p = 0; p < 2; p++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[p], &a, &err), HEAT_OK);
+    for (int i = 0; i < n; i++)
+      for (int obj = MAP_OBJECTIVE_LATENCY; obj <= MAP_OBJECTIVE_EDP; obj += 2) {
+        map_options opt;
+        scalesim_options(&opt, &a, &g[i], (map_objective)obj);
+        map_problem pr;
+        map_problem_gemm(&pr, 1, g[i].m, g[i].k, g[i].n);
+        map_result r;
+        if (map_search(&a, &pr, &opt, ws, &r, &err) != HEAT_OK) fail_msg("%s", err.msg);
+        if ((long long)r.cost.cycles != g[i].cycles)
+          fail_msg("%s %lld,%lld,%lld on %lldx%lld %s (%s): %.0f cycles, SCALE-Sim + 1 = %lld",
+                   presets[p], g[i].m, g[i].n, g[i].k, g[i].r, g[i].c,
+                   arch_dataflow_name(g[i].df), map_objective_name((map_objective)obj),
+                   r.cost.cycles, g[i].cycles);
+        int sd = g[i].df == ARCH_DATAFLOW_OS ? MAP_DIM_K
+                 : g[i].df == ARCH_DATAFLOW_WS ? MAP_DIM_M
+                                               : MAP_DIM_N;
+        tiled_stream += r.mapping.tile[sd] < pr.dim[sd];
+      }
+  }
+  /* The point of the test: the presets' buffers do split the streamed dimension. */
+  assert_true(tiled_stream > 50);
+}
+
+/* A fixed mapping that splits K in four (OS): K innermost pays the fold fill/drain once per
+ * fold; K outermost pays it once per K tile (the PEs must drain between tiles). */
+static void loop_order_decides_fold_overhead(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  golden g = {128, 768, 768, 64, 64, 21456, ARCH_DATAFLOW_OS};
+  map_options opt;
+  scalesim_options(&opt, &a, &g, MAP_OBJECTIVE_LATENCY);
+  arch eff;
+  map_effective_arch(&a, &opt, &eff);
+  map_problem pr;
+  map_problem_gemm(&pr, 1, 128, 768, 768);
+  map_mapping m = {.dataflow = ARCH_DATAFLOW_OS, .tile = {1, 64, 192, 64},
+                   .order = {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}};
+  for (size_t j = 0; j < eff.n_buffers; j++)
+    for (int op = 0; op < MAP_OPS; op++)
+      if (eff.buffers[j].operands & (1u << op)) m.buffer[op] = (int)j;
+  map_cost inner, outer;
+  assert_int_equal(map_eval(&eff, &pr, &opt, &m, &inner, &err), HEAT_OK);
+  assert_int_equal((long long)inner.cycles, 21456);
+  int order2[3] = {MAP_DIM_K, MAP_DIM_M, MAP_DIM_N};
+  memcpy(m.order, order2, sizeof order2);
+  assert_int_equal(map_eval(&eff, &pr, &opt, &m, &outer, &err), HEAT_OK);
+  /* 24 folds x 4 K tiles x (192 + 126) cycles. */
+  assert_int_equal((long long)outer.cycles, 24 * 4 * (192 + 64 + 64 - 2));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(presets_reproduce_scalesim),
+      cmocka_unit_test(loop_order_decides_fold_overhead),
+  };
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
+}

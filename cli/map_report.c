@@ -150,7 +150,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     const map_mapping *m = &it->result.mapping;
     const int64_t *d = it->problem.dim;
     double k = map_report_times(it);
-    fprintf(out, "%s,%s,%lld,%lld,%s,", it->name, it->view, (long long)(it->count ? it->count : 1),
+    /* A path step's view is an einsum with a comma: quoted (RFC 4180). */
+    fprintf(out, it->view[0] ? "%s,\"%s\",%lld,%lld,%s," : "%s,%s,%lld,%lld,%s,", it->name, it->view, (long long)(it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd) {
       fprintf(out, ",,,,,,,,,");

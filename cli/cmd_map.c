@@ -195,6 +195,18 @@ int cmd_map(int argc, char **argv) {
     model_rep = g.layer ? NULL : &rep;
   }
   map_workspace_free(w);
+  if (rc == HEAT_ERANGE && strcmp(err.where, MAP_SIZE_WHERE) == 0) {
+    /* Name the option that made the step too large. */
+    const char *opt_name = g.model ? (g.batch ? "--batch" : g.seq ? "--seq" : "--model")
+                                   : (single.problem.dim[0] > 1 ? "--batch" : "--gemm");
+    if (g.gemm && single.problem.dim[0] > 1) {
+      map_problem one = single.problem;
+      one.dim[0] = 1;
+      heat_error e2;
+      if (map_problem_check(&one, &e2)) opt_name = "--gemm";
+    }
+    snprintf(err.where, sizeof err.where, "%s", opt_name);
+  }
   if (rc) return cli_fail(&err);
   if (g.csv)
     map_report_csv(stdout, &eff, &opt, items, n);

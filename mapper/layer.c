@@ -311,6 +311,15 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
     if (it->part == MODEL_PART_BLOCK)
       hwpath_totals_add(&out->block, &it->result.cost, (double)it->count, it->result.evaluated);
   }
+  /* Per-step MACs are bounded by map_problem_check; the repeated sum must fit int64 too. */
+  double macs = 0;
+  for (size_t i = 0; i < out->n_items; i++)
+    macs += (double)out->items[i].result.cost.macs * (double)out->items[i].count *
+            (double)out->items[i].repeat;
+  if (macs > 0x1p62)
+    return heat_error_set(err, HEAT_ERANGE, MAP_SIZE_WHERE,
+                          "the model totals %.4g MACs, more than 2^62 (the most heat counts)",
+                          macs);
   for (int p = 0; p < 3; p++) hwpath_totals_join(&out->total, &out->part[p]);
   return HEAT_OK;
 }

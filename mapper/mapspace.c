@@ -177,10 +177,8 @@ int map_search(const arch *arch_in, const map_problem *p, const map_options *opt
                map_workspace *w, map_result *out, heat_error *err) {
   int rc = map_options_check(opt, arch_in, err);
   if (rc) return rc;
-  for (int d = 0; d < MAP_DIMS; d++)
-    if (p->dim[d] < 1)
-      return heat_error_set(err, HEAT_EINVAL, "map_search",
-                            "GEMM dimension %d is %lld; must be >= 1", d, (long long)p->dim[d]);
+  rc = map_problem_check(p, err);
+  if (rc) return rc;
   arch a;
   map_effective_arch(arch_in, opt, &a);
   map__assign as;

@@ -356,14 +356,31 @@ double map_cycles_round(double cycles) {
   return cycles > 0 ? ceil(cycles - 1e-6) : 0;
 }
 
+int map_problem_check(const map_problem *p, heat_error *err) {
+  int64_t macs = 1;
+  bool over = false;
+  for (int d = 0; d < MAP_DIMS; d++) {
+    if (p->dim[d] < 1)
+      return heat_error_set(err, HEAT_EINVAL, "map_problem",
+                            "GEMM dimension %d is %lld; must be >= 1", d, (long long)p->dim[d]);
+    if (!over && __builtin_mul_overflow(macs, p->dim[d], &macs)) over = true;
+  }
+  if (over || macs > MAP_MAX_MACS)
+    return heat_error_set(err, HEAT_ERANGE, MAP_SIZE_WHERE,
+                          "GEMM B x M x K x N = %lld x %lld x %lld x %lld is more than %lld "
+                          "MACs (2^53, the most the cost model counts exactly)",
+                          (long long)p->dim[0], (long long)p->dim[1], (long long)p->dim[2],
+                          (long long)p->dim[3], (long long)MAP_MAX_MACS);
+  return HEAT_OK;
+}
+
 static const char *const map__op_name[MAP_OPS] = {"input", "weight", "output"};
 
 int map_eval(const arch *a, const map_problem *p, const map_options *opt, const map_mapping *m,
              map_cost *out, heat_error *err) {
+  int rc = map_problem_check(p, err);
+  if (rc) return rc;
   for (int d = 0; d < MAP_DIMS; d++) {
-    if (p->dim[d] < 1)
-      return heat_error_set(err, HEAT_EINVAL, "map_eval", "GEMM dimension %d is %lld; must be >= 1",
-                            d, (long long)p->dim[d]);
     if (m->tile[d] < 1 || m->tile[d] > p->dim[d])
       return heat_error_set(err, HEAT_EINVAL, "map_eval",
                             "tile %lld of dimension %d is outside 1..%lld", (long long)m->tile[d],

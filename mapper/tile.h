@@ -110,6 +110,15 @@ int map_timing_parse(const char *text, fold_timing *out, heat_error *err);
 const char *map_bound_name(map_bound b);   /* "array", "dram", "sram", "layout", "simd" */
 const char *map_layout_name(map_layout l); /* "none", "simd", "strided-dma" */
 
+/* Largest B x M x K x N a step may have: every count the cost model keeps (MACs, elements,
+ * bytes, cycles) is then exact in a double and far from int64 overflow. */
+#define MAP_MAX_MACS ((int64_t)1 << 53)
+#define MAP_SIZE_WHERE "step size" /* err->where of map_problem_check's range error */
+
+/* Dimensions >= 1 and B x M x K x N <= MAP_MAX_MACS (checked multiplication). HEAT_ERANGE with
+ * where = MAP_SIZE_WHERE when too large, so a caller can name its own option. */
+int map_problem_check(const map_problem *p, heat_error *err);
+
 /* Problem of a plain GEMM: out[M x N] = in[M x K] w[K x N], everything from DRAM. */
 void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N);
 

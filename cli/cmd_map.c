@@ -117,6 +117,10 @@ static int map_options_from_args(const map_args *g, const arch *a, map_options *
 
 static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *err) {
   layer_config_init(cfg);
+  if (g->layer && !g->layer[0])
+    return heat_error_set(err, HEAT_EINVAL, "--layer",
+                          "empty operation name; give a block operation (q, ffn1, softmax, ...) "
+                          "or leave --layer out to price the whole model");
   if (g->layer) snprintf(cfg->only, sizeof cfg->only, "%s", g->layer);
   if (g->no_fuse) cfg->fuse = false;
   if (g->path) {

@@ -62,9 +62,12 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   fprintf(out, "  dram      %.0f bytes (read %.0f, written %.0f)\n", c->dram_bytes,
           c->dram_read_bytes, c->dram_write_bytes);
   map_report_energy(out, a, c);
-  fprintf(out, "  edp       %.4g J*s; %lld mappings evaluated, %lld tilings failed the "
-               "capacity check\n",
-          c->edp_js, (long long)it->result.evaluated, (long long)it->result.rejected);
+  if (it->cached[0])
+    fprintf(out, "  edp       %.4g J*s (cached: same GEMM as step %s)\n", c->edp_js, it->cached);
+  else
+    fprintf(out, "  edp       %.4g J*s; %lld mappings evaluated, %lld tilings failed the "
+                 "capacity check\n",
+            c->edp_js, (long long)it->result.evaluated, (long long)it->result.rejected);
 }
 
 /* Per-component (model op) sums, in order of first appearance. */

@@ -110,6 +110,7 @@ typedef struct layer__ctx {
   size_t n_cache;
   map_problem key[LAYER_CACHE];
   map_result val[LAYER_CACHE];
+  char key_item[LAYER_CACHE][LAYER_NAME_MAX]; /* the item whose search each entry holds */
   struct { int64_t out, in, tokens; size_t first, n; } fact[16];
   size_t n_fact;
   /* Scratch for one factorized linear at a time. */
@@ -133,17 +134,21 @@ static layer_item *layer__push(layer__ctx *c, model_part part, const char *op, c
   return it;
 }
 
-static int layer__gemm(layer__ctx *c, const map_problem *p, map_result *r, heat_error *err) {
+/* Searches it->problem into it->result, or reuses the search of an identical GEMM. */
+static int layer__gemm(layer__ctx *c, layer_item *it, heat_error *err) {
+  map_result *r = &it->result;
   for (size_t i = 0; i < c->n_cache; i++)
-    if (memcmp(&c->key[i], p, sizeof *p) == 0) {
+    if (memcmp(&c->key[i], &it->problem, sizeof it->problem) == 0) {
       *r = c->val[i];
-      r->evaluated = 0; /* not searched again */
+      r->evaluated = r->rejected = 0; /* not searched again */
+      snprintf(it->cached, sizeof it->cached, "%s", c->key_item[i]);
       return HEAT_OK;
     }
-  int rc = map_search(c->a, p, c->opt, c->w, r, err);
+  int rc = map_search(c->a, &it->problem, c->opt, c->w, r, err);
   if (rc) return rc;
   if (c->n_cache < LAYER_CACHE) {
-    c->key[c->n_cache] = *p;
+    c->key[c->n_cache] = it->problem;
+    snprintf(c->key_item[c->n_cache], LAYER_NAME_MAX, "%s", it->name);
     c->val[c->n_cache++] = *r;
   }
   return HEAT_OK;
@@ -165,7 +170,8 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
         *it = src;
         memcpy(it->name, name, sizeof name);
         snprintf(it->op, sizeof it->op, "%s", op->name);
-        it->result.evaluated = 0;
+        it->result.evaluated = it->result.rejected = 0;
+        snprintf(it->cached, sizeof it->cached, "%s", src.cached[0] ? src.cached : src.name);
       }
       return HEAT_OK;
     }
@@ -239,7 +245,7 @@ static int layer__op(layer__ctx *c, model_part part, const model_op *op, heat_er
       layer_item *it = layer__push(c, part, op->name, "", err);
       if (!it) return err->code;
       map_problem_gemm(&it->problem, B, M, K, N);
-      rc = layer__gemm(c, &it->problem, &it->result, err);
+      rc = layer__gemm(c, it, err);
     }
     if (rc) return rc;
     if (op->kind == MODEL_OP_LINEAR && op->bias) {
@@ -273,7 +279,7 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
   out->layers = m->layers;
   model_op ops[MODEL_OPS_MAX];
   bool matched = !cfg->only[0], format_used = !cfg->has_format;
-  char names[256] = "";
+  char names[256] = "", linears[256] = "";
   for (int part = MODEL_PART_INPUT; part <= MODEL_PART_OUTPUT; part++) {
     if (cfg->only[0] && part != MODEL_PART_BLOCK) continue;
     size_t n;
@@ -283,6 +289,11 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
       if (part == MODEL_PART_BLOCK && strlen(names) + strlen(ops[i].name) + 3 < sizeof names) {
         if (names[0]) strcat(names, ", ");
         strcat(names, ops[i].name);
+      }
+      if (part == MODEL_PART_BLOCK && ops[i].kind == MODEL_OP_LINEAR &&
+          strlen(linears) + strlen(ops[i].name) + 3 < sizeof linears) {
+        if (linears[0]) strcat(linears, ", ");
+        strcat(linears, ops[i].name);
       }
       if (layer__targets(cfg, &ops[i], (model_part)part)) format_used = true;
       if (cfg->only[0] && strcmp(cfg->only, ops[i].name) != 0) continue;
@@ -300,9 +311,9 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
                           cfg->only, names);
   if (!format_used)
     return heat_error_set(err, HEAT_EINVAL, "--layer",
-                          "no linear of the block of '%s' is named '%s'; use one of the linears "
-                          "among: %s, or 'ffn' or 'all'",
-                          m->name, cfg->target, names);
+                          "no linear of the block of '%s' is named '%s'; its linears are: %s "
+                          "(or 'ffn' or 'all')",
+                          m->name, cfg->target, linears);
   for (size_t i = 0; i < out->n_items; i++) {
     layer_item *it = &out->items[i];
     it->repeat = it->part == MODEL_PART_BLOCK ? m->layers : 1;

@@ -52,6 +52,7 @@ typedef struct layer_item {
   int64_t repeat;             /* part instances in the model (layers for the block) */
   bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
   bool fused;                 /* its output stays on chip for the next step */
+  char cached[LAYER_NAME_MAX]; /* not searched: same GEMM as this earlier item ("" = searched) */
   map_problem problem;
   map_result result;
 } layer_item;

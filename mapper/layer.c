@@ -116,7 +116,7 @@ typedef struct layer__ctx {
   /* Scratch for one factorized linear at a time. */
   tn_network net;
   hwpath_result hp;
-  fuse_result fr;
+  fuse_result fr, fr_hw;
 } layer__ctx;
 
 static layer_item *layer__push(layer__ctx *c, model_part part, const char *op, const char *suffix,
@@ -196,7 +196,18 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
     hp->chosen = &hp->mac_path;
   }
   if (rc) return rc;
-  if (c->cfg->fuse) {
+  if (c->cfg->fuse && c->cfg->path_mode == LAYER_PATH_HARDWARE && hp->hw_path.cost < HUGE_VAL) {
+    /* hwpath compared the paths unfused; fusion can reverse that. Fuse both and keep the
+     * better by the objective, so the result is never worse than the MAC path fused. */
+    rc = fuse_path(net, &hp->mac_path, 't', c->a, c->opt, c->w, fr, err);
+    if (!rc) rc = fuse_path(net, &hp->hw_path, 't', c->a, c->opt, c->w, &c->fr_hw, err);
+    if (rc) return rc;
+    bool hw = hwpath_totals_value(c->opt->objective, &c->fr_hw.chosen) <
+              hwpath_totals_value(c->opt->objective, &fr->chosen);
+    hp->hw_better = hw;
+    hp->chosen = hw ? &hp->hw_path : &hp->mac_path;
+    if (hw) *fr = c->fr_hw;
+  } else if (c->cfg->fuse) {
     rc = fuse_path(net, hp->chosen, 't', c->a, c->opt, c->w, fr, err);
   } else {
     /* Unfused: each step alone; fuse_path's grouping is skipped by pricing steps directly. */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -178,12 +179,81 @@ static void errors_name_the_problem(void **state) {
   assert_non_null(strstr(err.msg, "block q: buffer 'weight_buf'"));
 }
 
+/* The audit's cases where the hardware-aware path, chosen before fusion, was worse than the MAC
+ * path after fusion: the reported (fused) total is never worse than --path mac's. */
+static void hw_path_never_worse_after_fusion(void **state) {
+  (void)state;
+  struct {
+    const char *arch, *layer, *shape;
+    wl_format format;
+    int64_t ranks[5];
+    size_t n_ranks;
+    map_objective obj;
+  } cases[] = {
+      {"tpu-32", "q", "8x8x12:8x8x12", WL_FORMAT_TT, {4, 8, 16, 8, 4}, 5, MAP_OBJECTIVE_ENERGY},
+      {"simba-l", "ffn1", "48x64:32x24", WL_FORMAT_TUCKER, {16, 16, 16, 16}, 4,
+       MAP_OBJECTIVE_LATENCY},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    arch a;
+    model m;
+    map_options opt;
+    heat_error err;
+    assert_int_equal(arch_resolve(cases[k].arch, &a, &err), HEAT_OK);
+    assert_int_equal(model_resolve("bert-base", &m, &err), HEAT_OK);
+    map_options_init(&opt, &a);
+    opt.objective = cases[k].obj;
+    layer_config cfg;
+    layer_config_init(&cfg);
+    snprintf(cfg.only, sizeof cfg.only, "%s", cases[k].layer);
+    snprintf(cfg.target, sizeof cfg.target, "%s", cases[k].layer);
+    cfg.has_format = true;
+    cfg.format.format = cases[k].format;
+    assert_int_equal(wl_shape_parse(cases[k].shape, "--shape", &cfg.format.shape, &err), HEAT_OK);
+    cfg.format.n_ranks = cases[k].n_ranks;
+    memcpy(cfg.format.rank, cases[k].ranks, cases[k].n_ranks * sizeof(int64_t));
+    double v[2];
+    for (int mode = 0; mode < 2; mode++) {
+      cfg.path_mode = mode ? LAYER_PATH_HARDWARE : LAYER_PATH_MACS;
+      if (layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err) != HEAT_OK) fail_msg("%s", err.msg);
+      v[mode] = hwpath_totals_value(opt.objective, &rep.total);
+    }
+    if (v[1] > v[0]) fail_msg("case %zu: hw %.9g worse than mac %.9g", k, v[1], v[0]);
+  }
+}
+
+/* Cycles are whole at the source: every step's latency is its cycles over the clock, and the
+ * totals are the sums of the steps' figures. */
+static void cycles_integral_totals_sum(void **state) {
+  (void)state;
+  arch a;
+  model m;
+  map_options opt;
+  heat_error err;
+  load(&a, &m, &opt);
+  assert_int_equal(model_set_seq(&m, 128, "--seq", &err), HEAT_OK);
+  layer_config cfg;
+  layer_config_init(&cfg);
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  double cycles = 0;
+  for (size_t i = 0; i < rep.n_items; i++) {
+    const map_cost *c = &rep.items[i].result.cost;
+    assert_float_equal(c->cycles, floor(c->cycles), 0);
+    assert_float_equal(c->latency_s * a.clock_ghz * 1e9, c->cycles, 1e-9 * c->cycles);
+    cycles += c->cycles * (double)rep.items[i].count * (double)rep.items[i].repeat;
+  }
+  assert_float_equal(rep.total.cycles, cycles, 0);
+  assert_float_equal(rep.total.latency_s * a.clock_ghz * 1e9, cycles, 1e-9 * cycles);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dense_model_totals_add_up),
       cmocka_unit_test(simd_costs_by_hand),
       cmocka_unit_test(factorized_ffn),
       cmocka_unit_test(errors_name_the_problem),
+      cmocka_unit_test(hw_path_never_worse_after_fusion),
+      cmocka_unit_test(cycles_integral_totals_sum),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

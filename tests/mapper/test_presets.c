@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,10 +118,69 @@ static void loop_order_decides_fold_overhead(void **state) {
   assert_int_equal((long long)outer.cycles, 24 * 4 * (192 + 64 + 64 - 2));
 }
 
+/* One rounding rule at the source: cycles are whole, latency = cycles / clock, and so the EDP
+ * objective's pick never has a higher EDP than the latency objective's (the audit found
+ * eyeriss-like 64^3 the other way round when cycles were rounded only for printing). */
+static void edp_objective_has_least_edp(void **state) {
+  (void)state;
+  struct { const char *arch; int64_t b, m, k, n; } cases[] = {
+      {"eyeriss-like", 1, 64, 64, 64}, {"eyeriss-like", 1, 100, 37, 250},
+      {"tpu-32", 1, 128, 768, 768},    {"tpu-32", 12, 384, 64, 384},
+      {"edge-16", 1, 197, 300, 61},    {"simba-l", 1, 128, 768, 3072},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(cases[i].arch, &a, &err), HEAT_OK);
+    map_problem pr;
+    map_problem_gemm(&pr, cases[i].b, cases[i].m, cases[i].k, cases[i].n);
+    map_result r[3];
+    for (int obj = 0; obj < 3; obj++) {
+      map_options opt;
+      map_options_init(&opt, &a);
+      opt.objective = (map_objective)obj;
+      assert_int_equal(map_search(&a, &pr, &opt, ws, &r[obj], &err), HEAT_OK);
+      const map_cost *c = &r[obj].cost;
+      assert_float_equal(c->cycles, floor(c->cycles), 0);
+      assert_float_equal(c->latency_s * a.clock_ghz * 1e9, c->cycles, 1e-9 * c->cycles);
+      assert_float_equal(c->edp_js, c->energy_j * c->latency_s, 1e-12 * c->edp_js);
+    }
+    if (r[MAP_OBJECTIVE_EDP].cost.edp_js > r[MAP_OBJECTIVE_LATENCY].cost.edp_js ||
+        r[MAP_OBJECTIVE_EDP].cost.edp_js > r[MAP_OBJECTIVE_ENERGY].cost.edp_js)
+      fail_msg("%s case %zu: edp objective %.9g J*s, latency %.9g, energy %.9g", cases[i].arch, i,
+               r[2].cost.edp_js, r[0].cost.edp_js, r[1].cost.edp_js);
+    assert_true(r[MAP_OBJECTIVE_LATENCY].cost.cycles <= r[MAP_OBJECTIVE_EDP].cost.cycles);
+  }
+}
+
+/* Products past 2^53 MACs are refused, not wrapped (16777216^3 once printed "0 MACs"). */
+static void too_large_steps_refused(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  map_problem pr;
+  map_result r;
+  map_problem_gemm(&pr, 1, 16777216, 16777216, 16777216);
+  assert_int_equal(map_search(&a, &pr, &opt, ws, &r, &err), HEAT_ERANGE);
+  assert_string_equal(err.where, MAP_SIZE_WHERE);
+  assert_non_null(strstr(err.msg, "9007199254740992"));
+  map_problem_gemm(&pr, (int64_t)1 << 40, (int64_t)1 << 40, 1 << 20, 1 << 20); /* wraps to 0 */
+  assert_int_equal(map_problem_check(&pr, &err), HEAT_ERANGE);
+  map_problem_gemm(&pr, 2, 1 << 20, 1 << 16, 1 << 16); /* exactly 2^53 */
+  assert_int_equal(map_problem_check(&pr, &err), HEAT_OK);
+  pr.dim[0] = 3;
+  assert_int_equal(map_problem_check(&pr, &err), HEAT_ERANGE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(presets_reproduce_scalesim),
       cmocka_unit_test(loop_order_decides_fold_overhead),
+      cmocka_unit_test(edp_objective_has_least_edp),
+      cmocka_unit_test(too_large_steps_refused),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

@@ -30,7 +30,10 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   const map_mapping *m = &it->result.mapping;
   const int64_t *d = it->problem.dim;
   fprintf(out, "\nstep %s%s%s", it->name, it->view[0] ? ": " : "", it->view);
-  if (map_report_times(it) > 1) fprintf(out, " (x%.0f)", map_report_times(it));
+  if (it->token_tiles > 1)
+    fprintf(out, " (x%.0f: token tiles %lld)", map_report_times(it), (long long)it->token_tiles);
+  else if (map_report_times(it) > 1)
+    fprintf(out, " (x%.0f)", map_report_times(it));
   fprintf(out, "\n");
   if (it->simd) {
     fprintf(out, "  simd      cycles %.0f, bound by %s, dram %.0f bytes\n", c->cycles,
@@ -95,7 +98,7 @@ static void map_report_components(FILE *out, const layer_item *items, size_t n, 
 }
 
 void map_report_text(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                     size_t n, const layer_report *model_rep) {
+                     size_t n, const layer_report *model_rep, double saved_dram_bytes) {
   char summary[256];
   arch_summary(a, summary, sizeof summary);
   fprintf(out, "arch: %s (%s)\n", a->name, summary);
@@ -127,23 +130,26 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
                  "bytes, %.4g J, EDP %.4g J*s\n",
             (long long)model_rep->layers, b->cycles, b->latency_s, (long long)b->macs,
             b->dram_bytes, b->energy_j, b->edp_js);
-    if (model_rep->saved_dram_bytes > 0)
-      fprintf(out, "fusion: %.0f DRAM bytes saved over the model\n", model_rep->saved_dram_bytes);
     map_report_components(out, items, n, latency, energy, a->clock_ghz);
   }
+  bool chain = false;
+  for (size_t i = 0; i < n; i++) chain = chain || items[i].view[0];
+  if (saved_dram_bytes >= 0 && chain)
+    fprintf(out, "\nfusion: %.0f DRAM bytes saved over the %s\n", saved_dram_bytes,
+            model_rep ? "model" : "priced operations (all layers)");
   fprintf(out, "\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J, EDP %.4g J*s, "
                "%lld mappings evaluated\n",
           cycles, latency, macs, dram, energy, energy * latency, (long long)evaluated);
 }
 
 void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                    size_t n) {
+                    size_t n, double saved_dram_bytes) {
   fprintf(out, "step,view,count,repeat,timing,b,m,k,n,dataflow,tile_b,tile_m,tile_k,tile_n,"
                "loop_order,cycles,latency_s,macs,utilization,bound,dram_bytes,mac_energy_j,"
                "reg_energy_j");
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%s_energy_j", a->buffers[j].name);
   fprintf(out, ",dram_energy_j,simd_energy_j,leakage_energy_j,energy_j,edp_js,"
-               "mappings_evaluated\n");
+               "mappings_evaluated,token_tiles,saved_dram_bytes\n");
   const char *timing = fold_timing_name(opt->timing);
   double cycles = 0, energy = 0, dram = 0, macs = 0, comp[5 + ARCH_MAX_BUFFERS] = {0};
   int64_t evaluated = 0;
@@ -178,8 +184,9 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     comp[2] += k * c->dram_pj;
     comp[3] += k * c->simd_pj;
     comp[4] += k * c->leak_pj;
-    fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld\n", c->dram_pj * 1e-12, c->simd_pj * 1e-12,
-            c->leak_pj * 1e-12, c->energy_j, c->edp_js, (long long)it->result.evaluated);
+    fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,%lld,\n", c->dram_pj * 1e-12,
+            c->simd_pj * 1e-12, c->leak_pj * 1e-12, c->energy_j, c->edp_js,
+            (long long)it->result.evaluated, (long long)(it->token_tiles > 1 ? it->token_tiles : 1));
     cycles += k * c->cycles;
     energy += k * c->energy_j;
     dram += k * c->dram_bytes;
@@ -191,6 +198,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
           latency, macs, cycles > 0 ? macs / (cycles * (double)arch_peak_macs_per_cycle(a)) : 0,
           dram, comp[0] * 1e-12, comp[1] * 1e-12);
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);
-  fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld\n", comp[2] * 1e-12, comp[3] * 1e-12,
+  fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,,", comp[2] * 1e-12, comp[3] * 1e-12,
           comp[4] * 1e-12, energy, energy * latency, (long long)evaluated);
+  if (saved_dram_bytes >= 0) fprintf(out, "%.0f", saved_dram_bytes);
+  fprintf(out, "\n");
 }

@@ -6,11 +6,13 @@
 
 #include "mapper/layer.h"
 
-/* Items and their totals; `layers` > 0 adds the per-layer (one block) and per-component
- * breakdowns of a model. */
+/* Items and their totals. `model_rep` (whole-model runs) adds the per-layer (one block) and
+ * per-component breakdowns. `saved_dram_bytes` >= 0 (model and --layer runs) is the DRAM
+ * traffic fusion saved: printed as the `fusion:` line when a factorized chain was priced, and
+ * in the CSV total row's saved_dram_bytes column (empty when < 0). */
 void map_report_text(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                     size_t n, const layer_report *model_rep);
+                     size_t n, const layer_report *model_rep, double saved_dram_bytes);
 void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                    size_t n);
+                    size_t n, double saved_dram_bytes);
 
 #endif

@@ -131,6 +131,7 @@ static layer_item *layer__push(layer__ctx *c, model_part part, const char *op, c
   snprintf(it->op, sizeof it->op, "%s", op);
   it->part = part;
   it->count = 1;
+  it->token_tiles = 1;
   return it;
 }
 
@@ -231,6 +232,7 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
              st->result_indices);
     it->problem = fr->step[s].problem;
     it->result = fr->step[s].result;
+    it->token_tiles = fr->step[s].token_tiles;
     it->count = fr->step[s].token_tiles * op->count;
     it->fused = fr->step[s].output_on_chip;
   }

@@ -49,6 +49,7 @@ typedef struct layer_item {
   char view[LAYER_VIEW_MAX];  /* einsum of a path step, or empty */
   model_part part;
   int64_t count;              /* runs per part instance (token tiles x instances) */
+  int64_t token_tiles;        /* token tiles of a fused chain (1: untiled) */
   int64_t repeat;             /* part instances in the model (layers for the block) */
   bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
   bool fused;                 /* its output stays on chip for the next step */

@@ -160,7 +160,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     const int64_t *d = it->problem.dim;
     double k = map_report_times(it);
     /* A path step's view is an einsum with a comma: quoted (RFC 4180). */
-    fprintf(out, it->view[0] ? "%s,\"%s\",%lld,%lld,%s," : "%s,%s,%lld,%lld,%s,", it->name, it->view, (long long)(it->count ? it->count : 1),
+    fprintf(out, it->view[0] ? "%s,\"%s\",%lld,%lld,%s," : "%s,%s,%lld,%lld,%s,", it->name,
+            it->view, (long long)(it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd) {
       fprintf(out, ",,,,,,,,,");
@@ -186,7 +187,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     comp[4] += k * c->leak_pj;
     fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,%lld,\n", c->dram_pj * 1e-12,
             c->simd_pj * 1e-12, c->leak_pj * 1e-12, c->energy_j, c->edp_js,
-            (long long)it->result.evaluated, (long long)(it->token_tiles > 1 ? it->token_tiles : 1));
+            (long long)it->result.evaluated,
+            (long long)(it->token_tiles > 1 ? it->token_tiles : 1));
     cycles += k * c->cycles;
     energy += k * c->energy_j;
     dram += k * c->dram_bytes;

@@ -256,7 +256,8 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   wr[m->buffer[MAP_OP_OUTPUT]] += ar->output_writes * pb;
   /* OS with K innermost accumulates across K tiles in the PEs; otherwise each extra K tile
    * reads the partial sums back. */
-  double acc_reads = ar == &c->streamed && c->stream_dim == MAP_DIM_K ? 0 : out_elems * (double)(nk - 1);
+  double acc_reads =
+      ar == &c->streamed && c->stream_dim == MAP_DIM_K ? 0 : out_elems * (double)(nk - 1);
   rd[m->buffer[MAP_OP_OUTPUT]] += (ar->output_reads + acc_reads) * pb;
   wr[m->buffer[MAP_OP_INPUT]] += dram_bytes[MAP_OP_INPUT];
   wr[m->buffer[MAP_OP_WEIGHT]] += dram_bytes[MAP_OP_WEIGHT];

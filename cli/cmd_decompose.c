@@ -16,6 +16,7 @@
 #include "workloads/weights.h"
 
 #define SWEEP_MAX 4096
+#define SYNTHETIC_MAX_ELEMS (INT64_C(1) << 28)
 
 static void decompose_help(FILE *out) {
   fprintf(
@@ -40,8 +41,9 @@ static void decompose_help(FILE *out) {
       "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file\n"
       "  --synthetic SPEC    seeded synthetic weight (the default without --weights: power:1,\n"
       "                      seed 1); its size comes from --shape or --size; labelled synthetic\n"
-      "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its "
-      "bound)\n"
+      "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its\n"
+      "                      tight bound: mode/unfolding size, and tucker <= the product of\n"
+      "                      the other ranks, tt/ttm <= the neighbour rank times the mode size)\n"
       "                      Errors come from one SVD per unfolding: exact for svd, the TT-SVD /\n"
       "                      HOSVD bound sqrt(sum_k delta_k^2) for tt, ttm, tucker; cp factorizes\n"
       "  --exact             in a sweep, factorize every setting (exact errors)\n"
@@ -189,6 +191,12 @@ static int load_weight(const decompose_args *a, const wl_shape *shape, bool have
   if (M == 0)
     return heat_error_set(err, HEAT_EINVAL, "--synthetic",
                           "the synthetic weight needs a size: give --shape or --size MxN");
+  /* a size the machine cannot hold is the option's fault, said before any allocation */
+  if (N > SYNTHETIC_MAX_ELEMS / M)
+    return heat_error_set(err, HEAT_ERANGE, a->size ? "--size" : "--shape",
+                          "the synthetic weight would be %lld x %lld: too large; heat builds "
+                          "synthetic weights of up to 2^28 elements (2 GiB as doubles)",
+                          (long long)M, (long long)N);
   wl_synthetic_describe(&syn, label, cap);
   return wl_synthetic_matrix(&syn, M, N, w, err);
 }
@@ -388,6 +396,16 @@ int cmd_decompose(int argc, char **argv) {
     status = cli_fail(&err);
     goto done;
   }
+  /* every setting is checked before anything is printed: no header followed by an error */
+  for (size_t i = 0; i < n_values; i++) {
+    r->layer = base;
+    wl_layer_clip_ranks(&r->layer, values[i]);
+    if (wl_layer_check(&r->layer, "--sweep-ranks", &err)) {
+      heat_error_prefix(&err, "rank %lld", (long long)values[i]);
+      status = cli_fail(&err);
+      goto done;
+    }
+  }
   bool fast = !a.exact && base.format != WL_FORMAT_CP && base.format != WL_FORMAT_DENSE;
   if (fast && wl_spectra_compute(&w, base.format, &base.shape, &spectra, &err)) {
     status = cli_fail(&err);
@@ -400,10 +418,7 @@ int cmd_decompose(int argc, char **argv) {
            "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
   for (size_t i = 0; i < n_values; i++) {
     r->layer = base;
-    int64_t up[WL_MAX_RANKS];
-    r->layer.n_ranks = wl_layer_rank_upper(&r->layer, up);
-    for (size_t k = 0; k < r->layer.n_ranks; k++)
-      r->layer.rank[k] = values[i] < up[k] ? values[i] : up[k];
+    wl_layer_clip_ranks(&r->layer, values[i]);
     if (fast) {
       rc = wl_spectra_error(&spectra, &r->layer, &r->eps, &r->kind, &err);
     } else {

@@ -1,6 +1,7 @@
 #include "workloads/weights.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,18 @@ size_t wl__dtype_size(wl__dtype t) {
   case WL__F32: return 4;
   case WL__F64: return 8;
   }
+  return 0;
+}
+
+int wl__checked_numel(const int64_t *dims, size_t ndim, int64_t scale, int64_t *out) {
+  int64_t n = scale;
+  if (n < 0) return -1;
+  for (size_t k = 0; k < ndim; k++) {
+    if (dims[k] < 0) return -1;
+    if (dims[k] != 0 && n > INT64_MAX / dims[k]) return -1;
+    n *= dims[k];
+  }
+  *out = n;
   return 0;
 }
 
@@ -54,7 +67,10 @@ static double decode(const unsigned char *p, wl__dtype t) {
 int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int64_t rows,
                     int64_t cols, wl_matrix *out, heat_error *err) {
   int rc = wl_matrix_alloc(out, rows, cols, err);
-  if (rc) return rc;
+  if (rc) { /* name the file and tensor, not the internal matrix */
+    if (err) snprintf(err->where, sizeof err->where, "%s", where);
+    return rc;
+  }
   size_t es = wl__dtype_size(t), n = (size_t)(rows * cols);
   unsigned char buf[8192];
   size_t done = 0;

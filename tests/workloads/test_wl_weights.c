@@ -138,11 +138,27 @@ static void broken_safetensors_are_rejected(void **state) {
   expect_error("data/bad_json.safetensors", "a", HEAT_EINVAL, "data/bad_json.safetensors",
                "corrupt safetensors header: expected '\"'");
   expect_error("data/bad_offsets.safetensors", "w", HEAT_EINVAL, "data/bad_offsets.safetensors:w",
-               "data_offsets [0, 64] do not hold 2 x 2 F32");
+               "data_offsets [0, 64] do not hold shape [2, 2] of F32 values (16 bytes)");
   expect_error("data/nan.safetensors", "w", HEAT_EINVAL, "data/nan.safetensors:w",
                "element [1, 2] is NaN");
   expect_error("data/missing.safetensors", "w", HEAT_EIO, "data/missing.safetensors",
                "cannot open");
+  /* 4611686018427387928 · 36 · 4 bytes wraps to 3456 in 64 bits: caught, not read */
+  expect_error("data/overflow.safetensors", "w", HEAT_EINVAL, "data/overflow.safetensors:w",
+               "shape [4611686018427387928, 36] of F32 values needs more than 2^63 bytes");
+  expect_error("data/huge.safetensors", "w", HEAT_EINVAL, "data/huge.safetensors:w",
+               "shape [4294967296, 4294967296] of F32 values needs more than 2^63 bytes");
+  expect_error("data/duplicate.safetensors", "w", HEAT_EINVAL, "data/duplicate.safetensors",
+               "corrupt safetensors header: duplicate key 'w'");
+  expect_error("data/trailing.safetensors", "w", HEAT_EINVAL, "data/trailing.safetensors",
+               "8 trailing bytes after the last tensor (the tensors end at data byte 16 of 24)");
+  /* the listing reads the same header checks */
+  wl_tensor_info *info = NULL;
+  size_t n = 0;
+  heat_error err;
+  assert_int_equal(wl_safetensors_list("data/overflow.safetensors", &info, &n, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "data/overflow.safetensors:w");
+  assert_null(info);
 }
 
 static void npy_reads_and_rejects(void **state) {
@@ -165,6 +181,12 @@ static void npy_reads_and_rejects(void **state) {
                "data is truncated: 14 of 15 elements");
   expect_error("data/small.safetensors", NULL, HEAT_EINVAL, "data/small.safetensors",
                "not a .npy file");
+  /* the data size is checked against the file before allocating 80 GB */
+  expect_error("data/huge_shape.npy", NULL, HEAT_EINVAL, "data/huge_shape.npy",
+               "data is truncated: 108 of 10000000000 elements present (the header says shape "
+               "(100000, 100000) <f8: 80000000000 bytes, the file has 864 after the header)");
+  expect_error("data/trailing.npy", NULL, HEAT_EINVAL, "data/trailing.npy",
+               "8 trailing bytes after the (3, 5) <f8 data");
 }
 
 int main(void) {

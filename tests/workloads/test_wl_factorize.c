@@ -81,7 +81,12 @@ static void numpy_oracle_agrees(void **state) {
       wl_factors f;
       if (wl_factorize(&w, &l, &opt, &f, &err)) fail_msg("%s: %s", what, err.msg);
       assert_close(f.rel_error, want, 1e-6, what);
-      assert_close(direct_error(&w, &f), f.rel_error, 1e-9, what);
+      /* W' rebuilt carries rounding of about eps·||W||: tiny errors compare absolutely */
+      if (want > 1e-6)
+        assert_close(direct_error(&w, &f), f.rel_error, 1e-9, what);
+      else if (fabs(direct_error(&w, &f) - f.rel_error) > 1e-13)
+        fail_msg("%s: W' rebuilt gives %.15g, the factorization %.15g", what,
+                 direct_error(&w, &f), f.rel_error);
       assert_int_equal(f.n, l.format == WL_FORMAT_SVD      ? 2
                             : l.format == WL_FORMAT_TUCKER ? 1 + 2 * l.shape.d
                             : l.format == WL_FORMAT_TTM    ? l.shape.d
@@ -114,7 +119,7 @@ static void numpy_oracle_agrees(void **state) {
     rows++;
   }
   fclose(fp);
-  assert_int_equal(rows, 26);
+  assert_int_equal(rows, 33);
 }
 
 static void tt_rejects_ranks_above_the_tight_bound(void **state) {

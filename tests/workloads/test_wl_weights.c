@@ -189,12 +189,41 @@ static void npy_reads_and_rejects(void **state) {
                "8 trailing bytes after the (3, 5) <f8 data");
 }
 
+/* The checkpoint's BERT linear weights of one size, layer then role, whatever the file order. */
+static void bert_linears_in_layer_role_order(void **state) {
+  (void)state;
+  heat_error err;
+  wl_tensor_info *t;
+  size_t n;
+  assert_int_equal(wl_safetensors_list("data/bert_tiny.safetensors", &t, &n, &err), HEAT_OK);
+  assert_int_equal(n, 2 * 6 * 2 + 2); /* weights and biases of 2 layers, embeddings, LayerNorm */
+  size_t idx[64];
+  assert_int_equal(wl_bert_linears(t, n, 8, 8, idx), 8);
+  const char *want[] = {"0.attention.self.query", "0.attention.self.key", "0.attention.self.value",
+                        "0.attention.output.dense", "1.attention.self.query"};
+  for (int i = 0; i < 5; i++) {
+    char name[128];
+    snprintf(name, sizeof name, "bert.encoder.layer.%s.weight", want[i]);
+    assert_string_equal(t[idx[i]].name, name);
+  }
+  assert_int_equal(wl_bert_linears(t, n, 16, 8, idx), 2);
+  assert_string_equal(t[idx[1]].name, "bert.encoder.layer.1.intermediate.dense.weight");
+  assert_int_equal(wl_bert_linears(t, n, 16, 16, idx), 0);
+  char sizes[128];
+  wl_bert_linear_sizes(t, n, sizes, sizeof sizes);
+  assert_string_equal(sizes, "8x16 (2), 16x8 (2), 8x8 (8)");
+  wl_bert_linear_sizes(t, 0, sizes, sizeof sizes);
+  assert_string_equal(sizes, "none");
+  free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(safetensors_reads_every_float_dtype),
       cmocka_unit_test(weights_load_maps_bert_names_and_checks_shape),
       cmocka_unit_test(bert_names_round_trip),
       cmocka_unit_test(broken_safetensors_are_rejected),
+      cmocka_unit_test(bert_linears_in_layer_role_order),
       cmocka_unit_test(npy_reads_and_rejects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

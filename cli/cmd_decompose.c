@@ -163,9 +163,10 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
 }
 
 /* The weight and its label; M, N from the weight file, else --shape, else --size. */
-static int load_weight(const decompose_args *a, const wl_shape *shape, bool have_shape,
-                       wl_matrix *w, char *label, size_t cap, heat_error *err) {
-  int64_t M = 0, N = 0;
+/* M x N from --size (which the shape must match), else from the shape, else 0 x 0. */
+static int weight_size(const decompose_args *a, const wl_shape *shape, bool have_shape,
+                       int64_t *M, int64_t *N, heat_error *err) {
+  *M = *N = 0;
   if (a->size) {
     int64_t mn[2];
     size_t n;
@@ -173,13 +174,20 @@ static int load_weight(const decompose_args *a, const wl_shape *shape, bool have
     if (!rc && n != 2)
       rc = heat_error_set(err, HEAT_EINVAL, "--size", "expected MxN (out x in), got '%s'", a->size);
     if (rc) return rc;
-    M = mn[0];
-    N = mn[1];
-    if (have_shape && (wl_shape_check(shape, M, N, "--shape", err))) return err->code;
+    *M = mn[0];
+    *N = mn[1];
+    if (have_shape && (wl_shape_check(shape, *M, *N, "--shape", err))) return err->code;
   } else if (have_shape) {
-    M = wl_shape_rows(shape);
-    N = wl_shape_cols(shape);
+    *M = wl_shape_rows(shape);
+    *N = wl_shape_cols(shape);
   }
+  return HEAT_OK;
+}
+
+static int load_weight(const decompose_args *a, const wl_shape *shape, bool have_shape,
+                       wl_matrix *w, char *label, size_t cap, heat_error *err) {
+  int64_t M, N;
+  if (weight_size(a, shape, have_shape, &M, &N, err)) return err->code;
   if (a->weights) {
     int rc = wl_weights_load(a->weights, M, N, w, err);
     if (rc == HEAT_EINVAL && have_shape && !a->size && strstr(err->msg, "shape needs"))
@@ -257,27 +265,13 @@ static int run_one(const decompose_args *a, decompose_job *job, bool have_shape)
 static int run_checkpoint(const decompose_args *a, decompose_job *job, bool have_shape) {
   heat_error err;
   int64_t M, N;
-  if (a->size) {
-    int64_t mn[2];
-    size_t n;
-    int rc = heat_parse_int64_list(a->size, 'x', 1, INT64_C(1) << 20, "--size", mn, 2, &n, &err);
-    if (!rc && n != 2)
-      rc = heat_error_set(&err, HEAT_EINVAL, "--size", "expected MxN (out x in), got '%s'",
-                          a->size);
-    if (!rc && have_shape) rc = wl_shape_check(&job->base.shape, mn[0], mn[1], "--shape", &err);
-    if (rc) return cli_fail(&err);
-    M = mn[0];
-    N = mn[1];
-  } else if (have_shape) {
-    M = wl_shape_rows(&job->base.shape);
-    N = wl_shape_cols(&job->base.shape);
-  } else {
+  if (weight_size(a, &job->base.shape, have_shape, &M, &N, &err)) return cli_fail(&err);
+  if (M == 0)
     return cli_usage_error("decompose",
                            "--weights %s names no tensor: give file.safetensors:tensor_name, or "
                            "--shape or --size MxN to evaluate every BERT linear weight of that "
                            "size in the checkpoint",
                            a->weights);
-  }
   if (!have_shape) wl_shape_matrix(M, N, &job->base.shape);
   if (job->sweep && decompose_check_sweep(job, &err)) return cli_fail(&err);
   wl_tensor_info *t;

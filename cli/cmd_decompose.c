@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/decompose_list.h"
+#include "cli/decompose_run.h"
 #include "common/heat_parse.h"
 #include "mapper/path.h"
 #include "workloads/factorize.h"
@@ -16,12 +17,13 @@
 #include "workloads/weights.h"
 
 #define SWEEP_MAX 4096
+#define SYNTHETIC_MAX_ELEMS (INT64_C(1) << 28)
 
 static void decompose_help(FILE *out) {
   fprintf(
       out,
       "usage: heat decompose --format F [--shape OUT:IN] [--ranks R,...] [--tokens T]\n"
-      "                      [--weights FILE.safetensors:TENSOR | --weights FILE.npy |\n"
+      "                      [--weights FILE.safetensors[:TENSOR] | --weights FILE.npy |\n"
       "                       --synthetic decay=power:A|exp:A[,seed=S] --size MxN]\n"
       "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
       "                      [--hooi N] [--cp-iters N] [--cp-tol X] [--seed S] [--cp-init I]\n"
@@ -37,11 +39,14 @@ static void decompose_help(FILE *out) {
       "  --tokens T          tokens in the batch X (T x in), default 384\n"
       "  --weights SPEC      a tensor of a safetensors file (a Hugging Face name, or "
       "layer<i>.<role>\n"
-      "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file\n"
+      "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file; a whole\n"
+      "                      FILE.safetensors (no :TENSOR) with --shape or --size evaluates every\n"
+      "                      BERT linear weight of that size, layer then role (CSV column tensor)\n"
       "  --synthetic SPEC    seeded synthetic weight (the default without --weights: power:1,\n"
       "                      seed 1); its size comes from --shape or --size; labelled synthetic\n"
-      "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its "
-      "bound)\n"
+      "  --sweep-ranks S     evaluate every rank r of S; each rank position gets min(r, its\n"
+      "                      tight bound: mode/unfolding size, and tucker <= the product of\n"
+      "                      the other ranks, tt/ttm <= the neighbour rank times the mode size)\n"
       "                      Errors come from one SVD per unfolding: exact for svd, the TT-SVD /\n"
       "                      HOSVD bound sqrt(sum_k delta_k^2) for tt, ttm, tucker; cp factorizes\n"
       "  --exact             in a sweep, factorize every setting (exact errors)\n"
@@ -158,9 +163,10 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
 }
 
 /* The weight and its label; M, N from the weight file, else --shape, else --size. */
-static int load_weight(const decompose_args *a, const wl_shape *shape, bool have_shape,
-                       wl_matrix *w, char *label, size_t cap, heat_error *err) {
-  int64_t M = 0, N = 0;
+/* M x N from --size (which the shape must match), else from the shape, else 0 x 0. */
+static int weight_size(const decompose_args *a, const wl_shape *shape, bool have_shape,
+                       int64_t *M, int64_t *N, heat_error *err) {
+  *M = *N = 0;
   if (a->size) {
     int64_t mn[2];
     size_t n;
@@ -168,13 +174,20 @@ static int load_weight(const decompose_args *a, const wl_shape *shape, bool have
     if (!rc && n != 2)
       rc = heat_error_set(err, HEAT_EINVAL, "--size", "expected MxN (out x in), got '%s'", a->size);
     if (rc) return rc;
-    M = mn[0];
-    N = mn[1];
-    if (have_shape && (wl_shape_check(shape, M, N, "--shape", err))) return err->code;
+    *M = mn[0];
+    *N = mn[1];
+    if (have_shape && (wl_shape_check(shape, *M, *N, "--shape", err))) return err->code;
   } else if (have_shape) {
-    M = wl_shape_rows(shape);
-    N = wl_shape_cols(shape);
+    *M = wl_shape_rows(shape);
+    *N = wl_shape_cols(shape);
   }
+  return HEAT_OK;
+}
+
+static int load_weight(const decompose_args *a, const wl_shape *shape, bool have_shape,
+                       wl_matrix *w, char *label, size_t cap, heat_error *err) {
+  int64_t M, N;
+  if (weight_size(a, shape, have_shape, &M, &N, err)) return err->code;
   if (a->weights) {
     int rc = wl_weights_load(a->weights, M, N, w, err);
     if (rc == HEAT_EINVAL && have_shape && !a->size && strstr(err->msg, "shape needs"))
@@ -189,6 +202,12 @@ static int load_weight(const decompose_args *a, const wl_shape *shape, bool have
   if (M == 0)
     return heat_error_set(err, HEAT_EINVAL, "--synthetic",
                           "the synthetic weight needs a size: give --shape or --size MxN");
+  /* a size the machine cannot hold is the option's fault, said before any allocation */
+  if (N > SYNTHETIC_MAX_ELEMS / M)
+    return heat_error_set(err, HEAT_ERANGE, a->size ? "--size" : "--shape",
+                          "the synthetic weight would be %lld x %lld: too large; heat builds "
+                          "synthetic weights of up to 2^28 elements (2 GiB as doubles)",
+                          (long long)M, (long long)N);
   wl_synthetic_describe(&syn, label, cap);
   return wl_synthetic_matrix(&syn, M, N, w, err);
 }
@@ -216,88 +235,82 @@ static int parse_sweep(const char *text, int64_t *v, size_t *n, heat_error *err)
                                err);
 }
 
-typedef struct row {
-  wl_layer layer;
-  double eps;
-  wl_error_kind kind;
-  int64_t macs, dense_macs;
-  path p;
-  tn_network net;
-} row;
-
-static int evaluate_macs(const wl_layer *l, int64_t tokens, path_precompute pre, row *r,
-                         heat_error *err) {
-  path_options opt;
-  path_options_init(&opt);
-  opt.precompute = pre;
-  int rc = wl_layer_network(l, tokens, &r->net, err);
-  if (!rc) rc = path_optimize(&r->net, &opt, &r->p, err);
-  if (rc) return rc;
-  r->macs = r->p.total_macs;
-  r->dense_macs = tokens * wl_shape_rows(&l->shape) * wl_shape_cols(&l->shape);
-  return HEAT_OK;
+/* --weights FILE.safetensors without ":tensor": the whole checkpoint. */
+static bool is_checkpoint(const char *spec) {
+  size_t n = strlen(spec), s = strlen(".safetensors");
+  return n > s && strcmp(spec + n - s, ".safetensors") == 0;
 }
 
-static void print_csv_header(void) {
-  printf("weights,format,shape,ranks,tokens,params,dense_params,compression,rel_error,error_kind,"
-         "macs,dense_macs\n");
-}
-
-static void print_csv_row(const char *label, const row *r, int64_t tokens) {
-  char shape[WL_SHAPE_TEXT_MAX], ranks[128];
-  wl_shape_format(&r->layer.shape, shape, sizeof shape);
-  wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
-  /* labels (synthetic(decay=...,seed=...)) and rank lists hold commas: quote them */
-  printf("\"%s\",%s,%s,\"%s\",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld\n", label,
-         wl_format_name(r->layer.format), shape, ranks, (long long)tokens,
-         (long long)wl_layer_params(&r->layer),
-         (long long)(wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape)),
-         wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind), (long long)r->macs,
-         (long long)r->dense_macs);
-}
-
-static const char *method(wl_format f, int hooi) {
-  switch (f) {
-  case WL_FORMAT_DENSE: return "no factorization";
-  case WL_FORMAT_SVD: return "truncated SVD";
-  case WL_FORMAT_CP: return "CP-ALS, from W' rebuilt";
-  case WL_FORMAT_TUCKER: return hooi ? "HOSVD + HOOI" : "HOSVD";
-  case WL_FORMAT_TTM:
-  case WL_FORMAT_TT: return "TT-SVD";
+/* One weight: a file's tensor or the synthetic matrix. */
+static int run_one(const decompose_args *a, decompose_job *job, bool have_shape) {
+  heat_error err;
+  wl_matrix w;
+  char label[512];
+  if (load_weight(a, &job->base.shape, have_shape, &w, label, sizeof label, &err))
+    return cli_fail(&err);
+  if (!have_shape) wl_shape_matrix(w.rows, w.cols, &job->base.shape);
+  int status = 0;
+  if (job->sweep && decompose_check_sweep(job, &err)) status = cli_fail(&err);
+  if (!status) {
+    if (job->csv) decompose_print_csv_header();
+    const char *colon = a->weights ? strstr(a->weights, ".safetensors:") : NULL;
+    status = decompose_run(job, &w, label, colon ? colon + strlen(".safetensors:") : "");
   }
-  return "";
+  wl_matrix_free(&w);
+  return status;
 }
 
-static void print_single(const char *label, const wl_matrix *w, const row *r, int64_t tokens,
-                         const wl_factors *f, int hooi) {
-  char shape[WL_SHAPE_TEXT_MAX], ranks[128];
-  wl_shape_format(&r->layer.shape, shape, sizeof shape);
-  wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
-  printf("layer        %s %s ranks %s, weights %s (%lld x %lld, out x in)\n",
-         wl_format_name(r->layer.format), shape, ranks, label, (long long)w->rows,
-         (long long)w->cols);
-  printf("params       %lld (dense %lld)\n", (long long)wl_layer_params(&r->layer),
-         (long long)(w->rows * w->cols));
-  printf("compression  %.6g (params / dense params)\n", wl_layer_compression(&r->layer));
-  printf("rel_error    %.9g (%s: %s", r->eps, wl_error_kind_name(r->kind),
-         method(r->layer.format, hooi));
-  if (r->layer.format == WL_FORMAT_CP)
-    printf(", %d sweeps, %s", f->iterations, f->converged ? "converged" : "stopped at --cp-iters");
-  printf(")\n");
-  printf("einsum       %s (t = %lld tokens; operand 0 is X, the rest static factors)\n",
-         r->net.expr, (long long)tokens);
-  printf("path         %s, %zu step%s (%zu pre-computed offline), largest intermediate %lld\n",
-         r->p.exact ? "MAC-optimal, exact DP" : "greedy", r->p.n_steps,
-         r->p.n_steps == 1 ? "" : "s", r->p.n_precomputed, (long long)r->p.largest_intermediate);
-  for (size_t s = 0; s < r->p.n_steps; s++) {
-    const path_step *st = &r->p.steps[s];
-    printf("  %s%zu %s,%s->%s  B=%lld M=%lld K=%lld N=%lld  MACs %lld\n",
-           s < r->p.n_precomputed ? "pre" : "step ", s, st->lhs_indices, st->rhs_indices,
-           st->result_indices, (long long)st->B, (long long)st->M, (long long)st->K,
-           (long long)st->N, (long long)st->macs);
+/* Every BERT linear weight of the checkpoint whose size is the --shape's (or --size's) M x N,
+ * in layer-then-role order, one block or set of rows each. */
+static int run_checkpoint(const decompose_args *a, decompose_job *job, bool have_shape) {
+  heat_error err;
+  int64_t M, N;
+  if (weight_size(a, &job->base.shape, have_shape, &M, &N, &err)) return cli_fail(&err);
+  if (M == 0)
+    return cli_usage_error("decompose",
+                           "--weights %s names no tensor: give file.safetensors:tensor_name, or "
+                           "--shape or --size MxN to evaluate every BERT linear weight of that "
+                           "size in the checkpoint",
+                           a->weights);
+  if (!have_shape) wl_shape_matrix(M, N, &job->base.shape);
+  if (job->sweep && decompose_check_sweep(job, &err)) return cli_fail(&err);
+  wl_tensor_info *t;
+  size_t n;
+  if (wl_safetensors_list(a->weights, &t, &n, &err)) return cli_fail(&err);
+  size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  if (!idx) {
+    free(t);
+    heat_error_set(&err, HEAT_ENOMEM, "decompose", "out of memory");
+    return cli_fail(&err);
   }
-  printf("macs         %lld (dense %lld, ratio %.6g)\n", (long long)r->macs,
-         (long long)r->dense_macs, (double)r->macs / (double)r->dense_macs);
+  size_t count = wl_bert_linears(t, n, M, N, idx);
+  int status = 0;
+  if (count == 0) {
+    char sizes[400];
+    wl_bert_linear_sizes(t, n, sizes, sizeof sizes);
+    heat_error_set(&err, HEAT_EINVAL, a->weights,
+                   "no BERT linear weight is %lld x %lld (out x in); the checkpoint's BERT linear "
+                   "weights are: %s",
+                   (long long)M, (long long)N, sizes);
+    status = cli_fail(&err);
+  }
+  if (!status && job->csv) decompose_print_csv_header();
+  for (size_t i = 0; i < count && !status; i++) {
+    const char *name = t[idx[i]].name;
+    wl_matrix w;
+    if (wl_safetensors_read(a->weights, name, &w, &err)) {
+      status = cli_fail(&err);
+      break;
+    }
+    char label[WL_TENSOR_NAME_MAX + 512];
+    snprintf(label, sizeof label, "%s:%s", a->weights, name);
+    if (i && !job->csv) printf("\n");
+    status = decompose_run(job, &w, label, name);
+    wl_matrix_free(&w);
+  }
+  free(idx);
+  free(t);
+  return status;
 }
 
 int cmd_decompose(int argc, char **argv) {
@@ -339,11 +352,6 @@ int cmd_decompose(int argc, char **argv) {
     return cli_fail(&err);
   /* Check the layer before reading weights: a bad --ranks fails fast. */
   if (have_shape && !a.sweep && wl_layer_check(&base, "--ranks", &err)) return cli_fail(&err);
-  wl_matrix w;
-  char label[512];
-  if (load_weight(&a, &base.shape, have_shape, &w, label, sizeof label, &err))
-    return cli_fail(&err);
-  if (!have_shape) wl_shape_matrix(w.rows, w.cols, &base.shape);
   wl_factor_options fo;
   wl_factor_options_init(&fo);
   fo.hooi_sweeps = (int)a.hooi;
@@ -351,94 +359,31 @@ int cmd_decompose(int argc, char **argv) {
   fo.cp_tol = a.cp_tol;
   fo.seed = (unsigned long)a.seed;
   fo.cp_init = strcmp(a.cp_init, "svd") == 0 ? WL_CP_INIT_SVD : WL_CP_INIT_RANDOM;
-  row *r = malloc(sizeof *r);
-  int64_t *values = malloc(SWEEP_MAX * sizeof *values);
-  wl_spectra spectra = {.n = 0};
-  size_t n_values = 1;
-  int status = 0;
-  if (!r || !values) {
-    heat_error_set(&err, HEAT_ENOMEM, "decompose", "out of memory");
-    status = cli_fail(&err);
-    goto done;
-  }
-  if (!a.sweep) {
-    wl_factors f;
-    r->layer = base;
-    if (wl_factorize(&w, &base, &fo, &f, &err)) {
-      status = cli_fail(&err);
-      goto done;
+  decompose_job job = {.base = base,
+                       .fo = fo,
+                       .pre = pre,
+                       .tokens = a.tokens,
+                       .exact = a.exact,
+                       .csv = a.csv,
+                       .from_file = a.weights != NULL};
+  int64_t *values = NULL;
+  if (a.sweep) {
+    values = malloc(SWEEP_MAX * sizeof *values);
+    if (!values) {
+      heat_error_set(&err, HEAT_ENOMEM, "decompose", "out of memory");
+      return cli_fail(&err);
     }
-    if (evaluate_macs(&base, a.tokens, pre, r, &err)) {
-      wl_factors_free(&f);
-      status = cli_fail(&err);
-      goto done;
+    if (parse_sweep(a.sweep, values, &job.n_sweep, &err)) {
+      free(values);
+      return cli_fail(&err);
     }
-    r->eps = f.rel_error;
-    r->kind = WL_ERROR_EXACT;
-    if (a.csv) {
-      print_csv_header();
-      print_csv_row(label, r, a.tokens);
-    } else {
-      print_single(label, &w, r, a.tokens, &f, fo.hooi_sweeps);
-    }
-    wl_factors_free(&f);
-    goto done;
+    job.sweep = values;
   }
-  if (parse_sweep(a.sweep, values, &n_values, &err)) {
-    status = cli_fail(&err);
-    goto done;
-  }
-  bool fast = !a.exact && base.format != WL_FORMAT_CP && base.format != WL_FORMAT_DENSE;
-  if (fast && wl_spectra_compute(&w, base.format, &base.shape, &spectra, &err)) {
-    status = cli_fail(&err);
-    goto done;
-  }
-  if (a.csv)
-    print_csv_header();
+  int status;
+  if (a.weights && is_checkpoint(a.weights))
+    status = run_checkpoint(&a, &job, have_shape);
   else
-    printf("%-8s %-6s %-18s %-20s %12s %12s %12s %-6s %14s %14s\n", "weights", "format", "shape",
-           "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
-  for (size_t i = 0; i < n_values; i++) {
-    r->layer = base;
-    int64_t up[WL_MAX_RANKS];
-    r->layer.n_ranks = wl_layer_rank_upper(&r->layer, up);
-    for (size_t k = 0; k < r->layer.n_ranks; k++)
-      r->layer.rank[k] = values[i] < up[k] ? values[i] : up[k];
-    if (fast) {
-      rc = wl_spectra_error(&spectra, &r->layer, &r->eps, &r->kind, &err);
-    } else {
-      wl_factors f;
-      rc = wl_factorize(&w, &r->layer, &fo, &f, &err);
-      if (!rc) {
-        r->eps = f.rel_error;
-        r->kind = WL_ERROR_EXACT;
-        wl_factors_free(&f);
-      }
-    }
-    if (!rc) rc = evaluate_macs(&r->layer, a.tokens, pre, r, &err);
-    if (rc) {
-      heat_error_prefix(&err, "rank %lld", (long long)values[i]);
-      status = cli_fail(&err);
-      goto done;
-    }
-    if (a.csv) {
-      print_csv_row(label, r, a.tokens);
-    } else {
-      char shape[WL_SHAPE_TEXT_MAX], ranks[128];
-      wl_shape_format(&r->layer.shape, shape, sizeof shape);
-      wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
-      printf("%-8s %-6s %-18s %-20s %12lld %12.6g %12.6g %-6s %14lld %14lld\n",
-             a.weights ? "file" : "synthetic", wl_format_name(r->layer.format), shape, ranks,
-             (long long)wl_layer_params(&r->layer), wl_layer_compression(&r->layer), r->eps,
-             wl_error_kind_name(r->kind), (long long)r->macs, (long long)r->dense_macs);
-    }
-  }
-  if (!a.csv)
-    printf("weights: %s; kind bound = sqrt(sum of squared unfolding truncation errors)\n", label);
-done:
-  wl_spectra_free(&spectra);
+    status = run_one(&a, &job, have_shape);
   free(values);
-  free(r);
-  wl_matrix_free(&w);
   return status;
 }

@@ -84,15 +84,22 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
     printf("(the result %s is then laid out as the output %s)\n",
            p->steps[p->n_steps - 1].result_indices, or_dash(net->output));
   printf("\n%-22s %16s %16s\n", "", "this path", "left to right");
-  printf("%-22s %16lld %16lld\n", "total MACs", (long long)p->total_macs,
-         (long long)l2r->total_macs);
-  printf("%-22s %16lld %16lld\n", "largest intermediate", (long long)p->largest_intermediate,
-         (long long)l2r->largest_intermediate);
-  printf("%-22s %16lld %16lld\n", "elements written", (long long)p->total_written,
-         (long long)l2r->total_written);
-  if (p->total_macs > 0)
+  /* l2r is NULL when the left-to-right order's cost does not fit in 63 bits. */
+  const char *over = ">2^63";
+  printf("%-22s %16lld ", "total MACs", (long long)p->total_macs);
+  l2r ? printf("%16lld\n", (long long)l2r->total_macs) : printf("%16s\n", over);
+  printf("%-22s %16lld ", "largest intermediate", (long long)p->largest_intermediate);
+  l2r ? printf("%16lld\n", (long long)l2r->largest_intermediate) : printf("%16s\n", over);
+  printf("%-22s %16lld ", "elements written", (long long)p->total_written);
+  l2r ? printf("%16lld\n", (long long)l2r->total_written) : printf("%16s\n", over);
+  if (p->total_macs > 0 && l2r)
     printf("left to right needs %.1fx the MACs of this path\n",
            (double)l2r->total_macs / (double)p->total_macs);
+  else if (!l2r)
+    printf("left to right needs more than 2^63 MACs\n");
+  if (net->n_operands == 1 && strcmp(net->operand[0], net->output) != 0)
+    printf("one operand: its reduction to '%s' is not a pairwise contraction and is not counted\n",
+           or_dash(net->output));
   printf("stored parameters: %lld before, %lld after (%zu step%s pre-computed offline)\n",
          (long long)p->stored_params_before, (long long)p->stored_params_after, p->n_precomputed,
          p->n_precomputed == 1 ? "" : "s");
@@ -115,8 +122,10 @@ int cmd_einsum(int argc, char **argv) {
       if (i + 1 >= argc) return cli_usage_error("einsum", "%s needs a value", a);
       const char *v = argv[++i];
       if (strcmp(a, "--shapes") == 0) {
+        if (shapes) return cli_usage_error("einsum", "--shapes given twice");
         shapes = v;
       } else if (strcmp(a, "--static") == 0) {
+        if (statics) return cli_usage_error("einsum", "--static given twice");
         statics = v;
       } else if (strcmp(a, "--objective") == 0) {
         int k = pick(v, objective_names, 3);
@@ -144,11 +153,13 @@ int cmd_einsum(int argc, char **argv) {
     return cli_fail(&err);
   if (statics && tn_set_static(&net, statics, "--static", &err)) return cli_fail(&err);
   path p, l2r;
-  if (path_optimize(&net, &opt, &p, &err) || path_left_to_right(&net, &l2r, &err))
-    return cli_fail(&err);
+  if (path_optimize(&net, &opt, &p, &err)) return cli_fail(&err);
+  /* Only the comparison needs left to right: its overflow is reported, not fatal. */
+  int l2r_rc = path_left_to_right(&net, &l2r, &err);
+  if (l2r_rc && l2r_rc != HEAT_ERANGE) return cli_fail(&err);
   if (csv)
     print_csv(&p);
   else
-    print_table(&net, &opt, &p, &l2r);
+    print_table(&net, &opt, &p, l2r_rc ? NULL : &l2r);
   return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "common/heat_parse.h"
@@ -34,6 +35,21 @@ int decompose_list_shapes(const char *weights, const char *size, int64_t order, 
   size_t n;
   size_t lo = order ? (size_t)order : 2, hi = order ? (size_t)order : WL_MAX_ORDER;
   if (wl_shape_enumerate(M, N, lo, hi, (size_t)top, &v, &n, &err)) return cli_fail(&err);
+  if (n == 0) {
+    /* asking for shapes of a size that has none (a prime side, or fewer prime factors than d)
+     * is bad input, not an empty success */
+    free(v);
+    char d[64];
+    if (lo == hi)
+      snprintf(d, sizeof d, "%zu", lo);
+    else
+      snprintf(d, sizeof d, "%zu..%zu", lo, hi);
+    heat_error_set(&err, HEAT_EINVAL, weights ? weights : "--size",
+                   "a %lld x %lld weight has no shape with d = %s factors >= 2 per side (each "
+                   "of M and N needs at least d prime factors)",
+                   (long long)M, (long long)N, d);
+    return cli_fail(&err);
+  }
   if (csv)
     printf("rank,shape,d,entropy\n");
   else
@@ -56,6 +72,14 @@ int decompose_list_tensors(const char *weights, bool csv) {
   if (!weights)
     return cli_usage_error("decompose", "--list-tensors needs --weights FILE.safetensors");
   heat_error err;
+  size_t len = strlen(weights);
+  if (len >= 4 && strcmp(weights + len - 4, ".npy") == 0) {
+    heat_error_set(&err, HEAT_EINVAL, weights,
+                   "a .npy file holds one tensor, not a checkpoint; --list-tensors reads "
+                   "safetensors files (use --weights %s directly)",
+                   weights);
+    return cli_fail(&err);
+  }
   wl_tensor_info *t;
   size_t n;
   if (wl_safetensors_list(weights, &t, &n, &err)) return cli_fail(&err);

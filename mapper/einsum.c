@@ -240,8 +240,10 @@ int tn_set_static(tn_network *net, const char *list, const char *what, heat_erro
     long long v = strtoll(p, &end, 10);
     if (errno == ERANGE || v < 0 || (size_t)v >= net->n_operands)
       return shape_error(err, what, list, col,
-                         "operand %lld does not exist; operands are numbered 0..%zu", v,
-                         net->n_operands - 1);
+                         "operand %.*s does not exist; operands are numbered 0..%zu",
+                         (int)(end - p), p, net->n_operands - 1);
+    if (net->is_static[v])
+      return shape_error(err, what, list, col, "operand %lld is listed twice", v);
     net->is_static[v] = true;
     p = end;
     if (!*p) break;

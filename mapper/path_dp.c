@@ -133,6 +133,8 @@ static void dp_prepare(dp_ws *w) {
 bool dp_is_foldable(const dp_ws *w, uint32_t s) {
   if (w->opt->precompute == PATH_PRECOMPUTE_NEVER) return false;
   if ((s & ~w->static_mask) || !(s & (s - 1))) return false;
+  /* An offline cost past 2^63 cannot be reported: such a sub-expression is not folded. */
+  if (w->off[s] == INT64_MAX) return false;
   return w->opt->precompute == PATH_PRECOMPUTE_ALWAYS || w->elems[s] <= w->leafsum[s];
 }
 

@@ -18,7 +18,8 @@ void dp_offline(dp_ws *w) {
     for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
       uint32_t a = low | sub, b = rest ^ sub;
       int64_t c = path__sat_add(w->off[a], w->off[b]);
-      if (c < b1) {
+      /* !bs: a split is recorded even when every cost saturates, so emit() always has one. */
+      if (c < b1 || !bs) {
         int64_t t = path__sat_add(c, dp_product(w, w->inter[a] | w->inter[b]));
         if (t < b1 || !bs) {
           b1 = t;

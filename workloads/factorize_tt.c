@@ -56,8 +56,8 @@ int wl__factor_tt(const wl_matrix *w, wl_factors *f, heat_error *err) {
     s = malloc((size_t)K * sizeof *s);
     if (!s) rc = heat_error_set(err, HEAT_ENOMEM, "tt-svd", "out of memory");
     if (!rc) rc = wl__factors_add(f, cdims, nd, err);
-    /* The core is U_r (rows x r); a rank above this step's SVD size (possible when earlier ranks
-     * were cut) leaves zero columns, so the stored cores keep the requested sizes. */
+    /* The core is U_r (rows x r); wl_layer_check's tight bounds (r_k <= r_{k-1}·dim_k and
+     * r_k <= dim_{k+1}·r_{k+1}) keep r within this step's SVD size min(rows, cols). */
     double *core = rc ? NULL : f->data[f->n - 1];
     if (!rc) rc = wl__left_vectors(c, rows, cols, r, core, s, err);
     if (rc) break;

@@ -1,5 +1,6 @@
 #include "workloads/format.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,6 +92,59 @@ void wl_layer_format_ranks(const wl_layer *l, char *buf, size_t cap) {
   }
 }
 
+/* The tight bound of rank position k given the other ranks of l; *why says which limit binds. */
+int64_t wl_layer_rank_bound(const wl_layer *l, size_t k, const char **why) {
+  int64_t upper[WL_MAX_RANKS], dims[WL_MAX_MODES];
+  size_t n = wl_layer_rank_upper(l, upper);
+  int64_t b = upper[k];
+  *why = l->format == WL_FORMAT_TUCKER ? "the mode size" : "the unfolding rank";
+  if (l->format == WL_FORMAT_TUCKER) {
+    /* a rank above the product of the others leaves the core's unfolding rank-deficient */
+    int64_t others = 1;
+    for (size_t j = 0; j < n && others < b; j++)
+      if (j != k) others *= l->rank[j];
+    if (others < b) {
+      b = others;
+      *why = "the product of the other ranks";
+    }
+  } else if (l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT) {
+    /* core k is r_{k-1} x dim_k x r_k: its rank r_k is at most r_{k-1}·dim_k, and core k+1
+     * (r_k x dim_{k+1} x r_{k+1}) bounds it by dim_{k+1}·r_{k+1}; above that the core only
+     * gets zero columns and the params overstate what is stored */
+    chain_dims(l, dims);
+    int64_t left = (k ? l->rank[k - 1] : 1) * dims[k];
+    int64_t right = (k + 1 < n ? l->rank[k + 1] : 1) * dims[k + 1];
+    if (left < b) {
+      b = left;
+      *why = "the previous rank times this mode's size";
+    }
+    if (right < b) {
+      b = right;
+      *why = "the next rank times the next mode's size";
+    }
+  }
+  return b;
+}
+
+void wl_layer_clip_ranks(wl_layer *l, int64_t r) {
+  int64_t upper[WL_MAX_RANKS];
+  l->n_ranks = wl_layer_rank_upper(l, upper);
+  for (size_t k = 0; k < l->n_ranks; k++) l->rank[k] = r < upper[k] ? r : upper[k];
+  /* lowering one rank can only lower the others' bounds: iterate to the fixed point (each pass
+   * lowers some rank or stops, so it ends) */
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t k = 0; k < l->n_ranks; k++) {
+      const char *why;
+      int64_t b = wl_layer_rank_bound(l, k, &why);
+      if (l->rank[k] > b) {
+        l->rank[k] = b;
+        changed = true;
+      }
+    }
+  }
+}
+
 int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
   size_t want = wl_format_rank_count(l->format, l->shape.d);
   char shape[WL_SHAPE_TEXT_MAX];
@@ -118,17 +172,16 @@ int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
       return heat_error_set(
           err, HEAT_ERANGE, what, "rank %zu of %s with shape %s is %lld; allowed 1..%lld", k + 1,
           wl_format_name(l->format), shape, (long long)l->rank[k], (long long)upper[k]);
-  if (l->format == WL_FORMAT_TUCKER)
-    for (size_t k = 0; k < want; k++) {
-      int64_t others = 1;
-      for (size_t j = 0; j < want && others < l->rank[k]; j++)
-        if (j != k) others *= l->rank[j];
-      if (l->rank[k] > others)
-        return heat_error_set(err, HEAT_ERANGE, what,
-                              "Tucker rank %zu is %lld but the other ranks multiply to %lld; a "
-                              "rank cannot exceed the product of the others",
-                              k + 1, (long long)l->rank[k], (long long)others);
-    }
+  for (size_t k = 0; k < want; k++) {
+    const char *why;
+    int64_t b = wl_layer_rank_bound(l, k, &why);
+    if (l->rank[k] > b)
+      return heat_error_set(err, HEAT_ERANGE, what,
+                            "rank %zu of %s with shape %s is %lld; allowed 1..%lld given the "
+                            "other ranks (%s)",
+                            k + 1, wl_format_name(l->format), shape, (long long)l->rank[k],
+                            (long long)b, why);
+  }
   return HEAT_OK;
 }
 

@@ -50,8 +50,18 @@ size_t wl_format_rank_count(wl_format f, size_t d);
  * all mode sizes but the largest). Returns the number of ranks. */
 size_t wl_layer_rank_upper(const wl_layer *l, int64_t upper[WL_MAX_RANKS]);
 
-/* Checks the rank count and bounds (and, for Tucker, that no rank exceeds the product of the
- * others, which would make the core degenerate). `what` names the option. */
+/* The tight bound of rank position k given the other ranks in l (l->rank must hold them):
+ * wl_layer_rank_upper's, and for Tucker the product of the other ranks, for TT/TTM
+ * r_k <= r_{k-1}·dim_k and r_k <= dim_{k+1}·r_{k+1} (r_0 = r_D = 1). *why names the binding
+ * limit. */
+int64_t wl_layer_rank_bound(const wl_layer *l, size_t k, const char **why);
+
+/* Sets every rank of l (format and shape set) to min(r, its tight bound): what a rank sweep
+ * evaluates for r. */
+void wl_layer_clip_ranks(wl_layer *l, int64_t r);
+
+/* Checks the rank count and the tight bounds of wl_layer_rank_bound. `what` names the
+ * option. */
 int wl_layer_check(const wl_layer *l, const char *what, heat_error *err);
 
 /* Stored parameters of the factors (the dense weight for WL_FORMAT_DENSE). */

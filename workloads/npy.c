@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "workloads/weights.h"
 #include "workloads/weights_impl.h"
@@ -170,6 +171,40 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
     rc = heat_error_set(err, HEAT_EINVAL, path,
                         "the array has %zu dimensions (or an empty one); a weight is 2-D, out x in",
                         ndim);
+    goto done;
+  }
+  /* Check the data size against the file before allocating: a header claiming a huge shape
+   * must be a truncated file, not an out-of-memory failure. */
+  int64_t need = 0, here = (int64_t)ftello(fp);
+  if (fseeko(fp, 0, SEEK_END) != 0) {
+    rc = heat_error_set(err, HEAT_EIO, path, "cannot seek in the weight file");
+    goto done;
+  }
+  int64_t have = (int64_t)ftello(fp) - here;
+  int64_t es = (int64_t)wl__dtype_size(t), numel = 0;
+  if (wl__checked_numel(dims, 2, 1, &numel) || wl__checked_numel(dims, 2, es, &need)) {
+    rc = heat_error_set(err, HEAT_EINVAL, path,
+                        "shape (%lld, %lld) needs more than 2^63 bytes; the header is corrupt",
+                        (long long)dims[0], (long long)dims[1]);
+    goto done;
+  }
+  if (have < need) {
+    rc = heat_error_set(err, HEAT_EINVAL, path,
+                        "data is truncated: %lld of %lld elements present (the header says "
+                        "shape (%lld, %lld) %s: %lld bytes, the file has %lld after the header)",
+                        (long long)(have / es), (long long)numel, (long long)dims[0],
+                        (long long)dims[1], descr, (long long)need, (long long)have);
+    goto done;
+  }
+  if (have > need) {
+    rc = heat_error_set(err, HEAT_EINVAL, path,
+                        "%lld trailing bytes after the (%lld, %lld) %s data; a .npy file holds "
+                        "exactly one array",
+                        (long long)(have - need), (long long)dims[0], (long long)dims[1], descr);
+    goto done;
+  }
+  if (fseeko(fp, (off_t)here, SEEK_SET) != 0) {
+    rc = heat_error_set(err, HEAT_EIO, path, "cannot seek in the weight file");
     goto done;
   }
   rc = wl__read_values(fp, path, t, fortran, dims[0], dims[1], out, err);

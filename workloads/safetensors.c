@@ -24,6 +24,9 @@ static int parse_entry(wl__json *j, st_entry *e) {
   while (!rc) {
     char key[32];
     if ((rc = wl__json_string(j, key, sizeof key)) || (rc = wl__json_expect(j, ':'))) return rc;
+    if ((strcmp(key, "dtype") == 0 && has_dtype) || (strcmp(key, "shape") == 0 && has_shape) ||
+        (strcmp(key, "data_offsets") == 0 && has_offsets))
+      return wl__json_fail(j, "duplicate key in a tensor entry");
     if (strcmp(key, "dtype") == 0) {
       rc = wl__json_string(j, e->info.dtype, sizeof e->info.dtype);
       has_dtype = true;
@@ -66,13 +69,24 @@ static int parse_header(wl__json *j, st_header *h) {
   int rc = wl__json_expect(j, '{');
   if (rc) return rc;
   size_t cap = 0;
+  bool seen_metadata = false;
   if (wl__json_peek(j, '}')) {
     j->pos++;
   } else {
     for (;;) {
       char name[WL_TENSOR_NAME_MAX];
       if ((rc = wl__json_string(j, name, sizeof name)) || (rc = wl__json_expect(j, ':'))) return rc;
+      /* RFC 8259 leaves duplicate names undefined; two entries for one tensor (or two
+       * __metadata__) would make the file mean different things to different readers */
+      bool dup = strcmp(name, "__metadata__") == 0 && seen_metadata;
+      for (size_t i = 0; i < h->count && !dup; i++) dup = strcmp(h->entries[i].info.name, name) == 0;
+      if (dup) {
+        char what[WL_TENSOR_NAME_MAX + 32];
+        snprintf(what, sizeof what, "duplicate key '%s'", name);
+        return wl__json_fail(j, what);
+      }
       if (strcmp(name, "__metadata__") == 0) {
+        seen_metadata = true;
         if ((rc = wl__json_skip_value(j, 0))) return rc;
       } else {
         if (h->count == cap) {
@@ -97,6 +111,87 @@ static int parse_header(wl__json *j, st_header *h) {
   wl__json_ws(j);
   if (j->pos != j->len) return wl__json_fail(j, "trailing bytes after the JSON object");
   return HEAT_OK;
+}
+
+/* Bytes per element of the safetensors dtypes (0: unknown, its size cannot be checked). */
+static size_t st_dtype_size(const char *dtype) {
+  static const struct {
+    const char *name;
+    size_t size;
+  } sizes[] = {{"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1},
+               {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
+               {"U32", 4},  {"F32", 4}, {"F64", 8}, {"I64", 8},     {"U64", 8}};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    if (strcmp(dtype, sizes[i].name) == 0) return sizes[i].size;
+  return 0;
+}
+
+static void shape_text(const wl_tensor_info *t, char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t k = 0; k < t->ndim && used < cap; k++) {
+    int w = snprintf(buf + used, cap - used, "%s%lld", k ? ", " : "", (long long)t->shape[k]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+static int cmp_begin(const void *a, const void *b) {
+  const st_entry *x = *(const st_entry *const *)a, *y = *(const st_entry *const *)b;
+  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+  return (x->end > y->end) - (x->end < y->end);
+}
+
+/* The safetensors validation: each tensor's offsets hold exactly its dtype x shape bytes (the
+ * product checked for overflow), and the tensors tile the data buffer with no gap, overlap or
+ * trailing bytes. */
+static int check_layout(const char *path, const st_header *h, heat_error *err) {
+  char where[HEAT_ERROR_WHERE_MAX], dims[160];
+  for (size_t i = 0; i < h->count; i++) {
+    const st_entry *e = &h->entries[i];
+    if (snprintf(where, sizeof where, "%s:%s", path, e->info.name) < 0) where[0] = '\0';
+    shape_text(&e->info, dims, sizeof dims);
+    size_t es = st_dtype_size(e->info.dtype);
+    int64_t bytes = es ? (int64_t)es : 0;
+    if (es && wl__checked_numel(e->info.shape, e->info.ndim, (int64_t)es, &bytes))
+      return heat_error_set(err, HEAT_EINVAL, where,
+                            "shape [%s] of %s values needs more than 2^63 bytes; the header is "
+                            "corrupt",
+                            dims, e->info.dtype);
+    if (e->end < e->begin || e->end > h->data_size || (es && e->end - e->begin != bytes))
+      return heat_error_set(err, HEAT_EINVAL, where,
+                            "data_offsets [%lld, %lld] do not hold shape [%s] of %s values "
+                            "(%lld bytes) within the %lld data bytes of the file",
+                            (long long)e->begin, (long long)e->end, dims, e->info.dtype,
+                            (long long)bytes, (long long)h->data_size);
+  }
+  const st_entry **order = malloc((h->count ? h->count : 1) * sizeof *order);
+  if (!order) return heat_error_set(err, HEAT_ENOMEM, path, "out of memory");
+  for (size_t i = 0; i < h->count; i++) order[i] = &h->entries[i];
+  qsort(order, h->count, sizeof *order, cmp_begin);
+  int64_t at = 0;
+  int rc = HEAT_OK;
+  for (size_t i = 0; i < h->count && !rc; i++) {
+    if (snprintf(where, sizeof where, "%s:%s", path, order[i]->info.name) < 0) where[0] = '\0';
+    if (order[i]->begin > at)
+      rc = heat_error_set(err, HEAT_EINVAL, where,
+                          "data bytes [%lld, %lld) before this tensor belong to no tensor; "
+                          "safetensors requires the tensors to cover the data exactly",
+                          (long long)at, (long long)order[i]->begin);
+    else if (order[i]->begin < at)
+      rc = heat_error_set(err, HEAT_EINVAL, where,
+                          "data_offsets [%lld, %lld] overlap tensor '%s'", (long long)order[i]->begin,
+                          (long long)order[i]->end, order[i - 1]->info.name);
+    at = order[i]->end;
+  }
+  free(order);
+  if (!rc && at != h->data_size)
+    rc = heat_error_set(err, HEAT_EINVAL, path,
+                        "%lld trailing bytes after the last tensor (the tensors end at data byte "
+                        "%lld of %lld); safetensors requires the tensors to cover the data "
+                        "exactly",
+                        (long long)(h->data_size - at), (long long)at, (long long)h->data_size);
+  return rc;
 }
 
 /* Reads and parses the header of path; fp is left open for the data. */
@@ -143,6 +238,8 @@ static int open_header(const char *path, FILE **fpp, st_header *h, heat_error *e
   if (rc) goto fail;
   h->data_start = 8 + (int64_t)hlen;
   h->data_size = file_size - h->data_start;
+  rc = check_layout(path, h, err);
+  if (rc) goto fail;
   free(text);
   *fpp = fp;
   return HEAT_OK;
@@ -225,8 +322,9 @@ int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat
                         "shape [%s] is not a 2-D weight (out x in) with both sizes >= 1", dims);
     goto done;
   }
-  int64_t bytes = e->info.shape[0] * e->info.shape[1] * (int64_t)wl__dtype_size(t);
-  if (e->end < e->begin || e->end - e->begin != bytes || e->end > h.data_size) {
+  int64_t bytes = 0;
+  if (wl__checked_numel(e->info.shape, 2, (int64_t)wl__dtype_size(t), &bytes) ||
+      e->end < e->begin || e->end - e->begin != bytes || e->end > h.data_size) {
     rc = heat_error_set(err, HEAT_EINVAL, where,
                         "data_offsets [%lld, %lld] do not hold %lld x %lld %s values (%lld bytes) "
                         "within the %lld data bytes of the file",

@@ -190,11 +190,15 @@ int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t 
     rc = factorize_ordered(M, 0, f, &lm);
     if (!rc) rc = factorize_ordered(N, 0, f, &ln);
     size_t add = lm.count * ln.count;
-    ranked_shape *grown = (!rc && add) ? realloc(all, (n_all + add) * sizeof *all) : all;
-    if (!grown)
-      rc = HEAT_ENOMEM;
-    else
-      all = grown;
+    /* A side with no factorization into d factors >= 2 (a prime, or too few prime factors)
+     * adds nothing; only a failed realloc of a real growth is out of memory. */
+    if (!rc && add) {
+      ranked_shape *grown = realloc(all, (n_all + add) * sizeof *all);
+      if (!grown)
+        rc = HEAT_ENOMEM;
+      else
+        all = grown;
+    }
     for (size_t a = 0; !rc && a < lm.count; a++)
       for (size_t b = 0; b < ln.count; b++) {
         ranked_shape *r = &all[n_all++];

@@ -1,6 +1,7 @@
 #include "workloads/weights.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,18 @@ size_t wl__dtype_size(wl__dtype t) {
   case WL__F32: return 4;
   case WL__F64: return 8;
   }
+  return 0;
+}
+
+int wl__checked_numel(const int64_t *dims, size_t ndim, int64_t scale, int64_t *out) {
+  int64_t n = scale;
+  if (n < 0) return -1;
+  for (size_t k = 0; k < ndim; k++) {
+    if (dims[k] < 0) return -1;
+    if (dims[k] != 0 && n > INT64_MAX / dims[k]) return -1;
+    n *= dims[k];
+  }
+  *out = n;
   return 0;
 }
 
@@ -54,7 +67,10 @@ static double decode(const unsigned char *p, wl__dtype t) {
 int wl__read_values(FILE *fp, const char *where, wl__dtype t, bool fortran, int64_t rows,
                     int64_t cols, wl_matrix *out, heat_error *err) {
   int rc = wl_matrix_alloc(out, rows, cols, err);
-  if (rc) return rc;
+  if (rc) { /* name the file and tensor, not the internal matrix */
+    if (err) snprintf(err->where, sizeof err->where, "%s", where);
+    return rc;
+  }
   size_t es = wl__dtype_size(t), n = (size_t)(rows * cols);
   unsigned char buf[8192];
   size_t done = 0;
@@ -207,4 +223,60 @@ int wl_weights_load(const char *spec, int64_t rows, int64_t cols, wl_matrix *out
                           (long long)r, (long long)c, (long long)rows, (long long)cols);
   }
   return HEAT_OK;
+}
+
+typedef struct bert_key {
+  int layer;
+  wl_bert_role role;
+  size_t index;
+} bert_key;
+
+static int cmp_bert_key(const void *a, const void *b) {
+  const bert_key *x = a, *y = b;
+  if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
+  if (x->role != y->role) return x->role < y->role ? -1 : 1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+size_t wl_bert_linears(const wl_tensor_info *t, size_t n, int64_t rows, int64_t cols,
+                       size_t *idx) {
+  bert_key *keys = malloc((n ? n : 1) * sizeof *keys);
+  if (!keys) return 0;
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    int layer;
+    wl_bert_role role;
+    if (t[i].ndim == 2 && t[i].shape[0] == rows && t[i].shape[1] == cols &&
+        wl_bert_parse_name(t[i].name, &layer, &role) == HEAT_OK)
+      keys[count++] = (bert_key){layer, role, i};
+  }
+  qsort(keys, count, sizeof *keys, cmp_bert_key);
+  for (size_t i = 0; i < count; i++) idx[i] = keys[i].index;
+  free(keys);
+  return count;
+}
+
+void wl_bert_linear_sizes(const wl_tensor_info *t, size_t n, char *buf, size_t cap) {
+  if (cap == 0) return;
+  snprintf(buf, cap, "none");
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    int layer;
+    wl_bert_role role;
+    if (t[i].ndim != 2 || wl_bert_parse_name(t[i].name, &layer, &role) != HEAT_OK) continue;
+    bool seen = false; /* listed already (at its first occurrence) */
+    size_t same = 0;
+    for (size_t j = 0; j < n; j++) {
+      if (t[j].ndim != 2 || t[j].shape[0] != t[i].shape[0] || t[j].shape[1] != t[i].shape[1] ||
+          wl_bert_parse_name(t[j].name, &layer, &role) != HEAT_OK)
+        continue;
+      if (j < i) seen = true;
+      same++;
+    }
+    if (seen) continue;
+    int w = snprintf(buf + used, cap - used, "%s%lldx%lld (%zu)", used ? ", " : "",
+                     (long long)t[i].shape[0], (long long)t[i].shape[1], same);
+    if (w < 0 || (size_t)w >= cap - used) break;
+    used += (size_t)w;
+  }
 }

@@ -62,6 +62,16 @@ int wl_bert_weight_name(int layer, wl_bert_role role, char *buf, size_t cap);
  * "bert." prefix), HEAT_ENOTFOUND otherwise. */
 int wl_bert_parse_name(const char *name, int *layer, wl_bert_role *role);
 
+/* The BERT linear weights among tensors t[0..n) (names wl_bert_parse_name accepts) that are 2-D
+ * rows x cols, in layer-then-role order (q, k, v, o, ffn1, ffn2): their indices into t go to
+ * idx (room for n); returns how many. */
+size_t wl_bert_linears(const wl_tensor_info *t, size_t n, int64_t rows, int64_t cols,
+                       size_t *idx);
+
+/* The distinct sizes of the BERT linear weights among t, "3072x768 (12), 768x3072 (12)" (with
+ * counts), or "none" — for an error that says what a checkpoint holds. */
+void wl_bert_linear_sizes(const wl_tensor_info *t, size_t n, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,11 @@ typedef enum wl__dtype { WL__F32, WL__F16, WL__BF16, WL__F64 } wl__dtype;
 
 size_t wl__dtype_size(wl__dtype t);
 
+/* *out = scale · Π dims[k]; returns nonzero (and leaves *out unset) when a dimension is
+ * negative or the product exceeds INT64_MAX. Every size computed from a file's shape goes
+ * through here: a crafted shape must not wrap around to a small byte count. */
+int wl__checked_numel(const int64_t *dims, size_t ndim, int64_t scale, int64_t *out);
+
 /* Reads rows x cols little-endian elements from fp's current position into out (allocated here),
  * transposing Fortran-order data, and rejects truncated data and NaN/Inf. `where` names the file
  * and tensor in errors. */

@@ -27,6 +27,31 @@ def make_matrix(m, n, seed):
     return u @ np.diag(s) @ v.T + 0.002 * rng.standard_normal((m, n))
 
 
+def make_decaying_ttm(m, n, a, seed):
+    """W whose TTM unfolding (m1 n1) x (m2 n2) has singular values exp(-a i), i = 0, 1, ...: the
+    truncation errors are tiny, below what a Gram-matrix eigensolver resolves."""
+    rng = np.random.default_rng(seed)
+    rows, cols = m[0] * n[0], m[1] * n[1]
+    k = min(rows, cols)
+    u, _ = np.linalg.qr(rng.standard_normal((rows, k)))
+    v, _ = np.linalg.qr(rng.standard_normal((cols, k)))
+    t = (u * np.exp(-a * np.arange(k))) @ v.T  # rows (m1, n1), cols (m2, n2)
+    w = t.reshape(m[0], n[0], m[1], n[1]).transpose(0, 2, 1, 3)
+    return w.reshape(m[0] * m[1], n[0] * n[1])
+
+
+def make_low_multilinear(dims, ranks, noise, seed):
+    """A core of multilinear rank `ranks` times orthonormal factors, plus `noise` Gaussian: the
+    Tucker error at those ranks is about `noise`, where ||W||^2 - ||G||^2 cancels."""
+    rng = np.random.default_rng(seed)
+    t = rng.standard_normal(ranks)
+    for k, (d, r) in enumerate(zip(dims, ranks)):
+        q, _ = np.linalg.qr(rng.standard_normal((d, r)))
+        t = mode_mult(t, q, k)
+    t = t + noise * rng.standard_normal(dims)
+    return t.reshape(dims[0] * dims[1], dims[2] * dims[3])
+
+
 def parse_shape(text):
     out, inp = text.split(":")
     return [int(x) for x in out.split("x")], [int(x) for x in inp.split("x")]
@@ -168,6 +193,11 @@ CASES = [
     ("w48x64.npy", "cp", "6x8:8x8", [5], 10),
     ("w48x64.npy", "cp", "4x3x4:4x4x4", [3], 15),
     ("w96x128.npy", "cp", "8x12:8x16", [8], 10),
+    # tiny errors (the audit's case: 8.73e-09 from Gram eigenvalues vs numpy's 2.06e-09)
+    ("dec32x128.npy", "ttm", "4x8:8x16", [25], 0),
+    ("dec32x128.npy", "ttm", "4x8:8x16", [20], 0),
+    ("low32x128.npy", "tucker", "4x8:8x16", [4, 8, 6, 12], 0),
+    ("low32x128.npy", "tucker", "4x8:8x16", [4, 8, 6, 12], 1),
 ]
 
 
@@ -176,6 +206,8 @@ def main():
     mats = {
         "w48x64.npy": make_matrix(48, 64, 11),
         "w96x128.npy": make_matrix(96, 128, 12).astype(np.float32),
+        "dec32x128.npy": make_decaying_ttm([4, 8], [8, 16], 0.8, 13),
+        "low32x128.npy": make_low_multilinear([4, 8, 8, 16], [4, 8, 6, 12], 1e-9, 14),
     }
     for name, w in mats.items():
         np.save(os.path.join(DATA, name), w)

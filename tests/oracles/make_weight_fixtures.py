@@ -23,8 +23,9 @@ def bf16_bytes(a):
     return (a.astype("<f4").view("<u4") >> 16).astype("<u2").tobytes()
 
 
-def safetensors(path, tensors, metadata=None, header_override=None, pad=0, cut=None):
-    header, blob = {}, b""
+def safetensors(path, tensors, metadata=None, header_override=None, pad=0, cut=None, blob=None,
+                blob_extra=b""):
+    header, blob_override, blob = {}, blob, b""
     if metadata is not None:
         header["__metadata__"] = metadata
     for name, dtype, shape, raw in tensors:
@@ -32,7 +33,9 @@ def safetensors(path, tensors, metadata=None, header_override=None, pad=0, cut=N
         blob += raw
     text = header_override if header_override is not None else json.dumps(header).encode()
     text += b" " * pad
-    data = struct.pack("<Q", len(text)) + text + blob
+    if blob_override is not None:
+        blob = blob_override
+    data = struct.pack("<Q", len(text)) + text + blob + blob_extra
     if cut is not None:
         data = data[:cut]
     with open(os.path.join(DATA, path), "wb") as f:
@@ -60,6 +63,17 @@ def main():
     nan = values(3, 3)
     nan[1, 2] = np.nan
     safetensors("nan.safetensors", [("w", "F32", [3, 3], nan.astype("<f4").tobytes())])
+    # shapes whose byte counts overflow 64 bits: 4611686018427387928 * 36 * 4 wraps to 3456
+    safetensors("overflow.safetensors", [], header_override=
+                b'{"w": {"dtype": "F32", "shape": [4611686018427387928, 36], "data_offsets": [0, 3456]}}',
+                blob=bytes(3456))
+    safetensors("huge.safetensors", [], header_override=
+                b'{"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}}')
+    safetensors("duplicate.safetensors", [], header_override=
+                b'{"w": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}, '
+                b'"w": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}}', blob=bytes(4))
+    safetensors("trailing.safetensors", [("w", "F32", [2, 2], np.ones(4, "<f4").tobytes())],
+                blob_extra=bytes(8))
     # .npy files
     np.save(os.path.join(DATA, "f16.npy"), -values(4, 6).astype("<f2"))
     np.save(os.path.join(DATA, "fortran.npy"), np.asfortranarray(values(3, 5)))
@@ -68,6 +82,14 @@ def main():
     np.save(os.path.join(DATA, "inf.npy"), inf.astype("<f4"))
     np.save(os.path.join(DATA, "int.npy"), np.arange(6, dtype="<i4").reshape(2, 3))
     np.save(os.path.join(DATA, "cube.npy"), np.zeros((2, 2, 2), "<f4"))
+    # a header claiming (100000, 100000) over 864 data bytes; a good file with bytes appended
+    head = np.lib.format.header_data_from_array_1_0(np.zeros((2, 2), "<f8"))
+    head["shape"] = (100000, 100000)
+    with open(os.path.join(DATA, "huge_shape.npy"), "wb") as f:
+        np.lib.format.write_array_header_1_0(f, head)
+        f.write(bytes(864))
+    with open(os.path.join(DATA, "trailing.npy"), "wb") as f:
+        f.write(open(os.path.join(DATA, "fortran.npy"), "rb").read() + bytes(8))
     with open(os.path.join(DATA, "truncated.npy"), "wb") as f:
         f.write(open(os.path.join(DATA, "fortran.npy"), "rb").read()[:-8])
 

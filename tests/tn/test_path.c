@@ -267,6 +267,24 @@ static void missing_shapes_and_overflow_are_errors(void **state) {
   assert_int_equal(path_left_to_right(&net, &p, &err), HEAT_ERANGE);
 }
 
+/* Static sub-expressions whose offline cost overflows are not folded; every cost past 2^63 is
+ * an error, never a crash (found by an audit: the DP recursed forever). */
+static void overflowing_offline_cost_is_an_error(void **state) {
+  (void)state;
+  tn_network net;
+  heat_error err;
+  path p;
+  path_options opt;
+  path_options_init(&opt);
+  load(&net, ",yoK,foxe->x", ",7x2147483647x2147483647,2147483647x2147483647x1x7");
+  assert_int_equal(tn_set_static(&net, "0,1,2", "static", &err), HEAT_OK);
+  for (int mode = PATH_PRECOMPUTE_NEVER; mode <= PATH_PRECOMPUTE_ALWAYS; mode++) {
+    opt.precompute = (path_precompute)mode;
+    assert_int_equal(path_optimize(&net, &opt, &p, &err), HEAT_ERANGE);
+    assert_non_null(strstr(err.msg, "exceeds 2^63"));
+  }
+}
+
 /* Beyond PATH_DP_MAX_OPERANDS the greedy order is used and marked inexact. */
 static void large_networks_use_greedy(void **state) {
   (void)state;
@@ -311,6 +329,7 @@ int main(void) {
       cmocka_unit_test(custom_objective),
       cmocka_unit_test(custom_cost_must_be_non_negative),
       cmocka_unit_test(missing_shapes_and_overflow_are_errors),
+      cmocka_unit_test(overflowing_offline_cost_is_an_error),
       cmocka_unit_test(large_networks_use_greedy),
       cmocka_unit_test(single_operand_has_no_steps),
   };

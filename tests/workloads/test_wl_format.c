@@ -83,6 +83,17 @@ static void enumeration_matches_exhaustive_reference(void **state) {
   assert_int_equal(wl_shape_enumerate(12, 8, 1, 4, 0, &v, &n, &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "within 2..4"));
   assert_int_equal(wl_shape_enumerate(1, 8, 2, 4, 0, &v, &n, &err), HEAT_EINVAL);
+  /* no shape at all (13 is prime; 4x9 has two prime factors per side, not three): an empty
+   * result, not an allocation failure */
+  assert_int_equal(wl_shape_enumerate(7, 13, 2, 4, 0, &v, &n, &err), HEAT_OK);
+  assert_int_equal(n, 0);
+  free(v);
+  assert_int_equal(wl_shape_enumerate(4, 9, 3, 3, 0, &v, &n, &err), HEAT_OK);
+  assert_int_equal(n, 0);
+  free(v);
+  assert_int_equal(wl_shape_enumerate(2, 768, 2, 4, 0, &v, &n, &err), HEAT_OK);
+  assert_int_equal(n, 0);
+  free(v);
 }
 
 static wl_layer layer(wl_format f, const char *shape, const int64_t *ranks, size_t n) {
@@ -158,7 +169,7 @@ static void bad_ranks_are_named(void **state) {
   assert_non_null(strstr(err.msg, "takes 2 ranks (the inner ranks in mode order), got 1"));
   l = layer(WL_FORMAT_TUCKER, "4x4:4x4", (int64_t[]){4, 1, 1, 1}, 4);
   assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_ERANGE);
-  assert_non_null(strstr(err.msg, "product of the others"));
+  assert_non_null(strstr(err.msg, "allowed 1..1 given the other ranks (the product of the other ranks)"));
   l = layer(WL_FORMAT_CP, "48:64", (int64_t[]){4}, 1);
   assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "needs a tensorized shape"));
@@ -169,6 +180,41 @@ static void bad_ranks_are_named(void **state) {
   assert_non_null(strstr(err.msg, "known: dense, svd, cp, tucker, ttm, tt"));
   assert_int_equal(wl_format_parse("tucker", "--format", &f, &err), HEAT_OK);
   assert_int_equal(f, WL_FORMAT_TUCKER);
+}
+
+/* TT/TTM ranks are bounded by their neighbours (r_k <= r_{k-1}·dim_k, r_k <= dim_{k+1}·r_{k+1}),
+ * Tucker ranks by the product of the others; sweeps clip to those tight bounds. */
+static void tight_rank_bounds(void **state) {
+  (void)state;
+  heat_error err;
+  /* tt 4x6:6x6: modes 4,6,6,6; ranks 2,24,6: unfolding bounds 4,24,6 pass, but
+   * r_2 = 24 > r_1·dim_2 = 2·6 = 12 */
+  wl_layer l = layer(WL_FORMAT_TT, "4x6:6x6", (int64_t[]){2, 24, 6}, 3);
+  assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "rank 2 of tt with shape 4x6:6x6 is 24; allowed 1..12 given "
+                                  "the other ranks (the previous rank times this mode's size)"));
+  l = layer(WL_FORMAT_TT, "4x6:6x6", (int64_t[]){4, 24, 6}, 3);
+  assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_OK);
+  /* tt 2x3:3x2: modes 2,3,3,2, unfolding bounds 2,6,2; ranks 2,6,2 are tight but valid
+   * (6 = 2·3 = 3·2), ranks 2,6,1 break r_2 <= dim_3·r_3 = 3·1 */
+  l = layer(WL_FORMAT_TT, "2x3:3x2", (int64_t[]){2, 6, 2}, 3);
+  assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_OK);
+  l = layer(WL_FORMAT_TT, "2x3:3x2", (int64_t[]){2, 6, 1}, 3);
+  assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_ERANGE);
+  assert_non_null(strstr(err.msg, "allowed 1..3 given the other ranks (the next rank times the "
+                                  "next mode's size)"));
+  /* sweep clipping: tucker 2x16:2x2 at 16 -> 2,16,2,2 breaks the product bound (16 > 8) */
+  l = layer(WL_FORMAT_TUCKER, "2x16:2x2", (int64_t[]){1, 1, 1, 1}, 4);
+  wl_layer_clip_ranks(&l, 16);
+  assert_int_equal(l.n_ranks, 4);
+  int64_t want_t[] = {2, 8, 2, 2};
+  for (int k = 0; k < 4; k++) assert_int_equal(l.rank[k], want_t[k]);
+  assert_int_equal(wl_layer_check(&l, "--sweep-ranks", &err), HEAT_OK);
+  l = layer(WL_FORMAT_TT, "4x6:6x6", (int64_t[]){1, 1, 1}, 3);
+  wl_layer_clip_ranks(&l, 30);
+  int64_t want_tt[] = {4, 24, 6};
+  for (int k = 0; k < 3; k++) assert_int_equal(l.rank[k], want_tt[k]);
+  assert_int_equal(wl_layer_check(&l, "--sweep-ranks", &err), HEAT_OK);
 }
 
 static void networks_have_the_documented_layout(void **state) {
@@ -249,6 +295,7 @@ int main(void) {
       cmocka_unit_test(params_and_compression_by_hand),
       cmocka_unit_test(rank_bounds_follow_the_unfoldings),
       cmocka_unit_test(bad_ranks_are_named),
+      cmocka_unit_test(tight_rank_bounds),
       cmocka_unit_test(networks_have_the_documented_layout),
       cmocka_unit_test(networks_parse_back_and_hold_the_params),
   };

@@ -138,11 +138,27 @@ static void broken_safetensors_are_rejected(void **state) {
   expect_error("data/bad_json.safetensors", "a", HEAT_EINVAL, "data/bad_json.safetensors",
                "corrupt safetensors header: expected '\"'");
   expect_error("data/bad_offsets.safetensors", "w", HEAT_EINVAL, "data/bad_offsets.safetensors:w",
-               "data_offsets [0, 64] do not hold 2 x 2 F32");
+               "data_offsets [0, 64] do not hold shape [2, 2] of F32 values (16 bytes)");
   expect_error("data/nan.safetensors", "w", HEAT_EINVAL, "data/nan.safetensors:w",
                "element [1, 2] is NaN");
   expect_error("data/missing.safetensors", "w", HEAT_EIO, "data/missing.safetensors",
                "cannot open");
+  /* 4611686018427387928 · 36 · 4 bytes wraps to 3456 in 64 bits: caught, not read */
+  expect_error("data/overflow.safetensors", "w", HEAT_EINVAL, "data/overflow.safetensors:w",
+               "shape [4611686018427387928, 36] of F32 values needs more than 2^63 bytes");
+  expect_error("data/huge.safetensors", "w", HEAT_EINVAL, "data/huge.safetensors:w",
+               "shape [4294967296, 4294967296] of F32 values needs more than 2^63 bytes");
+  expect_error("data/duplicate.safetensors", "w", HEAT_EINVAL, "data/duplicate.safetensors",
+               "corrupt safetensors header: duplicate key 'w'");
+  expect_error("data/trailing.safetensors", "w", HEAT_EINVAL, "data/trailing.safetensors",
+               "8 trailing bytes after the last tensor (the tensors end at data byte 16 of 24)");
+  /* the listing reads the same header checks */
+  wl_tensor_info *info = NULL;
+  size_t n = 0;
+  heat_error err;
+  assert_int_equal(wl_safetensors_list("data/overflow.safetensors", &info, &n, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "data/overflow.safetensors:w");
+  assert_null(info);
 }
 
 static void npy_reads_and_rejects(void **state) {
@@ -165,6 +181,40 @@ static void npy_reads_and_rejects(void **state) {
                "data is truncated: 14 of 15 elements");
   expect_error("data/small.safetensors", NULL, HEAT_EINVAL, "data/small.safetensors",
                "not a .npy file");
+  /* the data size is checked against the file before allocating 80 GB */
+  expect_error("data/huge_shape.npy", NULL, HEAT_EINVAL, "data/huge_shape.npy",
+               "data is truncated: 108 of 10000000000 elements present (the header says shape "
+               "(100000, 100000) <f8: 80000000000 bytes, the file has 864 after the header)");
+  expect_error("data/trailing.npy", NULL, HEAT_EINVAL, "data/trailing.npy",
+               "8 trailing bytes after the (3, 5) <f8 data");
+}
+
+/* The checkpoint's BERT linear weights of one size, layer then role, whatever the file order. */
+static void bert_linears_in_layer_role_order(void **state) {
+  (void)state;
+  heat_error err;
+  wl_tensor_info *t;
+  size_t n;
+  assert_int_equal(wl_safetensors_list("data/bert_tiny.safetensors", &t, &n, &err), HEAT_OK);
+  assert_int_equal(n, 2 * 6 * 2 + 2); /* weights and biases of 2 layers, embeddings, LayerNorm */
+  size_t idx[64];
+  assert_int_equal(wl_bert_linears(t, n, 8, 8, idx), 8);
+  const char *want[] = {"0.attention.self.query", "0.attention.self.key", "0.attention.self.value",
+                        "0.attention.output.dense", "1.attention.self.query"};
+  for (int i = 0; i < 5; i++) {
+    char name[128];
+    snprintf(name, sizeof name, "bert.encoder.layer.%s.weight", want[i]);
+    assert_string_equal(t[idx[i]].name, name);
+  }
+  assert_int_equal(wl_bert_linears(t, n, 16, 8, idx), 2);
+  assert_string_equal(t[idx[1]].name, "bert.encoder.layer.1.intermediate.dense.weight");
+  assert_int_equal(wl_bert_linears(t, n, 16, 16, idx), 0);
+  char sizes[128];
+  wl_bert_linear_sizes(t, n, sizes, sizeof sizes);
+  assert_string_equal(sizes, "8x16 (2), 16x8 (2), 8x8 (8)");
+  wl_bert_linear_sizes(t, 0, sizes, sizeof sizes);
+  assert_string_equal(sizes, "none");
+  free(t);
 }
 
 int main(void) {
@@ -173,6 +223,7 @@ int main(void) {
       cmocka_unit_test(weights_load_maps_bert_names_and_checks_shape),
       cmocka_unit_test(bert_names_round_trip),
       cmocka_unit_test(broken_safetensors_are_rejected),
+      cmocka_unit_test(bert_linears_in_layer_role_order),
       cmocka_unit_test(npy_reads_and_rejects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

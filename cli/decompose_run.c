@@ -1,0 +1,185 @@
+/* heat decompose: the evaluation of one weight (see decompose_run.h). */
+#include "cli/decompose_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+typedef struct row {
+  wl_layer layer;
+  double eps;
+  wl_error_kind kind;
+  int64_t macs, dense_macs;
+  path p;
+  tn_network net;
+} row;
+
+static int evaluate_macs(const wl_layer *l, int64_t tokens, path_precompute pre, row *r,
+                         heat_error *err) {
+  path_options opt;
+  path_options_init(&opt);
+  opt.precompute = pre;
+  int rc = wl_layer_network(l, tokens, &r->net, err);
+  if (!rc) rc = path_optimize(&r->net, &opt, &r->p, err);
+  if (rc) return rc;
+  r->macs = r->p.total_macs;
+  r->dense_macs = tokens * wl_shape_rows(&l->shape) * wl_shape_cols(&l->shape);
+  return HEAT_OK;
+}
+
+void decompose_print_csv_header(void) {
+  printf("weights,tensor,format,shape,ranks,tokens,params,dense_params,compression,rel_error,"
+         "error_kind,macs,dense_macs\n");
+}
+
+static void print_csv_row(const char *label, const char *tensor, const row *r, int64_t tokens) {
+  char shape[WL_SHAPE_TEXT_MAX], ranks[128];
+  wl_shape_format(&r->layer.shape, shape, sizeof shape);
+  wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
+  /* labels (synthetic(decay=...,seed=...)) and rank lists hold commas: quote them */
+  printf("\"%s\",\"%s\",%s,%s,\"%s\",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld\n", label, tensor,
+         wl_format_name(r->layer.format), shape, ranks, (long long)tokens,
+         (long long)wl_layer_params(&r->layer),
+         (long long)(wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape)),
+         wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind), (long long)r->macs,
+         (long long)r->dense_macs);
+}
+
+static const char *method(wl_format f, int hooi) {
+  switch (f) {
+  case WL_FORMAT_DENSE: return "no factorization";
+  case WL_FORMAT_SVD: return "truncated SVD";
+  case WL_FORMAT_CP: return "CP-ALS, from W' rebuilt";
+  case WL_FORMAT_TUCKER: return hooi ? "HOSVD + HOOI" : "HOSVD";
+  case WL_FORMAT_TTM:
+  case WL_FORMAT_TT: return "TT-SVD";
+  }
+  return "";
+}
+
+static void print_single(const char *label, const wl_matrix *w, const row *r, int64_t tokens,
+                         const wl_factors *f, int hooi) {
+  char shape[WL_SHAPE_TEXT_MAX], ranks[128];
+  wl_shape_format(&r->layer.shape, shape, sizeof shape);
+  wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
+  printf("layer        %s %s ranks %s, weights %s (%lld x %lld, out x in)\n",
+         wl_format_name(r->layer.format), shape, ranks, label, (long long)w->rows,
+         (long long)w->cols);
+  printf("params       %lld (dense %lld)\n", (long long)wl_layer_params(&r->layer),
+         (long long)(w->rows * w->cols));
+  printf("compression  %.6g (params / dense params)\n", wl_layer_compression(&r->layer));
+  printf("rel_error    %.9g (%s: %s", r->eps, wl_error_kind_name(r->kind),
+         method(r->layer.format, hooi));
+  if (r->layer.format == WL_FORMAT_CP)
+    printf(", %d sweeps, %s", f->iterations, f->converged ? "converged" : "stopped at --cp-iters");
+  printf(")\n");
+  printf("einsum       %s (t = %lld tokens; operand 0 is X, the rest static factors)\n",
+         r->net.expr, (long long)tokens);
+  printf("path         %s, %zu step%s (%zu pre-computed offline), largest intermediate %lld\n",
+         r->p.exact ? "MAC-optimal, exact DP" : "greedy", r->p.n_steps,
+         r->p.n_steps == 1 ? "" : "s", r->p.n_precomputed, (long long)r->p.largest_intermediate);
+  for (size_t s = 0; s < r->p.n_steps; s++) {
+    const path_step *st = &r->p.steps[s];
+    printf("  %s%zu %s,%s->%s  B=%lld M=%lld K=%lld N=%lld  MACs %lld\n",
+           s < r->p.n_precomputed ? "pre" : "step ", s, st->lhs_indices, st->rhs_indices,
+           st->result_indices, (long long)st->B, (long long)st->M, (long long)st->K,
+           (long long)st->N, (long long)st->macs);
+  }
+  printf("macs         %lld (dense %lld, ratio %.6g)\n", (long long)r->macs,
+         (long long)r->dense_macs, (double)r->macs / (double)r->dense_macs);
+}
+
+
+int decompose_check_sweep(const decompose_job *job, heat_error *err) {
+  for (size_t i = 0; i < job->n_sweep; i++) {
+    wl_layer l = job->base;
+    wl_layer_clip_ranks(&l, job->sweep[i]);
+    if (wl_layer_check(&l, "--sweep-ranks", err)) {
+      heat_error_prefix(err, "rank %lld", (long long)job->sweep[i]);
+      return err->code;
+    }
+  }
+  return HEAT_OK;
+}
+
+static int run_single(const decompose_job *job, const wl_matrix *w, const char *label,
+                      const char *tensor, row *r, heat_error *err) {
+  wl_factors f;
+  r->layer = job->base;
+  int rc = wl_factorize(w, &job->base, &job->fo, &f, err);
+  if (rc) return rc;
+  rc = evaluate_macs(&job->base, job->tokens, job->pre, r, err);
+  if (!rc) {
+    r->eps = f.rel_error;
+    r->kind = WL_ERROR_EXACT;
+    if (job->csv)
+      print_csv_row(label, tensor, r, job->tokens);
+    else
+      print_single(label, w, r, job->tokens, &f, job->fo.hooi_sweeps);
+  }
+  wl_factors_free(&f);
+  return rc;
+}
+
+static int run_sweep(const decompose_job *job, const wl_matrix *w, const char *label,
+                     const char *tensor, row *r, heat_error *err) {
+  const wl_layer *base = &job->base;
+  bool fast = !job->exact && base->format != WL_FORMAT_CP && base->format != WL_FORMAT_DENSE;
+  wl_spectra spectra = {.n = 0};
+  if (fast && wl_spectra_compute(w, base->format, &base->shape, &spectra, err)) return err->code;
+  if (!job->csv)
+    printf("%-8s %-6s %-18s %-20s %12s %12s %12s %-6s %14s %14s\n", "weights", "format", "shape",
+           "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
+  int rc = HEAT_OK;
+  for (size_t i = 0; i < job->n_sweep && !rc; i++) {
+    r->layer = *base;
+    wl_layer_clip_ranks(&r->layer, job->sweep[i]);
+    if (fast) {
+      rc = wl_spectra_error(&spectra, &r->layer, &r->eps, &r->kind, err);
+    } else {
+      wl_factors f;
+      rc = wl_factorize(w, &r->layer, &job->fo, &f, err);
+      if (!rc) {
+        r->eps = f.rel_error;
+        r->kind = WL_ERROR_EXACT;
+        wl_factors_free(&f);
+      }
+    }
+    if (!rc) rc = evaluate_macs(&r->layer, job->tokens, job->pre, r, err);
+    if (rc) {
+      heat_error_prefix(err, "rank %lld", (long long)job->sweep[i]);
+      break;
+    }
+    if (job->csv) {
+      print_csv_row(label, tensor, r, job->tokens);
+    } else {
+      char shape[WL_SHAPE_TEXT_MAX], ranks[128];
+      wl_shape_format(&r->layer.shape, shape, sizeof shape);
+      wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
+      printf("%-8s %-6s %-18s %-20s %12lld %12.6g %12.6g %-6s %14lld %14lld\n",
+             job->from_file ? "file" : "synthetic",
+             wl_format_name(r->layer.format), shape, ranks, (long long)wl_layer_params(&r->layer),
+             wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind),
+             (long long)r->macs, (long long)r->dense_macs);
+    }
+  }
+  if (!rc && !job->csv)
+    printf("weights: %s; kind bound = sqrt(sum of squared unfolding truncation errors)\n", label);
+  wl_spectra_free(&spectra);
+  return rc;
+}
+
+int decompose_run(const decompose_job *job, const wl_matrix *w, const char *label,
+                  const char *tensor) {
+  heat_error err;
+  row *r = malloc(sizeof *r);
+  if (!r) {
+    heat_error_set(&err, HEAT_ENOMEM, "decompose", "out of memory");
+    return cli_fail(&err);
+  }
+  int rc = job->sweep ? run_sweep(job, w, label, tensor, r, &err)
+                      : run_single(job, w, label, tensor, r, &err);
+  free(r);
+  return rc ? cli_fail(&err) : 0;
+}

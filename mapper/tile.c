@@ -148,6 +148,15 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
     out->streamed = out->tiled; /* one tile along the stream: the schedules coincide */
     return;
   }
+  /* Only a tile that holds one fold in the stationary dimensions keeps that fold in the array
+   * across the streamed loop. A tile of several folds would have to bring every streamed tile
+   * back once per fold (DRAM refetches this model does not charge), so it pays per tile. */
+  fold_stats one;
+  fold_eval(&a->array, df, timing, 1, tile[MAP_DIM_M], tile[MAP_DIM_K], tile[MAP_DIM_N], &one);
+  if (one.folds > 1) {
+    out->streamed = out->tiled;
+    return;
+  }
   /* Streamed-dimension loop innermost: a stationary fold streams across all of that loop's
    * tiles, so the group prices as one tile spanning the whole streamed extent. */
   int64_t whole[MAP_DIMS], ignored;

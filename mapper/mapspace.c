@@ -187,7 +187,6 @@ int map_search(const arch *arch_in, const map_problem *p, const map_options *opt
 
   memset(out, 0, sizeof *out);
   bool found = false;
-  double best = 0;
   map_cost cost;
   map_mapping m;
   for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
@@ -226,10 +225,8 @@ int map_search(const arch *arch_in, const map_problem *p, const map_options *opt
                 memcpy(m.order, map__orders[keep[o]], sizeof m.order);
                 map__memory_eval(&a, p, opt, &m, &c, &cost);
                 out->evaluated++;
-                double v = map_objective_value(opt->objective, &cost);
-                if (!found || v < best) {
+                if (!found || map_cost_better(opt->objective, &cost, &out->cost)) {
                   found = true;
-                  best = v;
                   out->mapping = m;
                   out->cost = cost;
                 }

@@ -440,6 +440,12 @@ double map_objective_value(map_objective obj, const map_cost *c) {
   }
 }
 
+bool map_cost_better(map_objective obj, const map_cost *x, const map_cost *y) {
+  double vx = map_objective_value(obj, x), vy = map_objective_value(obj, y);
+  if (vx != vy) return vx < vy;
+  return obj == MAP_OBJECTIVE_LATENCY ? x->energy_j < y->energy_j : x->cycles < y->cycles;
+}
+
 const char *map_objective_name(map_objective obj) {
   return obj == MAP_OBJECTIVE_LATENCY ? "latency" : obj == MAP_OBJECTIVE_ENERGY ? "energy" : "edp";
 }

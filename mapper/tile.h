@@ -103,6 +103,10 @@ double map_cycles_round(double cycles);
 
 /* The objective's value of a cost (cycles, pJ, or J*s). */
 double map_objective_value(map_objective obj, const map_cost *c);
+/* True when x beats y under obj; ties on the objective go to the other metric (latency ties to
+ * the lower energy, energy and EDP ties to fewer cycles), so among equally fast mappings the
+ * search keeps the one that moves less data rather than the first enumerated. */
+bool map_cost_better(map_objective obj, const map_cost *x, const map_cost *y);
 
 const char *map_objective_name(map_objective obj); /* "latency", "energy", "edp" */
 int map_objective_parse(const char *text, map_objective *out, heat_error *err);

@@ -92,7 +92,9 @@ static void presets_reproduce_scalesim(void **state) {
     }
   }
   /* The point of the test: the presets' buffers do split the streamed dimension. */
-  assert_true(tiled_stream > 50);
+  /* 22 of the latency picks must tile it (the search tiles it only when the buffers force it:
+   * untiled moves less data at the same cycles). */
+  assert_true(tiled_stream >= 20);
 }
 
 /* A fixed mapping that splits K in four (OS): K innermost pays the fold fill/drain once per
@@ -160,6 +162,24 @@ static void edp_objective_has_least_edp(void **state) {
 }
 
 /* Products past 2^53 MACs are refused, not wrapped (16777216^3 once printed "0 MACs"). */
+/* Ties on the objective go to the other metric, not to the first mapping enumerated. */
+static void ties_go_to_the_other_metric(void **state) {
+  (void)state;
+  map_cost x = {0}, y = {0};
+  x.cycles = y.cycles = 100;
+  x.energy_j = 1e-6;
+  y.energy_j = 2e-6;
+  x.edp_js = y.edp_js = 5e-12;
+  assert_true(map_cost_better(MAP_OBJECTIVE_LATENCY, &x, &y));
+  assert_false(map_cost_better(MAP_OBJECTIVE_LATENCY, &y, &x));
+  y.cycles = 90;
+  assert_true(map_cost_better(MAP_OBJECTIVE_EDP, &y, &x)); /* equal EDP: fewer cycles */
+  assert_true(map_cost_better(MAP_OBJECTIVE_LATENCY, &y, &x));
+  x.energy_j = y.energy_j;
+  assert_true(map_cost_better(MAP_OBJECTIVE_ENERGY, &y, &x));
+  assert_false(map_cost_better(MAP_OBJECTIVE_ENERGY, &x, &x));
+}
+
 static void too_large_steps_refused(void **state) {
   (void)state;
   arch a;
@@ -186,6 +206,7 @@ int main(void) {
       cmocka_unit_test(presets_reproduce_scalesim),
       cmocka_unit_test(loop_order_decides_fold_overhead),
       cmocka_unit_test(edp_objective_has_least_edp),
+      cmocka_unit_test(ties_go_to_the_other_metric),
       cmocka_unit_test(too_large_steps_refused),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);

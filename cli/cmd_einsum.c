@@ -29,6 +29,20 @@ static void einsum_help(FILE *out) {
 
 static const char *objective_names[] = {"macs", "size", "write"};
 
+/* Appends "lhs ca->ac": the stored layout, then the order the GEMM reads it in (perm[i] is the
+ * stored position of the i-th index of a+b+c; -1 marks an index the operand lacks). */
+static void append_transform(char *out, size_t cap, const char *which, const char *stored,
+                             const int *perm, const char *a, const char *b, const char *c) {
+  char gemm[3 * TN_MAX_INDICES + 1], read[TN_MAX_INDICES + 1];
+  snprintf(gemm, sizeof gemm, "%s%s%s", a, b, c);
+  size_t n = 0;
+  for (size_t i = 0; gemm[i] && n < TN_MAX_INDICES; i++)
+    if (perm[i] >= 0) read[n++] = stored[perm[i]];
+  read[n] = '\0';
+  size_t used = strlen(out);
+  snprintf(out + used, cap - used, "%s%s %s->%s", used ? ", " : "", which, stored, read);
+}
+
 static int pick(const char *value, const char **names, int n) {
   for (int i = 0; i < n; i++)
     if (strcmp(value, names[i]) == 0) return i;
@@ -73,8 +87,12 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
     operand_name(st->lhs, st->lhs_indices, lhs, sizeof lhs);
     operand_name(st->rhs, st->rhs_indices, rhs, sizeof rhs);
     operand_name(st->result, st->result_indices, res, sizeof res);
-    const char *tr = st->lhs_permuted ? (st->rhs_permuted ? "lhs,rhs" : "lhs")
-                                      : (st->rhs_permuted ? "rhs" : "-");
+    char tr[2 * (3 * TN_MAX_INDICES + 16)] = "";
+    if (st->lhs_permuted) append_transform(tr, sizeof tr, "lhs", st->lhs_indices, st->lhs_perm,
+                                           st->batch, st->m, st->k);
+    if (st->rhs_permuted) append_transform(tr, sizeof tr, "rhs", st->rhs_indices, st->rhs_perm,
+                                           st->batch, st->k, st->n);
+    if (!tr[0]) snprintf(tr, sizeof tr, "-");
     printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8lld %8lld %8lld %8lld %16lld  %s\n", step,
            lhs, rhs, res, or_dash(st->batch), or_dash(st->m), or_dash(st->k), or_dash(st->n),
            (long long)st->B, (long long)st->M, (long long)st->K, (long long)st->N,

@@ -116,16 +116,17 @@ static int load__dataflow_item(const heat_config *cfg, const config_setting_t *i
 static int load__holds_item(const heat_config *cfg, const config_setting_t *item,
                             const char *text, void *acc, heat_error *err) {
   static const char *const names[] = {"input", "weight", "output"};
-  unsigned *mask = acc;
-  if (strcmp(text, "any") == 0) {
-    *mask |= ARCH_OPERAND_ANY;
+  unsigned *mask = acc, bits = 0;
+  if (strcmp(text, "any") == 0) bits = ARCH_OPERAND_ANY;
+  for (unsigned i = 0; i < 3 && !bits; i++)
+    if (strcmp(text, names[i]) == 0) bits = 1u << i;
+  /* As for dataflows: a repeated or overlapping entry is a slip worth pointing out. */
+  if (bits && (*mask & bits))
+    LOAD_FAIL(cfg, config_setting_parent(item), HEAT_EINVAL, err,
+              "lists \"%s\" twice (or beside \"any\")", text);
+  if (bits) {
+    *mask |= bits;
     return HEAT_OK;
-  }
-  for (unsigned i = 0; i < 3; i++) {
-    if (strcmp(text, names[i]) == 0) {
-      *mask |= 1u << i;
-      return HEAT_OK;
-    }
   }
   LOAD_FAIL(cfg, config_setting_parent(item), HEAT_EINVAL, err,
             "has the unknown operand \"%s\"; allowed: input, weight, output, any", text);

@@ -297,6 +297,10 @@ static void buffers_and_operands(void **state) {
                "\"output\", \"any\"");
   expect_error("holds = [\"weight\"];", "holds = [\"bias\"];", HEAT_EINVAL, "t.cfg:16",
                "'buffers[1].holds' has the unknown operand \"bias\"");
+  expect_error("holds = [\"weight\"];", "holds = [\"weight\", \"weight\"];", HEAT_EINVAL,
+               "t.cfg:16", "'buffers[1].holds' lists \"weight\" twice (or beside \"any\")");
+  expect_error("holds = [\"weight\"];", "holds = [\"any\", \"input\"];", HEAT_EINVAL, "t.cfg:16",
+               "'buffers[1].holds' lists \"input\" twice (or beside \"any\")");
   expect_error("holds = [\"weight\"];", "holds = [\"input\"];", HEAT_EINVAL, "t.cfg:12",
                "'buffers' has no buffer that may hold weight operands; add \"weight\"");
   expect_error("[\"input\", \"output\"]", "[\"input\"]", HEAT_EINVAL, "t.cfg:12",

@@ -1,5 +1,6 @@
 #include "workloads/factorize.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,44 @@ static int factor_dense(const wl_matrix *w, wl_factors *f, heat_error *err) {
   return HEAT_OK;
 }
 
-int wl_factorize(const wl_matrix *w, const wl_layer *layer, const wl_factor_options *opt,
-                 wl_factors *out, heat_error *err) {
-  memset(out, 0, sizeof *out);
-  int rc = wl_shape_check(&layer->shape, w->rows, w->cols, "--shape", err);
-  if (!rc) rc = wl_layer_check(layer, "--ranks", err);
-  if (rc) return rc;
-  if (wl_matrix_norm(w) == 0.0)
+/* ε is scale-invariant, but sums of squares of entries near 1e±154 over- or underflow (ε came
+ * out 0, inf or NaN, and LAPACK failed on an inf Gram matrix). The algorithms run on a copy
+ * divided by the power of two nearest above max|w|: exact (no rounding), so results of ordinary
+ * inputs do not change, and every entry of the copy is below 1 in magnitude. *back gets that
+ * power of two. */
+static int normalised_copy(const wl_matrix *w, wl_matrix *copy, double *back, heat_error *err) {
+  size_t n = (size_t)(w->rows * w->cols);
+  double mx = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double a = fabs(w->data[i]);
+    if (!(a <= DBL_MAX))
+      return heat_error_set(err, HEAT_EINVAL, "weight",
+                            "entry %zu is %g; weights must be finite", i, w->data[i]);
+    if (a > mx) mx = a;
+  }
+  if (mx == 0.0)
     return heat_error_set(err, HEAT_EINVAL, "weight",
                           "the weight is all zeros; the relative error is undefined");
+  int e;
+  frexp(mx, &e); /* mx = f·2^e, 0.5 <= f < 1 */
+  int rc = wl_matrix_alloc(copy, w->rows, w->cols, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) copy->data[i] = ldexp(w->data[i], -e);
+  *back = ldexp(1.0, e);
+  return HEAT_OK;
+}
+
+int wl_factorize(const wl_matrix *w0, const wl_layer *layer, const wl_factor_options *opt,
+                 wl_factors *out, heat_error *err) {
+  memset(out, 0, sizeof *out);
+  int rc = wl_shape_check(&layer->shape, w0->rows, w0->cols, "--shape", err);
+  if (!rc) rc = wl_layer_check(layer, "--ranks", err);
+  if (rc) return rc;
+  wl_matrix copy;
+  double back = 1.0;
+  rc = normalised_copy(w0, &copy, &back, err);
+  if (rc) return rc;
+  const wl_matrix *w = &copy;
   wl_factor_options defaults;
   if (!opt) {
     wl_factor_options_init(&defaults);
@@ -84,8 +114,15 @@ int wl_factorize(const wl_matrix *w, const wl_layer *layer, const wl_factor_opti
   case WL_FORMAT_TTM:
   case WL_FORMAT_TT: rc = wl__factor_tt(w, out, err); break;
   }
-  if (rc) wl_factors_free(out);
-  return rc;
+  wl_matrix_free(&copy);
+  if (rc) {
+    wl_factors_free(out);
+    return rc;
+  }
+  /* W' is linear in each factor separately: scaling factor 0 alone rescales it to W's size */
+  size_t n0 = (size_t)wl__numel(out->dims[0], out->order[0]);
+  for (size_t i = 0; i < n0; i++) out->data[0][i] *= back;
+  return HEAT_OK;
 }
 
 int wl_factors_reconstruct(const wl_factors *f, wl_matrix *out, heat_error *err) {
@@ -139,18 +176,31 @@ static int unfolding_values(const double *t, int64_t rows, int64_t cols, bool mo
   return HEAT_OK;
 }
 
-int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *shape, wl_spectra *out,
-                       heat_error *err) {
+static int spectra_of(const wl_matrix *w, wl_format format, const wl_shape *shape,
+                      wl_spectra *out, heat_error *err);
+
+int wl_spectra_compute(const wl_matrix *w0, wl_format format, const wl_shape *shape,
+                       wl_spectra *out, heat_error *err) {
   memset(out, 0, sizeof *out);
-  int rc = wl_shape_check(shape, w->rows, w->cols, "--shape", err);
+  int rc = wl_shape_check(shape, w0->rows, w0->cols, "--shape", err);
   if (rc) return rc;
+  wl_matrix copy;
+  double back = 1.0;
+  rc = normalised_copy(w0, &copy, &back, err);
+  if (rc) return rc;
+  rc = spectra_of(&copy, format, shape, out, err);
+  out->scale = back;
+  wl_matrix_free(&copy);
+  return rc;
+}
+
+static int spectra_of(const wl_matrix *w, wl_format format, const wl_shape *shape,
+                      wl_spectra *out, heat_error *err) {
+  int rc = HEAT_OK;
   out->format = format;
   out->shape = *shape;
   double norm = wl_matrix_norm(w);
   out->norm2 = norm * norm;
-  if (out->norm2 == 0.0)
-    return heat_error_set(err, HEAT_EINVAL, "weight",
-                          "the weight is all zeros; the relative error is undefined");
   wl_layer l = {.format = format, .shape = *shape};
   int64_t dims[WL_MAX_MODES];
   size_t perm[WL_MAX_MODES];
@@ -210,5 +260,8 @@ int wl_spectra_error(const wl_spectra *s, const wl_layer *layer, double *eps, wl
   *kind = (s->format == WL_FORMAT_SVD || s->format == WL_FORMAT_DENSE || s->n <= 1)
               ? WL_ERROR_EXACT
               : WL_ERROR_BOUND;
+  /* TT-SVD's and HOSVD's W' are orthogonal projections of W, so ||W − W'|| <= ||W||: a sum of
+   * tails above 1 bounds nothing the projection does not already guarantee */
+  if (*kind == WL_ERROR_BOUND && *eps > 1.0) *eps = 1.0;
   return HEAT_OK;
 }

@@ -72,12 +72,18 @@ typedef struct wl_spectra {
   size_t n;                 /* unfoldings */
   double *sv[WL_MAX_RANKS]; /* singular values of unfolding k, decreasing */
   size_t len[WL_MAX_RANKS];
-  double norm2; /* ||W||_F² */
+  double norm2; /* ||W/scale||_F² */
+  double scale; /* W was divided by this power of two near max|w| first (ε is scale-invariant;
+                   sv and norm2 are of W/scale, keeping extreme weights within range) */
 } wl_spectra;
 
+/* Errors of W (all-zero or non-finite: HEAT_EINVAL); the bound kind is capped at 1 (see
+ * wl_spectra_error). */
 int wl_spectra_compute(const wl_matrix *w, wl_format format, const wl_shape *shape, wl_spectra *out,
                        heat_error *err);
 void wl_spectra_free(wl_spectra *s);
+/* The bound kind (tt, ttm, tucker) is reported as min(bound, 1): the TT-SVD and HOSVD W' are
+ * orthogonal projections of W, so their error never exceeds ||W||. */
 int wl_spectra_error(const wl_spectra *s, const wl_layer *layer, double *eps, wl_error_kind *kind,
                      heat_error *err);
 

@@ -4,7 +4,8 @@
 Writes tests/workloads/data/w48x64.npy (<f8) and w96x128.npy (<f4): seeded matrices with decaying
 singular values plus noise, and tests/workloads/data/factorize_expected.csv with
 eps = ||W - W'||_F / ||W||_F of W' rebuilt from the factors (kind exact) or the TT-SVD / HOSVD
-bound sqrt(sum_k delta_k^2) / ||W|| from the unfoldings of W itself (kind bound). CP-ALS rows run
+bound min(sqrt(sum_k delta_k^2) / ||W||, 1) from the unfoldings of W itself (kind bound; the
+TT-SVD and HOSVD W' are orthogonal projections of W, so their error never exceeds ||W||). CP-ALS rows run
 a fixed number of sweeps from an SVD start, which heat reproduces with --cp-init svd.
 
 Conventions (workloads/README.md): W is out x in; shape OUT:IN; the tensor is
@@ -167,11 +168,11 @@ def tail(t_matrix, r):
 def tt_bound(t, ranks):
     dims = t.shape
     total = sum(tail(t.reshape(int(np.prod(dims[: k + 1])), -1), ranks[k]) for k in range(len(dims) - 1))
-    return np.sqrt(total) / np.linalg.norm(t)
+    return min(np.sqrt(total) / np.linalg.norm(t), 1.0)
 
 
 def tucker_bound(t, ranks):
-    return np.sqrt(sum(tail(unfold(t, k), ranks[k]) for k in range(t.ndim))) / np.linalg.norm(t)
+    return min(np.sqrt(sum(tail(unfold(t, k), ranks[k]) for k in range(t.ndim))) / np.linalg.norm(t), 1.0)
 
 
 CASES = [

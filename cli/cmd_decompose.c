@@ -241,6 +241,18 @@ static bool is_checkpoint(const char *spec) {
   return n > s && strcmp(spec + n - s, ".safetensors") == 0;
 }
 
+/* A weight the factorizations can take (finite, not all zero), checked before any output so
+ * that an error names the file and tensor (label) and no CSV header precedes it. */
+static int check_weight(const wl_matrix *w, const char *label, heat_error *err) {
+  int rc = wl_matrix_check_weight(w, NULL, err);
+  if (rc) {
+    char msg[HEAT_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    heat_error_set(err, rc, label, "%s", msg);
+  }
+  return rc;
+}
+
 /* One weight: a file's tensor or the synthetic matrix. */
 static int run_one(const decompose_args *a, decompose_job *job, bool have_shape) {
   heat_error err;
@@ -251,6 +263,7 @@ static int run_one(const decompose_args *a, decompose_job *job, bool have_shape)
   if (!have_shape) wl_shape_matrix(w.rows, w.cols, &job->base.shape);
   int status = 0;
   if (job->sweep && decompose_check_sweep(job, &err)) status = cli_fail(&err);
+  if (!status && check_weight(&w, label, &err)) status = cli_fail(&err);
   if (!status) {
     if (job->csv) decompose_print_csv_header();
     const char *colon = a->weights ? strstr(a->weights, ".safetensors:") : NULL;
@@ -294,6 +307,20 @@ static int run_checkpoint(const decompose_args *a, decompose_job *job, bool have
                    (long long)M, (long long)N, sizes);
     status = cli_fail(&err);
   }
+  /* Every selected tensor is read and checked (dtype, shape, finite, not all zero) before
+   * anything is printed, one at a time: a bad tensor late in the checkpoint is not reported
+   * after the rows of the good ones. The evaluation pass reads each again. */
+  char label[WL_TENSOR_NAME_MAX + 512];
+  for (size_t i = 0; i < count && !status; i++) {
+    wl_matrix w;
+    snprintf(label, sizeof label, "%s:%s", a->weights, t[idx[i]].name);
+    if (wl_safetensors_read(a->weights, t[idx[i]].name, &w, &err)) {
+      status = cli_fail(&err);
+      break;
+    }
+    if (check_weight(&w, label, &err)) status = cli_fail(&err);
+    wl_matrix_free(&w);
+  }
   if (!status && job->csv) decompose_print_csv_header();
   for (size_t i = 0; i < count && !status; i++) {
     const char *name = t[idx[i]].name;
@@ -302,7 +329,6 @@ static int run_checkpoint(const decompose_args *a, decompose_job *job, bool have
       status = cli_fail(&err);
       break;
     }
-    char label[WL_TENSOR_NAME_MAX + 512];
     snprintf(label, sizeof label, "%s:%s", a->weights, name);
     if (i && !job->csv) printf("\n");
     status = decompose_run(job, &w, label, name);
@@ -340,6 +366,7 @@ int cmd_decompose(int argc, char **argv) {
   if (wl_format_parse(a.format, "--format", &base.format, &err)) return cli_fail(&err);
   bool have_shape = a.shape != NULL;
   if (have_shape && wl_shape_parse(a.shape, "--shape", &base.shape, &err)) return cli_fail(&err);
+  if (have_shape && wl_layer_check_shape(&base, "--shape", &err)) return cli_fail(&err);
   if (!have_shape && base.format != WL_FORMAT_DENSE && base.format != WL_FORMAT_SVD)
     return cli_usage_error("decompose", "--format %s needs --shape OUT:IN", a.format);
   size_t want = wl_format_rank_count(base.format, have_shape ? base.shape.d : 1);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/heat_csv.h"
 #include "common/heat_parse.h"
 #include "workloads/shape.h"
 #include "workloads/weights.h"
@@ -14,13 +15,8 @@ int decompose_list_shapes(const char *weights, const char *size, int64_t order, 
                           bool csv) {
   heat_error err;
   wl_matrix w = {0, 0, NULL};
-  int64_t M, N;
-  if (weights) {
-    if (wl_weights_load(weights, 0, 0, &w, &err)) return cli_fail(&err);
-    M = w.rows;
-    N = w.cols;
-    wl_matrix_free(&w);
-  } else if (size) {
+  int64_t M = 0, N = 0;
+  if (size) {
     int64_t mn[2];
     size_t n;
     if (heat_parse_int64_list(size, 'x', 2, INT64_C(1) << 20, "--size", mn, 2, &n, &err))
@@ -28,7 +24,21 @@ int decompose_list_shapes(const char *weights, const char *size, int64_t order, 
     if (n != 2) return cli_usage_error("decompose", "--size expects MxN, got '%s'", size);
     M = mn[0];
     N = mn[1];
-  } else {
+  }
+  if (weights) {
+    if (wl_weights_load(weights, 0, 0, &w, &err)) return cli_fail(&err);
+    /* a --size beside the file is only allowed to agree with it, not silently ignored */
+    if (size && (M != w.rows || N != w.cols)) {
+      heat_error_set(&err, HEAT_EINVAL, "--size",
+                     "%lld x %lld, but the weight %s is %lld x %lld (out x in); give one of them",
+                     (long long)M, (long long)N, weights, (long long)w.rows, (long long)w.cols);
+      wl_matrix_free(&w);
+      return cli_fail(&err);
+    }
+    M = w.rows;
+    N = w.cols;
+    wl_matrix_free(&w);
+  } else if (!size) {
     return cli_usage_error("decompose", "--list-shapes needs --size MxN or --weights");
   }
   wl_shape *v;
@@ -96,10 +106,13 @@ int decompose_list_tensors(const char *weights, bool csv) {
     char where[32] = "";
     if (bert) snprintf(where, sizeof where, "layer%d.%s", layer, wl_bert_role_name(role));
     if (csv) {
+      heat_csv_field(stdout, t[i].name);
+      printf(",");
+      heat_csv_field(stdout, t[i].dtype);
       if (bert)
-        printf("%s,%s,%s,%d,%s\n", t[i].name, t[i].dtype, shape, layer, wl_bert_role_name(role));
+        printf(",%s,%d,%s\n", shape, layer, wl_bert_role_name(role));
       else
-        printf("%s,%s,%s,,\n", t[i].name, t[i].dtype, shape);
+        printf(",%s,,\n", shape);
     } else {
       if (bert)
         printf("%-60s %-5s %-14s %s\n", t[i].name, t[i].dtype, shape, where);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/heat_csv.h"
 
 typedef struct row {
   wl_layer layer;
@@ -37,9 +38,14 @@ static void print_csv_row(const char *label, const char *tensor, const row *r, i
   char shape[WL_SHAPE_TEXT_MAX], ranks[128];
   wl_shape_format(&r->layer.shape, shape, sizeof shape);
   wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
-  /* labels (synthetic(decay=...,seed=...)) and rank lists hold commas: quote them */
-  printf("\"%s\",\"%s\",%s,%s,\"%s\",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld\n", label, tensor,
-         wl_format_name(r->layer.format), shape, ranks, (long long)tokens,
+  /* labels (synthetic(decay=...,seed=...)) and rank lists hold commas, file and tensor names
+   * may hold anything: these columns are always quoted (RFC 4180) */
+  heat_csv_field_quoted(stdout, label);
+  printf(",");
+  heat_csv_field_quoted(stdout, tensor);
+  printf(",%s,%s,", wl_format_name(r->layer.format), shape);
+  heat_csv_field_quoted(stdout, ranks);
+  printf(",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld\n", (long long)tokens,
          (long long)wl_layer_params(&r->layer),
          (long long)(wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape)),
          wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind), (long long)r->macs,

@@ -1,6 +1,5 @@
 #include "workloads/factorize.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,20 +68,12 @@ static int factor_dense(const wl_matrix *w, wl_factors *f, heat_error *err) {
  * power of two. */
 static int normalised_copy(const wl_matrix *w, wl_matrix *copy, double *back, heat_error *err) {
   size_t n = (size_t)(w->rows * w->cols);
-  double mx = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    double a = fabs(w->data[i]);
-    if (!(a <= DBL_MAX))
-      return heat_error_set(err, HEAT_EINVAL, "weight",
-                            "entry %zu is %g; weights must be finite", i, w->data[i]);
-    if (a > mx) mx = a;
-  }
-  if (mx == 0.0)
-    return heat_error_set(err, HEAT_EINVAL, "weight",
-                          "the weight is all zeros; the relative error is undefined");
+  double mx;
+  int rc = wl_matrix_check_weight(w, &mx, err);
+  if (rc) return rc;
   int e;
   frexp(mx, &e); /* mx = f·2^e, 0.5 <= f < 1 */
-  int rc = wl_matrix_alloc(copy, w->rows, w->cols, err);
+  rc = wl_matrix_alloc(copy, w->rows, w->cols, err);
   if (rc) return rc;
   for (size_t i = 0; i < n; i++) copy->data[i] = ldexp(w->data[i], -e);
   *back = ldexp(1.0, e);

@@ -145,8 +145,7 @@ void wl_layer_clip_ranks(wl_layer *l, int64_t r) {
   }
 }
 
-int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
-  size_t want = wl_format_rank_count(l->format, l->shape.d);
+int wl_layer_check_shape(const wl_layer *l, const char *what, heat_error *err) {
   char shape[WL_SHAPE_TEXT_MAX];
   wl_shape_format(&l->shape, shape, sizeof shape);
   if ((l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT || l->format == WL_FORMAT_TUCKER ||
@@ -156,6 +155,15 @@ int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
                           "format %s needs a tensorized shape (at least 2 factors per side), got "
                           "%s",
                           wl_format_name(l->format), shape);
+  return HEAT_OK;
+}
+
+int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
+  size_t want = wl_format_rank_count(l->format, l->shape.d);
+  char shape[WL_SHAPE_TEXT_MAX];
+  wl_shape_format(&l->shape, shape, sizeof shape);
+  int rc = wl_layer_check_shape(l, what, err);
+  if (rc) return rc;
   if (l->n_ranks != want)
     return heat_error_set(
         err, HEAT_EINVAL, what, "format %s with shape %s takes %zu rank%s (%s), got %zu",

@@ -60,7 +60,11 @@ int64_t wl_layer_rank_bound(const wl_layer *l, size_t k, const char **why);
  * evaluates for r. */
 void wl_layer_clip_ranks(wl_layer *l, int64_t r);
 
-/* Checks the rank count and the tight bounds of wl_layer_rank_bound. `what` names the
+/* Checks that the format can take the shape (ttm, tt, tucker and cp need d >= 2 factors per
+ * side); `what` names the option that gave the shape. */
+int wl_layer_check_shape(const wl_layer *l, const char *what, heat_error *err);
+
+/* Checks the shape (wl_layer_check_shape), the rank count and the tight bounds of wl_layer_rank_bound. `what` names the
  * option. */
 int wl_layer_check(const wl_layer *l, const char *what, heat_error *err);
 

@@ -91,6 +91,9 @@ int wl__json_string(wl__json *j, char *out, size_t cap) {
       default: return wl__json_fail(j, "bad escape");
       }
     }
+    /* a stored string is a C string (a tensor name): an escaped NUL would cut it short and
+     * let "name\u0000junk" pass as "name" */
+    if (out && c == '\\' && cp == 0) return wl__json_fail(j, "\\u0000 (NUL) in a string");
     /* encode cp (raw bytes >= 0x80 pass through unchanged) */
     unsigned char enc[4];
     size_t k = 0;

@@ -1,5 +1,6 @@
 #include "workloads/matrix.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -44,6 +45,23 @@ static double norm_scaled(const double *a, const double *b, size_t n) {
 
 double wl_matrix_norm(const wl_matrix *m) {
   return norm_scaled(m->data, NULL, (size_t)(m->rows * m->cols));
+}
+
+int wl_matrix_check_weight(const wl_matrix *m, double *max_abs, heat_error *err) {
+  double mx = 0.0;
+  for (int64_t i = 0; i < m->rows * m->cols; i++) {
+    double a = fabs(m->data[i]);
+    if (!(a <= DBL_MAX))
+      return heat_error_set(err, HEAT_EINVAL, "weight", "element [%lld, %lld] is %s",
+                            (long long)(i / m->cols), (long long)(i % m->cols),
+                            isnan(m->data[i]) ? "NaN" : "Inf");
+    if (a > mx) mx = a;
+  }
+  if (max_abs) *max_abs = mx;
+  if (mx == 0.0)
+    return heat_error_set(err, HEAT_EINVAL, "weight",
+                          "the weight is all zeros; the relative error is undefined");
+  return HEAT_OK;
 }
 
 int wl_matrix_rel_error(const wl_matrix *a, const wl_matrix *b, double *out, heat_error *err) {

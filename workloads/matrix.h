@@ -23,6 +23,10 @@ void wl_matrix_free(wl_matrix *m);
 /* Frobenius norm (scaled sum, no overflow for large entries). */
 double wl_matrix_norm(const wl_matrix *m);
 
+/* A weight whose ε can be taken: finite entries, not all zero (HEAT_EINVAL, where "weight":
+ * callers name the file and tensor). *max_abs (may be NULL) gets max |m|. */
+int wl_matrix_check_weight(const wl_matrix *m, double *max_abs, heat_error *err);
+
 /* ||A - B||_F / ||A||_F computed directly; fails when the sizes differ or A is zero. */
 int wl_matrix_rel_error(const wl_matrix *a, const wl_matrix *b, double *out, heat_error *err);
 

@@ -88,8 +88,8 @@ static int py_shape(pydict *p, int64_t *dims, size_t cap, size_t *n) {
 }
 
 int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return heat_error_set(err, HEAT_EIO, path, "cannot open the weight file");
+  FILE *fp;
+  if (wl__open_weight_file(path, &fp, err)) return err->code;
   unsigned char pre[12];
   char *text = NULL;
   int rc = HEAT_OK;

@@ -197,8 +197,8 @@ static int check_layout(const char *path, const st_header *h, heat_error *err) {
 /* Reads and parses the header of path; fp is left open for the data. */
 static int open_header(const char *path, FILE **fpp, st_header *h, heat_error *err) {
   memset(h, 0, sizeof *h);
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return heat_error_set(err, HEAT_EIO, path, "cannot open the weight file");
+  FILE *fp;
+  if (wl__open_weight_file(path, &fp, err)) return err->code;
   unsigned char b[8];
   int rc = HEAT_OK;
   char *text = NULL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "workloads/weights_impl.h"
 
@@ -15,6 +16,21 @@ size_t wl__dtype_size(wl__dtype t) {
   case WL__F64: return 8;
   }
   return 0;
+}
+
+int wl__open_weight_file(const char *path, FILE **out, heat_error *err) {
+  *out = NULL;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return heat_error_set(err, HEAT_EIO, path, "cannot open the weight file");
+  struct stat st;
+  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    bool dir = S_ISDIR(st.st_mode);
+    fclose(fp);
+    return heat_error_set(err, HEAT_EIO, path, "%s, not a weight file",
+                          dir ? "is a directory" : "is not a regular file");
+  }
+  *out = fp;
+  return HEAT_OK;
 }
 
 int wl__checked_numel(const int64_t *dims, size_t ndim, int64_t scale, int64_t *out) {
@@ -124,15 +140,28 @@ int wl_bert_weight_name(int layer, wl_bert_role role, char *buf, size_t cap) {
   return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
+/* A layer index: decimal digits only, no sign, space or leading zero ("0" itself is fine), at
+ * most 1000000 (strtol took "+1", " 3", "-0" and "007"). Returns the end or NULL. */
+static const char *layer_index(const char *p, long *out) {
+  long v = 0;
+  const char *q = p;
+  for (; *q >= '0' && *q <= '9'; q++) {
+    v = v * 10 + (*q - '0');
+    if (v > 1000000) return NULL;
+  }
+  if (q == p || (p[0] == '0' && q - p > 1)) return NULL;
+  *out = v;
+  return q;
+}
+
 int wl_bert_parse_name(const char *name, int *layer, wl_bert_role *role) {
   const char *p = name;
   if (strncmp(p, "bert.", 5) == 0) p += 5;
   if (strncmp(p, "encoder.layer.", 14) != 0) return HEAT_ENOTFOUND;
   p += 14;
-  char *end;
-  long i = strtol(p, &end, 10);
-  if (end == p || *end != '.' || i < 0 || i > 1000000 || (p[0] == '0' && end - p > 1))
-    return HEAT_ENOTFOUND;
+  long i;
+  const char *end = layer_index(p, &i);
+  if (!end || *end != '.') return HEAT_ENOTFOUND;
   p = end + 1;
   for (int r = 0; r < WL_BERT_ROLES; r++) {
     size_t len = strlen(role_paths[r]);
@@ -148,9 +177,9 @@ int wl_bert_parse_name(const char *name, int *layer, wl_bert_role *role) {
 /* "layer3.ffn1" -> layer 3, role ffn1 */
 static int parse_shorthand(const char *text, int *layer, wl_bert_role *role) {
   if (strncmp(text, "layer", 5) != 0) return HEAT_ENOTFOUND;
-  char *end;
-  long i = strtol(text + 5, &end, 10);
-  if (end == text + 5 || *end != '.' || i < 0 || i > 1000000) return HEAT_ENOTFOUND;
+  long i;
+  const char *end = layer_index(text + 5, &i);
+  if (!end || *end != '.') return HEAT_ENOTFOUND;
   for (int r = 0; r < WL_BERT_ROLES; r++)
     if (strcmp(end + 1, role_names[r]) == 0) {
       *layer = (int)i;

@@ -14,6 +14,10 @@ size_t wl__dtype_size(wl__dtype t);
 /* *out = scale · Π dims[k]; returns nonzero (and leaves *out unset) when a dimension is
  * negative or the product exceeds INT64_MAX. Every size computed from a file's shape goes
  * through here: a crafted shape must not wrap around to a small byte count. */
+/* Opens path for reading; a directory or other non-regular file (whose size fseeko reports as
+ * 2^63 - 1) is an error saying so, naming path. */
+int wl__open_weight_file(const char *path, FILE **out, heat_error *err);
+
 int wl__checked_numel(const int64_t *dims, size_t ndim, int64_t scale, int64_t *out);
 
 /* Reads rows x cols little-endian elements from fp's current position into out (allocated here),

@@ -74,6 +74,33 @@ def main():
                 b'"w": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}}', blob=bytes(4))
     safetensors("trailing.safetensors", [("w", "F32", [2, 2], np.ones(4, "<f4").tobytes())],
                 blob_extra=bytes(8))
+    # a checkpoint whose layer-1 query weight is all zeros (named in the error, before any row)
+    safetensors("zero_layer.safetensors", [
+        ("bert.encoder.layer.0.attention.self.query.weight", "F32", [4, 4], values(4, 4).astype("<f4").tobytes()),
+        ("bert.encoder.layer.1.attention.self.query.weight", "F32", [4, 4], np.zeros(16, "<f4").tobytes()),
+    ])
+    # CSV-hostile names, and near-miss BERT names that must not map to a layer
+    safetensors("odd_names.safetensors", [
+        ('q"x,y', "F32", [4, 4], values(4, 4).astype("<f4").tobytes()),
+        ("line\nbreak", "F32", [2, 2], values(2, 2).astype("<f4").tobytes()),
+        ("bert.encoder.layer.+1.attention.self.query.weight", "F32", [2, 2], values(2, 2).astype("<f4").tobytes()),
+        ("bert.encoder.layer.007.attention.self.query.weight", "F32", [2, 2], values(2, 2).astype("<f4").tobytes()),
+    ])
+    # the NaN is in the second selected tensor: reported before any row of the first
+    nan_q = values(4, 4)
+    nan_q[2, 3] = np.nan
+    safetensors("nan_layer.safetensors", [
+        ("bert.encoder.layer.0.attention.self.query.weight", "F32", [4, 4], values(4, 4).astype("<f4").tobytes()),
+        ("bert.encoder.layer.1.attention.self.query.weight", "F32", [4, 4], nan_q.astype("<f4").tobytes()),
+    ])
+    # a directory named like a weight file (git keeps it by the file inside)
+    os.makedirs(os.path.join(DATA, "dir.safetensors"), exist_ok=True)
+    with open(os.path.join(DATA, "dir.safetensors", "README"), "w") as f:
+        f.write("A directory named like a weight file: heat must say it is a directory.\n")
+    # an escaped NUL would cut the name to a BERT name
+    safetensors("nul_name.safetensors", [], header_override=
+                b'{"bert.encoder.layer.0.attention.self.query.weight\\u0000junk": '
+                b'{"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}}', blob=np.ones(1, "<f4").tobytes())
     # .npy files
     np.save(os.path.join(DATA, "f16.npy"), -values(4, 6).astype("<f2"))
     np.save(os.path.join(DATA, "fortran.npy"), np.asfortranarray(values(3, 5)))
@@ -82,6 +109,7 @@ def main():
     np.save(os.path.join(DATA, "inf.npy"), inf.astype("<f4"))
     np.save(os.path.join(DATA, "int.npy"), np.arange(6, dtype="<i4").reshape(2, 3))
     np.save(os.path.join(DATA, "cube.npy"), np.zeros((2, 2, 2), "<f4"))
+    np.save(os.path.join(DATA, "zeros.npy"), np.zeros((4, 4), "<f8"))
     # a header claiming (100000, 100000) over 864 data bytes; a good file with bytes appended
     head = np.lib.format.header_data_from_array_1_0(np.zeros((2, 2), "<f8"))
     head["shape"] = (100000, 100000)

@@ -30,6 +30,9 @@ static void reads_strings_with_escapes(void **state) {
   j = cursor("{\"a\": [true, false, null, -1.5e3, {\"b\": \"c\"}], \"d\": {}}", &err);
   assert_int_equal(wl__json_skip_value(&j, 0), HEAT_OK);
   assert_int_equal(j.pos, j.len);
+  /* skipped strings (values heat does not keep) may hold an escaped NUL */
+  j = cursor("{\"a\": \"x\\u0000y\"}", &err);
+  assert_int_equal(wl__json_skip_value(&j, 0), HEAT_OK);
 }
 
 static void refuse(const char *text, int which, const char *msg) {
@@ -56,6 +59,8 @@ static void refuses_malformed_input(void **state) {
   refuse("\"a\tb\"", 0, "control character");
   refuse("\"longer than eight\"", 0, "string too long");
   refuse("abc", 0, "expected '\"'");
+  /* a stored string is a C string: "q\u0000junk" would be read as "q" */
+  refuse("\"q\\u0000j\"", 0, "\\u0000 (NUL) in a string");
   refuse("[01]", 1, "leading zero");
   refuse("[1.5]", 1, "expected an integer");
   refuse("[-1]", 1, "expected a non-negative integer");

@@ -104,8 +104,38 @@ static void bert_names_round_trip(void **state) {
       HEAT_ENOTFOUND);
   assert_int_equal(wl_bert_parse_name("bert.embeddings.word_embeddings.weight", &layer, &role),
                    HEAT_ENOTFOUND);
+  /* a layer index is digits only, no sign, space or leading zero (strtol took all of these) */
+  const char *near_miss[] = {"bert.encoder.layer.+1.attention.self.query.weight",
+                             "bert.encoder.layer. 3.attention.self.query.weight",
+                             "bert.encoder.layer.-0.attention.self.query.weight",
+                             "bert.encoder.layer.007.attention.self.query.weight",
+                             "bert.encoder.layer.00.attention.self.query.weight",
+                             "bert.encoder.layer..attention.self.query.weight",
+                             "bert.encoder.layer.1000001.attention.self.query.weight",
+                             "bert.encoder.layer.99999999999999999999.attention.self.query.weight"};
+  for (size_t k = 0; k < sizeof near_miss / sizeof *near_miss; k++)
+    if (wl_bert_parse_name(near_miss[k], &layer, &role) != HEAT_ENOTFOUND)
+      fail_msg("'%s' was taken as layer %d", near_miss[k], layer);
+  assert_int_equal(wl_bert_parse_name("bert.encoder.layer.0.attention.self.query.weight", &layer,
+                                      &role),
+                   HEAT_OK);
+  assert_int_equal(layer, 0);
+  assert_int_equal(wl_bert_parse_name("bert.encoder.layer.1000000.output.dense.weight", &layer,
+                                      &role),
+                   HEAT_OK);
+  assert_int_equal(layer, 1000000);
   assert_int_equal(wl_bert_weight_name(1, WL_BERT_Q, buf, 10), -1);
   heat_error err;
+  wl_matrix m;
+  const char *short_miss[] = {SMALL ":layer+0.q", SMALL ":layer 0.q", SMALL ":layer-0.q",
+                              SMALL ":layer00.q", SMALL ":layer.q"};
+  for (size_t k = 0; k < sizeof short_miss / sizeof *short_miss; k++)
+    if (wl_weights_load(short_miss[k], 0, 0, &m, &err) != HEAT_ENOTFOUND) {
+      wl_matrix_free(&m);
+      fail_msg("'%s' was read as a tensor", short_miss[k]);
+    }
+  assert_int_equal(wl_weights_load(SMALL ":layer0.q", 0, 0, &m, &err), HEAT_OK);
+  wl_matrix_free(&m);
   assert_int_equal(wl_bert_role_parse("ffn1", &role, &err), HEAT_OK);
   assert_int_equal(role, WL_BERT_FFN1);
   assert_int_equal(wl_bert_role_parse("mlp", &role, &err), HEAT_EINVAL);

@@ -171,7 +171,8 @@ static int run_sweep(const decompose_job *job, const wl_matrix *w, const char *l
     }
   }
   if (!rc && !job->csv)
-    printf("weights: %s; kind bound = sqrt(sum of squared unfolding truncation errors)\n", label);
+    printf("weights: %s; kind bound = min(1, sqrt(sum of squared unfolding truncation "
+           "errors))\n", label);
   wl_spectra_free(&spectra);
   return rc;
 }

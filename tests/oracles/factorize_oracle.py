@@ -200,6 +200,17 @@ CASES = [
     ("low32x128.npy", "tucker", "4x8:8x16", [4, 8, 6, 12], 0),
     ("low32x128.npy", "tucker", "4x8:8x16", [4, 8, 6, 12], 1),
 ]
+# eps is scale-invariant: copies of one 8 x 12 matrix scaled by 1e-170, 1e153 and 1e200 (whose
+# squares under- or overflow) must give the eps numpy computes on the unscaled matrix
+SCALES = {"scale1.npy": 1.0, "scale1e-170.npy": 1e-170, "scale1e153.npy": 1e153, "scale1e200.npy": 1e200}
+for _f in SCALES:
+    CASES += [
+        (_f, "svd", "8:12", [3], 0),
+        (_f, "ttm", "2x4:3x4", [4], 0),
+        (_f, "tt", "2x4:3x4", [2, 3, 2], 0),
+        (_f, "tucker", "2x4:3x4", [2, 3, 2, 3], 0),
+        (_f, "cp", "2x4:3x4", [3], 5),
+    ]
 
 
 def main():
@@ -213,6 +224,10 @@ def main():
     for name, w in mats.items():
         np.save(os.path.join(DATA, name), w)
         mats[name] = w.astype(np.float64)
+    base = make_matrix(8, 12, 15)
+    for name, scale in SCALES.items():
+        np.save(os.path.join(DATA, name), base * scale)
+        mats[name] = base  # the reference: numpy's own sums would under- or overflow
     rows = []
     for fname, fmt, shape, ranks, sweeps in CASES:
         w = mats[fname]

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/heat_csv.h"
+
 static const char map_report_dims[] = "bmkn";
 
 static double map_report_times(const layer_item *it) {
@@ -159,9 +161,11 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     const map_mapping *m = &it->result.mapping;
     const int64_t *d = it->problem.dim;
     double k = map_report_times(it);
-    /* A path step's view is an einsum with a comma: quoted (RFC 4180). */
-    fprintf(out, it->view[0] ? "%s,\"%s\",%lld,%lld,%s," : "%s,%s,%lld,%lld,%s,", it->name,
-            it->view, (long long)(it->count ? it->count : 1),
+    /* A path step's view is an einsum with a comma: quoted (RFC 4180), empty left empty. */
+    heat_csv_field(out, it->name);
+    fputc(',', out);
+    if (it->view[0]) heat_csv_field_quoted(out, it->view);
+    fprintf(out, ",%lld,%lld,%s,", (long long)(it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd) {
       fprintf(out, ",,,,,,,,,");

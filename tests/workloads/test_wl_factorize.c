@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/heat_parse.h"
+#include "tests/workloads/wl_test_layer.h"
 #include "workloads/factorize.h"
 #include "workloads/synthetic.h"
 #include "workloads/weights.h"
@@ -34,17 +35,6 @@ static double direct_error(const wl_matrix *w, const wl_factors *f) {
   assert_int_equal(wl_matrix_rel_error(w, &wp, &eps, &err), HEAT_OK);
   wl_matrix_free(&wp);
   return eps;
-}
-
-static void parse_layer(const char *format, const char *shape, const char *ranks, wl_layer *l) {
-  heat_error err;
-  memset(l, 0, sizeof *l);
-  assert_int_equal(wl_format_parse(format, "format", &l->format, &err), HEAT_OK);
-  assert_int_equal(wl_shape_parse(shape, "shape", &l->shape, &err), HEAT_OK);
-  assert_int_equal(heat_parse_int64_list(ranks, '/', 1, 100000, "ranks", l->rank, WL_MAX_RANKS,
-                                         &l->n_ranks, &err),
-                   HEAT_OK);
-  l->cp_weights = true;
 }
 
 static void numpy_oracle_agrees(void **state) {

@@ -13,20 +13,9 @@
 #include <cmocka.h>
 
 #include "common/heat_parse.h"
+#include "tests/workloads/wl_test_layer.h"
 #include "workloads/factorize.h"
 #include "workloads/weights.h"
-
-static void parse_layer(const char *format, const char *shape, const char *ranks, wl_layer *l) {
-  heat_error err;
-  memset(l, 0, sizeof *l);
-  assert_int_equal(wl_format_parse(format, "format", &l->format, &err), HEAT_OK);
-  assert_int_equal(wl_shape_parse(shape, "shape", &l->shape, &err), HEAT_OK);
-  if (ranks)
-    assert_int_equal(heat_parse_int64_list(ranks, '/', 1, 100000, "ranks", l->rank,
-                                           WL_MAX_RANKS, &l->n_ranks, &err),
-                     HEAT_OK);
-  l->cp_weights = true;
-}
 
 static void scaled(const wl_matrix *w, double by, wl_matrix *out) {
   heat_error err;

@@ -15,6 +15,7 @@
 #define LOAD_MAX_KIB (INT64_C(1) << 30) /* 1 TiB */
 #define LOAD_MAX_PJ 1e9
 #define LOAD_MAX_RATE 1e9
+#define LOAD_MIN_RATE 1e-3 /* GHz, GB/s, bytes per cycle */
 
 static const char *const keys_top[] = {"name",      "description", "energy_source", "clock_ghz",
                                        "precision", "array",       "simd",          "buffers",
@@ -46,6 +47,12 @@ static int load__positive(const heat_config *cfg, const config_setting_t *g, con
   if (*out > 0 && *out <= max) return HEAT_OK;
   LOAD_FAIL(cfg, config_setting_get_member(g, key), HEAT_ERANGE, err,
             "= %g is out of range (allowed: > 0 up to %g)", *out, max);
+}
+
+/* Clocks and bandwidths: a floor keeps the cycle counts they divide into finite. */
+static int load__rate(const heat_config *cfg, const config_setting_t *g, const char *key,
+                      double *out, heat_error *err) {
+  return heat_config_double(cfg, g, key, true, 0, LOAD_MIN_RATE, LOAD_MAX_RATE, out, err);
 }
 
 static int load__nonnegative(const heat_config *cfg, const config_setting_t *g, const char *key,
@@ -224,7 +231,7 @@ static int load__buffer(const heat_config *cfg, const config_setting_t *g, arch_
   if (!rc) rc = load__name(cfg, g, "name", b->name, sizeof b->name, err);
   if (!rc) rc = heat_config_int64(cfg, g, "size_kib", true, 0, 1, LOAD_MAX_KIB, &kib, err);
   if (!rc) rc = load__int(cfg, g, "banks", 1, LOAD_MAX_DIM, &b->banks, err);
-  if (!rc) rc = load__positive(cfg, g, "bytes_per_cycle", LOAD_MAX_RATE, &b->bytes_per_cycle, err);
+  if (!rc) rc = load__rate(cfg, g, "bytes_per_cycle", &b->bytes_per_cycle, err);
   if (!rc) rc = heat_config_int64(cfg, g, "access_bytes", true, 0, 1, LOAD_MAX_DIM, &access, err);
   if (!rc) rc = load__positive(cfg, g, "read_pj", LOAD_MAX_PJ, &b->read_pj, err);
   if (!rc) rc = load__positive(cfg, g, "write_pj", LOAD_MAX_PJ, &b->write_pj, err);
@@ -288,7 +295,7 @@ static int load__dram(const heat_config *cfg, const config_setting_t *root, arch
                       heat_error *err) {
   const config_setting_t *g;
   int rc = load__group(cfg, root, "dram", keys_dram, &g, err);
-  if (!rc) rc = load__positive(cfg, g, "gbps", LOAD_MAX_RATE, &a->dram.gbps, err);
+  if (!rc) rc = load__rate(cfg, g, "gbps", &a->dram.gbps, err);
   if (!rc) rc = load__nonnegative(cfg, g, "latency_ns", 1e9, &a->dram.latency_ns, err);
   if (!rc) rc = load__positive(cfg, g, "pj_per_byte", LOAD_MAX_PJ, &a->dram.pj_per_byte, err);
   return rc;
@@ -314,7 +321,9 @@ static int load__all(const heat_config *cfg, arch *a, heat_error *err) {
   if (!rc)
     rc = heat_config_string(cfg, root, "energy_source", true, NULL, a->energy_source,
                             sizeof a->energy_source, err);
-  if (!rc) rc = load__positive(cfg, root, "clock_ghz", 100.0, &a->clock_ghz, err);
+  if (!rc)
+    rc = heat_config_double(cfg, root, "clock_ghz", true, 0, LOAD_MIN_RATE, 100.0, &a->clock_ghz,
+                            err);
   if (!rc) rc = load__precision(cfg, root, a, err);
   if (!rc) rc = load__array(cfg, root, a, err);
   if (!rc) rc = load__simd(cfg, root, a, err);

@@ -82,8 +82,10 @@ static int map_parse_args(int argc, char **argv, map_args *a) {
   }
   if (!a->arch) return cli_usage_error("map", "--arch is required");
   if (!a->gemm == !a->model) return cli_usage_error("map", "give one of --gemm M,N,K or --model");
-  if (a->gemm && (a->layer || a->format || a->shape || a->ranks || a->seq))
-    return cli_usage_error("map", "--layer, --format, --shape, --ranks and --seq need --model");
+  if (a->gemm && (a->layer || a->format || a->shape || a->ranks || a->seq || a->path ||
+                  a->precompute || a->no_fuse))
+    return cli_usage_error("map", "--layer, --format, --shape, --ranks, --seq, --path, "
+                                  "--precompute and --no-fuse need --model");
   if ((a->shape || a->ranks) && !a->format)
     return cli_usage_error("map", "--shape and --ranks need --format");
   return 0;

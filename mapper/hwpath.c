@@ -49,7 +49,7 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
       ctx->status = rc;
       ctx->err = err;
     }
-    v = HUGE_VAL;
+    v = HWPATH_INFEASIBLE;
   } else {
     ctx->evaluated += r.evaluated;
     v = map_objective_value(ctx->opt->objective, &r.cost);
@@ -133,7 +133,7 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
   if (rc) return rc;
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;
-  if (out->hw_path.cost < HUGE_VAL) {
+  if (hwpath_feasible(&out->hw_path)) {
     rc = hwpath_price(net, &out->hw_path, a, opt, w, hw_results, &out->hw_cost, err);
     if (rc) return rc;
     out->hw_better = hwpath_totals_value(opt->objective, &out->hw_cost) <

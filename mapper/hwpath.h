@@ -40,10 +40,17 @@ typedef struct hwpath_ctx {
 void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
                      const tn_network *net, map_workspace *w);
 
+/* The cost of a step that cannot be mapped (too large, or no tile fits): finite, as the path
+ * optimizer requires, and so large that any path avoiding such steps wins. */
+#define HWPATH_INFEASIBLE 1e300
+
 /* path_step_cost_fn: the objective value of the step's best mapping (for EDP the step's own
- * EDP, an additive stand-in the final comparison replaces with the true total); HUGE_VAL when
- * the step cannot be mapped. */
+ * EDP, an additive stand-in the final comparison replaces with the true total);
+ * HWPATH_INFEASIBLE when the step cannot be mapped. */
 double hwpath_step_cost(const path_step *s, void *ctx);
+
+/* True when every online step of a path found with hwpath_step_cost could be mapped. */
+static inline bool hwpath_feasible(const path *p) { return p->cost < HWPATH_INFEASIBLE; }
 
 /* A path's online steps mapped one by one (results[i] for step i; precomputed steps are left
  * zeroed) and their totals: cycles and energy add up, EDP = total energy x total latency. */

@@ -12,11 +12,18 @@ void layer_config_init(layer_config *cfg) {
   cfg->precompute = PATH_PRECOMPUTE_NO_GROWTH;
 }
 
+/* One naming rule for --layer and the format's target: "all" is every linear of the block,
+ * "ffn" the FFN linears, anything else one operation by its exact name. */
+static bool layer__selects(const char *pattern, const model_op *op) {
+  if (strcmp(pattern, "all") == 0) return op->kind == MODEL_OP_LINEAR;
+  if (strcmp(pattern, "ffn") == 0)
+    return op->kind == MODEL_OP_LINEAR && strncmp(op->name, "ffn", 3) == 0;
+  return strcmp(pattern, op->name) == 0;
+}
+
 static bool layer__targets(const layer_config *cfg, const model_op *op, model_part part) {
   if (!cfg->has_format || op->kind != MODEL_OP_LINEAR || part != MODEL_PART_BLOCK) return false;
-  if (strcmp(cfg->target, "all") == 0) return true;
-  if (strcmp(cfg->target, "ffn") == 0) return strncmp(op->name, "ffn", 3) == 0;
-  return strcmp(cfg->target, op->name) == 0;
+  return layer__selects(cfg->target, op);
 }
 
 /* The buffer SIMD operations read and write: the first that holds inputs and outputs, else the
@@ -115,8 +122,9 @@ typedef struct layer__ctx {
   size_t n_fact;
   /* Scratch for one factorized linear at a time. */
   tn_network net;
-  hwpath_result hp;
+  hwpath_result hp, alt;
   fuse_result fr, fr_hw;
+  path alt_paths[2];
 } layer__ctx;
 
 static layer_item *layer__push(layer__ctx *c, model_part part, const char *op, const char *suffix,
@@ -151,6 +159,45 @@ static int layer__gemm(layer__ctx *c, layer_item *it, heat_error *err) {
     c->key[c->n_cache] = it->problem;
     snprintf(c->key_item[c->n_cache], LAYER_NAME_MAX, "%s", it->name);
     c->val[c->n_cache++] = *r;
+  }
+  return HEAT_OK;
+}
+
+/* hwpath ranked paths by unfused per-step costs for one objective; fusion changes those costs,
+ * so a path found for another objective can be the best once fused. Fuses the MAC path and the
+ * hardware-aware path of each objective, and keeps the best by the true objective: never worse
+ * than the MAC path fused. Leaves the choice in c->hp.chosen and its fusion in c->fr. */
+static int layer__fuse_best(layer__ctx *c, const tn_network *net, const path_options *popt,
+                            heat_error *err) {
+  hwpath_result *hp = &c->hp;
+  const path *cand[4] = {&hp->mac_path};
+  size_t n = 1, k = 0;
+  if (hwpath_feasible(&hp->hw_path)) cand[n++] = &hp->hw_path;
+  for (int obj = MAP_OBJECTIVE_LATENCY; obj <= MAP_OBJECTIVE_EDP; obj++) {
+    if (obj == (int)c->opt->objective) continue;
+    map_options o = *c->opt;
+    o.objective = (map_objective)obj;
+    int rc = hwpath_optimize(net, popt, c->a, &o, c->w, &c->alt, err);
+    if (rc) return rc;
+    if (!hwpath_feasible(&c->alt.hw_path)) continue;
+    c->alt_paths[k] = c->alt.hw_path;
+    cand[n++] = &c->alt_paths[k++];
+  }
+  int rc = fuse_path(net, cand[0], 't', c->a, c->opt, c->w, &c->fr, err);
+  if (rc) return rc;
+  hp->chosen = &hp->mac_path;
+  hp->hw_better = false;
+  for (size_t i = 1; i < n; i++) {
+    rc = fuse_path(net, cand[i], 't', c->a, c->opt, c->w, &c->fr_hw, err);
+    if (rc) return rc;
+    if (hwpath_totals_value(c->opt->objective, &c->fr_hw.chosen) <
+        hwpath_totals_value(c->opt->objective, &c->fr.chosen)) {
+      c->fr = c->fr_hw;
+      hp->hw_better = true;
+      /* The chosen path must outlive the loop: keep it in hw_path. */
+      if (cand[i] != &hp->hw_path) hp->hw_path = *cand[i];
+      hp->chosen = &hp->hw_path;
+    }
   }
   return HEAT_OK;
 }
@@ -197,17 +244,9 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
     hp->chosen = &hp->mac_path;
   }
   if (rc) return rc;
-  if (c->cfg->fuse && c->cfg->path_mode == LAYER_PATH_HARDWARE && hp->hw_path.cost < HUGE_VAL) {
-    /* hwpath compared the paths unfused; fusion can reverse that. Fuse both and keep the
-     * better by the objective, so the result is never worse than the MAC path fused. */
-    rc = fuse_path(net, &hp->mac_path, 't', c->a, c->opt, c->w, fr, err);
-    if (!rc) rc = fuse_path(net, &hp->hw_path, 't', c->a, c->opt, c->w, &c->fr_hw, err);
+  if (c->cfg->fuse && c->cfg->path_mode == LAYER_PATH_HARDWARE) {
+    rc = layer__fuse_best(c, net, &popt, err);
     if (rc) return rc;
-    bool hw = hwpath_totals_value(c->opt->objective, &c->fr_hw.chosen) <
-              hwpath_totals_value(c->opt->objective, &fr->chosen);
-    hp->hw_better = hw;
-    hp->chosen = hw ? &hp->hw_path : &hp->mac_path;
-    if (hw) *fr = c->fr_hw;
   } else if (c->cfg->fuse) {
     rc = fuse_path(net, hp->chosen, 't', c->a, c->opt, c->w, fr, err);
   } else {
@@ -309,7 +348,7 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
         strcat(linears, ops[i].name);
       }
       if (layer__targets(cfg, &ops[i], (model_part)part)) format_used = true;
-      if (cfg->only[0] && strcmp(cfg->only, ops[i].name) != 0) continue;
+      if (cfg->only[0] && !layer__selects(cfg->only, &ops[i])) continue;
       matched = true;
       rc = layer__op(c, (model_part)part, &ops[i], err);
       if (rc) {
@@ -320,8 +359,9 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
   }
   if (!matched)
     return heat_error_set(err, HEAT_EINVAL, "--layer",
-                          "model '%s' has no block operation '%s'; it has: %s", m->name,
-                          cfg->only, names);
+                          "model '%s' has no block operation '%s'; it has: %s (or 'ffn' or "
+                          "'all' for its linears)",
+                          m->name, cfg->only, names);
   if (!format_used)
     return heat_error_set(err, HEAT_EINVAL, "--layer",
                           "no linear of the block of '%s' is named '%s'; its linears are: %s "

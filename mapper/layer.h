@@ -38,7 +38,7 @@ typedef struct layer_config {
   /* Which weight-only sub-expressions of a factorized layer are folded offline (HEAT folds
    * them, so the default is no-growth: only when the stored parameters do not grow). */
   path_precompute precompute;
-  char only[16];      /* price only block ops with this name ("" = the whole model) */
+  char only[16]; /* price only these block ops: a name, "ffn" or "all" (linears); "" = the model */
 } layer_config;
 
 void layer_config_init(layer_config *cfg);

@@ -109,6 +109,21 @@ int hwpath_price(const tn_network *net, const path *pth, const arch *a, const ma
   return HEAT_OK;
 }
 
+int hwpath_search(const tn_network *net, const path_options *popt, const arch *a,
+                  const map_options *opt, map_workspace *w, path *out, heat_error *err) {
+  /* The step-cost cache is large: on the heap, for this search only. */
+  hwpath_ctx *ctx = malloc(sizeof *ctx);
+  if (!ctx) return heat_error_set(err, HEAT_ENOMEM, "hwpath", "out of memory");
+  hwpath_ctx_init(ctx, a, opt, net, w);
+  path_options hopt = *popt;
+  hopt.objective = PATH_OBJECTIVE_CUSTOM;
+  hopt.step_cost = hwpath_step_cost;
+  hopt.step_cost_ctx = ctx;
+  int rc = path_optimize(net, &hopt, out, err);
+  free(ctx);
+  return rc;
+}
+
 int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
                     const map_options *opt, map_workspace *w, hwpath_result *out,
                     heat_error *err) {
@@ -120,16 +135,7 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
   rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
   if (rc) return rc;
 
-  /* The step-cost cache is large: on the heap, for this search only. */
-  hwpath_ctx *ctx = malloc(sizeof *ctx);
-  if (!ctx) return heat_error_set(err, HEAT_ENOMEM, "hwpath", "out of memory");
-  hwpath_ctx_init(ctx, a, opt, net, w);
-  path_options hopt = *popt;
-  hopt.objective = PATH_OBJECTIVE_CUSTOM;
-  hopt.step_cost = hwpath_step_cost;
-  hopt.step_cost_ctx = ctx;
-  rc = path_optimize(net, &hopt, &out->hw_path, err);
-  free(ctx);
+  rc = hwpath_search(net, popt, a, opt, w, &out->hw_path, err);
   if (rc) return rc;
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;

@@ -78,6 +78,11 @@ typedef struct hwpath_result {
   hwpath_totals chosen_cost;
 } hwpath_result;
 
+/* Only the hardware-aware path: path_optimize with each step's mapped cost under opt's
+ * objective (same precompute mode as `popt`). Unmappable steps cost HWPATH_INFEASIBLE. */
+int hwpath_search(const tn_network *net, const path_options *popt, const arch *a,
+                  const map_options *opt, map_workspace *w, path *out, heat_error *err);
+
 /* Both paths (same precompute mode as `popt`), mapped; keeps the better. */
 int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
                     const map_options *opt, map_workspace *w, hwpath_result *out,

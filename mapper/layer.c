@@ -122,7 +122,7 @@ typedef struct layer__ctx {
   size_t n_fact;
   /* Scratch for one factorized linear at a time. */
   tn_network net;
-  hwpath_result hp, alt;
+  hwpath_result hp;
   fuse_result fr, fr_hw;
   path alt_paths[2];
 } layer__ctx;
@@ -177,11 +177,9 @@ static int layer__fuse_best(layer__ctx *c, const tn_network *net, const path_opt
     if (obj == (int)c->opt->objective) continue;
     map_options o = *c->opt;
     o.objective = (map_objective)obj;
-    int rc = hwpath_optimize(net, popt, c->a, &o, c->w, &c->alt, err);
+    int rc = hwpath_search(net, popt, c->a, &o, c->w, &c->alt_paths[k], err);
     if (rc) return rc;
-    if (!hwpath_feasible(&c->alt.hw_path)) continue;
-    c->alt_paths[k] = c->alt.hw_path;
-    cand[n++] = &c->alt_paths[k++];
+    if (hwpath_feasible(&c->alt_paths[k])) cand[n++] = &c->alt_paths[k++];
   }
   int rc = fuse_path(net, cand[0], 't', c->a, c->opt, c->w, &c->fr, err);
   if (rc) return rc;

@@ -189,7 +189,10 @@ int path__large(const tn_network *net, const path_options *opt, path_workspace *
       continue;
     }
     trial.algorithm = algo[c];
-    if (!have || path_better(&trial, out)) *out = trial;
+    /* On a tie the bounded DP's tree is kept: it comes with its optimality. */
+    if (!have || path_better(&trial, out) ||
+        (algo[c] == PATH_ALGO_BOUNDED_DP && !path_better(out, &trial)))
+      *out = trial;
     have = true;
   }
   if (first_rc && first_rc != HEAT_ERANGE) {

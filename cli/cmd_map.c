@@ -9,6 +9,7 @@
 #include "cli/map_report.h"
 #include "common/heat_parse.h"
 #include "mapper/layer.h"
+#include "mapper/program.h"
 
 static void map_help(FILE *out) {
   fprintf(out,
@@ -48,12 +49,15 @@ static void map_help(FILE *out) {
           "                          latency with --timing scalesim, as SCALE-Sim's schedule)\n"
           "  --no-stalls             price the array alone, no memory stalls (as SCALE-Sim's\n"
           "                          compute report)\n"
-          "  --csv                   CSV on stdout: one row per step and a 'total' row\n");
+          "  --csv                   CSV on stdout: one row per step and a 'total' row\n"
+          "  --program FILE          also write the program (DMA loads/stores, array folds,\n"
+          "                          SIMD ops, dependences) the mapping hands the machine;\n"
+          "                          heat sim --program FILE runs it (format: mapper/program.h)\n");
 }
 
 typedef struct map_args {
   const char *arch, *gemm, *model, *layer, *format, *shape, *ranks, *path, *seq, *batch,
-      *dataflow, *array, *timing, *objective, *precompute;
+      *dataflow, *array, *timing, *objective, *precompute, *program;
   bool csv, no_stalls, no_fuse, no_cp_weights;
 } map_args;
 
@@ -69,7 +73,8 @@ static int map_parse_args(int argc, char **argv, map_args *a, bool *help) {
       CLI_TEXT("dataflow", &a->dataflow), CLI_TEXT("array", &a->array),
       CLI_TEXT("timing", &a->timing),     CLI_TEXT("objective", &a->objective),
       CLI_FLAG("csv", &a->csv),           CLI_FLAG("no-stalls", &a->no_stalls),
-      CLI_FLAG("no-fuse", &a->no_fuse),   CLI_FLAG("no-cp-weights", &a->no_cp_weights),
+      CLI_FLAG("no-fuse", &a->no_fuse),   CLI_TEXT("program", &a->program),
+      CLI_FLAG("no-cp-weights", &a->no_cp_weights),
   };
   cli_parser p = {.cmd = "map", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
@@ -177,6 +182,7 @@ int cmd_map(int argc, char **argv) {
   const layer_item *items = &single;
   size_t n = 1;
   const layer_report *model_rep = NULL;
+  static model m;
   if (g.gemm) {
     int64_t mnk[3], b = 1;
     size_t k = 0;
@@ -192,7 +198,6 @@ int cmd_map(int argc, char **argv) {
       rc = map_search(&a, &single.problem, &opt, w, &single.result, &err);
     }
   } else {
-    model m;
     layer_config cfg;
     rc = model_resolve(g.model, &m, &err);
     int64_t v;
@@ -220,6 +225,14 @@ int cmd_map(int argc, char **argv) {
     snprintf(err.where, sizeof err.where, "%s", opt_name);
   }
   if (rc) return cli_fail(&err);
+  if (g.program) {
+    program prog;
+    program_init(&prog);
+    rc = program_emit_items(&prog, &eff, &opt, g.model ? &m : NULL, items, n, &err);
+    if (!rc) rc = program_write_file(g.program, &prog, &err);
+    program_free(&prog);
+    if (rc) return cli_fail(&err);
+  }
   if (g.csv)
     map_report_csv(stdout, &eff, &opt, items, n, g.model ? rep.saved_dram_bytes : -1);
   else

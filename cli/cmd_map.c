@@ -28,6 +28,8 @@ static void map_help(FILE *out) {
           "                          --layer: every linear of the block)\n"
           "  --shape S               tensorization, e.g. 12x16x16:8x8x12 (svd/dense: optional)\n"
           "  --ranks R               ranks, e.g. 16,16\n"
+          "  --no-cp-weights         cp: fold the weight vector into the first factor (as\n"
+          "                          heat decompose --no-cp-weights)\n"
           "  --path mac|hw           contraction path: MAC-optimal, or chosen with the mapped\n"
           "                          cost (default hw; never worse than mac)\n"
           "  --no-fuse               keep every intermediate in DRAM\n"
@@ -56,7 +58,7 @@ static void map_help(FILE *out) {
 typedef struct map_args {
   const char *arch, *gemm, *model, *layer, *format, *shape, *ranks, *path, *seq, *batch,
       *dataflow, *array, *timing, *objective, *precompute, *program;
-  bool csv, no_stalls, no_fuse;
+  bool csv, no_stalls, no_fuse, no_cp_weights;
 } map_args;
 
 static int map_parse_args(int argc, char **argv, map_args *a, bool *help) {
@@ -72,6 +74,7 @@ static int map_parse_args(int argc, char **argv, map_args *a, bool *help) {
       CLI_TEXT("timing", &a->timing),     CLI_TEXT("objective", &a->objective),
       CLI_FLAG("csv", &a->csv),           CLI_FLAG("no-stalls", &a->no_stalls),
       CLI_FLAG("no-fuse", &a->no_fuse),   CLI_TEXT("program", &a->program),
+      CLI_FLAG("no-cp-weights", &a->no_cp_weights),
   };
   cli_parser p = {.cmd = "map", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
@@ -137,6 +140,7 @@ static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *er
     return err->code;
   if (!g->format) return HEAT_OK;
   cfg->has_format = true;
+  if (g->no_cp_weights) cfg->format.cp_weights = false;
   snprintf(cfg->target, sizeof cfg->target, "%s", g->layer ? g->layer : "all");
   int rc = wl_format_parse(g->format, "--format", &cfg->format.format, err);
   if (!rc && !g->shape && cfg->format.format != WL_FORMAT_DENSE &&

@@ -29,6 +29,8 @@ static void map_help(FILE *out) {
           "                          --layer: every linear of the block)\n"
           "  --shape S               tensorization, e.g. 12x16x16:8x8x12 (svd/dense: optional)\n"
           "  --ranks R               ranks, e.g. 16,16\n"
+          "  --no-cp-weights         cp: fold the weight vector into the first factor (as\n"
+          "                          heat decompose --no-cp-weights)\n"
           "  --path mac|hw           contraction path: MAC-optimal, or chosen with the mapped\n"
           "                          cost (default hw; never worse than mac)\n"
           "  --no-fuse               keep every intermediate in DRAM\n"

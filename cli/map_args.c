@@ -69,6 +69,7 @@ static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *er
     return err->code;
   if (!g->format) return HEAT_OK;
   cfg->has_format = true;
+  if (g->no_cp_weights) cfg->format.cp_weights = false;
   snprintf(cfg->target, sizeof cfg->target, "%s", g->layer ? g->layer : "all");
   int rc = wl_format_parse(g->format, "--format", &cfg->format.format, err);
   if (!rc && !g->shape && cfg->format.format != WL_FORMAT_DENSE &&

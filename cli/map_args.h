@@ -9,7 +9,7 @@
 typedef struct map_args {
   const char *arch, *gemm, *model, *layer, *format, *shape, *ranks, *path, *seq, *batch,
       *dataflow, *array, *timing, *objective, *precompute, *program, *plan;
-  bool csv, no_stalls, no_fuse;
+  bool csv, no_stalls, no_fuse, no_cp_weights;
 } map_args;
 
 
@@ -22,7 +22,8 @@ typedef struct map_args {
       CLI_TEXT("seq", &(a)->seq), CLI_TEXT("batch", &(a)->batch),                                \
       CLI_TEXT("dataflow", &(a)->dataflow), CLI_TEXT("array", &(a)->array),                      \
       CLI_TEXT("timing", &(a)->timing), CLI_TEXT("objective", &(a)->objective),                  \
-      CLI_FLAG("no-stalls", &(a)->no_stalls), CLI_FLAG("no-fuse", &(a)->no_fuse)
+      CLI_FLAG("no-stalls", &(a)->no_stalls), CLI_FLAG("no-fuse", &(a)->no_fuse),               \
+      CLI_FLAG("no-cp-weights", &(a)->no_cp_weights)
 
 /* The checks between options (exit 2 with a usage error, 0 when fine). */
 int map_args_check(const char *cmd, const map_args *a);

@@ -21,9 +21,13 @@ static void map_help(FILE *out) {
           "mapping, cycles, utilization, the bound resource, DRAM bytes and energy by component;\n"
           "then totals (for a model also per layer and per component). Formulas: mapper/MAPPING.md.\n\n"
           "  --arch NAME|FILE        accelerator preset (heat arch list) or .cfg file (required)\n"
-          "  --gemm M,N,K            one GEMM: output M x N, reduction K (SCALE-Sim's order)\n"
+          "  --gemm M,N,K            one GEMM: output M x N, reduction K (SCALE-Sim's order;\n"
+          "                          heat prints every GEMM as B, M, N, K)\n"
           "  --model NAME|FILE       a whole model (heat model list): every operation priced\n"
-          "  --layer OP              only this block operation (q, k, v, o, ffn1, ffn2, ...)\n"
+          "  --layer OP              only this block operation (q, k, v, o, ffn1, ffn2, softmax,\n"
+          "                          ...); 'ffn' = ffn1 and ffn2, 'all' = every linear of the\n"
+          "                          block (with its bias add, but no attention matmul or other\n"
+          "                          SIMD op: the total line says so)\n"
           "  --format F              dense|svd|cp|tucker|ttm|tt for the --layer linear (without\n"
           "                          --layer: every linear of the block)\n"
           "  --shape S               tensorization, e.g. 12x16x16:8x8x12 (svd/dense: optional)\n"
@@ -49,7 +53,13 @@ static void map_help(FILE *out) {
           "                          latency with --timing scalesim, as SCALE-Sim's schedule)\n"
           "  --no-stalls             price the array alone, no memory stalls (as SCALE-Sim's\n"
           "                          compute report)\n"
-          "  --csv                   CSV on stdout: one row per step and a 'total' row\n"
+          "  --csv                   CSV on stdout: one row per step and a 'total' row. A step's\n"
+          "                          cycles, latency_s, energy and edp_js are one instance's\n"
+          "                          (it runs count x repeat times; the total row sums them\n"
+          "                          all, its edp_js is total energy x total latency); offline\n"
+          "                          = 1 marks a pre-computed step (not priced); a factorized\n"
+          "                          layer's factor_params and stored_params (after\n"
+          "                          pre-computation) sit on its first step's row\n"
           "  --program FILE          also write the program (DMA loads/stores, array folds,\n"
           "                          SIMD ops, dependences) the mapping hands the machine;\n"
           "                          heat sim --program FILE runs it (format: mapper/program.h)\n");
@@ -183,6 +193,7 @@ int cmd_map(int argc, char **argv) {
   size_t n = 1;
   const layer_report *model_rep = NULL;
   static model m;
+  path_precompute precompute = PATH_PRECOMPUTE_NO_GROWTH;
   if (g.gemm) {
     int64_t mnk[3], b = 1;
     size_t k = 0;
@@ -206,6 +217,7 @@ int cmd_map(int argc, char **argv) {
     if (!rc && g.batch && !(rc = heat_parse_int64(g.batch, 1, INT32_MAX, "--batch", &v, &err)))
       rc = model_set_batch(&m, v, "--batch", &err);
     if (!rc) rc = map_layer_config(&g, &cfg, &err);
+    precompute = cfg.precompute;
     if (!rc) rc = layer_price_model(&a, &m, &cfg, &opt, w, &rep, &err);
     items = rep.items;
     n = rep.n_items;
@@ -233,9 +245,12 @@ int cmd_map(int argc, char **argv) {
     program_free(&prog);
     if (rc) return cli_fail(&err);
   }
+  map_report_scope scope = {.rep = &rep, .layer = g.layer, .precompute = precompute};
+  const map_report_scope *sc = g.model ? &scope : NULL;
   if (g.csv)
-    map_report_csv(stdout, &eff, &opt, items, n, g.model ? rep.saved_dram_bytes : -1);
+    map_report_csv(stdout, &eff, &opt, items, n, g.model ? rep.saved_dram_bytes : -1, sc);
   else
-    map_report_text(stdout, &eff, &opt, items, n, model_rep, g.model ? rep.saved_dram_bytes : -1);
+    map_report_text(stdout, &eff, &opt, items, n, model_rep, g.model ? rep.saved_dram_bytes : -1,
+                    sc);
   return 0;
 }

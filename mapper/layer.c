@@ -121,7 +121,7 @@ typedef struct layer__ctx {
   map_problem key[LAYER_CACHE];
   map_result val[LAYER_CACHE];
   char key_item[LAYER_CACHE][LAYER_NAME_MAX]; /* the item whose search each entry holds */
-  struct { int64_t out, in, tokens; size_t first, n; } fact[16];
+  struct { int64_t out, in, tokens; size_t first, n, stored; } fact[16];
   size_t n_fact;
   /* Scratch for one factorized linear at a time. */
   tn_network net;
@@ -203,6 +203,18 @@ static int layer__fuse_best(layer__ctx *c, const tn_network *net, const path_opt
   return HEAT_OK;
 }
 
+static int layer__stored(layer__ctx *c, model_part part, const model_op *op,
+                         const layer_stored *src, heat_error *err) {
+  if (c->rep->n_stored == LAYER_MAX_STORED)
+    return heat_error_set(err, HEAT_ERANGE, "layer", "more than %d factorized linears",
+                          LAYER_MAX_STORED);
+  layer_stored *st = &c->rep->stored[c->rep->n_stored++];
+  *st = *src;
+  snprintf(st->op, sizeof st->op, "%s", op->name);
+  st->part = part;
+  return HEAT_OK;
+}
+
 static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
                              heat_error *err) {
   for (size_t i = 0; i < c->n_fact; i++)
@@ -222,7 +234,7 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
         it->result.evaluated = it->result.rejected = 0;
         snprintf(it->cached, sizeof it->cached, "%s", src.cached[0] ? src.cached : src.name);
       }
-      return HEAT_OK;
+      return layer__stored(c, part, op, &c->rep->stored[c->fact[i].stored], err);
     }
   wl_layer l = c->cfg->format;
   /* Without a shape, the matrix shape of each linear (enough for dense and SVD). */
@@ -263,7 +275,15 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
   }
   if (rc) return rc;
   size_t first = c->rep->n_items;
-  for (size_t s = hp->chosen->n_precomputed; s < hp->chosen->n_steps; s++) {
+  layer_stored stored = {.factor_params = wl_layer_params(&l),
+                         .stored_params = hp->chosen->stored_params_after,
+                         .dense_params = op->out_features * op->in_features,
+                         .offline_steps = hp->chosen->n_precomputed};
+  size_t stored_at = c->rep->n_stored;
+  rc = layer__stored(c, part, op, &stored, err);
+  if (rc) return rc;
+  /* Every step is listed, the offline ones too (numbered with the others, not priced). */
+  for (size_t s = 0; s < hp->chosen->n_steps; s++) {
     char suffix[24];
     snprintf(suffix, sizeof suffix, ".s%d", (int)(s + 1));
     layer_item *it = layer__push(c, part, op->name, suffix, err);
@@ -271,6 +291,12 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
     const path_step *st = &hp->chosen->steps[s];
     snprintf(it->view, sizeof it->view, "%s,%s->%s", st->lhs_indices, st->rhs_indices,
              st->result_indices);
+    if (s < hp->chosen->n_precomputed) {
+      it->offline = true;
+      it->offline_macs = st->macs;
+      it->count = 0;
+      continue;
+    }
     it->problem = fr->step[s].problem;
     it->result = fr->step[s].result;
     it->token_tiles = fr->step[s].token_tiles;
@@ -284,6 +310,7 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
     c->fact[c->n_fact].tokens = op->tokens;
     c->fact[c->n_fact].first = first;
     c->fact[c->n_fact].n = c->rep->n_items - first;
+    c->fact[c->n_fact].stored = stored_at;
     c->n_fact++;
   }
   return HEAT_OK;
@@ -330,6 +357,7 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
   memset(out->part, 0, sizeof out->part);
   memset(&out->block, 0, sizeof out->block);
   out->saved_dram_bytes = 0;
+  out->n_stored = 0;
   out->layers = m->layers;
   model_op ops[MODEL_OPS_MAX];
   bool matched = !cfg->only[0], format_used = !cfg->has_format;

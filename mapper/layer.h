@@ -53,10 +53,26 @@ typedef struct layer_item {
   int64_t repeat;             /* part instances in the model (layers for the block) */
   bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
   bool fused;                 /* its output stays on chip for the next step */
+  bool offline;               /* a weight-only step pre-computed into the stored weights: not
+                                 priced (cost zero); offline_macs is its one-time work */
+  int64_t offline_macs;
   char cached[LAYER_NAME_MAX]; /* not searched: same GEMM as this earlier item ("" = searched) */
   map_problem problem;
   map_result result;
 } layer_item;
+
+/* What a factorized linear stores: its factors, and after pre-computation folded the
+ * weight-only steps, what the accelerator keeps (per instance of the op). */
+typedef struct layer_stored {
+  char op[MODEL_OP_NAME_MAX];
+  model_part part;
+  int64_t factor_params; /* the format's factors */
+  int64_t stored_params; /* after pre-computation */
+  int64_t dense_params;  /* out x in */
+  size_t offline_steps;  /* steps folded into the stored weights */
+} layer_stored;
+
+#define LAYER_MAX_STORED 32
 
 typedef struct layer_report {
   size_t n_items;
@@ -65,6 +81,8 @@ typedef struct layer_report {
   hwpath_totals part[3];              /* input, all blocks, output */
   hwpath_totals block;                /* one block: the per-layer cost */
   double saved_dram_bytes;            /* by fusion, whole model */
+  size_t n_stored;                    /* factorized linears, in model order */
+  layer_stored stored[LAYER_MAX_STORED];
   int64_t layers;
 } layer_report;
 

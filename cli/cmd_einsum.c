@@ -10,7 +10,7 @@
 static void einsum_help(FILE *out) {
   fprintf(out,
           "usage: heat einsum EXPR --shapes DIMS,... [--static I,...] [--path-objective OBJ]\n"
-          "                   [--precompute MODE] [--csv]\n\n"
+          "                   [--precompute MODE] [--seed S] [--trials N] [--csv]\n\n"
           "Finds the contraction order of the einsum EXPR (numpy syntax, e.g. bc,a,da,ea,ca->bde;\n"
           "without '->' the output is the indices that appear once, sorted) and prints each\n"
           "pairwise step as a batched GEMM out[b,m,n] = sum_k lhs[b,m,k] rhs[b,k,n], its sizes\n"
@@ -23,13 +23,15 @@ static void einsum_help(FILE *out) {
           "  --precompute M    fold static-only sub-expressions offline: never, no-growth\n"
           "                    (default, as everywhere in heat: only when stored parameters do\n"
           "                    not grow) or always\n"
+          "  --seed S, --trials N  beyond %d operands: the randomized greedy's seed (0) and\n"
+          "                    trials (%d); the same seed gives the same path\n"
           "  --csv             print step,lhs,rhs,result,B,M,N,K,macs rows and a total row\n"
           "                    (with the stored parameters before and after pre-computation)\n\n"
           "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
           "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
           "beyond the better of a bounded DP and a seeded randomized greedy (the path line says\n"
           "which, with the seed and trials). The left-to-right totals are without pre-computation.\n",
-          PATH_DP_MAX_OPERANDS);
+          PATH_DP_MAX_OPERANDS, PATH_TRIALS_DEFAULT, PATH_DP_MAX_OPERANDS);
 }
 
 static const char *objective_names[] = {"macs", "size", "write"};
@@ -141,10 +143,12 @@ int cmd_einsum(int argc, char **argv) {
   const char *shapes = NULL, *statics = NULL, *objective = NULL, *map_objective = NULL,
              *precompute = NULL, *exprs[2];
   bool csv = false;
+  int64_t seed = 0, trials = PATH_TRIALS_DEFAULT;
   const cli_opt opts[] = {
       CLI_TEXT("shapes", &shapes),         CLI_TEXT("static", &statics),
       CLI_TEXT("path-objective", &objective), CLI_TEXT("objective", &map_objective),
       CLI_TEXT("precompute", &precompute), CLI_FLAG("csv", &csv),
+      CLI_INT("seed", &seed, 0, INT64_MAX), CLI_INT("trials", &trials, 1, 1000000),
   };
   cli_parser cp = {.cmd = "einsum", .opts = opts, .n_opts = CLI_COUNT(opts), .positional = exprs,
                   .max_positional = 2};
@@ -165,6 +169,8 @@ int cmd_einsum(int argc, char **argv) {
   path_options_init(&opt);
   /* One default everywhere: fold weight-only parts offline when that does not grow them. */
   opt.precompute = PATH_PRECOMPUTE_NO_GROWTH;
+  opt.seed = (uint64_t)seed;
+  opt.trials = (unsigned)trials;
   if (objective) {
     int k = pick(objective, objective_names, 3);
     if (k < 0)

@@ -175,28 +175,26 @@ static int emit(const path_live *lv, const bdp *d, uint32_t set, path_ltree *t) 
   return (int)(lv->n + s);
 }
 
-int path__bounded_dp(const path_live *lv, path_workspace *ws, int64_t cap, uint64_t budget,
-                     path_ltree *out, uint64_t *work) {
-  uint64_t spent = 0;
-  if (work) *work = 0;
-  size_t m = lv->n;
-  if (m < 2 || m > 32 || cap < 1) return 0;
-  if (cap > INT64_MAX - 1) cap = INT64_MAX - 1;
-  /* Neighbours: operands sharing a letter the output does not keep. */
-  uint32_t nb[TN_MAX_OPERANDS];
-  for (size_t i = 0; i < m; i++) {
+/* Neighbours: operands sharing a letter the output does not keep. */
+static void neighbours(const path_live *lv, uint32_t *nb) {
+  for (size_t i = 0; i < lv->n; i++) {
     nb[i] = 0;
-    for (size_t j = 0; j < m; j++)
+    for (size_t j = 0; j < lv->n; j++)
       if (j != i && (lv->legs[i] & lv->legs[j] & ~lv->out)) nb[i] |= UINT32_C(1) << j;
   }
-  uint32_t reached = 1, frontier = 1;
-  while (frontier) {
-    uint32_t next = 0;
-    for (uint32_t f = frontier; f; f &= f - 1) next |= nb[__builtin_ctz(f)];
-    frontier = next & ~reached;
-    reached |= next;
-  }
-  if (reached != (m == 32 ? UINT32_MAX : (UINT32_C(1) << m) - 1)) return 0;
+}
+
+static uint32_t all_of(size_t m) { return m == 32 ? UINT32_MAX : (UINT32_C(1) << m) - 1; }
+
+/* The DP on a connected network: 1 found (steps appended to out, ids in lv's numbering offset
+ * as emit() gives them), 0 none under the cap, -1 past the budget or memory bound. */
+static int solve_connected(const path_live *lv, path_workspace *ws, int64_t cap, uint64_t budget,
+                           uint64_t *spent, path_ltree *out) {
+  size_t m = lv->n;
+  out->n_steps = 0;
+  if (m == 1) return 1;
+  uint32_t nb[TN_MAX_OPERANDS];
+  neighbours(lv, nb);
   bdp d;
   if (ws->scap < bdp_bytes(MIN_ENTRIES)) {
     void *buf = malloc(bdp_bytes(MIN_ENTRIES));
@@ -212,12 +210,82 @@ int path__bounded_dp(const path_live *lv, path_workspace *ws, int64_t cap, uint6
   int rc = 0;
   for (int p = 0; p < 3 && rc == 0; p++) {
     if (caps[p] < 1 || (p > 0 && caps[p] == caps[p - 1])) continue;
-    rc = bdp_pass(lv, ws, &d, nb, caps[p], budget, &spent);
+    rc = bdp_pass(lv, ws, &d, nb, caps[p], budget, spent);
+  }
+  if (rc != 1) return rc;
+  emit(lv, &d, all_of(m), out);
+  return 1;
+}
+
+/* A network in several connected parts (joined only by output letters, or not at all): each
+ * part by the DP, then the parts' results joined smallest first, as opt_einsum's dp does. */
+int path__bounded_dp(const path_live *lv, path_workspace *ws, int64_t cap, uint64_t budget,
+                     path_ltree *out, uint64_t *work) {
+  uint64_t spent = 0;
+  if (work) *work = 0;
+  size_t m = lv->n;
+  if (m < 2 || m > 32 || cap < 1) return 0;
+  if (cap > INT64_MAX - 1) cap = INT64_MAX - 1;
+  uint32_t nb[TN_MAX_OPERANDS], parts[TN_MAX_OPERANDS], left = all_of(m);
+  neighbours(lv, nb);
+  size_t n_parts = 0;
+  while (left) {
+    uint32_t reached = left & -left, frontier = reached;
+    while (frontier) {
+      uint32_t next = 0;
+      for (uint32_t f = frontier; f; f &= f - 1) next |= nb[__builtin_ctz(f)];
+      frontier = next & ~reached;
+      reached |= next;
+    }
+    parts[n_parts++] = reached;
+    left &= ~reached;
+  }
+  out->n_steps = 0;
+  int root[TN_MAX_OPERANDS];
+  long double size[TN_MAX_OPERANDS];
+  for (size_t p = 0; p < n_parts; p++) {
+    /* The part as a network of its own, operands renumbered; its letters shared with other
+     * parts are output letters, so its output mask stays the same. */
+    path_live sub = *lv;
+    int global[TN_MAX_OPERANDS];
+    sub.n = 0;
+    for (uint32_t x = parts[p]; x; x &= x - 1) {
+      global[sub.n] = __builtin_ctz(x);
+      sub.legs[sub.n++] = lv->legs[__builtin_ctz(x)];
+    }
+    path_ltree t;
+    int rc = solve_connected(&sub, ws, cap, budget, &spent, &t);
+    if (work) *work = spent;
+    if (rc != 1) return rc;
+    /* Sub ids: leaves 0..sub.n-1, steps sub.n + s; appended after out's steps so far. */
+    size_t base = out->n_steps;
+    for (size_t s = 0; s < t.n_steps; s++) {
+      int ids[2] = {t.a[s], t.b[s]};
+      for (int k = 0; k < 2; k++)
+        ids[k] = ids[k] < (int)sub.n ? global[ids[k]] : (int)(m + base) + ids[k] - (int)sub.n;
+      out->a[out->n_steps] = ids[0];
+      out->b[out->n_steps++] = ids[1];
+    }
+    root[p] = t.n_steps ? (int)(m + out->n_steps - 1) : global[0];
+    size[p] = path__live_product(lv, path__live_legs(lv, parts[p]));
+  }
+  /* Join the parts' results, smallest first (stable: part order on ties). */
+  for (size_t p = 1; p < n_parts; p++)
+    for (size_t q = p; q > 0 && size[q] < size[q - 1]; q--) {
+      long double ts = size[q];
+      size[q] = size[q - 1];
+      size[q - 1] = ts;
+      int tr = root[q];
+      root[q] = root[q - 1];
+      root[q - 1] = tr;
+    }
+  int acc = root[0];
+  for (size_t p = 1; p < n_parts; p++) {
+    out->a[out->n_steps] = acc;
+    out->b[out->n_steps] = root[p];
+    acc = (int)(m + out->n_steps++);
   }
   if (work) *work = spent;
-  if (rc != 1) return rc;
-  out->n_steps = 0;
-  emit(lv, &d, m == 32 ? UINT32_MAX : (UINT32_C(1) << m) - 1, out);
   path__ltree_cost(lv, out);
   return 1;
 }

@@ -103,10 +103,11 @@ size_t path__random_greedy(const path_live *lv, path_objective obj, uint64_t see
 void path__refine(const path_live *lv, path_workspace *ws, int max_frontier, path_ltree *t);
 
 /* DP over connected subsets (path_bounded.c): the MAC-optimal tree among those whose every
- * step shares a non-output index, when one costs at most cap and the search stays within the
- * work budget (pair checks) and memory bound. Returns 1 and fills out when found; 0 when no
- * tree is under the cap or the network is not connected; -1 when the budget or the memory
- * bound was exceeded. *work (may be NULL) receives the pair checks spent. */
+ * step shares a non-output index (a network in several parts: each part so, then the parts
+ * joined smallest first), when every part has one costing at most cap and the search stays
+ * within the work budget (pair checks) and memory bound. Returns 1 and fills out when found;
+ * 0 when no tree is under the cap; -1 when the budget or the memory bound was exceeded.
+ * *work (may be NULL) receives the work spent. */
 int path__bounded_dp(const path_live *lv, path_workspace *ws, int64_t cap, uint64_t budget,
                      path_ltree *out, uint64_t *work);
 

@@ -163,6 +163,23 @@ static void chain_is_solved_by_the_bounded_dp(void **state) {
   assert_string_equal(p.steps[18].result_indices, "au");
 }
 
+/* Two chains of 10 that share only the output letter 'a': the bounded DP
+ * solves each part, the parts are joined, and the result is no worse than the greedy's. */
+static void disconnected_parts_are_solved_apart(void **state) {
+  (void)state;
+  tn_network net;
+  load(&net,
+       "ab,bc,cd,de,ef,fg,gh,hi,ij,jk,aA,AB,BC,CD,DE,EF,FG,GH,HI,IJ->akJ",
+       "3x4,4x2,2x5,5x3,3x2,2x4,4x3,3x5,5x2,2x6,3x2,2x4,4x3,3x5,5x2,2x6,6x2,2x3,3x4,4x5");
+  path p, g;
+  heat_error err;
+  assert_int_equal(path_optimize(&net, NULL, &p, &err), HEAT_OK);
+  assert_int_equal(p.algorithm, PATH_ALGO_BOUNDED_DP);
+  assert_int_equal(path_greedy(&net, NULL, &g, &err), HEAT_OK);
+  assert_true(p.total_macs <= g.total_macs);
+  assert_string_equal(p.steps[18].result_indices, "akJ");
+}
+
 static double mac_cost(const path_step *st, void *ctx) {
   (*(int *)ctx)++;
   return (double)st->macs;
@@ -261,6 +278,7 @@ int main(void) {
       cmocka_unit_test(golden_networks_match_or_beat_opt_einsum),
       cmocka_unit_test(deterministic_for_a_seed),
       cmocka_unit_test(chain_is_solved_by_the_bounded_dp),
+      cmocka_unit_test(disconnected_parts_are_solved_apart),
       cmocka_unit_test(every_objective_beyond_the_exact_dp),
       cmocka_unit_test(precompute_beyond_the_exact_dp),
       cmocka_unit_test(no_overflow_when_a_path_fits),

@@ -18,6 +18,15 @@ static void map_report_order(const map_mapping *m, char *out) {
   }
 }
 
+/* "ws", "ws, 16 batch elements per fold on the array diagonal", or "simd unit". */
+static void map_report_unit(const map_mapping *m, char *out, size_t cap) {
+  if (m->unit == MAP_UNIT_SIMD) snprintf(out, cap, "simd unit");
+  else if (m->batch_pack > 1)
+    snprintf(out, cap, "%s, %lld batch elements per fold on the array diagonal",
+             arch_dataflow_name(m->dataflow), (long long)m->batch_pack);
+  else snprintf(out, cap, "%s", arch_dataflow_name(m->dataflow));
+}
+
 static void map_report_energy(FILE *out, const arch *a, const map_cost *c) {
   fprintf(out, "  energy    %.4g J: mac %.3g, reg %.3g", c->energy_j, c->mac_pj * 1e-12,
           c->reg_pj * 1e-12);
@@ -48,9 +57,11 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   fprintf(out, "  gemm      B=%lld M=%lld K=%lld N=%lld, %lld MACs%s\n", (long long)d[0],
           (long long)d[1], (long long)d[2], (long long)d[3], (long long)c->macs,
           it->fused ? ", output kept on chip for the next step" : "");
+  char unit[96];
+  map_report_unit(m, unit, sizeof unit);
   fprintf(out, "  mapping   %s, tiles B=%lld M=%lld K=%lld N=%lld (%lld tiles), loops %s, "
                "input->%s weight->%s output->%s\n",
-          arch_dataflow_name(m->dataflow), (long long)m->tile[0], (long long)m->tile[1],
+          unit, (long long)m->tile[0], (long long)m->tile[1],
           (long long)m->tile[2], (long long)m->tile[3], (long long)c->tiles, order,
           a->buffers[m->buffer[0]].name, a->buffers[m->buffer[1]].name,
           a->buffers[m->buffer[2]].name);
@@ -58,11 +69,13 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
     if (c->layout[op] != MAP_LAYOUT_NONE)
       fprintf(out, "  layout    %s permuted by %s\n", op ? "weight" : "input",
               map_layout_name(c->layout[op]));
-  fprintf(out, "  cycles    %.0f, utilization %.1f%%, bound by %s%s%s (array %.0f, dram %.0f, "
+  bool on_simd = m->unit == MAP_UNIT_SIMD;
+  fprintf(out, "  cycles    %.0f, utilization %.1f%%%s, bound by %s%s%s (%s %.0f, dram %.0f, "
                "sram %.0f)\n",
-          c->cycles, 100 * c->utilization, map_bound_name(c->bound),
-          c->bound == MAP_BOUND_SRAM ? " " : "",
-          c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "", c->array_cycles,
+          c->cycles, 100 * c->utilization, on_simd ? " of the SIMD lanes" : "",
+          map_bound_name(c->bound), c->bound == MAP_BOUND_SRAM ? " " : "",
+          c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "",
+          on_simd ? "simd" : "array", on_simd ? c->simd_cycles : c->array_cycles,
           c->dram_cycles, c->sram_cycles);
   fprintf(out, "  dram      %.0f bytes (read %.0f, written %.0f)\n", c->dram_bytes,
           c->dram_read_bytes, c->dram_write_bytes);
@@ -146,7 +159,8 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
 
 void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
                     size_t n, double saved_dram_bytes) {
-  fprintf(out, "step,view,count,repeat,timing,b,m,k,n,dataflow,tile_b,tile_m,tile_k,tile_n,"
+  fprintf(out, "step,view,count,repeat,timing,b,m,k,n,unit,dataflow,batch_per_fold,tile_b,"
+               "tile_m,tile_k,tile_n,"
                "loop_order,cycles,latency_s,macs,utilization,bound,dram_bytes,mac_energy_j,"
                "reg_energy_j");
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%s_energy_j", a->buffers[j].name);
@@ -168,13 +182,15 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     fprintf(out, ",%lld,%lld,%s,", (long long)(it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd) {
-      fprintf(out, ",,,,,,,,,");
+      fprintf(out, ",,,,simd,,,,,,,");
     } else {
       char order[8];
       map_report_order(m, order);
-      fprintf(out, "%lld,%lld,%lld,%lld,%s,%lld,%lld,%lld,%lld,%s", (long long)d[0],
-              (long long)d[1], (long long)d[2], (long long)d[3], arch_dataflow_name(m->dataflow),
-              (long long)m->tile[0], (long long)m->tile[1], (long long)m->tile[2],
+      bool on_simd = m->unit == MAP_UNIT_SIMD;
+      fprintf(out, "%lld,%lld,%lld,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%s", (long long)d[0],
+              (long long)d[1], (long long)d[2], (long long)d[3], on_simd ? "simd" : "array",
+              on_simd ? "" : arch_dataflow_name(m->dataflow),
+              (long long)(m->batch_pack > 1 ? m->batch_pack : 1), (long long)m->tile[0], (long long)m->tile[1], (long long)m->tile[2],
               (long long)m->tile[3], order);
     }
     fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", c->cycles, c->latency_s,
@@ -200,7 +216,7 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     evaluated += it->result.evaluated;
   }
   double latency = cycles / (a->clock_ghz * 1e9);
-  fprintf(out, "total,,,,%s,,,,,,,,,,,%.0f,%.6g,%.0f,%.4f,,%.0f,%.6g,%.6g", timing, cycles,
+  fprintf(out, "total,,,,%s,,,,,,,,,,,,,%.0f,%.6g,%.0f,%.4f,,%.0f,%.6g,%.6g", timing, cycles,
           latency, macs, cycles > 0 ? macs / (cycles * (double)arch_peak_macs_per_cycle(a)) : 0,
           dram, comp[0] * 1e-12, comp[1] * 1e-12);
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);

@@ -4,12 +4,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "mapper/mapspace.h"
+#include "mapper/program.h"
 #include "test_archs.h"
 
 static arch_array vector_array(int lanes, int width) {
@@ -293,6 +296,96 @@ static void bad_small_mappings(void **state) {
   assert_non_null(strstr(err.msg, "unknown compute unit 7"));
 }
 
+
+static void close_to(double got, double want, const char *what, const char *ctx) {
+  if (fabs(got - want) > 1e-9 * fmax(1.0, fabs(want)))
+    fail_msg("%s: program %s %.17g, cost model %.17g", ctx, what, got, want);
+}
+
+/* Programs (mapper/program.h) carry the unit and the pack: emitted, counted with the same fold
+ * functions, they move and compute what the cost model charged, and survive a text round trip. */
+static void programs_of_small_mappings(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.objective = MAP_OBJECTIVE_LATENCY;
+  static const int64_t steps[][4] = {{64, 24, 1, 32}, {220, 192, 2, 2}, {40, 96, 9, 3},
+                                     {30, 5, 40, 7}};
+  int simd = 0, packed = 0;
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    for (int force_k = 0; force_k < 2; force_k++) {
+      map_problem p;
+      map_problem_gemm(&p, steps[i][0], steps[i][1], steps[i][2], steps[i][3]);
+      map_result r;
+      search(&a, &p, &opt, &r);
+      map_mapping m = r.mapping;
+      map_cost c = r.cost;
+      heat_error err;
+      if (force_k && m.unit == MAP_UNIT_SIMD && p.dim[MAP_DIM_K] > 2) {
+        m.tile[MAP_DIM_K] = 2; /* later K tiles add to read-back partial sums */
+        assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+      }
+      simd += m.unit == MAP_UNIT_SIMD;
+      packed += m.batch_pack > 1;
+      program prog, back;
+      program_init(&prog);
+      assert_int_equal(program_emit_gemm(&prog, &a, &opt, "s", 1, &p, &m, &c, &err), HEAT_OK);
+      assert_int_equal(program_check(&prog, &a, "emitted", &err), HEAT_OK);
+      prog_counts k;
+      program_count(&prog, &a, 0, &k);
+      char ctx[64];
+      snprintf(ctx, sizeof ctx, "step %zu%s", i, force_k ? " (K tiled)" : "");
+      close_to(k.macs + k.simd_macs, (double)c.macs, "MACs", ctx);
+      close_to(m.unit == MAP_UNIT_SIMD ? k.macs : k.simd_macs, 0, "MACs on the other unit", ctx);
+      close_to(k.dram_read_bytes, c.dram_read_bytes, "DRAM read bytes", ctx);
+      close_to(k.dram_write_bytes, c.dram_write_bytes, "DRAM write bytes", ctx);
+      close_to(k.reg_accesses, c.reg_accesses, "register accesses", ctx);
+      for (size_t j = 0; j < a.n_buffers; j++) {
+        close_to(k.sram_reads[j], c.sram_reads[j], "buffer reads", ctx);
+        close_to(k.sram_writes[j], c.sram_writes[j], "buffer writes", ctx);
+      }
+      energy_events ev;
+      program_counts_events(&a, &k, c.cycles, &ev);
+      energy_breakdown eb;
+      energy_eval(&a, &ev, &eb);
+      close_to(eb.total_pj * 1e-12, c.energy_j, "energy", ctx);
+      /* Text round trip keeps the unit and the pack. */
+      char *text = NULL;
+      size_t len = 0;
+      FILE *f = open_memstream(&text, &len);
+      assert_int_equal(program_print(f, &prog), HEAT_OK);
+      fclose(f);
+      program_init(&back);
+      if (program_parse(text, "rt", &back, &err) != HEAT_OK) fail_msg("%s", err.msg);
+      assert_int_equal(program_check(&back, &a, "rt", &err), HEAT_OK);
+      assert_int_equal(back.steps[0].mapping.unit, m.unit);
+      assert_int_equal(back.steps[0].mapping.batch_pack, m.batch_pack > 1 ? m.batch_pack : 1);
+      prog_counts k2;
+      program_count(&back, &a, 0, &k2);
+      close_to(k2.simd_lane_ops, k.simd_lane_ops, "lane ops after the round trip", ctx);
+      close_to(k2.reg_accesses, k.reg_accesses, "register accesses after the round trip", ctx);
+      free(text);
+      program_free(&prog);
+      program_free(&back);
+    }
+  }
+  assert_true(simd >= 2);
+  assert_true(packed >= 2);
+  /* A pack the diagonal cannot hold is refused by the checker. */
+  program bad;
+  program_init(&bad);
+  heat_error err;
+  const char *text = "heat-program 1\narch test-tpu\ntiming overlap\nstalls 1\n"
+                     "step 0 name=g times=1 simd=0 dims=40,20,2,2 df=ws pack=17 tile=40,20,2,2 "
+                     "order=m,k,n buf=0,1,0 on_chip=0,0,0 permuted=0,0\n";
+  assert_int_equal(program_parse(text, "bad", &bad, &err), HEAT_OK);
+  assert_int_equal(program_check(&bad, &a, "bad", &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "field 'pack': 17 batch elements per fold do not fit"));
+  program_free(&bad);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(packed_folds_by_hand),
@@ -301,6 +394,7 @@ int main(void) {
       cmocka_unit_test(picks_the_unit_by_cost),
       cmocka_unit_test(never_worse_than_array_only),
       cmocka_unit_test(bad_small_mappings),
+      cmocka_unit_test(programs_of_small_mappings),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

@@ -164,11 +164,12 @@ void fold_eval_packed(const arch_array *arr, arch_dataflow df, fold_timing timin
 }
 
 void fold_simd_eval(const arch_simd *simd, int64_t B, int64_t M, int64_t K, int64_t N,
-                    fold_simd_stats *out) {
+                    bool accumulate, fold_simd_stats *out) {
   int64_t lanes = simd->lanes > 0 ? simd->lanes : 1;
   bool on_n = N >= M;
   int64_t V = on_n ? N : M, O = on_n ? M : N;
-  int64_t per_output = K * (int64_t)simd->cycles_mul + (K - 1) * (int64_t)simd->cycles_add;
+  int64_t per_output =
+      K * (int64_t)simd->cycles_mul + (accumulate ? K : K - 1) * (int64_t)simd->cycles_add;
   out->vector_on_n = on_n;
   out->cycles = B * O * fold__ceil_div(V, lanes) * per_output;
   out->lane_cycles = B * M * N * per_output;

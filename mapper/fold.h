@@ -99,8 +99,10 @@ typedef struct fold_simd_stats {
   bool vector_on_n;      /* lanes over N (else over M) */
 } fold_simd_stats;
 
+/* `accumulate`: the outputs add to partial sums of an earlier K tile, one more add each
+ * (K mul + K add per output). */
 void fold_simd_eval(const arch_simd *simd, int64_t B, int64_t M, int64_t K, int64_t N,
-                    fold_simd_stats *out);
+                    bool accumulate, fold_simd_stats *out);
 
 /* Which GEMM dimension the dataflow streams through the array: 'm', 'k' or 'n' (systolic OS:
  * K, WS: M, IS: N; vector OS and WS: M, IS: N). */

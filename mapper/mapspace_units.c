@@ -71,7 +71,7 @@ bool map__simd_worth(const arch *a, const map_problem *p, const map_options *opt
     return false;
   fold_simd_stats st;
   const int64_t *d = p->dim;
-  fold_simd_eval(&a->simd, d[MAP_DIM_B], d[MAP_DIM_M], d[MAP_DIM_K], d[MAP_DIM_N], &st);
+  fold_simd_eval(&a->simd, d[MAP_DIM_B], d[MAP_DIM_M], d[MAP_DIM_K], d[MAP_DIM_N], false, &st);
   double cycles = (double)st.lane_cycles / a->simd.lanes;
   double dram = 0;
   for (int op = 0; op < MAP_OPS; op++) {

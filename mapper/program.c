@@ -453,10 +453,10 @@ void program_insn_count(const program *p, const arch *a, const prog_insn *in, pr
       /* The box on the SIMD unit (fold_simd_eval); adding to read-back partial sums is one
        * more add per output. */
       fold_simd_stats ss;
-      fold_simd_eval(&a->simd, in->len[0], in->len[1], in->len[2], in->len[3], &ss);
+      fold_simd_eval(&a->simd, in->len[0], in->len[1], in->len[2], in->len[3], in->acc == 1, &ss);
       double outs = prog__box_elems(in->len, MAP_OP_OUTPUT);
       c->simd_macs += (double)(in->len[0] * in->len[1] * in->len[2] * in->len[3]);
-      c->simd_lane_ops += (double)ss.lane_cycles + (in->acc == 1 ? outs * a->simd.cycles_add : 0);
+      c->simd_lane_ops += (double)ss.lane_cycles;
       c->sram_read_bytes[buf[MAP_OP_INPUT]] +=
           (double)ss.input_reads * program_elem_bytes(a, MAP_OP_INPUT, false);
       c->sram_read_bytes[buf[MAP_OP_WEIGHT]] +=

@@ -160,8 +160,7 @@ void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *ti
   memset(ar, 0, sizeof *ar);
   out->tiles = 0;
   out->stream_dim = -1;
-  fold_simd_stats st;
-  double add = a->simd.cycles_add, lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
+  fold_simd_stats st, acc;
   for (int cls = 0; cls < 16; cls++) {
     int64_t n = 1, s[MAP_DIMS];
     for (int d = 0; d < MAP_DIMS; d++) {
@@ -170,20 +169,16 @@ void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *ti
       s[d] = size[d][which];
     }
     if (n == 0) continue;
-    fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], &st);
-    /* Tiles after the first along K add their sums to the partial sums: one add per output.
-     * The first K tile is a full one when there is one, else the remainder. */
+    fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], false, &st);
+    fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], true, &acc);
+    /* Tiles after the first along K add to the partial sums (accumulate). The first K tile is
+     * a full one when there is one, else the remainder. */
     int kw = (cls >> MAP_DIM_K) & 1;
-    double later_k = kw == 0 ? (double)(count[MAP_DIM_K][0] - 1)
-                             : (count[MAP_DIM_K][0] > 0 ? 1.0 : 0.0);
-    double per_k = (double)n / (double)count[MAP_DIM_K][kw]; /* tiles of this class per K slot */
-    double outs = (double)(s[MAP_DIM_B] * s[MAP_DIM_M] * s[MAP_DIM_N]);
-    int64_t V = st.vector_on_n ? s[MAP_DIM_N] : s[MAP_DIM_M];
-    double vecs = (double)(s[MAP_DIM_B] * (st.vector_on_n ? s[MAP_DIM_M] : s[MAP_DIM_N])) *
-                  ceil((double)V / lanes);
+    int64_t later = kw == 0 ? count[MAP_DIM_K][0] - 1 : (count[MAP_DIM_K][0] > 0 ? 1 : 0);
+    double n_acc = (double)(n / count[MAP_DIM_K][kw] * later), n_first = (double)n - n_acc;
+    ar->array_cycles += n_first * (double)st.cycles + n_acc * (double)acc.cycles;
+    ar->reg += n_first * (double)st.lane_cycles + n_acc * (double)acc.lane_cycles;
     double dn = (double)n;
-    ar->array_cycles += dn * (double)st.cycles + per_k * later_k * vecs * add;
-    ar->reg += dn * (double)st.lane_cycles + per_k * later_k * outs * add;
     ar->input_reads += dn * (double)st.input_reads;
     ar->weight_reads += dn * (double)st.weight_reads;
     ar->output_writes += dn * (double)st.output_writes;

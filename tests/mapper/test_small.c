@@ -106,7 +106,7 @@ static void simd_step_by_hand(void **state) {
   s.cycles_mul = s.cycles_add = 1;
   fold_simd_stats st;
   /* Lanes over N (40 >= 5): 2 lane vectors per (b, m); 4 muls + 3 adds per output. */
-  fold_simd_eval(&s, 3, 5, 4, 40, &st);
+  fold_simd_eval(&s, 3, 5, 4, 40, false, &st);
   assert_true(st.vector_on_n);
   assert_int_equal(st.cycles, 3 * 5 * 2 * 7);
   assert_int_equal(st.lane_cycles, 3 * 5 * 40 * 7);
@@ -116,7 +116,11 @@ static void simd_step_by_hand(void **state) {
   /* An outer product (K = 1) is one multiply per output; lanes over M when M > N. */
   s.cycles_mul = 2;
   s.cycles_add = 3;
-  fold_simd_eval(&s, 64, 384, 1, 2, &st);
+  fold_simd_eval(&s, 64, 384, 1, 2, false, &st);
+  assert_int_equal(st.cycles, 64 * 2 * 12 * 2);
+  fold_simd_eval(&s, 64, 384, 1, 2, true, &st); /* adding to partial sums: one add more */
+  assert_int_equal(st.cycles, 64 * 2 * 12 * 5);
+  fold_simd_eval(&s, 64, 384, 1, 2, false, &st);
   assert_false(st.vector_on_n);
   assert_int_equal(st.cycles, 64 * 2 * 12 * 2);
   assert_int_equal(st.lane_cycles, 64 * 384 * 2 * 2);

@@ -20,8 +20,11 @@ of the distinct indices of its two operands; an index is dropped once nothing el
 independently of heat's C code: opt_einsum's dp minimises exactly that product; its FLOP count
 doubles it where an index is summed. Times are the median of --repeats runs on this machine.
 
-Usage (opt_einsum is not part of heat: fetch it and put its checkout on PYTHONPATH):
-    PYTHONPATH=/path/to/opt_einsum python3 tests/oracles/path_large.py [--write] [--dp-timeout S]
+Usage (opt_einsum is not part of heat: fetch github:dgasmith/opt_einsum, export its package,
+e.g. `git --git-dir=<fetched repo> archive HEAD opt_einsum | tar -x -C /tmp/oe`, and put that
+directory on PYTHONPATH; plain python3 suffices, numpy is not needed). The CSV was made on
+2026-11-30 with opt_einsum at commit 2ebc7b8, --dp-timeout 40 --repeats 3:
+    PYTHONPATH=/tmp/oe python3 tests/oracles/path_large.py [--write] [--dp-timeout S] [--repeats N]
 Without --write it prints the rows and compares them with the CSV (costs only; times vary).
 """
 import csv

@@ -155,7 +155,7 @@ SC_MODULE(machine) {
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
       double start = now(), end = start + array_time;
-      for (size_t j = 0; j < a->n_buffers; j++) {
+      for (size_t j = 0; j < a->n_buffers && prog->stalls; j++) {
         double bytes = c.sram_read_bytes[j] + c.sram_write_bytes[j];
         if (bytes > 0) end = std::max(end, port_reserve((int)j, start, bytes / a->buffers[j].bytes_per_cycle));
       }
@@ -231,6 +231,10 @@ SC_MODULE(machine) {
       add_counts(c);
       double bytes = c.dram_read_bytes + c.dram_write_bytes;
       double start = now();
+      if (!prog->stalls) { // the array alone (SCALE-Sim's compute report): memory takes no time
+        finish(i, start);
+        continue;
+      }
       double ch_start = std::max(start, dram_free);
       dram_free = ch_start + dram_cycles(bytes, in.strided);
       double port_end = port_reserve(in.buffer, start, bytes / a->buffers[in.buffer].bytes_per_cycle);
@@ -258,14 +262,14 @@ SC_MODULE(machine) {
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
       double start = now(), end = start + (double)in.cycles;
-      double dram = in.dram_rd + in.dram_wr;
+      double dram = prog->stalls ? in.dram_rd + in.dram_wr : 0;
       if (dram > 0) {
         double ch = std::max(start, dram_free);
         dram_free = ch + dram / arch_dram_bytes_per_cycle(a);
         end = std::max(end, dram_free);
       }
       double port = in.rd_bytes + in.wr_bytes;
-      if (port > 0 && in.buffer >= 0)
+      if (port > 0 && in.buffer >= 0 && prog->stalls)
         end = std::max(end, port_reserve(in.buffer, start, port / a->buffers[in.buffer].bytes_per_cycle));
       trace(VCD_SIMD_BUSY, 1);
       wait_until(end);

@@ -55,8 +55,14 @@ static int validate_one(sim_session **s, const map_args *g, double tol, bool csv
   if (!rc) rc = sim_session_run(*s, &prog, &so, res, err);
   const char *wl = g->gemm ? g->gemm : g->model;
   const char *fmt = g->format ? g->format : "dense";
+  size_t pi = 0; /* the analytical item of step i: offline items emit no program step */
   for (size_t i = 0; !rc && i < prog.n_steps; i++) {
-    const map_cost *c = &pr.items[i].result.cost;
+    while (pi < pr.n && pr.items[pi].offline) pi++;
+    if (pi >= pr.n) {
+      rc = heat_error_set(err, HEAT_EINTERNAL, "validate", "the program has more steps than items");
+      break;
+    }
+    const map_cost *c = &pr.items[pi++].result.cost;
     const sim_step_result *r = &res[i];
     double diff = c->cycles > 0 ? 100.0 * (r->cycles - c->cycles) / c->cycles : 0;
     bool macs = validate_same(r->counts.macs, (double)c->macs);

@@ -136,10 +136,12 @@ static layer_item *sim_items(const program *p, const map_priced *pr, const arch 
                              const sim_step_result *r) {
   layer_item *items = calloc(p->n_steps ? p->n_steps : 1, sizeof *items);
   if (!items) return NULL;
+  size_t pi = 0; /* the analytical item of step s: offline items emit no program step */
   for (size_t s = 0; s < p->n_steps; s++) {
     layer_item *it = &items[s];
-    if (pr && s < pr->n) {
-      *it = pr->items[s];
+    while (pr && pi < pr->n && pr->items[pi].offline) pi++;
+    if (pr && pi < pr->n) {
+      *it = pr->items[pi++];
     } else {
       snprintf(it->name, sizeof it->name, "%s", p->steps[s].name);
       it->count = p->steps[s].times;
@@ -225,16 +227,19 @@ static int sim_run(const sim_args *g) {
       heat_error_set(&err, HEAT_ENOMEM, "sim", "out of memory");
       return cli_fail(&err);
     }
-    map_report_csv(stdout, &a, &opt, items, prog.n_steps, priced ? priced->saved_dram_bytes : -1);
+    map_report_csv(stdout, &a, &opt, items, prog.n_steps, priced ? priced->saved_dram_bytes : -1,
+                   NULL);
     free(items);
   } else {
     printf("heat sim: %s mode, %s timing, arch %s, %zu steps, %zu instructions\n",
            sim_mode_name(so.mode), fold_timing_name(prog.timing), a.name, prog.n_steps, prog.n);
+    size_t pi = 0; /* the analytical item of step i: offline items emit no program step */
     for (size_t i = 0; i < prog.n_steps; i++) {
+      while (priced && pi < priced->n && priced->items[pi].offline) pi++;
       printf("step %s (x%lld): %.0f cycles", prog.steps[i].name, (long long)prog.steps[i].times,
              res[i].cycles);
-      if (priced && i < priced->n) {
-        double an = priced->items[i].result.cost.cycles;
+      if (priced && pi < priced->n) {
+        double an = priced->items[pi++].result.cost.cycles;
         printf(" (analytical %.0f, %+.2f%%)", an, an > 0 ? 100.0 * (res[i].cycles - an) / an : 0.0);
       }
       printf(", %.0f MACs, %.0f DRAM bytes, array busy %.0f\n", res[i].counts.macs,

@@ -6,6 +6,7 @@
 #include "arch/arch.h"
 #include "cli/cli.h"
 #include "cli/cli_opts.h"
+#include "cli/map_plan.h"
 #include "cli/map_report.h"
 #include "common/heat_parse.h"
 #include "mapper/layer.h"
@@ -14,7 +15,8 @@ static void map_help(FILE *out) {
   fprintf(out,
           "usage: heat map --arch NAME|FILE --gemm M,N,K [options]\n"
           "       heat map --arch NAME|FILE --model NAME|FILE [--layer OP]\n"
-          "                [--format F [--shape S] [--ranks R]] [options]\n\n"
+          "                [--format F [--shape S] [--ranks R]] [options]\n"
+          "       heat map --arch NAME|FILE --plan FILE [--model M] [--seq N] [options]\n\n"
           "Maps each step onto the accelerator (dataflow, tiles, loop order, buffers) by an\n"
           "exhaustive search of the pruned mapspace, and prints per step: the GEMM view, the\n"
           "mapping, cycles, utilization, the bound resource, DRAM bytes and energy by component;\n"
@@ -27,6 +29,10 @@ static void map_help(FILE *out) {
           "                          --layer: every linear of the block)\n"
           "  --shape S               tensorization, e.g. 12x16x16:8x8x12 (svd/dense: optional)\n"
           "  --ranks R               ranks, e.g. 16,16\n"
+          "  --plan FILE             a decomposition plan (search/PLAN.md; heat search writes\n"
+          "                          them): every block linear as the plan says, priced block\n"
+          "                          by block (identical linears searched once); the model is\n"
+          "                          the plan's unless --model is given\n"
           "  --path mac|hw           contraction path: MAC-optimal, or chosen with the mapped\n"
           "                          cost (default hw; never worse than mac)\n"
           "  --no-fuse               keep every intermediate in DRAM\n"
@@ -51,7 +57,7 @@ static void map_help(FILE *out) {
 
 typedef struct map_args {
   const char *arch, *gemm, *model, *layer, *format, *shape, *ranks, *path, *seq, *batch,
-      *dataflow, *array, *timing, *objective, *precompute;
+      *dataflow, *array, *timing, *objective, *precompute, *plan;
   bool csv, no_stalls, no_fuse;
 } map_args;
 
@@ -67,14 +73,20 @@ static int map_parse_args(int argc, char **argv, map_args *a, bool *help) {
       CLI_TEXT("dataflow", &a->dataflow), CLI_TEXT("array", &a->array),
       CLI_TEXT("timing", &a->timing),     CLI_TEXT("objective", &a->objective),
       CLI_FLAG("csv", &a->csv),           CLI_FLAG("no-stalls", &a->no_stalls),
-      CLI_FLAG("no-fuse", &a->no_fuse),
+      CLI_FLAG("no-fuse", &a->no_fuse),   CLI_TEXT("plan", &a->plan),
   };
   cli_parser p = {.cmd = "map", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
   *help = p.help;
   if (rc || p.help) return rc;
   if (!a->arch) return cli_usage_error("map", "--arch is required");
-  if (!a->gemm == !a->model) return cli_usage_error("map", "give one of --gemm M,N,K or --model");
+  if (a->plan && (a->gemm || a->layer || a->format || a->shape || a->ranks || a->path ||
+                  a->precompute || a->no_fuse))
+    return cli_usage_error("map", "--plan gives every linear's format, shape, ranks, path and "
+                                  "precompute: not with --gemm, --layer, --format, --shape, "
+                                  "--ranks, --path, --precompute or --no-fuse");
+  if (!a->plan && !a->gemm == !a->model)
+    return cli_usage_error("map", "give one of --gemm M,N,K, --model or --plan");
   if (a->gemm && (a->layer || a->format || a->shape || a->ranks || a->seq || a->path ||
                   a->precompute || a->no_fuse))
     return cli_usage_error("map", "--layer, --format, --shape, --ranks, --seq, --path, "
@@ -168,6 +180,15 @@ int cmd_map(int argc, char **argv) {
   if (!w) {
     heat_error_set(&err, HEAT_ENOMEM, "map", "out of memory for the mapper workspace");
     return cli_fail(&err);
+  }
+  if (g.plan) {
+    map_plan_args pa = {.plan = g.plan, .model = g.model, .csv = g.csv};
+    rc = HEAT_OK;
+    if (g.seq) rc = heat_parse_int64(g.seq, 1, INT32_MAX, "--seq", &pa.seq, &err);
+    if (!rc && g.batch) rc = heat_parse_int64(g.batch, 1, INT32_MAX, "--batch", &pa.batch, &err);
+    if (!rc) rc = map_plan_print(stdout, &eff, &opt, &pa, &err);
+    map_workspace_free(w);
+    return rc ? cli_fail(&err) : 0;
   }
   static layer_report rep;
   static layer_item single;

@@ -19,6 +19,8 @@ static const cli_command commands[] = {
     {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"model", "list the preset models; show a model's operations, MACs and parameters",
      cmd_model},
+    {"search", "hardware-aware decomposition search: shapes, ranks, plans, tables, figures",
+     cmd_search},
     {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -29,7 +29,7 @@ void s2_config_init(s2_config *c) {
   c->objective = S2_OBJ_HEAT;
   c->gamma = 0.25;
   c->acc_dense = 0.8816;
-  c->acc_kappa = 0.1;
+  c->acc_kappa = 0.03;
   c->population = 48;
   c->generations = 40;
   c->crossover = 0.9;
@@ -202,7 +202,8 @@ int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_lab
   size_t *order = malloc(P * sizeof *order), *rank = malloc(P * sizeof *rank);
   out->best = malloc(W * sizeof *out->best);
   out->history = malloc((size_t)G * sizeof *out->history);
-  if (!pop || !next || !ev || !order || !rank || !out->best || !out->history) {
+  out->evals = malloc((size_t)G * P * sizeof *out->evals);
+  if (!out->evals || !pop || !next || !ev || !order || !rank || !out->best || !out->history) {
     free(pop), free(next), free(ev), free(order), free(rank);
     s2_result_free(out);
     return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
@@ -223,6 +224,7 @@ int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_lab
     for (size_t i = 0; i < P; i++) s2_evaluate(c, s, &pop[i * W], &ev[i]);
     out->evaluations += (int64_t)P;
     for (size_t i = 0; i < P; i++) s2__log(log, log_label, g, i, &ev[i]);
+    memcpy(&out->evals[(size_t)g * P], ev, P * sizeof *ev);
     /* rank: stable insertion sort on s2_better (ties keep index order) */
     for (size_t i = 0; i < P; i++) order[i] = i;
     for (size_t i = 1; i < P; i++) {
@@ -279,8 +281,10 @@ int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_lab
 void s2_result_free(s2_result *r) {
   free(r->best);
   free(r->history);
+  free(r->evals);
   r->best = NULL;
   r->history = NULL;
+  r->evals = NULL;
 }
 
 void s2_to_plan(const s2_space *s, const int *genome, plan *pl) {

@@ -24,7 +24,7 @@ void l1_config_init(l1_config *c) {
   c->target_compression = 0.25;
   wl_synthetic_init(&c->synthetic);
   wl_factor_options_init(&c->factor);
-  c->factor.cp_max_iters = 12;
+  c->factor.cp_max_iters = 8;
   c->factor.cp_init = WL_CP_INIT_SVD;
   c->threads = 1;
 }
@@ -32,12 +32,12 @@ void l1_config_init(l1_config *c) {
 /* Plain grids: low ranks for the many-core formats (their parameters grow as r^2 or faster),
  * matrix-like ranks for svd and cp. */
 size_t l1_rank_grid(wl_format f, const arch *a, int64_t *out, size_t cap) {
-  static const int64_t svd[] = {32, 64, 128, 256}, cp[] = {64, 128, 256, 512},
+  static const int64_t svd[] = {32, 64, 128, 256}, cp[] = {64, 128, 256},
                        tucker[] = {8, 16, 32}, tt[] = {8, 16, 32};
   const int64_t *g = svd;
   size_t n = 4;
   switch (f) {
-  case WL_FORMAT_CP: g = cp; break;
+  case WL_FORMAT_CP: g = cp, n = 3; break;
   case WL_FORMAT_TUCKER: g = tucker, n = 3; break;
   case WL_FORMAT_TTM:
   case WL_FORMAT_TT: g = tt, n = 3; break;
@@ -176,7 +176,10 @@ static int l1__candidates(const l1_config *c, const pricer *p, l1_result *r, hea
         wl_shape_matrix(sz->out, sz->in, &matrix);
         n_shapes = 1;
       } else {
-        int rc = wl_shape_enumerate(sz->out, sz->in, c->d_min, c->d_max, c->top_shapes, &shapes,
+        /* Tucker's core has r^(2d) entries: more than two factors per side cannot compress */
+        size_t d_max = f == WL_FORMAT_TUCKER && c->d_max > 2 ? 2 : c->d_max;
+        size_t d_min = c->d_min < d_max ? c->d_min : d_max;
+        int rc = wl_shape_enumerate(sz->out, sz->in, d_min, d_max, c->top_shapes, &shapes,
                                     &n_shapes, err);
         if (rc) return rc;
       }
@@ -581,6 +584,7 @@ int l1_run(const l1_config *c, pricer *p, l1_result *out, heat_error *err) {
     snprintf(out->weights, sizeof out->weights, "%s, one matrix per weight size", d);
   }
   int rc = l1__candidates(c, p, out, err);
+  out->n_grid = out->n;
   if (!rc) rc = l1__costs(c, p, out, 0, err);
   if (!rc) rc = l1__errors(c, out, 0, err);
   if (!rc) l1__fronts(c, out);

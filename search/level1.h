@@ -33,11 +33,11 @@ typedef struct l1_config {
   wl_format formats[WL_FORMAT_COUNT];
   size_t n_formats;
   size_t top_shapes;         /* K most uniform shapes per size (default 2) */
-  size_t d_min, d_max;       /* factors per side of the shapes (default 2..3) */
+  size_t d_min, d_max;       /* factors per side of the shapes (default 2..3; tucker <= 2) */
   double target_compression; /* the shape rule's target (default 0.25) */
   const char *weights;       /* a safetensors checkpoint; NULL: synthetic */
   wl_synthetic synthetic;
-  wl_factor_options factor;  /* cp: ALS limits (default 12 sweeps from an SVD start) */
+  wl_factor_options factor;  /* cp: ALS limits (default 8 sweeps from an SVD start) */
   const char *cache_dir;     /* NULL: no on-disk tables */
   int threads;               /* OpenMP threads (>= 1) */
   bool progress;             /* progress lines on stderr */
@@ -73,6 +73,7 @@ typedef struct l1_result {
   l1_size sizes[L1_MAX_SIZES];
   size_t n, cap;
   l1_point *pts;
+  size_t n_grid;    /* pts[0, n_grid) are the grid; later ones were added (l1_add_point) */
   double *eps_w;    /* per-weight errors (see l1_point.eps_at) */
   size_t n_eps_w;
   bool has_shape[L1_MAX_SIZES][WL_FORMAT_COUNT];

@@ -17,7 +17,8 @@ int map_args_check(const char *cmd, const map_args *a) {
                                 "--ranks, --path, --precompute, --no-fuse or --no-cp-weights");
   if (a->plan) return 0;
   if (!a->gemm == !a->model)
-    return cli_usage_error(cmd, "give one of --gemm M,N,K, --model or --plan");
+    return cli_usage_error(cmd, "give one of --gemm M,N,K or --model%s",
+                           strcmp(cmd, "map") == 0 ? " (or --plan)" : "");
   if (a->gemm && (a->layer || a->format || a->shape || a->ranks || a->seq || a->path ||
                   a->precompute || a->no_fuse))
     return cli_usage_error(cmd, "--layer, --format, --shape, --ranks, --seq, --path, "

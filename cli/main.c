@@ -21,7 +21,9 @@ static const cli_command commands[] = {
      cmd_model},
     {"search", "hardware-aware decomposition search: shapes, ranks, plans, tables, figures",
      cmd_search},
-    {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
+    {"sim", "run mapped programs on the SystemC cycle-level model", cmd_sim},
+    {"validate", "the analytical model against the SystemC model, step by step",
+     cmd_validate},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

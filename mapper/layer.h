@@ -65,6 +65,9 @@ typedef struct layer_report {
   hwpath_totals part[3];              /* input, all blocks, output */
   hwpath_totals block;                /* one block: the per-layer cost */
   double saved_dram_bytes;            /* by fusion, whole model */
+  int64_t evaluated;                  /* mappings priced by every search the pricing ran,
+                                       * path searches included: the real work (the items'
+                                       * counts are their own steps' searches) */
   int64_t layers;
 } layer_report;
 

@@ -10,6 +10,9 @@ void layer_config_init(layer_config *cfg) {
   cfg->path_mode = LAYER_PATH_HARDWARE;
   cfg->fuse = true;
   cfg->precompute = PATH_PRECOMPUTE_NO_GROWTH;
+  /* CP keeps its weight vector as an operand, as heat decompose and HEAT's network do; with
+   * pre-computation it folds offline. */
+  cfg->format.cp_weights = true;
 }
 
 /* One naming rule for --layer and the format's target: "all" is every linear of the block,
@@ -225,6 +228,7 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
   /* Without a shape, the matrix shape of each linear (enough for dense and SVD). */
   if (l.shape.d == 0) wl_shape_matrix(op->out_features, op->in_features, &l.shape);
   int rc = wl_shape_check(&l.shape, op->out_features, op->in_features, "--shape", err);
+  if (!rc) rc = wl_layer_check_shape(&l, "--shape", err);
   if (!rc) rc = wl_layer_check(&l, "--ranks", err);
   if (rc) return rc;
   tn_network *net = &c->net;

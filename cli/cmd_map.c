@@ -234,8 +234,10 @@ int cmd_map(int argc, char **argv) {
     if (rc) return cli_fail(&err);
   }
   if (g.csv)
-    map_report_csv(stdout, &eff, &opt, items, n, g.model ? rep.saved_dram_bytes : -1);
+    map_report_csv(stdout, &eff, &opt, items, n, g.model ? rep.saved_dram_bytes : -1,
+                   g.model ? rep.evaluated : -1);
   else
-    map_report_text(stdout, &eff, &opt, items, n, model_rep, g.model ? rep.saved_dram_bytes : -1);
+    map_report_text(stdout, &eff, &opt, items, n, model_rep, g.model ? rep.saved_dram_bytes : -1,
+                    g.model ? rep.evaluated : -1);
   return 0;
 }

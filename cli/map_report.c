@@ -100,7 +100,8 @@ static void map_report_components(FILE *out, const layer_item *items, size_t n, 
 }
 
 void map_report_text(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                     size_t n, const layer_report *model_rep, double saved_dram_bytes) {
+                     size_t n, const layer_report *model_rep, double saved_dram_bytes,
+                     int64_t real_evaluated) {
   char summary[256];
   arch_summary(a, summary, sizeof summary);
   fprintf(out, "arch: %s (%s)\n", a->name, summary);
@@ -141,11 +142,12 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
             model_rep ? "model" : "priced operations (all layers)");
   fprintf(out, "\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J, EDP %.4g J*s, "
                "%lld mappings evaluated\n",
-          cycles, latency, macs, dram, energy, energy * latency, (long long)evaluated);
+          cycles, latency, macs, dram, energy, energy * latency,
+          (long long)(real_evaluated >= 0 ? real_evaluated : evaluated));
 }
 
 void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                    size_t n, double saved_dram_bytes) {
+                    size_t n, double saved_dram_bytes, int64_t real_evaluated) {
   fprintf(out, "step,view,count,repeat,timing,b,m,k,n,dataflow,tile_b,tile_m,tile_k,tile_n,"
                "loop_order,cycles,latency_s,macs,utilization,bound,dram_bytes,mac_energy_j,"
                "reg_energy_j");
@@ -205,7 +207,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
           dram, comp[0] * 1e-12, comp[1] * 1e-12);
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);
   fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,,", comp[2] * 1e-12, comp[3] * 1e-12,
-          comp[4] * 1e-12, energy, energy * latency, (long long)evaluated);
+          comp[4] * 1e-12, energy, energy * latency,
+          (long long)(real_evaluated >= 0 ? real_evaluated : evaluated));
   if (saved_dram_bytes >= 0) fprintf(out, "%.0f", saved_dram_bytes);
   fprintf(out, "\n");
 }

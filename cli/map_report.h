@@ -9,10 +9,13 @@
 /* Items and their totals. `model_rep` (whole-model runs) adds the per-layer (one block) and
  * per-component breakdowns. `saved_dram_bytes` >= 0 (model and --layer runs) is the DRAM
  * traffic fusion saved: printed as the `fusion:` line when a factorized chain was priced, and
- * in the CSV total row's saved_dram_bytes column (empty when < 0). */
+ * in the CSV total row's saved_dram_bytes column (empty when < 0). `evaluated` >= 0 is the
+ * real number of mappings the pricing evaluated (layer_report.evaluated: path searches
+ * included), printed on the total line; < 0: the sum of the items' own searches. */
 void map_report_text(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                     size_t n, const layer_report *model_rep, double saved_dram_bytes);
+                     size_t n, const layer_report *model_rep, double saved_dram_bytes,
+                     int64_t evaluated);
 void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
-                    size_t n, double saved_dram_bytes);
+                    size_t n, double saved_dram_bytes, int64_t evaluated);
 
 #endif

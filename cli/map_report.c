@@ -27,6 +27,18 @@ static void map_report_energy(FILE *out, const arch *a, const map_cost *c) {
           c->leak_pj * 1e-12);
 }
 
+/* Where the op's activations lived and the DRAM bytes that saved against pricing it alone. */
+static void map_report_flow(FILE *out, const layer_item *it) {
+  if (!it->has_flow && !it->produces) return;
+  fprintf(out, "  flow     ");
+  if (it->has_flow) fprintf(out, " input from %s%s", flow_place_name(it->input_place),
+                            it->produces ? "," : "");
+  if (it->produces)
+    fprintf(out, " output to %s, %.0f activation DRAM bytes saved", flow_place_name(it->output_place),
+            it->flow_saved_bytes * map_report_times(it));
+  fprintf(out, "\n");
+}
+
 static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   const map_cost *c = &it->result.cost;
   const map_mapping *m = &it->result.mapping;
@@ -37,9 +49,16 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   else if (map_report_times(it) > 1)
     fprintf(out, " (x%.0f)", map_report_times(it));
   fprintf(out, "\n");
+  char bound[32];
+  map_bound_text(c, bound, sizeof bound);
+  if (it->epilogue_of[0]) {
+    fprintf(out, "  epilogue  runs in the output epilogue of %s (priced there)\n", it->epilogue_of);
+    return;
+  }
   if (it->simd) {
-    fprintf(out, "  simd      cycles %.0f, bound by %s, dram %.0f bytes\n", c->cycles,
-            map_bound_name(c->bound), c->dram_bytes);
+    fprintf(out, "  simd      cycles %.0f, bound by %s, dram %.0f bytes\n", c->cycles, bound,
+            c->dram_bytes);
+    map_report_flow(out, it);
     map_report_energy(out, a, c);
     return;
   }
@@ -59,11 +78,18 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
       fprintf(out, "  layout    %s permuted by %s\n", op ? "weight" : "input",
               map_layout_name(c->layout[op]));
   fprintf(out, "  cycles    %.0f, utilization %.1f%%, bound by %s%s%s (array %.0f, dram %.0f, "
-               "sram %.0f)\n",
-          c->cycles, 100 * c->utilization, map_bound_name(c->bound),
+               "sram %.0f",
+          c->cycles, 100 * c->utilization, bound,
           c->bound == MAP_BOUND_SRAM ? " " : "",
           c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "", c->array_cycles,
           c->dram_cycles, c->sram_cycles);
+  if (c->layout_cycles > 0) fprintf(out, ", layout %.0f serial", c->layout_cycles);
+  if (c->simd_cycles > 0) fprintf(out, ", epilogue %.0f", c->simd_cycles);
+  fprintf(out, ")\n");
+  if (it->epilogue[0])
+    fprintf(out, "  epilogue  %s %s, overlapped with the tiles\n", it->epilogue,
+            a->array.output_stage ? "in the array's output stage" : "on the simd unit");
+  map_report_flow(out, it);
   fprintf(out, "  dram      %.0f bytes (read %.0f, written %.0f)\n", c->dram_bytes,
           c->dram_read_bytes, c->dram_write_bytes);
   map_report_energy(out, a, c);
@@ -97,6 +123,39 @@ static void map_report_components(FILE *out, const layer_item *items, size_t n, 
     fprintf(out, "  %-28s %12.0f %9.1f%% %12.4g %9.1f%%\n", name, cyc,
             total_s > 0 ? 100 * s / total_s : 0, e, total_j > 0 ? 100 * e / total_j : 0);
   }
+}
+
+/* The block's activations: where each lived and who read it. */
+static void map_report_activations(FILE *out, const layer_report *rep) {
+  const layer_flow *f = &rep->flow[MODEL_PART_BLOCK];
+  const flow_plan *p = &f->plan;
+  fprintf(out, "\nactivations (one block)        bytes  lives in  read by\n");
+  char first[160] = "";
+  size_t flen = 0;
+  for (size_t c = 0; c < f->n; c++)
+    for (int k = 0; k < p->op[c].n_inputs; k++)
+      if (p->op[c].input[k] == FLOW_PART_INPUT && flen < sizeof first)
+        flen += (size_t)snprintf(first + flen, sizeof first - flen, "%s%s", flen ? ", " : "", f->name[c]);
+  fprintf(out, "  %-24s %9.0f  %-8s  %s\n", "(block input)", p->part_input_bytes,
+          flow_place_name(p->part_input), first);
+  for (size_t i = 0; i < f->n; i++) {
+    const flow_op *o = &p->op[i];
+    if (o->out == FLOW_EPILOGUE) continue;
+    char who[160] = "";
+    size_t len = 0;
+    for (size_t c = 0; c < f->n; c++)
+      for (int k = 0; k < p->op[c].n_inputs; k++)
+        if (p->op[c].input[k] == (int)i && len < sizeof who)
+          len += (size_t)snprintf(who + len, sizeof who - len, "%s%s", len ? ", " : "", f->name[c]);
+    if (o->last_use >= (int)f->n && len < sizeof who)
+      snprintf(who + len, sizeof who - len, "%sthe next block", len ? ", " : "");
+    char name[64];
+    if (o->epilogue_of >= 0) snprintf(name, sizeof name, "%s (in %s)", f->name[i], f->name[o->epilogue_of]);
+    else snprintf(name, sizeof name, "%s", f->name[i]);
+    fprintf(out, "  %-24s %9.0f  %-8s  %s\n", name, o->out_bytes, flow_place_name(o->out), who);
+  }
+  fprintf(out, "activation DRAM bytes per block: %.0f with the flow, %.0f pricing each op alone\n",
+          p->flow_bytes, p->alone_bytes);
 }
 
 void map_report_text(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
@@ -135,6 +194,16 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
             b->dram_bytes, b->energy_j, b->edp_js);
     map_report_components(out, items, n, latency, energy, a->clock_ghz);
   }
+  if (model_rep) map_report_activations(out, model_rep);
+  double flow_saved = 0;
+  bool flowed = false;
+  for (size_t i = 0; i < n; i++) {
+    flow_saved += items[i].flow_saved_bytes * map_report_times(&items[i]);
+    flowed = flowed || items[i].produces;
+  }
+  if (flowed)
+    fprintf(out, "\nflow: %.0f activation DRAM bytes saved against pricing each operation alone "
+               "(mapper/MAPPING.md)\n", flow_saved);
   bool chain = false;
   for (size_t i = 0; i < n; i++) chain = chain || items[i].view[0];
   if (saved_dram_bytes >= 0 && chain)
@@ -153,8 +222,11 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
                "reg_energy_j");
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%s_energy_j", a->buffers[j].name);
   fprintf(out, ",dram_energy_j,simd_energy_j,leakage_energy_j,energy_j,edp_js,"
-               "mappings_evaluated,token_tiles,saved_dram_bytes\n");
+               "mappings_evaluated,token_tiles,saved_dram_bytes,input_in,output_in,epilogue,"
+               "flow_saved_dram_bytes,objective\n");
   const char *timing = fold_timing_name(opt->timing);
+  const char *objective = map_objective_name(opt->objective);
+  double flow_saved = 0;
   double cycles = 0, energy = 0, dram = 0, macs = 0, comp[5 + ARCH_MAX_BUFFERS] = {0};
   int64_t evaluated = 0;
   for (size_t i = 0; i < n; i++) {
@@ -179,8 +251,10 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
               (long long)m->tile[0], (long long)m->tile[1], (long long)m->tile[2],
               (long long)m->tile[3], order);
     }
+    char bound[32];
+    map_bound_text(c, bound, sizeof bound);
     fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", c->cycles, c->latency_s,
-            (long long)c->macs, c->utilization, map_bound_name(c->bound), c->dram_bytes,
+            (long long)c->macs, c->utilization, bound, c->dram_bytes,
             c->mac_pj * 1e-12, c->reg_pj * 1e-12);
     for (size_t j = 0; j < a->n_buffers; j++) {
       fprintf(out, ",%.6g", c->buffer_pj[j] * 1e-12);
@@ -191,10 +265,15 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     comp[2] += k * c->dram_pj;
     comp[3] += k * c->simd_pj;
     comp[4] += k * c->leak_pj;
-    fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,%lld,\n", c->dram_pj * 1e-12,
+    fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,%lld,,%s,%s,", c->dram_pj * 1e-12,
             c->simd_pj * 1e-12, c->leak_pj * 1e-12, c->energy_j, c->edp_js,
             (long long)it->result.evaluated,
-            (long long)(it->token_tiles > 1 ? it->token_tiles : 1));
+            (long long)(it->token_tiles > 1 ? it->token_tiles : 1),
+            it->has_flow ? flow_place_name(it->input_place) : "",
+            it->produces ? flow_place_name(it->output_place) : "");
+    heat_csv_field(out, it->epilogue_of[0] ? "(in epilogue)" : it->epilogue);
+    fprintf(out, ",%.6g,%s\n", it->flow_saved_bytes, objective);
+    flow_saved += k * it->flow_saved_bytes;
     cycles += k * c->cycles;
     energy += k * c->energy_j;
     dram += k * c->dram_bytes;
@@ -210,5 +289,5 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
           comp[4] * 1e-12, energy, energy * latency,
           (long long)(real_evaluated >= 0 ? real_evaluated : evaluated));
   if (saved_dram_bytes >= 0) fprintf(out, "%.0f", saved_dram_bytes);
-  fprintf(out, "\n");
+  fprintf(out, ",,,,%.0f,%s\n", flow_saved, objective);
 }

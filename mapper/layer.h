@@ -2,13 +2,15 @@
  * `layers` times) and the output part. Linears are GEMMs (dense, or a factorized format whose
  * contraction path is mapped step by step, with fusion); attention matmuls are batched GEMMs over
  * heads; softmax, LayerNorm, GELU, tanh, residual adds and embedding lookups run on the SIMD
- * unit / DMA. Identical GEMMs are searched once. */
+ * unit / DMA, element-wise ops after a GEMM in its output epilogue. Activations flow between
+ * ops by one rule (mapper/flow.h). Identical GEMMs are searched once. */
 #ifndef HEAT_LAYER_H
 #define HEAT_LAYER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mapper/flow.h"
 #include "mapper/fuse.h"
 #include "workloads/format.h"
 #include "workloads/model.h"
@@ -39,6 +41,9 @@ typedef struct layer_config {
    * them, so the default is no-growth: only when the stored parameters do not grow). */
   path_precompute precompute;
   char only[16]; /* price only these block ops: a name, "ffn" or "all" (linears); "" = the model */
+  /* Activations between operations stay in SRAM when they fit (mapper/flow.h; default true);
+   * false: every activation through DRAM once per write and read. Epilogues fold either way. */
+  bool keep_on_chip;
 } layer_config;
 
 void layer_config_init(layer_config *cfg);
@@ -54,9 +59,26 @@ typedef struct layer_item {
   bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
   bool fused;                 /* its output stays on chip for the next step */
   char cached[LAYER_NAME_MAX]; /* not searched: same GEMM as this earlier item ("" = searched) */
+  /* Activation flow: where the op's input (first item of the op) and output (its last item)
+   * live; the ops its epilogue runs ("requant+bias+gelu"); for an op folded into a GEMM's
+   * epilogue, that GEMM's item (its cost is there: this item's cost is zero). */
+  flow_place input_place, output_place;
+  bool has_flow;               /* the first item of an op: input_place is meaningful */
+  bool produces;               /* the last item of an op: output_place is meaningful */
+  char epilogue[48];
+  char epilogue_of[LAYER_NAME_MAX];
+  double flow_saved_bytes;     /* activation DRAM bytes the flow saved, per run of this item */
   map_problem problem;
   map_result result;
+  map_cost gemm_cost;          /* a GEMM step's cost before its epilogue was added */
 } layer_item;
+
+/* The activation flow of one part, for reports. */
+typedef struct layer_flow {
+  size_t n;
+  char name[MODEL_OPS_MAX][MODEL_OP_NAME_MAX];
+  flow_plan plan;
+} layer_flow;
 
 typedef struct layer_report {
   size_t n_items;
@@ -65,6 +87,10 @@ typedef struct layer_report {
   hwpath_totals part[3];              /* input, all blocks, output */
   hwpath_totals block;                /* one block: the per-layer cost */
   double saved_dram_bytes;            /* by fusion, whole model */
+  /* Activation DRAM bytes (compulsory: one write, one read per consumer) of the priced ops,
+   * whole model: each op priced alone, and with the flow; saved = alone - flow. */
+  double flow_alone_bytes, flow_dram_bytes, flow_saved_bytes;
+  layer_flow flow[3];                 /* input, block, output */
   int64_t evaluated;                  /* mappings priced by every search the pricing ran,
                                        * path searches included: the real work (the items'
                                        * counts are their own steps' searches) */
@@ -76,9 +102,6 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
                       const map_options *opt, map_workspace *w, layer_report *out,
                       heat_error *err);
 
-/* Cost of one SIMD/DMA op (softmax, layernorm, gelu, tanh, add, embedding) over all its
- * instances. */
-void layer_simd_cost(const arch *a, const model_op *op, map_cost *out);
 
 #ifdef __cplusplus
 }

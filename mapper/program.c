@@ -195,6 +195,16 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
   int64_t at[MAP_DIMS], len[MAP_DIMS];
   prog__tile_box(e, idx, at, len);
   const map_problem *pr = e->prob;
+  /* Input and weight tiles first, so the DMA prefetches them under the running fold; then the
+   * previous output tile's store (waits for its fold) and this tile's partial sums. */
+  for (int op = 0; op < 2; op++) {
+    if (pr->on_chip[op]) continue;
+    if (!first_iter && changed > e->innermost[op]) continue;
+    int slot = (int)(e->loads[op]++ % prog__slots(e->a, e->m->buffer[op]));
+    int64_t l = prog__load(e, op, at, len, false, slot, err);
+    if (l < 0) return err->code;
+    e->cur_load[op] = l;
+  }
   /* The output tile. */
   if (first_iter || changed <= e->innermost[MAP_OP_OUTPUT]) {
     if (e->cur.live && !pr->on_chip[MAP_OP_OUTPUT]) {
@@ -223,14 +233,6 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
       if (l < 0) return err->code;
       fold_deps[(*n_fold_deps)++] = l;
     }
-  }
-  for (int op = 0; op < 2; op++) {
-    if (pr->on_chip[op]) continue;
-    if (!first_iter && changed > e->innermost[op]) continue;
-    int slot = (int)(e->loads[op]++ % prog__slots(e->a, e->m->buffer[op]));
-    int64_t l = prog__load(e, op, at, len, false, slot, err);
-    if (l < 0) return err->code;
-    e->cur_load[op] = l;
   }
   return HEAT_OK;
 }
@@ -408,7 +410,7 @@ int program_emit_simd(program *p, const arch *a, const char *name, int64_t times
   in->wr_bytes = cost->sram_writes[b] * (double)a->buffers[b].access_bytes;
   in->elems = (int64_t)llround(in->wr_bytes / program_elem_bytes(a, MAP_OP_INPUT, false));
   in->lane_ops = a->simd.op_pj > 0 ? (int64_t)llround(cost->simd_pj / a->simd.op_pj) : 0;
-  in->cycles = (int64_t)cost->layout_cycles;
+  in->cycles = (int64_t)cost->simd_cycles;
   in->dram_rd = cost->dram_read_bytes;
   in->dram_wr = cost->dram_write_bytes;
   prog__dep(p, i, sync);
@@ -537,6 +539,33 @@ static prog_simd_kind prog__kind_of(const model *m, const layer_item *it) {
   return PROG_SIMD_ADD;
 }
 
+/* A GEMM's output epilogue (mapper/flow.h: requantization, bias, a folded element-wise op)
+ * is SIMD work on its output tiles inside the GEMM's step: what it added to the step's cost. */
+static int prog__epilogue(program *p, const arch *a, const layer_item *it, prog_simd_kind kind,
+                          heat_error *err) {
+  const map_cost *c = &it->result.cost, *g = &it->gemm_cost;
+  int b = -1;
+  for (size_t j = 0; j < a->n_buffers && b < 0; j++)
+    if (c->sram_reads[j] != g->sram_reads[j] || c->sram_writes[j] != g->sram_writes[j]) b = (int)j;
+  int64_t i = prog__push(p, PROG_SIMD, (int)(p->n_steps - 1), err);
+  if (i < 0) return err->code;
+  prog_insn *in = &p->insn[i];
+  in->kind = kind;
+  in->buffer = b;
+  if (b >= 0) {
+    double ab = (double)a->buffers[b].access_bytes;
+    in->rd_bytes = (c->sram_reads[b] - g->sram_reads[b]) * ab;
+    in->wr_bytes = (c->sram_writes[b] - g->sram_writes[b]) * ab;
+  }
+  in->elems = (int64_t)llround(in->wr_bytes / program_elem_bytes(a, MAP_OP_INPUT, false));
+  in->lane_ops = a->simd.op_pj > 0 ? (int64_t)llround((c->simd_pj - g->simd_pj) / a->simd.op_pj) : 0;
+  in->cycles = (int64_t)c->simd_cycles;
+  in->dram_rd = c->dram_read_bytes - g->dram_read_bytes;
+  in->dram_wr = c->dram_write_bytes - g->dram_write_bytes;
+  prog__dep(p, i, i - 1);
+  return HEAT_OK;
+}
+
 int program_emit_items(program *p, const arch *a, const map_options *opt, const model *m,
                        const layer_item *items, size_t n, heat_error *err) {
   p->timing = opt->timing;
@@ -547,7 +576,15 @@ int program_emit_items(program *p, const arch *a, const map_options *opt, const 
     int rc = it->simd ? program_emit_simd(p, a, it->name, times, prog__kind_of(m, it),
                                           &it->result.cost, err)
                       : program_emit_gemm(p, a, opt, it->name, times, &it->problem,
-                                          &it->result.mapping, &it->result.cost, err);
+                                          &it->result.mapping,
+                                          it->epilogue[0] ? &it->gemm_cost : &it->result.cost, err);
+    if (!rc && !it->simd && it->epilogue[0]) {
+      /* The folded op's kind: GELU, tanh or an add (a bias or requantization alone: add). */
+      prog_simd_kind k = PROG_SIMD_ADD;
+      if (strstr(it->epilogue, "gelu")) k = PROG_SIMD_GELU;
+      else if (strstr(it->epilogue, "tanh")) k = PROG_SIMD_TANH;
+      rc = prog__epilogue(p, a, it, k, err);
+    }
     if (rc) return rc;
   }
   return HEAT_OK;

@@ -43,7 +43,7 @@ typedef struct layer__ctx {
   double key_kept[LAYER_CACHE];
   map_result val[LAYER_CACHE];
   char key_item[LAYER_CACHE][LAYER_NAME_MAX]; /* the item whose search each entry holds */
-  struct { int64_t out, in, tokens; bool in_sram, out_sram; double kept; size_t first, n; } fact[16];
+  struct { int64_t out, in, tokens; bool in_sram, out_sram; double kept; size_t first, n, stored; } fact[16];
   size_t n_fact;
   /* The part being priced: its ops and activation flow; the arch with the activation buffer
    * less what other kept activations hold while the current op runs. */
@@ -171,10 +171,24 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net,
   return HEAT_OK;
 }
 
+static int layer__stored(layer__ctx *c, model_part part, const model_op *op,
+                         const layer_stored *src, heat_error *err) {
+  if (c->rep->n_stored == LAYER_MAX_STORED)
+    return heat_error_set(err, HEAT_ERANGE, "layer", "more than %d factorized linears",
+                          LAYER_MAX_STORED);
+  layer_stored *st = &c->rep->stored[c->rep->n_stored++];
+  *st = *src;
+  snprintf(st->op, sizeof st->op, "%s", op->name);
+  st->part = part;
+  return HEAT_OK;
+}
+
 /* Marks the first item of op i (index first) and its last with the flow: where its input and
  * output live, the epilogue and the bytes saved. */
 static void layer__mark(layer__ctx *c, size_t i, size_t first) {
   const flow_op *f = &c->plan->op[i];
+  /* Offline (pre-computed) steps do not run: the op's input goes to its first online step. */
+  while (first + 1 < c->rep->n_items && c->rep->items[first].offline) first++;
   layer_item *a = &c->rep->items[first], *z = &c->rep->items[c->rep->n_items - 1];
   a->has_flow = f->n_inputs > 0;
   a->input_place = f->n_inputs > 0 ? flow_input_place(c->plan, c->ops, i, 0) : FLOW_DRAM;
@@ -225,7 +239,7 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
           layer__epilogue(c, i, it);
         }
       }
-      return HEAT_OK;
+      return layer__stored(c, part, op, &c->rep->stored[c->fact[f].stored], err);
     }
   wl_layer l = c->cfg->format;
   /* Without a shape, the matrix shape of each linear (enough for dense and SVD). */
@@ -261,7 +275,15 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
   }
   if (rc) return rc;
   size_t first = c->rep->n_items;
-  for (size_t s = hp->chosen->n_precomputed; s < hp->chosen->n_steps; s++) {
+  layer_stored params = {.factor_params = wl_layer_params(&l),
+                         .stored_params = hp->chosen->stored_params_after,
+                         .dense_params = op->out_features * op->in_features,
+                         .offline_steps = hp->chosen->n_precomputed};
+  size_t stored_at = c->rep->n_stored;
+  rc = layer__stored(c, part, op, &params, err);
+  if (rc) return rc;
+  /* Every step is listed, the offline ones too (numbered with the others, not priced). */
+  for (size_t s = 0; s < hp->chosen->n_steps; s++) {
     char suffix[24];
     snprintf(suffix, sizeof suffix, ".s%d", (int)(s + 1));
     layer_item *it = layer__push(c, part, op->name, suffix, err);
@@ -269,6 +291,12 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
     const path_step *st = &hp->chosen->steps[s];
     snprintf(it->view, sizeof it->view, "%s,%s->%s", st->lhs_indices, st->rhs_indices,
              st->result_indices);
+    if (s < hp->chosen->n_precomputed) {
+      it->offline = true;
+      it->offline_macs = st->macs;
+      it->count = 0;
+      continue;
+    }
     it->problem = fr->step[s].problem;
     it->result = fr->step[s].result;
     it->token_tiles = fr->step[s].token_tiles;
@@ -286,6 +314,7 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
     c->fact[c->n_fact].kept = c->kept;
     c->fact[c->n_fact].first = first;
     c->fact[c->n_fact].n = c->rep->n_items - first;
+    c->fact[c->n_fact].stored = stored_at;
     c->n_fact++;
   }
   return HEAT_OK;
@@ -397,6 +426,7 @@ static int layer__price(layer__ctx *c, const model *m, heat_error *err) {
   memset(out->part, 0, sizeof out->part);
   memset(&out->block, 0, sizeof out->block);
   out->saved_dram_bytes = 0;
+  out->n_stored = 0;
   out->flow_alone_bytes = out->flow_dram_bytes = out->flow_saved_bytes = 0;
   out->layers = m->layers;
   model_op (*ops)[MODEL_OPS_MAX] = c->part_ops;

@@ -58,6 +58,9 @@ typedef struct layer_item {
   int64_t repeat;             /* part instances in the model (layers for the block) */
   bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
   bool fused;                 /* its output stays on chip for the next step */
+  bool offline;               /* a weight-only step pre-computed into the stored weights: not
+                                 priced (cost zero); offline_macs is its one-time work */
+  int64_t offline_macs;
   char cached[LAYER_NAME_MAX]; /* not searched: same GEMM as this earlier item ("" = searched) */
   /* Activation flow: where the op's input (first item of the op) and output (its last item)
    * live; the ops its epilogue runs ("requant+bias+gelu"); for an op folded into a GEMM's
@@ -73,6 +76,18 @@ typedef struct layer_item {
   map_cost gemm_cost;          /* a GEMM step's cost before its epilogue was added */
 } layer_item;
 
+/* What a factorized linear stores: its factors, and after pre-computation folded the
+ * weight-only steps, what the accelerator keeps (per instance of the op). */
+typedef struct layer_stored {
+  char op[MODEL_OP_NAME_MAX];
+  model_part part;
+  int64_t factor_params; /* the format's factors */
+  int64_t stored_params; /* after pre-computation */
+  int64_t dense_params;  /* out x in */
+  size_t offline_steps;  /* steps folded into the stored weights */
+} layer_stored;
+
+#define LAYER_MAX_STORED 32
 /* The activation flow of one part, for reports. */
 typedef struct layer_flow {
   size_t n;
@@ -87,6 +102,8 @@ typedef struct layer_report {
   hwpath_totals part[3];              /* input, all blocks, output */
   hwpath_totals block;                /* one block: the per-layer cost */
   double saved_dram_bytes;            /* by fusion, whole model */
+  size_t n_stored;                    /* factorized linears, in model order */
+  layer_stored stored[LAYER_MAX_STORED];
   /* Activation DRAM bytes (compulsory: one write, one read per consumer) of the priced ops,
    * whole model: each op priced alone, and with the flow; saved = alone - flow. */
   double flow_alone_bytes, flow_dram_bytes, flow_saved_bytes;

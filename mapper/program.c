@@ -572,6 +572,7 @@ int program_emit_items(program *p, const arch *a, const map_options *opt, const 
   p->stalls = opt->memory_stalls;
   for (size_t i = 0; i < n; i++) {
     const layer_item *it = &items[i];
+    if (it->offline) continue; /* pre-computed into the stored weights: nothing runs */
     int64_t times = (it->count > 0 ? it->count : 1) * (it->repeat > 0 ? it->repeat : 1);
     int rc = it->simd ? program_emit_simd(p, a, it->name, times, prog__kind_of(m, it),
                                           &it->result.cost, err)

@@ -1,5 +1,7 @@
 #include "mapper/mapspace.h"
 
+#include "mapper/mapspace_units.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,32 +36,6 @@ int map_tile_candidates(int64_t dim, int64_t unit, int64_t *out, int cap) {
     if (t < dim) n = map__insert_sorted(out, n, cap, t);
   }
   return map__insert_sorted(out, n, cap, dim);
-}
-
-/* Array extent each GEMM dimension is mapped on under a dataflow (1 = streamed). */
-static void map__units(const arch *a, arch_dataflow df, int64_t *unit) {
-  int64_t r, c;
-  if (a->array.kind == ARCH_ARRAY_VECTOR) {
-    r = a->array.width;
-    c = a->array.lanes;
-  } else {
-    r = a->array.rows;
-    c = a->array.cols;
-  }
-  for (int d = 0; d < MAP_DIMS; d++) unit[d] = 1;
-  switch (df) {
-  case ARCH_DATAFLOW_OS:
-    if (a->array.kind == ARCH_ARRAY_VECTOR) {
-      unit[MAP_DIM_K] = r;
-      unit[MAP_DIM_N] = c;
-    } else {
-      unit[MAP_DIM_M] = r;
-      unit[MAP_DIM_N] = c;
-    }
-    break;
-  case ARCH_DATAFLOW_WS: unit[MAP_DIM_K] = r; unit[MAP_DIM_N] = c; break;
-  default: unit[MAP_DIM_K] = r; unit[MAP_DIM_M] = c; break;
-  }
 }
 
 static const int map__orders[6][3] = {
@@ -132,17 +108,14 @@ static int map__distinct_orders(const map_problem *p, const int64_t *tile, int *
 static int map__no_fit_error(const arch *a, const map_problem *p, const map_options *opt,
                              const map__assign *as, heat_error *err) {
   /* Report the assignment whose worst buffer overflows least, for the first dataflow. */
-  int64_t tile[MAP_DIMS];
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
-    if (opt->dataflows && !(opt->dataflows & (1u << df))) continue;
-    int64_t unit[MAP_DIMS], tmp[MAP_MAX_CANDIDATES];
-    map__units(a, (arch_dataflow)df, unit);
+  int64_t tile[MAP_DIMS] = {1, 1, 1, 1};
+  map__config cfg[MAP_MAX_CONFIGS];
+  if (map__array_configs(a, p, opt, cfg) > 0) {
+    int64_t tmp[MAP_MAX_CANDIDATES];
     for (int d = 0; d < MAP_DIMS; d++) {
-      map_tile_candidates(p->dim[d], unit[d], tmp, MAP_MAX_CANDIDATES);
+      map_tile_candidates(p->dim[d], cfg[0].extent[d], tmp, MAP_MAX_CANDIDATES);
       tile[d] = tmp[0];
     }
-    break;
   }
   double fp[MAP_OPS];
   map__footprint(a, p, tile, fp);
@@ -322,6 +295,16 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   map__bound_of(&a, &b, b.macs / (double)arch_peak_macs_per_cycle(&a), 3 * b.macs,
                 b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d,
                 &cycles, &pj);
+  if (a.simd.lanes > 0) {
+    /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
+     * op_pj per lane-cycle, instead of a PE's MAC and register events. */
+    double lane = b.macs * a.simd.cycles_mul, c2, pj2;
+    map__bound_of(&a, &b, lane / a.simd.lanes, 0, b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT],
+                  b.elems[MAP_OP_OUTPUT], 0, &d, &c2, &pj2);
+    pj2 += (lane * a.simd.op_pj - b.macs * a.mac_pj) * MAP_BOUND_SLACK;
+    if (c2 < cycles) cycles = c2;
+    if (pj2 < pj) pj = pj2;
+  }
   map__bound_cost(&a, cycles, pj, out);
   out->macs = (int64_t)b.macs;
   out->dram_bytes = d.in[0] + d.in[1] + d.out;
@@ -359,6 +342,7 @@ typedef struct map__ctx {
   bool found[MAP_OBJECTIVES];
   uint64_t key[MAP_OBJECTIVES]; /* enumeration rank of each best (ties go to the lowest) */
   map_result *out;
+  bool prune; /* false: price every mapping (map_search_unpruned) */
   int64_t evaluated, rejected, pruned;
 } map__ctx;
 
@@ -375,25 +359,13 @@ static bool map__hopeless(const map__ctx *x, const map_cost *lb) {
   return true;
 }
 
-/* Rank of a mapping in the fixed enumeration order (dataflow, B, M, K, N tiles, assignment,
+/* Rank of a mapping in the fixed enumeration order (configuration, B, M, K, N tiles, assignment,
  * order): the search may visit tilings in another order and still return, among equally good
  * mappings, the first one enumerated. */
-static uint64_t map__rank(int df, const int *ti, int f, int o) {
-  uint64_t k = (uint64_t)df;
+static uint64_t map__rank(int ci, const int *ti, int f, int o) {
+  uint64_t k = (uint64_t)ci;
   for (int d = 0; d < MAP_DIMS; d++) k = (k << 7) | (uint64_t)ti[d];
   return (((k << 9) | (uint64_t)f) << 3) | (uint64_t)o;
-}
-
-/* The candidate tiles of the dataflow into the workspace; false when the search skips it. */
-static bool map__dataflow_tiles(map__ctx *x, int df) {
-  if (!fold_dataflow_supported(&x->a.array, (arch_dataflow)df)) return false;
-  if (x->opt->dataflows && !(x->opt->dataflows & (1u << df))) return false;
-  int64_t unit[MAP_DIMS];
-  map__units(&x->a, (arch_dataflow)df, unit);
-  for (int d = 0; d < MAP_DIMS; d++)
-    x->w->ncand[d] =
-        map_tile_candidates(x->p->dim[d], unit[d], x->w->cand[d], MAP_MAX_CANDIDATES);
-  return true;
 }
 
 /* Which assignments hold the tiling: fills fits, returns how many. */
@@ -406,18 +378,24 @@ static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   return nfit;
 }
 
-/* Prices every assignment and order of one tiling (unless its bound shows none can win). */
-static void map__price_tiling(map__ctx *x, int df, const int *ti, const int *fits, int nfit) {
+/* Prices every assignment and order of one tiling (unless its bound shows none can win). The
+ * bounds price MACs on the array: the SIMD configuration is priced in full. */
+static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const int *ti,
+                              const int *fits, int nfit) {
   map_mapping m;
-  m.dataflow = (arch_dataflow)df;
+  memset(&m, 0, sizeof m);
+  m.unit = cfg->unit;
+  m.dataflow = cfg->dataflow;
+  m.batch_pack = cfg->pack;
   for (int d = 0; d < MAP_DIMS; d++) m.tile[d] = x->w->cand[d][ti[d]];
   map__compute c;
-  map__compute_eval(&x->a, m.dataflow, x->opt->timing, x->p->dim, m.tile, &c);
+  map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   int keep[6];
   int norders = map__distinct_orders(x->p, m.tile, keep);
+  bool bounded = x->prune && cfg->unit == MAP_UNIT_ARRAY;
   map_cost lb, cost;
-  map__tiling_bound(&x->a, x->p, &x->base, &c, &lb);
-  if (map__hopeless(x, &lb)) {
+  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, &c, &lb);
+  if (bounded && map__hopeless(x, &lb)) {
     x->pruned += (int64_t)nfit * norders;
     return;
   }
@@ -426,9 +404,11 @@ static void map__price_tiling(map__ctx *x, int df, const int *ti, const int *fit
     /* The order fixes the DRAM traffic and the schedule: a tighter bound for its buffers. */
     map__dram d;
     bool streamed;
-    map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
-    map__array_bound(&x->a, &x->base, streamed ? &c.streamed : &c.tiled, &d, &lb);
-    if (map__hopeless(x, &lb)) {
+    if (bounded) {
+      map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
+      map__array_bound(&x->a, &x->base, streamed ? &c.streamed : &c.tiled, &d, &lb);
+    }
+    if (bounded && map__hopeless(x, &lb)) {
       x->pruned += nfit;
       continue;
     }
@@ -436,7 +416,7 @@ static void map__price_tiling(map__ctx *x, int df, const int *ti, const int *fit
       memcpy(m.buffer, x->as.buf[fits[f]], sizeof m.buffer);
       map__memory_eval(&x->a, x->p, x->opt, &m, &c, &cost);
       x->evaluated++;
-      uint64_t key = map__rank(df, ti, fits[f], keep[o]);
+      uint64_t key = map__rank(ci, ti, fits[f], keep[o]);
       for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
         if (!(x->want & (1u << obj))) continue;
         map_cost *best = &x->out[obj].cost;
@@ -452,11 +432,35 @@ static void map__price_tiling(map__ctx *x, int df, const int *ti, const int *fit
   }
 }
 
+/* Every tiling of one compute configuration (the ci-th enumerated). */
+static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
+  map_workspace *w = x->w;
+  for (int d = 0; d < MAP_DIMS; d++)
+    w->ncand[d] = map_tile_candidates(x->p->dim[d], cfg->extent[d], w->cand[d], MAP_MAX_CANDIDATES);
+  int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS];
+  int ti[MAP_DIMS];
+  int64_t tile[MAP_DIMS];
+  for (ti[0] = 0; ti[0] < w->ncand[0]; ti[0]++)
+    for (ti[1] = 0; ti[1] < w->ncand[1]; ti[1]++)
+      for (ti[2] = 0; ti[2] < w->ncand[2]; ti[2]++)
+        for (ti[3] = 0; ti[3] < w->ncand[3]; ti[3]++) {
+          for (int d = 0; d < MAP_DIMS; d++) tile[d] = w->cand[d][ti[d]];
+          int nfit = map__fitting(x, tile, fits);
+          if (nfit == 0) {
+            /* Footprints grow with every tile size: larger N tiles cannot fit either. */
+            x->rejected += w->ncand[3] - ti[3];
+            break;
+          }
+          map__price_tiling(x, cfg, ci, ti, fits, nfit);
+        }
+}
+
 /* The search: every wanted objective's best over the whole mapspace, ties to the first mapping
  * in enumeration order. Skipping mappings strictly worse than a best so far does not change the
  * result: a mapping that is minimal is never skipped. */
 static int map__search(const arch *arch_in, const map_problem *p, const map_options *opt,
-                       unsigned want, map_workspace *w, map_result *out, heat_error *err) {
+                       unsigned want, bool prune, map_workspace *w, map_result *out,
+                       heat_error *err) {
   int rc = map_options_check(opt, arch_in, err);
   if (rc) return rc;
   rc = map_problem_check(p, err);
@@ -470,30 +474,28 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   x.opt = opt;
   x.w = w;
   x.want = want;
+  x.prune = prune;
   x.out = out;
   rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
   map__bound_base_of(&x.a, p, opt, &x.base);
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) memset(&out[obj], 0, sizeof out[obj]);
 
-  int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS];
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!map__dataflow_tiles(&x, df)) continue;
-    int ti[MAP_DIMS];
-    int64_t tile[MAP_DIMS];
-    for (ti[0] = 0; ti[0] < w->ncand[0]; ti[0]++)
-      for (ti[1] = 0; ti[1] < w->ncand[1]; ti[1]++)
-        for (ti[2] = 0; ti[2] < w->ncand[2]; ti[2]++)
-          for (ti[3] = 0; ti[3] < w->ncand[3]; ti[3]++) {
-            for (int d = 0; d < MAP_DIMS; d++) tile[d] = w->cand[d][ti[d]];
-            int nfit = map__fitting(&x, tile, fits);
-            if (nfit == 0) {
-              /* Footprints grow with every tile size: larger N tiles cannot fit either. */
-              x.rejected += w->ncand[3] - ti[3];
-              break;
-            }
-            map__price_tiling(&x, df, ti, fits, nfit);
-          }
+  map__config cfg[MAP_MAX_CONFIGS + 1];
+  int ncfg = map__array_configs(&x.a, p, opt, cfg);
+  for (int i = 0; i < ncfg; i++) map__search_config(&x, &cfg[i], i);
+  /* The SIMD unit when its bound does not already lose for some objective searched (for the
+   * others its mappings cannot win, so searching it changes nothing for them). */
+  bool simd = false;
+  for (int obj = 0; obj < MAP_OBJECTIVES && !simd; obj++) {
+    if (!(want & (1u << obj))) continue;
+    map_options o = *opt;
+    o.objective = (map_objective)obj;
+    simd = map__simd_worth(&x.a, p, &o, x.found[obj] ? &out[obj].cost : NULL);
+  }
+  if (simd) {
+    map__simd_config(&cfg[ncfg]);
+    map__search_config(&x, &cfg[ncfg], ncfg);
   }
   w->searches++;
   w->evaluated += x.evaluated;
@@ -634,7 +636,7 @@ static const map__entry *map__memo_search(map_workspace *w, const arch *a, const
   }
   map_result r[MAP_OBJECTIVES];
   unsigned missing = want & ~e->have;
-  e->status = map__search(a, p, opt, missing, w, r, &e->err);
+  e->status = map__search(a, p, opt, missing, true, w, r, &e->err);
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
     if (missing & (1u << obj)) e->result[obj] = r[obj];
   e->have |= missing;
@@ -654,7 +656,7 @@ int map_search(const arch *a, const map_problem *p, const map_options *opt, map_
     return HEAT_OK;
   }
   map_result all[MAP_OBJECTIVES];
-  int rc = map__search(a, p, opt, 1u << opt->objective, w, all, err);
+  int rc = map__search(a, p, opt, 1u << opt->objective, true, w, all, err);
   if (rc) return rc;
   *out = all[opt->objective];
   return HEAT_OK;
@@ -676,5 +678,14 @@ int map_search_objectives(const arch *a, const map_problem *p, const map_options
       if (want & (1u << obj)) out[obj] = e->result[obj];
     return HEAT_OK;
   }
-  return map__search(a, p, opt, want, w, out, err);
+  return map__search(a, p, opt, want, true, w, out, err);
+}
+
+int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,
+                        map_workspace *w, map_result *out, heat_error *err) {
+  map_result all[MAP_OBJECTIVES];
+  int rc = map__search(a, p, opt, 1u << opt->objective, false, w, all, err);
+  if (rc) return rc;
+  *out = all[opt->objective];
+  return HEAT_OK;
 }

@@ -71,6 +71,11 @@ int map_search_objectives(const arch *a, const map_problem *p, const map_options
                           unsigned want, map_workspace *w, map_result out[MAP_OBJECTIVES],
                           heat_error *err);
 
+/* map_search without the lower-bound pruning (every mapping priced, no memo): what the
+ * pruned search must equal; for tests and benchmarks. */
+int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,
+                        map_workspace *w, map_result *out, heat_error *err);
+
 /* A lower bound of every mapping of the step in the mapspace (cycles, latency_s, energy_j,
  * edp_js, dram_bytes and macs are filled; the rest is zero): cycles >= MACs / peak MACs per
  * cycle (+ DRAM latency with memory stalls), DRAM bytes >= each operand off chip moved once,

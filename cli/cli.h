@@ -31,5 +31,6 @@ int cmd_einsum(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

@@ -233,11 +233,13 @@ static int sim_run(const sim_args *g) {
   } else {
     printf("heat sim: %s mode, %s timing, arch %s, %zu steps, %zu instructions\n",
            sim_mode_name(so.mode), fold_timing_name(prog.timing), a.name, prog.n_steps, prog.n);
+    size_t pi = 0; /* the analytical item of step i: offline items emit no program step */
     for (size_t i = 0; i < prog.n_steps; i++) {
+      while (priced && pi < priced->n && priced->items[pi].offline) pi++;
       printf("step %s (x%lld): %.0f cycles", prog.steps[i].name, (long long)prog.steps[i].times,
              res[i].cycles);
-      if (priced && i < priced->n) {
-        double an = priced->items[i].result.cost.cycles;
+      if (priced && pi < priced->n) {
+        double an = priced->items[pi++].result.cost.cycles;
         printf(" (analytical %.0f, %+.2f%%)", an, an > 0 ? 100.0 * (res[i].cycles - an) / an : 0.0);
       }
       printf(", %.0f MACs, %.0f DRAM bytes, array busy %.0f\n", res[i].counts.macs,

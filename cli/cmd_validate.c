@@ -65,7 +65,7 @@ static int validate_one(sim_session **s, const map_args *g, double tol, bool csv
     const map_cost *c = &pr.items[pi++].result.cost;
     const sim_step_result *r = &res[i];
     double diff = c->cycles > 0 ? 100.0 * (r->cycles - c->cycles) / c->cycles : 0;
-    bool macs = validate_same(r->counts.macs, (double)c->macs);
+    bool macs = validate_same(r->counts.macs + r->counts.simd_macs, (double)c->macs);
     bool dram = validate_same(r->counts.dram_read_bytes + r->counts.dram_write_bytes, c->dram_bytes);
     bool acc = true;
     for (size_t j = 0; j < pr.eff.n_buffers; j++)

@@ -374,7 +374,8 @@ static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   map__footprint(&x->a, x->p, tile, fp);
   int nfit = 0;
   for (int i = 0; i < x->as.n; i++)
-    if (map__fits(&x->a, x->as.buf[i], fp)) fits[nfit++] = i;
+    if (map__fits(&x->a, x->as.buf[i], fp) && map__reserved_fit(&x->a, x->p, x->as.buf[i], fp))
+      fits[nfit++] = i;
   return nfit;
 }
 

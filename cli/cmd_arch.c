@@ -61,7 +61,7 @@ int cmd_arch(int argc, char **argv) {
   if (argc < 2) return cli_usage_error("arch", "missing action; use list, show or check");
   const char *action = argv[1];
   if (strcmp(action, "list") == 0) {
-    if (argc != 2) return cli_usage_error("arch", "'list' takes no arguments");
+    if (argc != 2) return cli_usage_error("arch", "'list' takes no arguments, got '%s'", argv[2]);
     return arch_list();
   }
   bool show = strcmp(action, "show") == 0, check = strcmp(action, "check") == 0;

@@ -65,6 +65,13 @@ static void parse_double_rejects_nonfinite(void **state) {
   assert_int_equal(heat_parse_double("1.5GHz", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
   assert_int_equal(heat_parse_double("", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
   assert_int_equal(heat_parse_double(" 1", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
+  /* underflow is not out of range: strtod sets ERANGE for a subnormal or zero result */
+  assert_int_equal(heat_parse_double("1e-320", 0, 1, "--cp-tol", &v, &err), HEAT_OK);
+  assert_true(v > 0 && v < 1e-300);
+  assert_int_equal(heat_parse_double("1e-400", 0, 1, "--cp-tol", &v, &err), HEAT_OK);
+  assert_true(v == 0);
+  assert_int_equal(heat_parse_double("1e400", 0, 1e308, "--cp-tol", &v, &err), HEAT_ERANGE);
+  assert_string_equal(err.where, "--cp-tol");
 }
 
 static void parse_list_splits_and_bounds(void **state) {

@@ -4,6 +4,7 @@
 
 #include "arch/arch.h"
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 
 static void arch_help(FILE *out) {
   fprintf(out,
@@ -52,23 +53,26 @@ static int arch_check(const char *path) {
 }
 
 int cmd_arch(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      arch_help(stdout);
-      return 0;
-    }
+  const char *pos[3];
+  cli_parser p = {.cmd = "arch", .positional = pos, .max_positional = 3};
+  int rc = cli_parse(&p, argc, argv);
+  if (rc) return rc;
+  if (p.help) {
+    arch_help(stdout);
+    return 0;
   }
-  if (argc < 2) return cli_usage_error("arch", "missing action; use list, show or check");
-  const char *action = argv[1];
+  if (p.n_positional == 0) return cli_usage_error("arch", "missing action; use list, show or check");
+  const char *action = pos[0];
   if (strcmp(action, "list") == 0) {
-    if (argc != 2) return cli_usage_error("arch", "'list' takes no arguments, got '%s'", argv[2]);
+    if (p.n_positional != 1)
+      return cli_usage_error("arch", "'list' takes no arguments, got '%s'", pos[1]);
     return arch_list();
   }
   bool show = strcmp(action, "show") == 0, check = strcmp(action, "check") == 0;
   if (!show && !check)
     return cli_usage_error("arch", "unknown action '%s'; known: list, show, check", action);
-  if (argc != 3)
+  if (p.n_positional != 2)
     return cli_usage_error("arch", "'%s' takes exactly one %s", action,
                            show ? "preset name or file" : "file");
-  return show ? arch_show(argv[2]) : arch_check(argv[2]);
+  return show ? arch_show(pos[1]) : arch_check(pos[1]);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 #include "cli/decompose_list.h"
 #include "cli/decompose_run.h"
 #include "common/heat_parse.h"
@@ -22,7 +23,7 @@
 static void decompose_help(FILE *out) {
   fprintf(
       out,
-      "usage: heat decompose --format F [--shape OUT:IN] [--ranks R,...] [--tokens T]\n"
+      "usage: heat decompose --format F [--shape OUT:IN] [--ranks R,...] [--seq N] [--batch B]\n"
       "                      [--weights FILE.safetensors[:TENSOR] | --weights FILE.npy |\n"
       "                       --synthetic decay=power:A|exp:A[,seed=S] --size MxN]\n"
       "                      [--sweep-ranks LO:HI[:STEP] | --sweep-ranks R1,R2,...] [--exact]\n"
@@ -36,7 +37,9 @@ static void decompose_help(FILE *out) {
       "numpy's W.reshape(12,16,16,8,8,12). Formats: dense, svd, cp, tucker, ttm, tt.\n"
       "Ranks in mode order: ttm/tt the inner ranks; tucker one per mode, OUT modes first;\n"
       "cp and svd one number; dense none.\n\n"
-      "  --tokens T          tokens in the batch X (T x in), default 384\n"
+      "  --seq N, --batch B  workload size, as in heat map and heat model: X holds\n"
+      "                      N x B tokens (T x in); default --seq 384 --batch 1 (--tokens T\n"
+      "                      is the old name of --seq)\n"
       "  --weights SPEC      a tensor of a safetensors file (a Hugging Face name, or "
       "layer<i>.<role>\n"
       "                      with role q, k, v, o, ffn1, ffn2), or a 2-D .npy file; a whole\n"
@@ -67,99 +70,54 @@ static void decompose_help(FILE *out) {
 
 typedef struct decompose_args {
   const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute, *cp_init;
-  int64_t tokens, order, top, hooi, cp_iters, seed;
+  int64_t seq, batch, order, top, hooi, cp_iters, seed;
   double cp_tol;
   bool exact, csv, list_shapes, list_tensors, no_cp_weights;
 } decompose_args;
 
 
-/* The options, as tables: flags, text values, integers with their ranges. */
-typedef struct flag_option {
-  const char *name;
-  size_t offset; /* of a bool in decompose_args */
-} flag_option;
-typedef struct text_option {
-  const char *name;
-  size_t offset; /* of a const char * */
-} text_option;
-typedef struct int_option {
-  const char *name;
-  size_t offset; /* of an int64_t */
-  int64_t min, max;
-} int_option;
-
-#define AT(field) offsetof(decompose_args, field)
-static const flag_option flags[] = {{"--exact", AT(exact)},
-                                    {"--csv", AT(csv)},
-                                    {"--list-shapes", AT(list_shapes)},
-                                    {"--list-tensors", AT(list_tensors)},
-                                    {"--no-cp-weights", AT(no_cp_weights)}};
-static const text_option texts[] = {
-    {"--format", AT(format)},     {"--shape", AT(shape)},           {"--ranks", AT(ranks)},
-    {"--weights", AT(weights)},   {"--synthetic", AT(synthetic)},   {"--size", AT(size)},
-    {"--sweep-ranks", AT(sweep)}, {"--precompute", AT(precompute)}, {"--cp-init", AT(cp_init)}};
-static const int_option ints[] = {
-    {"--tokens", AT(tokens), 1, INT64_C(1) << 24}, {"--order", AT(order), 2, WL_MAX_ORDER},
-    {"--top", AT(top), 1, INT64_C(1) << 30},       {"--hooi", AT(hooi), 0, 1000},
-    {"--cp-iters", AT(cp_iters), 1, 1000000},      {"--seed", AT(seed), 0, INT64_C(4294967295)}};
-#undef AT
-#define COUNT(t) (sizeof t / sizeof t[0])
-
-/* Sets the option named o (value argv[*i + 1] when it takes one): 1 when known, 0 when not,
- * or the exit code of a bad value (negated). */
-static int set_option(decompose_args *a, int argc, char **argv, int *i) {
-  const char *o = argv[*i];
-  char *base = (char *)a;
-  for (size_t k = 0; k < COUNT(flags); k++)
-    if (strcmp(o, flags[k].name) == 0) {
-      *(bool *)(base + flags[k].offset) = true;
-      return 1;
-    }
-  bool takes_value = strcmp(o, "--cp-tol") == 0;
-  for (size_t k = 0; k < COUNT(texts); k++) takes_value |= strcmp(o, texts[k].name) == 0;
-  for (size_t k = 0; k < COUNT(ints); k++) takes_value |= strcmp(o, ints[k].name) == 0;
-  if (!takes_value) return 0;
-  if (*i + 1 >= argc) return -cli_usage_error("decompose", "%s needs a value", o);
-  const char *v = argv[++*i];
-  heat_error err;
-  for (size_t k = 0; k < COUNT(texts); k++)
-    if (strcmp(o, texts[k].name) == 0) {
-      *(const char **)(base + texts[k].offset) = v;
-      return 1;
-    }
-  for (size_t k = 0; k < COUNT(ints); k++)
-    if (strcmp(o, ints[k].name) == 0) {
-      if (heat_parse_int64(v, ints[k].min, ints[k].max, o, (int64_t *)(base + ints[k].offset),
-                           &err))
-        return -cli_fail(&err);
-      return 1;
-    }
-  if (heat_parse_double(v, 0.0, 1.0, o, &a->cp_tol, &err)) return -cli_fail(&err);
-  return 1;
-}
-
 static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
   memset(a, 0, sizeof *a);
-  a->tokens = 384;
+  a->seq = 384;
+  a->batch = 1;
   a->top = 10;
   a->cp_iters = 200;
   a->cp_tol = 1e-6;
   a->seed = 1;
   a->precompute = "no-growth";
   a->cp_init = "random";
-  *help = false;
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      *help = true;
-      return 0;
-    }
-    int rc = set_option(a, argc, argv, &i);
-    if (rc < 0) return -rc;
-    if (rc == 0)
-      return cli_usage_error("decompose", "%s '%s'",
-                             strncmp(argv[i], "--", 2) ? "unexpected argument" : "unknown option",
-                             argv[i]);
-  }
+  const cli_opt opts[] = {
+      CLI_FLAG("exact", &a->exact),
+      CLI_FLAG("csv", &a->csv),
+      CLI_FLAG("list-shapes", &a->list_shapes),
+      CLI_FLAG("list-tensors", &a->list_tensors),
+      CLI_FLAG("no-cp-weights", &a->no_cp_weights),
+      CLI_TEXT("format", &a->format),
+      CLI_TEXT("shape", &a->shape),
+      CLI_TEXT("ranks", &a->ranks),
+      CLI_TEXT("weights", &a->weights),
+      CLI_TEXT("synthetic", &a->synthetic),
+      CLI_TEXT("size", &a->size),
+      CLI_TEXT("sweep-ranks", &a->sweep),
+      CLI_TEXT("precompute", &a->precompute),
+      CLI_TEXT("cp-init", &a->cp_init),
+      CLI_INT("seq", &a->seq, 1, INT64_C(1) << 24),
+      CLI_INT("tokens", &a->seq, 1, INT64_C(1) << 24), /* the old name of --seq */
+      CLI_INT("batch", &a->batch, 1, INT64_C(1) << 24),
+      CLI_INT("order", &a->order, 2, WL_MAX_ORDER),
+      CLI_INT("top", &a->top, 1, INT64_C(1) << 30),
+      CLI_INT("hooi", &a->hooi, 0, 1000),
+      CLI_INT("cp-iters", &a->cp_iters, 1, 1000000),
+      CLI_INT("seed", &a->seed, 0, INT64_C(4294967295)),
+      CLI_REAL("cp-tol", &a->cp_tol, 0.0, 1.0),
+  };
+  cli_parser p = {.cmd = "decompose", .opts = opts, .n_opts = CLI_COUNT(opts)};
+  int rc = cli_parse(&p, argc, argv);
+  *help = p.help;
+  if (rc || p.help) return rc;
+  if (a->seq > (INT64_C(1) << 24) / a->batch)
+    return cli_usage_error("decompose", "--seq %lld x --batch %lld tokens: more than 2^24",
+                           (long long)a->seq, (long long)a->batch);
   return 0;
 }
 
@@ -390,7 +348,7 @@ int cmd_decompose(int argc, char **argv) {
   decompose_job job = {.base = base,
                        .fo = fo,
                        .pre = pre,
-                       .tokens = a.tokens,
+                       .tokens = a.seq * a.batch,
                        .exact = a.exact,
                        .csv = a.csv,
                        .from_file = a.weights != NULL};

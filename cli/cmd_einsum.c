@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 #include "mapper/path.h"
 
 static void einsum_help(FILE *out) {
   fprintf(out,
-          "usage: heat einsum EXPR --shapes DIMS,... [--static I,...] [--objective OBJ]\n"
+          "usage: heat einsum EXPR --shapes DIMS,... [--static I,...] [--path-objective OBJ]\n"
           "                   [--precompute MODE] [--csv]\n\n"
           "Finds the contraction order of the einsum EXPR (numpy syntax, e.g. bc,a,da,ea,ca->bde;\n"
           "without '->' the output is the indices that appear once, sorted) and prints each\n"
@@ -16,10 +17,11 @@ static void einsum_help(FILE *out) {
           "  --shapes S        operand shapes: 'x' between dimensions, ',' between operands,\n"
           "                    e.g. 384x768,280,64x280,12x280,768x280 (required)\n"
           "  --static I,...    operands known offline (weights), numbered from 0 in EXPR order\n"
-          "  --objective OBJ   macs (total MACs, default), size (largest intermediate, then\n"
-          "                    MACs) or write (elements written, then MACs)\n"
-          "  --precompute M    fold static-only sub-expressions offline: never (default),\n"
-          "                    no-growth (only when stored parameters do not grow), always\n"
+          "  --path-objective OBJ  macs (total MACs, default), size (largest intermediate,\n"
+          "                    then MACs) or write (elements written, then MACs)\n"
+          "  --precompute M    fold static-only sub-expressions offline: never, no-growth\n"
+          "                    (default, as everywhere in heat: only when stored parameters do\n"
+          "                    not grow) or always\n"
           "  --csv             print step,lhs,rhs,result,B,M,K,N,macs rows and a total row\n\n"
           "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
           "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
@@ -76,7 +78,7 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
     printf("]%s", net->is_static[i] ? "*" : "");
   }
   printf("%s\n", p->stored_params_before ? "  (* static)" : "");
-  printf("path: %s, objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
+  printf("path: %s, path-objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
          objective_names[opt->objective], path_precompute_name(opt->precompute));
   printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs", "rhs",
          "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
@@ -124,44 +126,44 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
 }
 
 int cmd_einsum(int argc, char **argv) {
-  const char *expr = NULL, *shapes = NULL, *statics = NULL;
+  const char *shapes = NULL, *statics = NULL, *objective = NULL, *map_objective = NULL,
+             *precompute = NULL, *exprs[2];
   bool csv = false;
+  const cli_opt opts[] = {
+      CLI_TEXT("shapes", &shapes),         CLI_TEXT("static", &statics),
+      CLI_TEXT("path-objective", &objective), CLI_TEXT("objective", &map_objective),
+      CLI_TEXT("precompute", &precompute), CLI_FLAG("csv", &csv),
+  };
+  cli_parser cp = {.cmd = "einsum", .opts = opts, .n_opts = CLI_COUNT(opts), .positional = exprs,
+                  .max_positional = 2};
+  int rc = cli_parse(&cp, argc, argv);
+  if (rc) return rc;
+  if (cp.help) {
+    einsum_help(stdout);
+    return 0;
+  }
+  if (cp.n_positional == 2)
+    return cli_usage_error("einsum", "one expression expected; got '%s' and '%s'", exprs[0],
+                           exprs[1]);
+  const char *expr = cp.n_positional ? exprs[0] : NULL;
+  if (map_objective)
+    return cli_usage_error("einsum", "--objective is heat map's (latency|energy|edp); the "
+                                     "contraction path's is --path-objective macs|size|write");
   path_options opt;
   path_options_init(&opt);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (cli_is_help(a)) {
-      einsum_help(stdout);
-      return 0;
-    } else if (strcmp(a, "--csv") == 0) {
-      csv = true;
-    } else if (strcmp(a, "--shapes") == 0 || strcmp(a, "--static") == 0 ||
-               strcmp(a, "--objective") == 0 || strcmp(a, "--precompute") == 0) {
-      if (i + 1 >= argc) return cli_usage_error("einsum", "%s needs a value", a);
-      const char *v = argv[++i];
-      if (strcmp(a, "--shapes") == 0) {
-        if (shapes) return cli_usage_error("einsum", "--shapes given twice");
-        shapes = v;
-      } else if (strcmp(a, "--static") == 0) {
-        if (statics) return cli_usage_error("einsum", "--static given twice");
-        statics = v;
-      } else if (strcmp(a, "--objective") == 0) {
-        int k = pick(v, objective_names, 3);
-        if (k < 0)
-          return cli_usage_error("einsum", "--objective '%s' unknown; allowed: macs, size, write",
-                                 v);
-        opt.objective = (path_objective)k;
-      } else {
-        heat_error err;
-        if (path_precompute_parse(v, "--precompute", &opt.precompute, &err)) return cli_fail(&err);
-      }
-    } else if (a[0] == '-' && a[1] == '-') {
-      return cli_usage_error("einsum", "unknown option '%s'", a);
-    } else if (!expr) {
-      expr = a;
-    } else {
-      return cli_usage_error("einsum", "one expression expected; got '%s' and '%s'", expr, a);
-    }
+  /* One default everywhere: fold weight-only parts offline when that does not grow them. */
+  opt.precompute = PATH_PRECOMPUTE_NO_GROWTH;
+  if (objective) {
+    int k = pick(objective, objective_names, 3);
+    if (k < 0)
+      return cli_usage_error("einsum", "--path-objective '%s' unknown; allowed: macs, size, write",
+                             objective);
+    opt.objective = (path_objective)k;
+  }
+  if (precompute) {
+    heat_error err;
+    if (path_precompute_parse(precompute, "--precompute", &opt.precompute, &err))
+      return cli_fail(&err);
   }
   if (!expr) return cli_usage_error("einsum", "missing the einsum expression");
   if (!shapes) return cli_usage_error("einsum", "missing --shapes");

@@ -5,9 +5,11 @@
 
 #include "arch/arch.h"
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 #include "cli/map_report.h"
 #include "common/heat_parse.h"
 #include "mapper/layer.h"
+#include "mapper/program.h"
 
 static void map_help(FILE *out) {
   fprintf(out,
@@ -45,41 +47,36 @@ static void map_help(FILE *out) {
           "                          latency with --timing scalesim, as SCALE-Sim's schedule)\n"
           "  --no-stalls             price the array alone, no memory stalls (as SCALE-Sim's\n"
           "                          compute report)\n"
-          "  --csv                   CSV on stdout: one row per step and a 'total' row\n");
+          "  --csv                   CSV on stdout: one row per step and a 'total' row\n"
+          "  --program FILE          also write the program (DMA loads/stores, array folds,\n"
+          "                          SIMD ops, dependences) the mapping hands the machine;\n"
+          "                          heat sim --program FILE runs it (format: mapper/program.h)\n");
 }
 
 typedef struct map_args {
   const char *arch, *gemm, *model, *layer, *format, *shape, *ranks, *path, *seq, *batch,
-      *dataflow, *array, *timing, *objective, *precompute;
+      *dataflow, *array, *timing, *objective, *precompute, *program;
   bool csv, no_stalls, no_fuse;
 } map_args;
 
-static int map_parse_args(int argc, char **argv, map_args *a) {
+static int map_parse_args(int argc, char **argv, map_args *a, bool *help) {
   memset(a, 0, sizeof *a);
-  static const struct { const char *name; size_t off; } opts[] = {
-      {"--arch", offsetof(map_args, arch)},         {"--gemm", offsetof(map_args, gemm)},
-      {"--model", offsetof(map_args, model)},       {"--layer", offsetof(map_args, layer)},
-      {"--format", offsetof(map_args, format)},     {"--shape", offsetof(map_args, shape)},
-      {"--ranks", offsetof(map_args, ranks)},       {"--path", offsetof(map_args, path)},
-      {"--precompute", offsetof(map_args, precompute)},
-      {"--seq", offsetof(map_args, seq)},           {"--batch", offsetof(map_args, batch)},
-      {"--dataflow", offsetof(map_args, dataflow)}, {"--array", offsetof(map_args, array)},
-      {"--timing", offsetof(map_args, timing)},     {"--objective", offsetof(map_args, objective)},
+  const cli_opt opts[] = {
+      CLI_TEXT("arch", &a->arch),         CLI_TEXT("gemm", &a->gemm),
+      CLI_TEXT("model", &a->model),       CLI_TEXT("layer", &a->layer),
+      CLI_TEXT("format", &a->format),     CLI_TEXT("shape", &a->shape),
+      CLI_TEXT("ranks", &a->ranks),       CLI_TEXT("path", &a->path),
+      CLI_TEXT("precompute", &a->precompute),
+      CLI_TEXT("seq", &a->seq),           CLI_TEXT("batch", &a->batch),
+      CLI_TEXT("dataflow", &a->dataflow), CLI_TEXT("array", &a->array),
+      CLI_TEXT("timing", &a->timing),     CLI_TEXT("objective", &a->objective),
+      CLI_FLAG("csv", &a->csv),           CLI_FLAG("no-stalls", &a->no_stalls),
+      CLI_FLAG("no-fuse", &a->no_fuse),   CLI_TEXT("program", &a->program),
   };
-  for (int i = 1; i < argc; i++) {
-    const char *o = argv[i];
-    if (strcmp(o, "--csv") == 0) a->csv = true;
-    else if (strcmp(o, "--no-stalls") == 0) a->no_stalls = true;
-    else if (strcmp(o, "--no-fuse") == 0) a->no_fuse = true;
-    else {
-      size_t k = 0;
-      while (k < sizeof opts / sizeof opts[0] && strcmp(o, opts[k].name) != 0) k++;
-      if (k == sizeof opts / sizeof opts[0])
-        return cli_usage_error("map", "unknown option '%s'", o);
-      if (i + 1 >= argc) return cli_usage_error("map", "option %s needs a value", o);
-      *(const char **)((char *)a + opts[k].off) = argv[++i];
-    }
-  }
+  cli_parser p = {.cmd = "map", .opts = opts, .n_opts = CLI_COUNT(opts)};
+  int rc = cli_parse(&p, argc, argv);
+  *help = p.help;
+  if (rc || p.help) return rc;
   if (!a->arch) return cli_usage_error("map", "--arch is required");
   if (!a->gemm == !a->model) return cli_usage_error("map", "give one of --gemm M,N,K or --model");
   if (a->gemm && (a->layer || a->format || a->shape || a->ranks || a->seq || a->path ||
@@ -142,6 +139,12 @@ static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *er
   cfg->has_format = true;
   snprintf(cfg->target, sizeof cfg->target, "%s", g->layer ? g->layer : "all");
   int rc = wl_format_parse(g->format, "--format", &cfg->format.format, err);
+  if (!rc && !g->shape && cfg->format.format != WL_FORMAT_DENSE &&
+      cfg->format.format != WL_FORMAT_SVD)
+    rc = heat_error_set(err, HEAT_EINVAL, "--shape",
+                        "--format %s needs --shape OUT:IN (a tensorized shape such as "
+                        "12x16x16:8x8x12 for a 3072 x 768 weight)",
+                        g->format);
   if (!rc && g->shape) rc = wl_shape_parse(g->shape, "--shape", &cfg->format.shape, err);
   if (!rc && g->ranks)
     rc = heat_parse_int64_list(g->ranks, ',', 1, (int64_t)1 << 20, "--ranks", cfg->format.rank,
@@ -150,14 +153,14 @@ static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *er
 }
 
 int cmd_map(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (cli_is_help(argv[i])) {
-      map_help(stdout);
-      return 0;
-    }
   map_args g;
-  int rc = map_parse_args(argc, argv, &g);
+  bool help;
+  int rc = map_parse_args(argc, argv, &g, &help);
   if (rc) return rc;
+  if (help) {
+    map_help(stdout);
+    return 0;
+  }
   heat_error err;
   arch a;
   if (arch_resolve(g.arch, &a, &err)) return cli_fail(&err);
@@ -175,6 +178,7 @@ int cmd_map(int argc, char **argv) {
   const layer_item *items = &single;
   size_t n = 1;
   const layer_report *model_rep = NULL;
+  static model m;
   if (g.gemm) {
     int64_t mnk[3], b = 1;
     size_t k = 0;
@@ -190,7 +194,6 @@ int cmd_map(int argc, char **argv) {
       rc = map_search(&a, &single.problem, &opt, w, &single.result, &err);
     }
   } else {
-    model m;
     layer_config cfg;
     rc = model_resolve(g.model, &m, &err);
     int64_t v;
@@ -218,6 +221,14 @@ int cmd_map(int argc, char **argv) {
     snprintf(err.where, sizeof err.where, "%s", opt_name);
   }
   if (rc) return cli_fail(&err);
+  if (g.program) {
+    program prog;
+    program_init(&prog);
+    rc = program_emit_items(&prog, &eff, &opt, g.model ? &m : NULL, items, n, &err);
+    if (!rc) rc = program_write_file(g.program, &prog, &err);
+    program_free(&prog);
+    if (rc) return cli_fail(&err);
+  }
   if (g.csv)
     map_report_csv(stdout, &eff, &opt, items, n, g.model ? rep.saved_dram_bytes : -1);
   else

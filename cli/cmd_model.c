@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 #include "common/heat_parse.h"
 #include "workloads/model.h"
 #include "workloads/model_print.h"
@@ -22,34 +23,40 @@ static void model_help(FILE *out) {
           "  --csv       one row per operation with a header row, then a total row\n");
 }
 
-static int model_show(int argc, char **argv) {
-  const char *name = NULL, *seq_text = NULL, *batch_text = NULL;
+int cmd_model(int argc, char **argv) {
+  const char *seq_text = NULL, *batch_text = NULL, *pos[3];
   bool csv = false;
-  heat_error err;
-  for (int i = 2; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      model_help(stdout);
-      return 0;
-    } else if (strcmp(argv[i], "--seq") == 0 || strcmp(argv[i], "--batch") == 0) {
-      if (i + 1 == argc)
-        return cli_usage_error("model", "%s needs a value: a positive integer", argv[i]);
-      *(argv[i][2] == 's' ? &seq_text : &batch_text) = argv[i + 1];
-      i++;
-    } else if (strcmp(argv[i], "--csv") == 0) {
-      csv = true;
-    } else if (argv[i][0] == '-') {
-      return cli_usage_error("model", "unknown option '%s'", argv[i]);
-    } else if (name) {
-      return cli_usage_error("model", "show takes one preset name or .cfg file; got '%s' and '%s'",
-                             name, argv[i]);
-    } else {
-      name = argv[i];
-    }
+  const cli_opt opts[] = {CLI_TEXT("seq", &seq_text), CLI_TEXT("batch", &batch_text),
+                          CLI_FLAG("csv", &csv)};
+  cli_parser p = {.cmd = "model", .opts = opts, .n_opts = CLI_COUNT(opts), .positional = pos,
+                  .max_positional = 3};
+  int rc = cli_parse(&p, argc, argv);
+  if (rc) return rc;
+  if (p.help) {
+    model_help(stdout);
+    return 0;
   }
-  if (!name) return cli_usage_error("model", "show needs a preset name or a .cfg file");
+  heat_error err;
+  if (p.n_positional == 0) return cli_usage_error("model", "missing action: list or show");
+  const char *action = pos[0];
+  if (strcmp(action, "list") == 0) {
+    if (p.n_positional > 1)
+      return cli_usage_error("model", "list takes no arguments, got '%s'", pos[1]);
+    if (seq_text || batch_text || csv)
+      return cli_usage_error("model", "list takes no options; --seq, --batch and --csv are "
+                                      "for show");
+    return model_fprint_presets(stdout, &err) ? cli_fail(&err) : 0;
+  }
+  if (strcmp(action, "show") != 0)
+    return cli_usage_error("model", "unknown action '%s'; allowed: list, show", action);
+  if (p.n_positional == 1)
+    return cli_usage_error("model", "show needs a preset name or a .cfg file");
+  if (p.n_positional > 2)
+    return cli_usage_error("model", "show takes one preset name or .cfg file; got '%s' and '%s'",
+                           pos[1], pos[2]);
   model m;
   int64_t v;
-  if (model_resolve(name, &m, &err)) return cli_fail(&err);
+  if (model_resolve(pos[1], &m, &err)) return cli_fail(&err);
   if (seq_text && (heat_parse_int64(seq_text, INT64_MIN, INT64_MAX, "--seq", &v, &err) ||
                    model_set_seq(&m, v, "--seq", &err)))
     return cli_fail(&err);
@@ -59,23 +66,4 @@ static int model_show(int argc, char **argv) {
   if ((csv ? model_fprint_csv(stdout, &m, &err) : model_fprint(stdout, &m, &err)))
     return cli_fail(&err);
   return 0;
-}
-
-int cmd_model(int argc, char **argv) {
-  heat_error err;
-  if (argc < 2) return cli_usage_error("model", "missing action: list or show");
-  if (cli_is_help(argv[1])) {
-    model_help(stdout);
-    return 0;
-  }
-  if (strcmp(argv[1], "list") == 0) {
-    if (argc > 2 && cli_is_help(argv[2])) {
-      model_help(stdout);
-      return 0;
-    }
-    if (argc > 2) return cli_usage_error("model", "list takes no arguments, got '%s'", argv[2]);
-    return model_fprint_presets(stdout, &err) ? cli_fail(&err) : 0;
-  }
-  if (strcmp(argv[1], "show") == 0) return model_show(argc, argv);
-  return cli_usage_error("model", "unknown action '%s'; allowed: list, show", argv[1]);
 }

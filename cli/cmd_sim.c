@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 #include "common/heat_parse.h"
 #include "sim/sim.h"
 
@@ -18,24 +19,15 @@ int cmd_sim(int argc, char **argv) {
   double ghz = 1.0;
   bool check = false;
   heat_error err;
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      sim_help(stdout);
-      return 0;
-    } else if (strcmp(argv[i], "--clock-check") == 0) {
-      check = true;
-    } else if ((strcmp(argv[i], "--cycles") == 0 || strcmp(argv[i], "--clock-ghz") == 0) &&
-               i + 1 == argc) {
-      return cli_usage_error("sim", "%s needs a value", argv[i]);
-    } else if (strcmp(argv[i], "--cycles") == 0) {
-      if (heat_parse_int64(argv[++i], 1, INT64_C(1000000000), "--cycles", &cycles, &err))
-        return cli_fail(&err);
-    } else if (strcmp(argv[i], "--clock-ghz") == 0) {
-      if (heat_parse_double(argv[++i], 1e-3, 1000.0, "--clock-ghz", &ghz, &err))
-        return cli_fail(&err);
-    } else {
-      return cli_usage_error("sim", "unknown option '%s'", argv[i]);
-    }
+  const cli_opt opts[] = {CLI_FLAG("clock-check", &check),
+                          CLI_INT("cycles", &cycles, 1, INT64_C(1000000000)),
+                          CLI_REAL("clock-ghz", &ghz, 1e-3, 1000.0)};
+  cli_parser p = {.cmd = "sim", .opts = opts, .n_opts = CLI_COUNT(opts)};
+  int rc = cli_parse(&p, argc, argv);
+  if (rc) return rc;
+  if (p.help) {
+    sim_help(stdout);
+    return 0;
   }
   if (!check) return cli_usage_error("sim", "nothing to run; use --clock-check");
   sim_clock_check res;

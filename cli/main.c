@@ -34,7 +34,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "heat %s: %s\nTry 'heat %s --help'.\n", cmd, msg, cmd);
+  fprintf(stderr, "heat: %s\nTry 'heat %s --help'.\n", msg, cmd);
   return 2;
 }
 

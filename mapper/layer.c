@@ -225,6 +225,7 @@ static int layer__factorized(layer__ctx *c, model_part part, const model_op *op,
   /* Without a shape, the matrix shape of each linear (enough for dense and SVD). */
   if (l.shape.d == 0) wl_shape_matrix(op->out_features, op->in_features, &l.shape);
   int rc = wl_shape_check(&l.shape, op->out_features, op->in_features, "--shape", err);
+  if (!rc) rc = wl_layer_check_shape(&l, "--shape", err);
   if (!rc) rc = wl_layer_check(&l, "--ranks", err);
   if (rc) return rc;
   tn_network *net = &c->net;

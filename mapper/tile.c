@@ -1,5 +1,7 @@
 #include "mapper/tile.h"
 
+#include "mapper/energy.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -201,6 +203,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   /* DRAM traffic: an operand tile is fetched again each time a loop outside its innermost
    * relevant loop advances (no reuse across those loops). */
   double dram_bytes[MAP_OPS] = {0}, events[MAP_OPS];
+  double psum_fill_bytes = 0; /* partial sums brought back from DRAM into the output buffer */
   int innermost[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
     int pos = -1;
@@ -220,6 +223,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
         double part = map__elem_bytes(a, op, true), fin = map__elem_bytes(a, op, false);
         out->dram_write_bytes += elems * ((refetch - 1) * part + fin);
         out->dram_read_bytes += elems * (refetch - 1) * part;
+        psum_fill_bytes = elems * (refetch - 1) * part;
         dram_bytes[op] = elems * ((refetch - 1) * 2 * part + fin);
       }
     } else if (!p->on_chip[op]) {
@@ -234,6 +238,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   double dram_cycles_op[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) dram_cycles_op[op] = dram_bytes[op] / bpc;
   double simd_lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
+  double simd_lane_ops = 0; /* a permute is one lane-cycle per element */
   for (int op = 0; op < 2; op++) {
     if (!p->permuted[op]) continue;
     double elems = map__elements(p->dim, op);
@@ -245,7 +250,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     } else {
       out->layout[op] = MAP_LAYOUT_SIMD;
       out->layout_cycles += simd_cycles;
-      out->simd_pj += elems * a->simd.op_pj;
+      simd_lane_ops += elems;
       double bytes = elems * map__elem_bytes(a, op, false);
       const arch_buffer *b = &a->buffers[m->buffer[op]];
       out->sram_reads[m->buffer[op]] += bytes / (double)b->access_bytes;
@@ -271,7 +276,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   wr[m->buffer[MAP_OP_INPUT]] += dram_bytes[MAP_OP_INPUT];
   wr[m->buffer[MAP_OP_WEIGHT]] += dram_bytes[MAP_OP_WEIGHT];
   rd[m->buffer[MAP_OP_OUTPUT]] += out->dram_write_bytes;
-  wr[m->buffer[MAP_OP_OUTPUT]] += out->dram_read_bytes;
+  wr[m->buffer[MAP_OP_OUTPUT]] += psum_fill_bytes;
   double sram_tile = 0;
   int sram_buf = m->buffer[MAP_OP_INPUT];
   bool overlap_io = true;
@@ -335,22 +340,29 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   if (out->layout_cycles > worst) out->bound = MAP_BOUND_LAYOUT;
   out->bound_buffer = sram_buf;
 
-  /* Events and energy. */
+  /* Events and energy (mapper/energy.c: the same pricing the cycle-level model uses). */
   int64_t macs = 1;
   for (int d = 0; d < MAP_DIMS; d++) macs *= p->dim[d];
   out->macs = macs;
   out->reg_accesses = ar->reg;
-  out->mac_pj = (double)macs * a->mac_pj;
-  out->reg_pj = ar->reg * a->reg_pj;
-  out->dram_pj = out->dram_bytes * a->dram.pj_per_byte;
-  double energy = out->mac_pj + out->reg_pj + out->dram_pj + out->simd_pj;
-  for (size_t j = 0; j < a->n_buffers; j++) {
-    out->buffer_pj[j] = out->sram_reads[j] * a->buffers[j].read_pj +
-                        out->sram_writes[j] * a->buffers[j].write_pj;
-    energy += out->buffer_pj[j];
-  }
-  out->leak_pj = a->leakage_mw * cycles / a->clock_ghz; /* mW x ns = pJ */
-  energy += out->leak_pj;
+  energy_events ev;
+  memset(&ev, 0, sizeof ev);
+  ev.macs = (double)macs;
+  ev.reg_accesses = ar->reg;
+  ev.dram_bytes = out->dram_bytes;
+  ev.simd_lane_ops = simd_lane_ops;
+  ev.cycles = cycles;
+  memcpy(ev.sram_reads, out->sram_reads, sizeof ev.sram_reads);
+  memcpy(ev.sram_writes, out->sram_writes, sizeof ev.sram_writes);
+  energy_breakdown eb;
+  energy_eval(a, &ev, &eb);
+  out->mac_pj = eb.mac_pj;
+  out->reg_pj = eb.reg_pj;
+  out->dram_pj = eb.dram_pj;
+  out->simd_pj = eb.simd_pj;
+  memcpy(out->buffer_pj, eb.buffer_pj, sizeof out->buffer_pj);
+  out->leak_pj = eb.leak_pj;
+  double energy = eb.total_pj;
   out->energy_j = energy * 1e-12;
   out->latency_s = cycles / (a->clock_ghz * 1e9);
   out->edp_js = out->energy_j * out->latency_s;

@@ -18,7 +18,7 @@ row() {
   local format=$1 shape=$2 ranks=$3
   local fact map
   fact=$("$heat" decompose --format "$format" --shape "$shape" ${ranks:+--ranks "$ranks"} \
-    --tokens 384 --csv | tail -n 1)
+    --seq 384 --csv | tail -n 1)
   map=$("$heat" map --arch "$arch" --model bert-base --layer ffn1 --format "$format" \
     --shape "$shape" ${ranks:+--ranks "$ranks"} --csv)
   # map's columns are found by name (they depend on the arch's buffers); decompose's first

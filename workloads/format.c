@@ -261,7 +261,7 @@ static void finish_expr(tn_network *net) {
 
 int wl_layer_network(const wl_layer *l, int64_t tokens, tn_network *net, heat_error *err) {
   if (tokens < 1)
-    return heat_error_set(err, HEAT_ERANGE, "--tokens", "%lld tokens; need at least 1",
+    return heat_error_set(err, HEAT_ERANGE, "--seq", "%lld tokens; need at least 1",
                           (long long)tokens);
   int rc = wl_layer_check(l, "--ranks", err);
   if (rc) return rc;

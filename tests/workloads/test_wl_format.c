@@ -248,7 +248,7 @@ static void networks_have_the_documented_layout(void **state) {
   assert_int_equal(wl_layer_network(&l, 8, &net, &err), HEAT_OK);
   assert_string_equal(net.expr, "tb,ab->ta");
   assert_int_equal(wl_layer_network(&l, 0, &net, &err), HEAT_ERANGE);
-  assert_string_equal(err.where, "--tokens");
+  assert_string_equal(err.where, "--seq");
 }
 
 /* The network agrees with tn_parse of its own expression, and its static operands hold exactly

@@ -12,8 +12,9 @@
 #include "workloads/weights.h"
 
 int decompose_list_shapes(const char *weights, const char *size, int64_t order, int64_t top,
-                          bool csv) {
+                          bool csv, int64_t max_bytes) {
   heat_error err;
+  (void)max_bytes; /* checked once the enumeration's estimate exists (below) */
   wl_matrix w = {0, 0, NULL};
   int64_t M = 0, N = 0;
   if (size) {

@@ -41,7 +41,10 @@ static void write_safetensors(const char *path, const char *header, size_t hlen,
   for (int i = 0; i < 8; i++) b[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
   fwrite(b, 1, 8, f);
   fwrite(header, 1, hlen, f);
-  for (size_t i = 0; i < data_bytes; i++) fputc(0, f);
+  char *zeros = calloc(data_bytes ? data_bytes : 1, 1);
+  assert_non_null(zeros);
+  fwrite(zeros, 1, data_bytes, f);
+  free(zeros);
   fclose(f);
 }
 

@@ -341,7 +341,8 @@ int cmd_decompose(int argc, char **argv) {
   if (have_shape && wl_layer_check_shape(&base, "--shape", &err)) return cli_fail(&err);
   if (!have_shape && base.format != WL_FORMAT_DENSE && base.format != WL_FORMAT_SVD)
     return cli_usage_error("decompose", "--format %s needs --shape OUT:IN", a.format);
-  size_t want = wl_format_rank_count(base.format, have_shape ? base.shape.d : 1);
+  if (!have_shape) wl_shape_matrix(1, 1, &base.shape);
+  size_t want = wl_layer_rank_count(&base);
   if (a.sweep && base.format == WL_FORMAT_DENSE)
     return cli_usage_error("decompose", "--format dense has no ranks to sweep");
   if (!a.sweep && want && !a.ranks)

@@ -1,27 +1,277 @@
-/* heat sim: runs the SystemC model. Until the cycle-level accelerator model lands it runs the
- * clock self-check, which proves the kernel links and counts cycles as heat does. */
+/* heat sim: runs programs on the SystemC cycle-level model (sim/sim.h): the program the mapper
+ * emits for a GEMM, a layer or a model (same options as heat map), or a program file. Also the
+ * clock self-check that proves the kernel links and counts cycles as heat does. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/cli_opts.h"
+#include "cli/map_args.h"
+#include "cli/map_report.h"
+#include "common/heat_csv.h"
 #include "common/heat_parse.h"
 #include "sim/sim.h"
 
 static void sim_help(FILE *out) {
-  fprintf(out, "usage: heat sim --clock-check [--cycles N] [--clock-ghz F]\n\n"
-               "Runs a clock and one clocked process in the SystemC kernel for N cycles\n"
-               "(default 1) and prints the rising edges the process saw.\n");
+  fprintf(out,
+          "usage: heat sim --arch NAME|FILE --gemm M,N,K [heat map options] [options]\n"
+          "       heat sim --arch NAME|FILE --model NAME|FILE [--layer OP] [...] [options]\n"
+          "       heat sim --program FILE [--arch NAME|FILE] [options]\n"
+          "       heat sim --clock-check [--cycles N] [--clock-ghz F]\n\n"
+          "Maps the workload as heat map does, emits its program (DMA loads/stores, array folds,\n"
+          "SIMD ops, dependences; mapper/program.h) and runs it on the SystemC cycle-level model:\n"
+          "a controller issuing in order, the array, a DMA engine with a DRAM channel (bandwidth,\n"
+          "64-byte bursts, latency), buffer ports shared by all units, the SIMD unit. Prints per\n"
+          "step the simulated cycles beside the analytical model's, then totals.\n\n"
+          "  (heat map's workload and mapping options: --gemm, --model, --layer, --format,\n"
+          "   --shape, --ranks, --path, --precompute, --no-fuse, --seq, --batch, --dataflow,\n"
+          "   --array, --timing, --objective, --no-stalls; see heat map --help)\n"
+          "  --program FILE          run this program instead (the arch: --arch, else the\n"
+          "                          program's 'arch' line)\n"
+          "  --mode functional|timing  functional computes every fold's values by stepping the\n"
+          "                          array's registers; timing only times them (default timing;\n"
+          "                          both give the same cycles)\n"
+          "  --check                 functional mode with seeded data (int8 range): every GEMM\n"
+          "                          step's outputs compared bit-exactly with a plain-C einsum\n"
+          "                          (exit 1 on a mismatch)\n"
+          "  --seed N                seed of the data (default 1)\n"
+          "  --stats FILE.csv        per-step statistics: cycles, busy/stall cycles per unit with\n"
+          "                          the reason, accesses per buffer, DRAM bytes, MACs, energy\n"
+          "  --trace FILE.vcd        unit activity over time (GTKWave)\n"
+          "  --csv                   CSV on stdout with heat map --csv's columns\n"
+          "  --clock-check           run a clock and one clocked process for --cycles N\n"
+          "                          (default 1) at --clock-ghz F and print the edges seen\n");
+}
+
+typedef struct sim_args {
+  map_args map;
+  const char *mode, *stats, *trace, *clock_ghz_text;
+  int64_t seed, cycles;
+  double ghz;
+  bool check, clock_check;
+} sim_args;
+
+static int sim_clock_check_run(const sim_args *g) {
+  sim_clock_check res;
+  heat_error err;
+  if (sim_clock_run(g->ghz, (uint64_t)g->cycles, &res, &err)) return cli_fail(&err);
+  printf("SystemC %s: %llu cycles requested, %llu rising edges seen, %.3f ns simulated\n",
+         sim_systemc_version(), (unsigned long long)res.cycles_requested,
+         (unsigned long long)res.rising_edges_seen, res.simulated_ns);
+  return res.rising_edges_seen == res.cycles_requested ? 0 : 1;
+}
+
+/* The simulated step as a priced item, so heat map's CSV writer prints it. */
+static void sim_item_cost(const arch *a, const sim_step_result *r, map_cost *c) {
+  memset(c, 0, sizeof *c);
+  c->cycles = r->cycles;
+  c->latency_s = r->cycles / (a->clock_ghz * 1e9);
+  c->macs = (int64_t)r->counts.macs;
+  c->dram_read_bytes = r->counts.dram_read_bytes;
+  c->dram_write_bytes = r->counts.dram_write_bytes;
+  c->dram_bytes = c->dram_read_bytes + c->dram_write_bytes;
+  double peak = (double)arch_peak_macs_per_cycle(a);
+  c->utilization = r->cycles > 0 ? r->counts.macs / (r->cycles * peak) : 0;
+  c->bound = MAP_BOUND_ARRAY;
+  double most = r->unit[SIM_UNIT_ARRAY].busy;
+  if (r->unit[SIM_UNIT_DMA].busy > most) {
+    most = r->unit[SIM_UNIT_DMA].busy;
+    c->bound = MAP_BOUND_DRAM;
+  }
+  if (r->unit[SIM_UNIT_SIMD].busy > most) c->bound = MAP_BOUND_SIMD;
+  c->mac_pj = r->energy.mac_pj;
+  c->reg_pj = r->energy.reg_pj;
+  c->dram_pj = r->energy.dram_pj;
+  c->simd_pj = r->energy.simd_pj;
+  c->leak_pj = r->energy.leak_pj;
+  memcpy(c->buffer_pj, r->energy.buffer_pj, sizeof c->buffer_pj);
+  for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) {
+    c->sram_reads[j] = r->counts.sram_reads[j];
+    c->sram_writes[j] = r->counts.sram_writes[j];
+  }
+  c->energy_j = r->energy.total_pj * 1e-12;
+  c->edp_js = c->energy_j * c->latency_s;
+}
+
+static int sim_write_stats(const char *path, const arch *a, const program *p,
+                           const sim_step_result *r, heat_error *err) {
+  FILE *f = fopen(path, "w");
+  if (!f) return heat_error_set(err, HEAT_EIO, path, "cannot write the statistics");
+  fprintf(f, "step,times,cycles,macs,dram_read_bytes,dram_write_bytes");
+  for (size_t j = 0; j < a->n_buffers; j++)
+    fprintf(f, ",%s_reads,%s_writes", a->buffers[j].name, a->buffers[j].name);
+  for (int u = 0; u < SIM_UNITS; u++) {
+    fprintf(f, ",%s_busy_cycles", sim_unit_name(u));
+    for (int s = 0; s < SIM_STALLS; s++)
+      fprintf(f, ",%s_stall_%s_cycles", sim_unit_name(u), sim_stall_name(s));
+  }
+  fprintf(f, ",mac_energy_j,reg_energy_j");
+  for (size_t j = 0; j < a->n_buffers; j++) fprintf(f, ",%s_energy_j", a->buffers[j].name);
+  fprintf(f, ",dram_energy_j,simd_energy_j,leakage_energy_j,energy_j,checked_elements,"
+             "mismatched_elements\n");
+  for (size_t s = 0; s < p->n_steps; s++) {
+    const sim_step_result *x = &r[s];
+    heat_csv_field(f, p->steps[s].name);
+    fprintf(f, ",%lld,%.0f,%.0f,%.0f,%.0f", (long long)p->steps[s].times, x->cycles,
+            x->counts.macs, x->counts.dram_read_bytes, x->counts.dram_write_bytes);
+    for (size_t j = 0; j < a->n_buffers; j++)
+      fprintf(f, ",%.6g,%.6g", x->counts.sram_reads[j], x->counts.sram_writes[j]);
+    for (int u = 0; u < SIM_UNITS; u++) {
+      fprintf(f, ",%.0f", x->unit[u].busy);
+      for (int k = 0; k < SIM_STALLS; k++) fprintf(f, ",%.0f", x->unit[u].stall[k]);
+    }
+    fprintf(f, ",%.6g,%.6g", x->energy.mac_pj * 1e-12, x->energy.reg_pj * 1e-12);
+    for (size_t j = 0; j < a->n_buffers; j++) fprintf(f, ",%.6g", x->energy.buffer_pj[j] * 1e-12);
+    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%lld,%lld\n", x->energy.dram_pj * 1e-12,
+            x->energy.simd_pj * 1e-12, x->energy.leak_pj * 1e-12, x->energy.total_pj * 1e-12,
+            (long long)x->checked, (long long)x->mismatches);
+  }
+  if (fclose(f) != 0) return heat_error_set(err, HEAT_EIO, path, "write failed");
+  return HEAT_OK;
+}
+
+/* Items for the CSV: one per program step (the analytical items when they exist). */
+static layer_item *sim_items(const program *p, const map_priced *pr, const arch *a,
+                             const sim_step_result *r) {
+  layer_item *items = calloc(p->n_steps ? p->n_steps : 1, sizeof *items);
+  if (!items) return NULL;
+  for (size_t s = 0; s < p->n_steps; s++) {
+    layer_item *it = &items[s];
+    if (pr && s < pr->n) {
+      *it = pr->items[s];
+    } else {
+      snprintf(it->name, sizeof it->name, "%s", p->steps[s].name);
+      it->count = p->steps[s].times;
+      it->repeat = 1;
+      it->token_tiles = 1;
+      it->simd = p->steps[s].simd;
+      it->problem = p->steps[s].problem;
+      it->result.mapping = p->steps[s].mapping;
+    }
+    sim_item_cost(a, &r[s], &it->result.cost);
+  }
+  return items;
+}
+
+static int sim_run(const sim_args *g) {
+  heat_error err;
+  static map_priced pr;
+  const map_priced *priced = NULL;
+  program prog;
+  program_init(&prog);
+  arch a;
+  map_options opt;
+  int rc = HEAT_OK;
+  if (g->map.program) {
+    rc = program_read_file(g->map.program, &prog, &err);
+    if (!rc) rc = arch_resolve(g->map.arch ? g->map.arch : prog.arch_name, &a, &err);
+    if (!rc) {
+      map_options_init(&opt, &a);
+      opt.timing = prog.timing;
+      opt.memory_stalls = prog.stalls;
+    }
+  } else {
+    rc = map_price_args(&g->map, &pr, &err);
+    if (!rc) {
+      priced = &pr;
+      a = pr.eff;
+      opt = pr.opt;
+      rc = program_emit_items(&prog, &a, &opt, g->map.model ? &pr.m : NULL, pr.items, pr.n, &err);
+    }
+  }
+  if (rc) {
+    program_free(&prog);
+    return cli_fail(&err);
+  }
+  sim_options so;
+  memset(&so, 0, sizeof so);
+  so.mode = SIM_MODE_TIMING;
+  if (g->mode && sim_mode_parse(g->mode, &so.mode, &err)) {
+    program_free(&prog);
+    return cli_fail(&err);
+  }
+  if (g->check) so.mode = SIM_MODE_FUNCTIONAL;
+  so.check = g->check;
+  so.seed = (uint64_t)g->seed;
+  so.trace = g->trace;
+  sim_step_result *res = calloc(prog.n_steps ? prog.n_steps : 1, sizeof *res);
+  sim_session *s = res ? sim_session_alloc(&a, &err) : NULL;
+  if (!res) heat_error_set(&err, HEAT_ENOMEM, "sim", "out of memory");
+  rc = s ? sim_session_run(s, &prog, &so, res, &err) : err.code;
+  sim_session_free(s);
+  if (!rc && g->stats) rc = sim_write_stats(g->stats, &a, &prog, res, &err);
+  if (rc) {
+    free(res);
+    program_free(&prog);
+    return cli_fail(&err);
+  }
+  double cycles = 0, macs = 0, dram = 0, energy = 0;
+  int64_t checked = 0, wrong = 0;
+  for (size_t i = 0; i < prog.n_steps; i++) {
+    double t = (double)prog.steps[i].times;
+    cycles += t * res[i].cycles;
+    macs += t * res[i].counts.macs;
+    dram += t * (res[i].counts.dram_read_bytes + res[i].counts.dram_write_bytes);
+    energy += t * res[i].energy.total_pj * 1e-12;
+    checked += res[i].checked;
+    wrong += res[i].mismatches;
+  }
+  if (g->map.csv) {
+    layer_item *items = sim_items(&prog, priced, &a, res);
+    if (!items) {
+      free(res);
+      program_free(&prog);
+      heat_error_set(&err, HEAT_ENOMEM, "sim", "out of memory");
+      return cli_fail(&err);
+    }
+    map_report_csv(stdout, &a, &opt, items, prog.n_steps, priced ? priced->saved_dram_bytes : -1);
+    free(items);
+  } else {
+    printf("heat sim: %s mode, %s timing, arch %s, %zu steps, %zu instructions\n",
+           sim_mode_name(so.mode), fold_timing_name(prog.timing), a.name, prog.n_steps, prog.n);
+    for (size_t i = 0; i < prog.n_steps; i++) {
+      printf("step %s (x%lld): %.0f cycles", prog.steps[i].name, (long long)prog.steps[i].times,
+             res[i].cycles);
+      if (priced && i < priced->n) {
+        double an = priced->items[i].result.cost.cycles;
+        printf(" (analytical %.0f, %+.2f%%)", an, an > 0 ? 100.0 * (res[i].cycles - an) / an : 0.0);
+      }
+      printf(", %.0f MACs, %.0f DRAM bytes, array busy %.0f\n", res[i].counts.macs,
+             res[i].counts.dram_read_bytes + res[i].counts.dram_write_bytes,
+             res[i].unit[SIM_UNIT_ARRAY].busy);
+    }
+    printf("\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J\n", cycles,
+           cycles / (a.clock_ghz * 1e9), macs, dram, energy);
+    if (so.check)
+      printf("check: %lld output elements compared with the reference einsum, %lld differ%s\n",
+             (long long)checked, (long long)wrong, wrong ? "" : " (bit-exact)");
+  }
+  free(res);
+  program_free(&prog);
+  return wrong ? 1 : 0;
 }
 
 int cmd_sim(int argc, char **argv) {
-  int64_t cycles = 1;
-  double ghz = 1.0;
-  bool check = false;
-  heat_error err;
-  const cli_opt opts[] = {CLI_FLAG("clock-check", &check),
-                          CLI_INT("cycles", &cycles, 1, INT64_C(1000000000)),
-                          CLI_REAL("clock-ghz", &ghz, 1e-3, 1000.0)};
+  sim_args g;
+  memset(&g, 0, sizeof g);
+  g.seed = 1;
+  g.cycles = 1;
+  g.ghz = 1.0;
+  map_args *m = &g.map;
+  const cli_opt opts[] = {
+      MAP_ARGS_OPTS(m),
+      CLI_FLAG("csv", &m->csv),
+      CLI_TEXT("program", &m->program),
+      CLI_TEXT("mode", &g.mode),
+      CLI_FLAG("check", &g.check),
+      CLI_INT("seed", &g.seed, 0, INT64_MAX),
+      CLI_TEXT("stats", &g.stats),
+      CLI_TEXT("trace", &g.trace),
+      CLI_FLAG("clock-check", &g.clock_check),
+      CLI_INT("cycles", &g.cycles, 1, INT64_C(1000000000)),
+      CLI_REAL("clock-ghz", &g.ghz, 1e-3, 1000.0),
+  };
   cli_parser p = {.cmd = "sim", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
   if (rc) return rc;
@@ -29,11 +279,18 @@ int cmd_sim(int argc, char **argv) {
     sim_help(stdout);
     return 0;
   }
-  if (!check) return cli_usage_error("sim", "nothing to run; use --clock-check");
-  sim_clock_check res;
-  if (sim_clock_run(ghz, (uint64_t)cycles, &res, &err)) return cli_fail(&err);
-  printf("SystemC %s: %llu cycles requested, %llu rising edges seen, %.3f ns simulated\n",
-         sim_systemc_version(), (unsigned long long)res.cycles_requested,
-         (unsigned long long)res.rising_edges_seen, res.simulated_ns);
-  return res.rising_edges_seen == res.cycles_requested ? 0 : 1;
+  if (g.clock_check) return sim_clock_check_run(&g);
+  if ((cli_given(&p, "cycles") || cli_given(&p, "clock-ghz")))
+    return cli_usage_error("sim", "--cycles and --clock-ghz need --clock-check");
+  if (m->program) {
+    if (m->gemm || m->model)
+      return cli_usage_error("sim", "give --program FILE or a workload (--gemm, --model), not both");
+    return sim_run(&g);
+  }
+  if (!m->arch && !m->gemm && !m->model)
+    return cli_usage_error("sim", "nothing to run; give a workload (--gemm or --model with "
+                                  "--arch), --program FILE or --clock-check");
+  rc = map_args_check("sim", m);
+  if (rc) return rc;
+  return sim_run(&g);
 }

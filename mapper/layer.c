@@ -10,6 +10,9 @@ void layer_config_init(layer_config *cfg) {
   cfg->path_mode = LAYER_PATH_HARDWARE;
   cfg->fuse = true;
   cfg->precompute = PATH_PRECOMPUTE_NO_GROWTH;
+  /* CP keeps its weight vector as an operand, as heat decompose and HEAT's network do; with
+   * pre-computation it folds offline. */
+  cfg->format.cp_weights = true;
 }
 
 /* One naming rule for --layer and the format's target: "all" is every linear of the block,

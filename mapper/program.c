@@ -195,6 +195,16 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
   int64_t at[MAP_DIMS], len[MAP_DIMS];
   prog__tile_box(e, idx, at, len);
   const map_problem *pr = e->prob;
+  /* Input and weight tiles first, so the DMA prefetches them under the running fold; then the
+   * previous output tile's store (waits for its fold) and this tile's partial sums. */
+  for (int op = 0; op < 2; op++) {
+    if (pr->on_chip[op]) continue;
+    if (!first_iter && changed > e->innermost[op]) continue;
+    int slot = (int)(e->loads[op]++ % prog__slots(e->a, e->m->buffer[op]));
+    int64_t l = prog__load(e, op, at, len, false, slot, err);
+    if (l < 0) return err->code;
+    e->cur_load[op] = l;
+  }
   /* The output tile. */
   if (first_iter || changed <= e->innermost[MAP_OP_OUTPUT]) {
     if (e->cur.live && !pr->on_chip[MAP_OP_OUTPUT]) {
@@ -223,14 +233,6 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
       if (l < 0) return err->code;
       fold_deps[(*n_fold_deps)++] = l;
     }
-  }
-  for (int op = 0; op < 2; op++) {
-    if (pr->on_chip[op]) continue;
-    if (!first_iter && changed > e->innermost[op]) continue;
-    int slot = (int)(e->loads[op]++ % prog__slots(e->a, e->m->buffer[op]));
-    int64_t l = prog__load(e, op, at, len, false, slot, err);
-    if (l < 0) return err->code;
-    e->cur_load[op] = l;
   }
   return HEAT_OK;
 }

@@ -102,6 +102,7 @@ typedef struct prog_insn {
 
 typedef struct program {
   char arch_name[ARCH_NAME_MAX];
+  char origin[256]; /* the file it was parsed from ("" when emitted), for messages */
   fold_timing timing;
   bool stalls;
   size_t n_steps, cap_steps;

@@ -413,6 +413,7 @@ static int prog__split(char *text, prog__line *l, char **words, int *nw, heat_er
 
 int program_parse(const char *text, const char *origin, program *p, heat_error *err) {
   program_init(p);
+  snprintf(p->origin, sizeof p->origin, "%s", origin);
   size_t len = strlen(text);
   char *buf = malloc(len + 1);
   if (!buf) return heat_error_set(err, HEAT_ENOMEM, origin, "out of memory");

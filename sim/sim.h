@@ -1,13 +1,31 @@
-/* The SystemC cycle-level model behind a C API. Only sim/ is C++; callers see this header.
+/* The SystemC cycle-level model behind a C API. Only sim/ is C++; callers see this header (the
+ * single C entry point of libheat_sim).
  *
- * SystemC can elaborate one simulation per process, so each sim_* run function may be called
- * once per process; a second call returns HEAT_EINTERNAL instead of crashing the kernel. */
+ * SystemC can elaborate one simulation per process. The accelerator model is elaborated once by
+ * sim_session_alloc and then runs any number of programs (sim_session_run); the clock check
+ * elaborates its own design, so a process uses one or the other (a second elaboration returns
+ * HEAT_EINTERNAL instead of crashing the kernel).
+ *
+ * The machine (sim/model.cpp): a controller issues the program in order, each instruction once
+ * its dependences have completed, to the unit that runs it; the array, the DMA engine and the
+ * SIMD unit each execute their queue in order. The DMA moves bytes over one DRAM channel
+ * (bandwidth, 64-byte bursts, latency paid per transfer but pipelined) and the buffer's port;
+ * buffer ports are shared by the array, the DMA and the SIMD unit (contention delays whoever
+ * comes second). A fold runs max(array cycles, its port time); in overlap timing its results
+ * leave the array fold_cycles - pace after it frees the array for the next fold.
+ * Modes: timing (a fold, a DMA transfer or a SIMD op is one wait(n)) and functional (the same
+ * timing, and each fold's values are computed by stepping the array's registers cycle by cycle,
+ * sim/datapath.h; the stepped cycles are checked against mapper/fold.c). Identical instances of
+ * a step (times > 1) are simulated once and scaled. */
 #ifndef HEAT_SIM_H
 #define HEAT_SIM_H
 
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "common/heat_error.h"
+#include "mapper/energy.h"
+#include "mapper/program.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,6 +40,54 @@ typedef struct sim_clock_check {
 /* Elaborates a clock at clock_ghz and one clocked process, runs `cycles` cycles and reports
  * what the kernel saw. It proves libsystemc links and runs from heat's C code. */
 int sim_clock_run(double clock_ghz, uint64_t cycles, sim_clock_check *out, heat_error *err);
+
+typedef enum sim_mode { SIM_MODE_TIMING = 0, SIM_MODE_FUNCTIONAL = 1 } sim_mode;
+
+enum sim_unit { SIM_UNIT_ARRAY = 0, SIM_UNIT_DMA = 1, SIM_UNIT_SIMD = 2, SIM_UNITS = 3 };
+/* Why a unit waited: for a DMA transfer (DRAM), a buffer port, a fold on the array (dep), the
+ * SIMD unit. */
+enum sim_stall { SIM_STALL_DRAM = 0, SIM_STALL_SRAM = 1, SIM_STALL_DEP = 2, SIM_STALL_SIMD = 3,
+                 SIM_STALLS = 4 };
+
+typedef struct sim_unit_stats {
+  double busy;              /* cycles doing work */
+  double stall[SIM_STALLS]; /* cycles waiting, by reason */
+} sim_unit_stats;
+
+typedef struct sim_step_result {
+  double cycles;            /* one run of the step */
+  prog_counts counts;       /* counted from the instructions executed */
+  energy_breakdown energy;  /* one run, priced by mapper/energy.c */
+  sim_unit_stats unit[SIM_UNITS];
+  int64_t folds_stepped;    /* functional: folds computed on the registers */
+  int64_t checked;          /* --check: output elements compared with the reference */
+  int64_t mismatches;       /* of them, different */
+} sim_step_result;
+
+typedef struct sim_options {
+  sim_mode mode;
+  bool check;          /* functional: compare every step's outputs with a plain-C einsum */
+  uint64_t seed;       /* of the input and weight values */
+  const char *trace;   /* VCD file of unit activity, or NULL */
+} sim_options;
+
+typedef struct sim_session sim_session;
+
+/* Elaborates the machine for `a` (once per process). */
+sim_session *sim_session_alloc(const arch *a, heat_error *err);
+/* Runs every step of the program (checked with program_check first); steps[] has p->n_steps
+ * entries. Total cycles = sum over steps of cycles x times. A program that stops making progress
+ * is reported as a deadlock naming the instruction that waits (HEAT_EINVAL). */
+int sim_session_run(sim_session *s, const program *p, const sim_options *opt,
+                    sim_step_result *steps, heat_error *err);
+/* Describes another accelerator to the elaborated machine (the next runs use it). */
+int sim_session_set_arch(sim_session *s, const arch *a, heat_error *err);
+void sim_session_free(sim_session *s);
+
+const char *sim_mode_name(sim_mode m); /* "timing", "functional" */
+int sim_mode_parse(const char *text, sim_mode *out, heat_error *err);
+const char *sim_stall_name(int reason); /* "dram", "sram", "dep", "simd" */
+const char *sim_unit_name(int unit);    /* "array", "dma", "simd" */
 
 /* The SystemC version string libsystemc reports. */
 const char *sim_systemc_version(void);

@@ -4,10 +4,10 @@
 #include <cstdlib>
 
 #include "sim/sim.h"
+#include "sim/sim_internal.h"
 
 namespace {
 
-bool simulation_used = false;
 
 SC_MODULE(edge_counter) {
   sc_core::sc_in<bool> clk;
@@ -31,10 +31,7 @@ extern "C" int sim_clock_run(double clock_ghz, uint64_t cycles, sim_clock_check 
                           clock_ghz);
   if (cycles == 0)
     return heat_error_set(err, HEAT_EINVAL, "cycles", "run at least one cycle");
-  if (simulation_used)
-    return heat_error_set(err, HEAT_EINTERNAL, "sim",
-                          "SystemC elaborates one simulation per process; start a new process");
-  simulation_used = true;
+  if (!heat_sim_claim_elaboration(err)) return err->code;
   // The kernel's copyright banner would pollute heat's stdout.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   try {
@@ -62,4 +59,15 @@ extern "C" const char *sim_systemc_version(void) { return sc_core::sc_release();
 int sc_main(int, char **) {
   std::fprintf(stderr, "heat: the cycle-level model is run through 'heat sim'\n");
   return 1;
+}
+
+bool heat_sim_claim_elaboration(heat_error *err) {
+  static bool used = false;
+  if (used) {
+    heat_error_set(err, HEAT_EINTERNAL, "sim",
+                   "SystemC elaborates one simulation per process; start a new process");
+    return false;
+  }
+  used = true;
+  return true;
 }

@@ -120,7 +120,7 @@ int wl__factor_cp(const wl_matrix *w, const wl_factor_options *opt, wl_factors *
   memset(&st, 0, sizeof st);
   st.D = wl_shape_modes(&l->shape, st.dims);
   st.R = l->rank[0];
-  size_t d = l->shape.d, D = st.D;
+  size_t d = l->shape.d, e = l->shape.d_in, D = st.D;
   int64_t M = w->rows, N = w->cols, R = st.R, maxdim = 0;
   int rc = HEAT_OK;
   for (size_t k = 0; k < D && !rc; k++) {
@@ -173,7 +173,7 @@ int wl__factor_cp(const wl_matrix *w, const wl_factor_options *opt, wl_factors *
   double norm = wl_matrix_norm(w), norm2 = norm * norm, eps = 1.0, prev = 1.0;
   for (int it = 0; it < opt->cp_max_iters && !rc; it++) {
     /* OUT group: Z = W · KR(IN factors) */
-    khatri_rao(st.A + d, st.dims + d, d, R, kr);
+    khatri_rao(st.A + d, st.dims + d, e, R, kr);
     rc = wl__gemm(CblasNoTrans, CblasNoTrans, 1.0, w->data, M, N, kr, N, R, 0.0, z, err);
     for (size_t k = 0; k < d && !rc; k++) {
       group_mttkrp(z, st.A, st.dims, d, k, R, st.mtt, st.tmp);
@@ -183,8 +183,8 @@ int wl__factor_cp(const wl_matrix *w, const wl_factor_options *opt, wl_factors *
     /* IN group: Z = Wᵀ · KR(OUT factors) */
     khatri_rao(st.A, st.dims, d, R, kr);
     rc = wl__gemm(CblasTrans, CblasNoTrans, 1.0, w->data, M, N, kr, M, R, 0.0, z, err);
-    for (size_t k = 0; k < d && !rc; k++) {
-      group_mttkrp(z, st.A + d, st.dims + d, d, k, R, st.mtt, st.tmp);
+    for (size_t k = 0; k < e && !rc; k++) {
+      group_mttkrp(z, st.A + d, st.dims + d, e, k, R, st.mtt, st.tmp);
       rc = update_mode(&st, d + k, err);
     }
     if (rc) break;
@@ -231,7 +231,7 @@ free_all:
 int wl__reconstruct_cp(const wl_factors *f, double *out, heat_error *err) {
   const wl_layer *l = &f->layer;
   int64_t dims[WL_MAX_MODES], R = l->rank[0];
-  size_t D = wl_shape_modes(&l->shape, dims), d = l->shape.d;
+  size_t D = wl_shape_modes(&l->shape, dims), d = l->shape.d, e = l->shape.d_in;
   int64_t M = wl_shape_rows(&l->shape), N = wl_shape_cols(&l->shape);
   double *ko = malloc((size_t)(M * R) * sizeof *ko), *ki = malloc((size_t)(N * R) * sizeof *ki);
   int rc = HEAT_OK;
@@ -240,7 +240,7 @@ int wl__reconstruct_cp(const wl_factors *f, double *out, heat_error *err) {
   } else {
     double *const *A = f->data;
     khatri_rao(A, dims, d, R, ko);
-    khatri_rao(A + d, dims + d, d, R, ki);
+    khatri_rao(A + d, dims + d, e, R, ki);
     if (l->cp_weights)
       for (int64_t i = 0; i < M; i++)
         for (int64_t r = 0; r < R; r++) ko[i * R + r] *= f->data[D][r];

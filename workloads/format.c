@@ -34,6 +34,15 @@ size_t wl_format_rank_count(wl_format f, size_t d) {
   return 0;
 }
 
+size_t wl_layer_rank_count(const wl_layer *l) {
+  size_t modes = l->shape.d + l->shape.d_in;
+  switch (l->format) {
+  case WL_FORMAT_TUCKER: return modes;
+  case WL_FORMAT_TT: return modes - 1;
+  default: return wl_format_rank_count(l->format, l->shape.d);
+  }
+}
+
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* The sizes the TT-style formats chain over: TTM merges (m_k, n_k), TT uses the 2d modes. */
@@ -48,7 +57,7 @@ static size_t chain_dims(const wl_layer *l, int64_t dims[WL_MAX_MODES]) {
 size_t wl_layer_rank_upper(const wl_layer *l, int64_t upper[WL_MAX_RANKS]) {
   int64_t M = wl_shape_rows(&l->shape), N = wl_shape_cols(&l->shape);
   int64_t dims[WL_MAX_MODES];
-  size_t n = wl_format_rank_count(l->format, l->shape.d);
+  size_t n = wl_layer_rank_count(l);
   switch (l->format) {
   case WL_FORMAT_DENSE: break;
   case WL_FORMAT_SVD: upper[0] = min64(M, N); break;
@@ -148,18 +157,28 @@ void wl_layer_clip_ranks(wl_layer *l, int64_t r) {
 int wl_layer_check_shape(const wl_layer *l, const char *what, heat_error *err) {
   char shape[WL_SHAPE_TEXT_MAX];
   wl_shape_format(&l->shape, shape, sizeof shape);
-  if ((l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT || l->format == WL_FORMAT_TUCKER ||
-       l->format == WL_FORMAT_CP) &&
-      l->shape.d < 2)
+  bool paired = l->format == WL_FORMAT_TTM || l->format == WL_FORMAT_TT;
+  if (paired && l->shape.d != l->shape.d_in)
+    return heat_error_set(err, HEAT_EINVAL, what,
+                          "format %s pairs output and input factors: shape %s needs the same "
+                          "number on both sides (cp, tucker and svd take uneven shapes)",
+                          wl_format_name(l->format), shape);
+  if (paired && l->shape.d < 2)
     return heat_error_set(err, HEAT_EINVAL, what,
                           "format %s needs a tensorized shape (at least 2 factors per side), got "
                           "%s",
+                          wl_format_name(l->format), shape);
+  if ((l->format == WL_FORMAT_TUCKER || l->format == WL_FORMAT_CP) &&
+      l->shape.d + l->shape.d_in < 3)
+    return heat_error_set(err, HEAT_EINVAL, what,
+                          "format %s needs a tensorized shape (at least 2 factors on one side, "
+                          "e.g. 64x12:768), got %s",
                           wl_format_name(l->format), shape);
   return HEAT_OK;
 }
 
 int wl_layer_check(const wl_layer *l, const char *what, heat_error *err) {
-  size_t want = wl_format_rank_count(l->format, l->shape.d);
+  size_t want = wl_layer_rank_count(l);
   char shape[WL_SHAPE_TEXT_MAX];
   wl_shape_format(&l->shape, shape, sizeof shape);
   int rc = wl_layer_check_shape(l, what, err);
@@ -276,8 +295,8 @@ int wl_layer_network(const wl_layer *l, int64_t tokens, tn_network *net, heat_er
   char mode[WL_MAX_MODES];
   for (size_t k = 0; k < D; k++) mode[k] = new_index(&b, dims[k]);
   char x[TN_MAX_INDICES + 1] = "t", op[TN_MAX_INDICES + 1];
-  memcpy(x + 1, mode + d, d);
-  x[1 + d] = '\0';
+  memcpy(x + 1, mode + d, D - d);
+  x[1 + D - d] = '\0';
   net->output[0] = 't';
   memcpy(net->output + 1, mode, d);
   add_operand(&b, x, false);

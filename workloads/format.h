@@ -45,6 +45,9 @@ int wl_format_parse(const char *text, const char *what, wl_format *out, heat_err
 /* How many ranks the format takes for a shape with d factors per side. */
 size_t wl_format_rank_count(wl_format f, size_t d);
 
+/* How many ranks l's format takes for l's shape (uneven shapes too: tucker one per mode). */
+size_t wl_layer_rank_count(const wl_layer *l);
+
 /* Largest valid rank per position (the smallest is 1): SVD min(M, N); TT/TTM the rank of the
  * unfolding at that cut; Tucker the mode size; CP the generic bound on tensor rank (product of
  * all mode sizes but the largest). Returns the number of ranks. */
@@ -60,8 +63,9 @@ int64_t wl_layer_rank_bound(const wl_layer *l, size_t k, const char **why);
  * evaluates for r. */
 void wl_layer_clip_ranks(wl_layer *l, int64_t r);
 
-/* Checks that the format can take the shape (ttm, tt, tucker and cp need d >= 2 factors per
- * side); `what` names the option that gave the shape. */
+/* Checks that the format can take the shape: ttm and tt pair the sides (same number of factors,
+ * at least 2 each), tucker and cp need at least 3 modes (e.g. 64x12:768), svd and dense any;
+ * `what` names the option that gave the shape. */
 int wl_layer_check_shape(const wl_layer *l, const char *what, heat_error *err);
 
 /* Checks the shape (wl_layer_check_shape), the rank count and the tight bounds of wl_layer_rank_bound. `what` names the

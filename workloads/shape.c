@@ -29,17 +29,14 @@ int wl_shape_parse(const char *text, const char *what, wl_shape *out, heat_error
   if (rc) return rc;
   rc = heat_parse_int64_list(colon + 1, 'x', 1, WL_FACTOR_MAX, what, s.n, WL_MAX_ORDER, &dn, err);
   if (rc) return rc;
-  if (dm != dn)
-    return heat_error_set(err, HEAT_EINVAL, what,
-                          "shape '%s' has %zu output factors but %zu input factors; both sides "
-                          "need the same number",
-                          text, dm, dn);
   s.d = dm;
-  if (s.d > 1)
-    for (size_t k = 0; k < s.d; k++)
-      if (s.m[k] < 2 || s.n[k] < 2)
-        return heat_error_set(err, HEAT_EINVAL, what,
-                              "shape '%s' has a factor 1; every factor must be >= 2", text);
+  s.d_in = dn;
+  for (size_t k = 0; k < WL_MAX_ORDER; k++)
+    if ((dm > 1 && k < dm && s.m[k] < 2) || (dn > 1 && k < dn && s.n[k] < 2))
+      return heat_error_set(err, HEAT_EINVAL, what,
+                            "shape '%s' has a factor 1; every factor of a side with two or more "
+                            "must be >= 2",
+                            text);
   if (wl_shape_rows(&s) <= 0 || wl_shape_cols(&s) <= 0)
     return heat_error_set(err, HEAT_ERANGE, what, "shape '%s' is too large", text);
   *out = s;
@@ -48,7 +45,7 @@ int wl_shape_parse(const char *text, const char *what, wl_shape *out, heat_error
 
 void wl_shape_matrix(int64_t M, int64_t N, wl_shape *out) {
   memset(out, 0, sizeof *out);
-  out->d = 1;
+  out->d = out->d_in = 1;
   out->m[0] = M;
   out->n[0] = N;
 }
@@ -59,7 +56,7 @@ void wl_shape_format(const wl_shape *s, char *buf, size_t cap) {
   buf[0] = '\0';
   for (size_t side = 0; side < 2; side++) {
     const int64_t *f = side ? s->n : s->m;
-    for (size_t k = 0; k < s->d; k++) {
+    for (size_t k = 0; k < (side ? s->d_in : s->d); k++) {
       int w =
           snprintf(buf + used, cap - used, "%s%lld", k ? "x" : (side ? ":" : ""), (long long)f[k]);
       if (w < 0 || (size_t)w >= cap - used) return;
@@ -78,14 +75,12 @@ static int64_t product(const int64_t *f, size_t d) {
 }
 
 int64_t wl_shape_rows(const wl_shape *s) { return product(s->m, s->d); }
-int64_t wl_shape_cols(const wl_shape *s) { return product(s->n, s->d); }
+int64_t wl_shape_cols(const wl_shape *s) { return product(s->n, s->d_in); }
 
 size_t wl_shape_modes(const wl_shape *s, int64_t dims[WL_MAX_MODES]) {
-  for (size_t k = 0; k < s->d; k++) {
-    dims[k] = s->m[k];
-    dims[s->d + k] = s->n[k];
-  }
-  return 2 * s->d;
+  for (size_t k = 0; k < s->d; k++) dims[k] = s->m[k];
+  for (size_t k = 0; k < s->d_in; k++) dims[s->d + k] = s->n[k];
+  return s->d + s->d_in;
 }
 
 int wl_shape_check(const wl_shape *s, int64_t M, int64_t N, const char *what, heat_error *err) {
@@ -163,7 +158,7 @@ typedef struct ranked_shape {
 static int cmp_ranked(const void *a, const void *b) {
   const ranked_shape *x = a, *y = b;
   if (x->h != y->h) return x->h < y->h ? 1 : -1;
-  if (x->s.d != y->s.d) return x->s.d < y->s.d ? -1 : 1;
+  if (x->s.d != y->s.d) return x->s.d < y->s.d ? -1 : 1; /* enumerated shapes are even */
   for (size_t k = 0; k < x->s.d; k++)
     if (x->s.m[k] != y->s.m[k]) return x->s.m[k] < y->s.m[k] ? -1 : 1;
   for (size_t k = 0; k < x->s.d; k++)
@@ -203,7 +198,7 @@ int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t 
       for (size_t b = 0; b < ln.count; b++) {
         ranked_shape *r = &all[n_all++];
         memset(&r->s, 0, sizeof r->s);
-        r->s.d = d;
+        r->s.d = r->s.d_in = d;
         memcpy(r->s.m, lm.v + a * d, d * sizeof(int64_t));
         memcpy(r->s.n, ln.v + b * d, d * sizeof(int64_t));
         r->h = wl_shape_entropy(&r->s);

@@ -40,8 +40,6 @@ static void shape_rejects_bad_input(void **state) {
   assert_int_equal(wl_shape_parse("12x16x16", "--shape", &s, &err), HEAT_EINVAL);
   assert_string_equal(err.where, "--shape");
   assert_non_null(strstr(err.msg, "OUT:IN"));
-  assert_int_equal(wl_shape_parse("12x16:8x8x12", "--shape", &s, &err), HEAT_EINVAL);
-  assert_non_null(strstr(err.msg, "2 output factors but 3 input factors"));
   assert_int_equal(wl_shape_parse("12x1:8x96", "--shape", &s, &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "factor 1"));
   assert_int_equal(wl_shape_parse("12xq:8x8", "--shape", &s, &err), HEAT_EINVAL);
@@ -51,6 +49,67 @@ static void shape_rejects_bad_input(void **state) {
   assert_int_equal(wl_shape_check(&s, 768, 3072, "--shape", &err), HEAT_EINVAL);
   assert_non_null(
       strstr(err.msg, "shape 12x16x16:8x8x12 is 3072 x 768 but the weight is 768 x 3072"));
+}
+
+/* HEAT's CP example factorizes the 768 outputs as 64x12 and keeps the 768 inputs whole: cp,
+ * tucker and svd take uneven sides; ttm and tt pair them. */
+static void uneven_shapes(void **state) {
+  (void)state;
+  heat_error err;
+  wl_layer l;
+  memset(&l, 0, sizeof l);
+  assert_int_equal(wl_shape_parse("64x12:768", "--shape", &l.shape, &err), HEAT_OK);
+  assert_int_equal(l.shape.d, 2);
+  assert_int_equal(l.shape.d_in, 1);
+  assert_int_equal(wl_shape_rows(&l.shape), 768);
+  assert_int_equal(wl_shape_cols(&l.shape), 768);
+  char text[WL_SHAPE_TEXT_MAX];
+  wl_shape_format(&l.shape, text, sizeof text);
+  assert_string_equal(text, "64x12:768");
+  int64_t dims[WL_MAX_MODES];
+  assert_int_equal(wl_shape_modes(&l.shape, dims), 3);
+  assert_int_equal(dims[2], 768);
+  /* CP: one rank; params 280·(64+12+768) + 280 weights; HEAT's network bc,a,da,ea,ca->bde */
+  l.format = WL_FORMAT_CP;
+  l.cp_weights = true;
+  l.n_ranks = 1;
+  l.rank[0] = 280;
+  assert_int_equal(wl_layer_rank_count(&l), 1);
+  assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_OK);
+  assert_int_equal(wl_layer_params(&l), 280 * (64 + 12 + 768) + 280);
+  tn_network net;
+  assert_int_equal(wl_layer_network(&l, 384, &net, &err), HEAT_OK);
+  assert_string_equal(net.expr, "tc,ad,bd,cd,d->tab");
+  /* Tucker: one rank per mode, OUT modes first */
+  l.format = WL_FORMAT_TUCKER;
+  l.n_ranks = 3;
+  l.rank[0] = 16;
+  l.rank[1] = 8;
+  l.rank[2] = 64;
+  assert_int_equal(wl_layer_rank_count(&l), 3);
+  assert_int_equal(wl_layer_check(&l, "--ranks", &err), HEAT_OK);
+  assert_int_equal(wl_layer_params(&l), 16 * 8 * 64 + 64 * 16 + 12 * 8 + 768 * 64);
+  assert_int_equal(wl_layer_network(&l, 384, &net, &err), HEAT_OK);
+  assert_string_equal(net.expr, "tc,def,ad,be,cf->tab");
+  /* the other way round: 768:64x12 */
+  assert_int_equal(wl_shape_parse("768:64x12", "--shape", &l.shape, &err), HEAT_OK);
+  l.rank[0] = 64;
+  l.rank[2] = 12;
+  assert_int_equal(wl_layer_network(&l, 384, &net, &err), HEAT_OK);
+  assert_string_equal(net.expr, "tbc,def,ad,be,cf->ta");
+  /* ttm and tt pair the sides */
+  l.format = WL_FORMAT_TTM;
+  l.n_ranks = 1;
+  assert_int_equal(wl_layer_check_shape(&l, "--shape", &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "pairs output and input factors"));
+  l.format = WL_FORMAT_TT;
+  assert_int_equal(wl_layer_check_shape(&l, "--shape", &err), HEAT_EINVAL);
+  /* cp and tucker need a third mode; a factor 1 on a side of two is still refused */
+  assert_int_equal(wl_shape_parse("768:768", "--shape", &l.shape, &err), HEAT_OK);
+  l.format = WL_FORMAT_CP;
+  assert_int_equal(wl_layer_check_shape(&l, "--shape", &err), HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "at least 2 factors on one side"));
+  assert_int_equal(wl_shape_parse("64x1:768", "--shape", &l.shape, &err), HEAT_EINVAL);
 }
 
 static void enumeration_matches_exhaustive_reference(void **state) {
@@ -298,6 +357,7 @@ int main(void) {
       cmocka_unit_test(tight_rank_bounds),
       cmocka_unit_test(networks_have_the_documented_layout),
       cmocka_unit_test(networks_parse_back_and_hold_the_params),
+      cmocka_unit_test(uneven_shapes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

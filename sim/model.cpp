@@ -1,0 +1,469 @@
+// The accelerator as SystemC processes: one per architectural block (controller, array, DMA,
+// SIMD), never per PE; idle spans are skipped with wait(n). See sim.h for the machine.
+#include <systemc>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <new>
+#include <vector>
+
+#include "common/heat_rng.h"
+#include "sim/datapath.h"
+#include "sim/sim.h"
+#include "sim/sim_internal.h"
+#include "sim/vcd.h"
+
+using namespace sc_core;
+
+namespace {
+
+constexpr double kBurstBytes = 64.0;     // DRAM bursts: transfers are whole bursts
+constexpr double kStridedEfficiency = 0.5; // as mapper/tile.c's strided DMA gathers
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// Values of one GEMM step in functional mode.
+struct step_values {
+  int64_t B = 0, M = 0, K = 0, N = 0;
+  std::vector<int16_t> in, w;
+  std::vector<uint32_t> out;
+};
+
+int16_t seeded(uint64_t *st, int bits) {
+  int lim = bits >= 8 ? 127 : (1 << (bits - 1)) - 1; // int8-range data in every precision
+  return (int16_t)heat_rng_int(st, -lim - 1, lim);
+}
+
+SC_MODULE(machine) {
+  // Set per run.
+  const arch *a = nullptr;
+  const program *prog = nullptr;
+  sim_mode mode = SIM_MODE_TIMING;
+  std::vector<size_t> todo;      // instruction indices of the current step, in order
+  std::vector<double> done_at;   // completion time per instruction (cycles), kNever until known
+  sim_step_result *res = nullptr;
+  step_values *vals = nullptr;
+  dp_workspace *dpw = nullptr;
+  vcd_writer *vcd = nullptr;
+  bool internal_error = false;
+  char internal_msg[256] = "";
+  size_t issued = 0;             // controller position in todo
+  size_t waiting_on = SIZE_MAX;  // instruction the controller waits for (deadlock report)
+
+  // Resource calendars (cycles).
+  double dram_free = 0;
+  double port_free[ARCH_MAX_BUFFERS] = {0};
+
+  std::deque<size_t> q[SIM_UNITS];
+  sc_event q_ev[SIM_UNITS], start_ev;
+  sc_event_queue done_ev;
+
+  static double now() { return sc_time_stamp().to_seconds() * 1e9; } // 1 cycle = 1 ns
+
+  bool is_done(size_t i) const { return done_at[i] <= now() + 1e-6; }
+
+  static int unit_of(const prog_insn &in) {
+    switch (in.op) {
+    case PROG_FOLD: return SIM_UNIT_ARRAY;
+    case PROG_SIMD: return SIM_UNIT_SIMD;
+    default: return SIM_UNIT_DMA;
+    }
+  }
+
+  // Completions land on whole cycles (the kernel's time is exact then; a fractional time could
+  // round below done_at and leave a waiter asleep).
+  void finish(size_t i, double at) {
+    at = std::ceil(at - 1e-6);
+    done_at[i] = at;
+    done_ev.notify(sc_time(std::max(0.0, at - now()), SC_NS));
+  }
+
+  void trace(int sig, int64_t v) {
+    if (vcd) vcd_change(vcd, (int64_t)llround(now()), sig, v);
+  }
+
+  double port_reserve(int buf, double from, double cycles) {
+    double start = std::max(from, port_free[buf]);
+    port_free[buf] = start + cycles;
+    return port_free[buf];
+  }
+
+  void controller() {
+    for (;;) {
+      wait(start_ev);
+      for (issued = 0; issued < todo.size(); issued++) {
+        size_t i = todo[issued];
+        const prog_insn &in = prog->insn[i];
+        for (;;) {
+          int blocking = -1;
+          for (int d = 0; d < in.n_deps; d++)
+            if (!is_done((size_t)in.dep[d])) blocking = in.dep[d];
+          if (blocking < 0) break;
+          waiting_on = i;
+          double t0 = now();
+          wait(done_ev.default_event());
+          int reason = SIM_STALL_DEP;
+          int bu = unit_of(prog->insn[blocking]);
+          if (bu == SIM_UNIT_DMA) reason = SIM_STALL_DRAM;
+          else if (bu == SIM_UNIT_SIMD) reason = SIM_STALL_SIMD;
+          if (in.op != PROG_SYNC) res->unit[unit_of(in)].stall[reason] += now() - t0;
+        }
+        waiting_on = SIZE_MAX;
+        if (in.op == PROG_SYNC) {
+          finish(i, now());
+          continue;
+        }
+        int u = unit_of(in);
+        q[u].push_back(i);
+        q_ev[u].notify(SC_ZERO_TIME);
+      }
+    }
+  }
+
+  // Waits until `until` (whole cycles) and returns the cycles waited.
+  void wait_until(double until) {
+    double dt = std::ceil(until - now() - 1e-9);
+    if (dt > 0) wait(sc_time(dt, SC_NS));
+  }
+
+  size_t pop(int u) {
+    while (q[u].empty()) wait(q_ev[u]);
+    size_t i = q[u].front();
+    q[u].pop_front();
+    return i;
+  }
+
+  void array() {
+    for (;;) {
+      size_t i = pop(SIM_UNIT_ARRAY);
+      const prog_insn &in = prog->insn[i];
+      const prog_step &st = prog->steps[in.step];
+      fold_stats fs;
+      fold_eval(&a->array, st.mapping.dataflow, prog->timing, in.len[0], in.len[1], in.len[2],
+                in.len[3], &fs);
+      double array_time = (double)fs.cycles, drain = 0;
+      if (prog->timing == FOLD_TIMING_OVERLAP) {
+        array_time = (double)(in.len[0] * fs.folds * fs.pace);
+        drain = (double)(fs.fold_cycles - fs.pace);
+      }
+      prog_counts c;
+      std::memset(&c, 0, sizeof c);
+      program_insn_count(prog, a, &in, &c);
+      add_counts(c);
+      double start = now(), end = start + array_time;
+      for (size_t j = 0; j < a->n_buffers; j++) {
+        double bytes = c.sram_read_bytes[j] + c.sram_write_bytes[j];
+        if (bytes > 0) end = std::max(end, port_reserve((int)j, start, bytes / a->buffers[j].bytes_per_cycle));
+      }
+      if (mode == SIM_MODE_FUNCTIONAL) compute(in, st, fs);
+      trace(VCD_ARRAY_BUSY, 1);
+      wait_until(end);
+      trace(VCD_ARRAY_BUSY, 0);
+      double took = now() - start;
+      res->unit[SIM_UNIT_ARRAY].busy += std::min(array_time, took);
+      res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_SRAM] += std::max(0.0, took - array_time);
+      finish(i, now() + drain);
+    }
+  }
+
+  void compute(const prog_insn &in, const prog_step &st, const fold_stats &fs) {
+    step_values &v = *vals;
+    const int64_t *at = in.at, *len = in.len;
+    for (int64_t b = at[0]; b < at[0] + len[0]; b++) {
+      uint32_t *out = &v.out[(size_t)((b * v.M + at[1]) * v.N + at[3])];
+      if (in.acc == 0)
+        for (int64_t m = 0; m < len[1]; m++) std::fill(out + m * v.N, out + m * v.N + len[3], 0u);
+      dp_gemm g;
+      g.M = len[1];
+      g.K = len[2];
+      g.N = len[3];
+      g.in = &v.in[(size_t)((b * v.M + at[1]) * v.K + at[2])];
+      g.in_ld = v.K;
+      g.w = &v.w[(size_t)((b * v.K + at[2]) * v.N + at[3])];
+      g.w_ld = v.N;
+      g.out = out;
+      g.out_ld = v.N;
+      int64_t folds = 0;
+      int64_t stepped = dp_run(dpw, &a->array, st.mapping.dataflow, &g, &folds);
+      res->folds_stepped += folds;
+      if (folds != fs.folds || stepped != fs.folds * fs.fold_cycles) {
+        internal_error = true;
+        std::snprintf(internal_msg, sizeof internal_msg,
+                      "the datapath stepped %lld folds in %lld cycles where mapper/fold.c counts "
+                      "%lld folds of %lld cycles",
+                      (long long)folds, (long long)stepped, (long long)fs.folds,
+                      (long long)fs.fold_cycles);
+      }
+    }
+  }
+
+  void add_counts(const prog_counts &c) {
+    prog_counts &t = res->counts;
+    t.macs += c.macs;
+    t.reg_accesses += c.reg_accesses;
+    t.dram_read_bytes += c.dram_read_bytes;
+    t.dram_write_bytes += c.dram_write_bytes;
+    t.simd_lane_ops += c.simd_lane_ops;
+    for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) {
+      t.sram_read_bytes[j] += c.sram_read_bytes[j];
+      t.sram_write_bytes[j] += c.sram_write_bytes[j];
+    }
+  }
+
+  // DRAM channel time of `bytes` (whole bursts) at the arch's bandwidth.
+  double dram_cycles(double bytes, bool strided) const {
+    double bursts = std::ceil(bytes / kBurstBytes - 1e-9);
+    return bursts * kBurstBytes / arch_dram_bytes_per_cycle(a) / (strided ? kStridedEfficiency : 1.0);
+  }
+
+  void dma() {
+    int inflight = 0;
+    for (;;) {
+      size_t i = pop(SIM_UNIT_DMA);
+      const prog_insn &in = prog->insn[i];
+      prog_counts c;
+      std::memset(&c, 0, sizeof c);
+      program_insn_count(prog, a, &in, &c);
+      add_counts(c);
+      double bytes = c.dram_read_bytes + c.dram_write_bytes;
+      double start = now();
+      double ch_start = std::max(start, dram_free);
+      dram_free = ch_start + dram_cycles(bytes, in.strided);
+      double port_end = port_reserve(in.buffer, start, bytes / a->buffers[in.buffer].bytes_per_cycle);
+      double latency = a->dram.latency_ns * a->clock_ghz;
+      double data_end = std::max(dram_free, port_end);
+      trace(VCD_DMA_BUSY, 1);
+      trace(VCD_DMA_INFLIGHT, ++inflight);
+      // The engine is free once the channel has taken the transfer; the data lands after the
+      // latency (transfers pipeline behind each other, so the latency is paid once per stream).
+      wait_until(data_end);
+      trace(VCD_DMA_BUSY, 0);
+      res->unit[SIM_UNIT_DMA].busy += data_end - ch_start;
+      res->unit[SIM_UNIT_DMA].stall[SIM_STALL_DRAM] += ch_start - start;
+      finish(i, data_end + latency);
+      trace(VCD_DMA_INFLIGHT, --inflight);
+    }
+  }
+
+  void simd() {
+    for (;;) {
+      size_t i = pop(SIM_UNIT_SIMD);
+      const prog_insn &in = prog->insn[i];
+      prog_counts c;
+      std::memset(&c, 0, sizeof c);
+      program_insn_count(prog, a, &in, &c);
+      add_counts(c);
+      double start = now(), end = start + (double)in.cycles;
+      double dram = in.dram_rd + in.dram_wr;
+      if (dram > 0) {
+        double ch = std::max(start, dram_free);
+        dram_free = ch + dram / arch_dram_bytes_per_cycle(a);
+        end = std::max(end, dram_free);
+      }
+      double port = in.rd_bytes + in.wr_bytes;
+      if (port > 0 && in.buffer >= 0)
+        end = std::max(end, port_reserve(in.buffer, start, port / a->buffers[in.buffer].bytes_per_cycle));
+      trace(VCD_SIMD_BUSY, 1);
+      wait_until(end);
+      trace(VCD_SIMD_BUSY, 0);
+      double took = now() - start;
+      res->unit[SIM_UNIT_SIMD].busy += std::min((double)in.cycles, took);
+      res->unit[SIM_UNIT_SIMD].stall[SIM_STALL_SRAM] += std::max(0.0, took - (double)in.cycles);
+      finish(i, now());
+    }
+  }
+
+  SC_CTOR(machine) {
+    SC_THREAD(controller);
+    SC_THREAD(array);
+    SC_THREAD(dma);
+    SC_THREAD(simd);
+  }
+};
+
+} // namespace
+
+struct sim_session {
+  arch a;
+  machine *m = nullptr;
+  dp_workspace *dpw = nullptr;
+};
+
+extern "C" sim_session *sim_session_alloc(const arch *a, heat_error *err) {
+  if (!heat_sim_claim_elaboration(err)) return nullptr;
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  sim_session *s = new (std::nothrow) sim_session;
+  if (!s) {
+    heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory");
+    return nullptr;
+  }
+  s->a = *a;
+  try {
+    s->m = new machine("machine");
+    s->m->a = &s->a;
+    sc_start(SC_ZERO_TIME); // elaborate and start the processes (they wait for work)
+  } catch (const std::exception &e) {
+    heat_error_set(err, HEAT_EINTERNAL, "sim", "SystemC: %s", e.what());
+    delete s;
+    return nullptr;
+  }
+  s->dpw = dp_workspace_alloc(&s->a.array);
+  if (!s->dpw) {
+    heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory for the array registers");
+    delete s;
+    return nullptr;
+  }
+  return s;
+}
+
+extern "C" int sim_session_set_arch(sim_session *s, const arch *a, heat_error *err) {
+  dp_workspace *w = dp_workspace_alloc(&a->array);
+  if (!w) return heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory for the array registers");
+  dp_workspace_free(s->dpw);
+  s->dpw = w;
+  s->a = *a;
+  return HEAT_OK;
+}
+
+extern "C" void sim_session_free(sim_session *s) {
+  if (!s) return;
+  dp_workspace_free(s->dpw);
+  delete s; // the module belongs to the kernel until the process ends
+}
+
+static void sim__seed(step_values &v, const arch *a, const prog_step &st, uint64_t seed, size_t step) {
+  v.B = st.problem.dim[0];
+  v.M = st.problem.dim[1];
+  v.K = st.problem.dim[2];
+  v.N = st.problem.dim[3];
+  uint64_t rng = seed ^ (0x9e3779b97f4a7c15ULL * (step + 1));
+  v.in.resize((size_t)(v.B * v.M * v.K));
+  v.w.resize((size_t)(v.B * v.K * v.N));
+  v.out.assign((size_t)(v.B * v.M * v.N), 0xdeadbeefu); // garbage until a fold writes it
+  for (auto &x : v.in) x = seeded(&rng, a->input_bits);
+  for (auto &x : v.w) x = seeded(&rng, a->weight_bits);
+}
+
+static void sim__check(step_values &v, const arch *a, sim_step_result *r) {
+  std::vector<uint32_t> ref((size_t)(v.B * v.M * v.N), 0u);
+  for (int64_t b = 0; b < v.B; b++) {
+    dp_gemm g;
+    g.M = v.M;
+    g.K = v.K;
+    g.N = v.N;
+    g.in = &v.in[(size_t)(b * v.M * v.K)];
+    g.in_ld = v.K;
+    g.w = &v.w[(size_t)(b * v.K * v.N)];
+    g.w_ld = v.N;
+    g.out = &ref[(size_t)(b * v.M * v.N)];
+    g.out_ld = v.N;
+    dp_reference(&g);
+  }
+  for (size_t i = 0; i < ref.size(); i++) {
+    r->checked++;
+    if (dp_wrap(ref[i], a->accum_bits) != dp_wrap(v.out[i], a->accum_bits)) r->mismatches++;
+  }
+}
+
+extern "C" int sim_session_run(sim_session *s, const program *p, const sim_options *opt,
+                               sim_step_result *steps, heat_error *err) {
+  int rc = program_check(p, &s->a, p->origin[0] ? p->origin : "program", err);
+  if (rc) return rc;
+  machine &m = *s->m;
+  m.prog = p;
+  m.mode = opt->mode;
+  m.dpw = s->dpw;
+  m.done_at.assign(p->n, kNever);
+  vcd_writer *vcd = nullptr;
+  if (opt->trace) {
+    vcd = vcd_open(opt->trace, err);
+    if (!vcd) return err->code;
+  }
+  m.vcd = vcd;
+  std::vector<std::vector<size_t>> by_step(p->n_steps);
+  for (size_t i = 0; i < p->n; i++) by_step[(size_t)p->insn[i].step].push_back(i);
+  step_values vals;
+  for (size_t st = 0; st < p->n_steps && !rc; st++) {
+    sim_step_result *r = &steps[st];
+    std::memset(r, 0, sizeof *r);
+    m.res = r;
+    m.todo = by_step[st];
+    const prog_step &ps = p->steps[st];
+    bool values = opt->mode == SIM_MODE_FUNCTIONAL && !ps.simd;
+    if (values) sim__seed(vals, &s->a, ps, opt->seed, st);
+    m.vals = &vals;
+    double t0 = machine::now();
+    // The machine drains between steps (the program syncs them anyway): no resource carries
+    // a reservation into the next step.
+    m.dram_free = std::max(m.dram_free, t0);
+    for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) m.port_free[j] = std::max(m.port_free[j], t0);
+    m.start_ev.notify(SC_ZERO_TIME);
+    try {
+      sc_start();
+    } catch (const std::exception &e) {
+      rc = heat_error_set(err, HEAT_EINTERNAL, "sim", "SystemC: %s", e.what());
+      break;
+    }
+    if (m.internal_error) {
+      rc = heat_error_set(err, HEAT_EINTERNAL, "sim", "step %s: %s", ps.name, m.internal_msg);
+      break;
+    }
+    double end = t0;
+    for (size_t i : m.todo) {
+      if (m.done_at[i] == kNever) {
+        size_t w = m.waiting_on != SIZE_MAX ? m.waiting_on : i;
+        const prog_insn &in = p->insn[w];
+        rc = heat_error_set(err, HEAT_EINVAL, "program",
+                            "deadlock in step %s: instruction %zu (%s) waits for work that "
+                            "never completes",
+                            ps.name, w, program_opcode_name(in.op));
+        break;
+      }
+      end = std::max(end, m.done_at[i]);
+    }
+    if (rc) break;
+    // Everything left in flight (a drain's tail) ends the step.
+    if (end > machine::now()) {
+      sc_start(sc_time(end - machine::now(), SC_NS));
+    }
+    r->cycles = std::ceil(end - t0 - 1e-9);
+    for (size_t j = 0; j < s->a.n_buffers; j++) {
+      r->counts.sram_reads[j] = r->counts.sram_read_bytes[j] / (double)s->a.buffers[j].access_bytes;
+      r->counts.sram_writes[j] = r->counts.sram_write_bytes[j] / (double)s->a.buffers[j].access_bytes;
+    }
+    energy_events ev;
+    program_counts_events(&s->a, &r->counts, r->cycles, &ev);
+    energy_eval(&s->a, &ev, &r->energy);
+    if (values && opt->check) sim__check(vals, &s->a, r);
+  }
+  if (vcd) {
+    int vrc = vcd_close(vcd, (int64_t)llround(machine::now()), err);
+    if (!rc) rc = vrc;
+  }
+  m.vcd = nullptr;
+  return rc;
+}
+
+extern "C" const char *sim_mode_name(sim_mode m) { return m == SIM_MODE_FUNCTIONAL ? "functional" : "timing"; }
+
+extern "C" int sim_mode_parse(const char *text, sim_mode *out, heat_error *err) {
+  if (std::strcmp(text, "timing") == 0) *out = SIM_MODE_TIMING;
+  else if (std::strcmp(text, "functional") == 0) *out = SIM_MODE_FUNCTIONAL;
+  else
+    return heat_error_set(err, HEAT_EINVAL, "--mode", "unknown mode '%s'; allowed: functional, timing", text);
+  return HEAT_OK;
+}
+
+extern "C" const char *sim_stall_name(int r) {
+  static const char *const n[] = {"dram", "sram", "dep", "simd"};
+  return r >= 0 && r < SIM_STALLS ? n[r] : "?";
+}
+
+extern "C" const char *sim_unit_name(int u) {
+  static const char *const n[] = {"array", "dma", "simd"};
+  return u >= 0 && u < SIM_UNITS ? n[u] : "?";
+}

@@ -1,0 +1,120 @@
+/* The SystemC model, elaborated once in this process, runs many programs: GEMM steps of every
+ * dataflow on systolic and vector arrays in both timing modes. Functional and timing modes give
+ * identical cycles; functional values are bit-exact against the reference; the counts executed
+ * equal the analytical model's. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapper/mapspace.h"
+#include "sim/sim.h"
+
+static sim_session *session;
+static map_workspace *ws;
+
+static int setup(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  if (arch_resolve("tpu-32", &a, &err)) return -1;
+  session = sim_session_alloc(&a, &err);
+  ws = map_workspace_alloc();
+  return session && ws ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  sim_session_free(session);
+  map_workspace_free(ws);
+  return 0;
+}
+
+static void run_gemm(const char *arch_name, arch_dataflow df, fold_timing timing, int64_t B,
+                     int64_t M, int64_t K, int64_t N) {
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve(arch_name, &a, &err), HEAT_OK);
+  if (!fold_dataflow_supported(&a.array, df)) return;
+  if (timing == FOLD_TIMING_OVERLAP && !a.array.weights_double_buffered) return;
+  assert_int_equal(sim_session_set_arch(session, &a, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.timing = timing;
+  opt.dataflows = 1u << df;
+  map_problem p;
+  map_problem_gemm(&p, B, M, K, N);
+  map_result r;
+  assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_OK);
+  program prog;
+  program_init(&prog);
+  assert_int_equal(program_emit_gemm(&prog, &a, &opt, "g", 1, &p, &r.mapping, &r.cost, &err), HEAT_OK);
+  sim_options so = {.mode = SIM_MODE_TIMING, .seed = 5};
+  sim_step_result t, f;
+  if (sim_session_run(session, &prog, &so, &t, &err))
+    fail_msg("%s %s %lld %lld %lld: %s: %s", arch_name, arch_dataflow_name(df), (long long)M, (long long)K, (long long)N, err.where, err.msg);
+  so.mode = SIM_MODE_FUNCTIONAL;
+  so.check = true;
+  if (sim_session_run(session, &prog, &so, &f, &err)) fail_msg("%s: %s", err.where, err.msg);
+  char ctx[128];
+  snprintf(ctx, sizeof ctx, "%s %s %s %lldx%lldx%lldx%lld", arch_name, arch_dataflow_name(df),
+           fold_timing_name(timing), (long long)B, (long long)M, (long long)K, (long long)N);
+  if (t.cycles != f.cycles) fail_msg("%s: timing %.0f cycles, functional %.0f", ctx, t.cycles, f.cycles);
+  if (f.checked != B * M * N || f.mismatches != 0)
+    fail_msg("%s: %lld of %lld outputs differ from the reference", ctx, (long long)f.mismatches,
+             (long long)f.checked);
+  if (t.counts.macs != (double)r.cost.macs) fail_msg("%s: MACs", ctx);
+  if (fabs(t.counts.dram_read_bytes + t.counts.dram_write_bytes - r.cost.dram_bytes) > 1e-6)
+    fail_msg("%s: DRAM bytes %.0f vs %.0f", ctx, t.counts.dram_read_bytes + t.counts.dram_write_bytes,
+             r.cost.dram_bytes);
+  for (size_t j = 0; j < a.n_buffers; j++)
+    if (fabs(t.counts.sram_reads[j] - r.cost.sram_reads[j]) > 1e-6 * fmax(1, r.cost.sram_reads[j]) ||
+        fabs(t.counts.sram_writes[j] - r.cost.sram_writes[j]) > 1e-6 * fmax(1, r.cost.sram_writes[j]))
+      fail_msg("%s: accesses of buffer %s", ctx, a.buffers[j].name);
+  assert_true(t.cycles > 0 && t.unit[SIM_UNIT_ARRAY].busy > 0);
+  program_free(&prog);
+}
+
+static void every_dataflow_both_modes_agree(void **state) {
+  (void)state;
+  const char *archs[] = {"tpu-32", "edge-16", "simba-l", "eyeriss-like"};
+  static const int64_t g[][4] = {{1, 64, 64, 64}, {3, 100, 70, 130}, {1, 197, 64, 300}, {2, 33, 200, 17}};
+  for (size_t a = 0; a < 4; a++)
+    for (int df = 0; df < 3; df++)
+      for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < 4; i++)
+          run_gemm(archs[a], (arch_dataflow)df, (fold_timing)t, g[i][0], g[i][1], g[i][2], g[i][3]);
+}
+
+static void a_bad_program_is_refused_before_running(void **state) {
+  (void)state;
+  program p;
+  heat_error err;
+  const char *text = "heat-program 1\narch tpu-32\n"
+                     "step 0 name=g times=1 simd=0 dims=1,8,8,8 df=os tile=1,8,8,8 order=m,k,n "
+                     "buf=0,1,0 on_chip=0,0,0 permuted=0,0\n"
+                     "0: fold step=0 at=0,0,0,0 len=1,8,8,8 slots=0,5,0 acc=0 deps=\n";
+  assert_int_equal(program_parse(text, "t.prog", &p, &err), HEAT_OK);
+  arch a;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  assert_int_equal(sim_session_set_arch(session, &a, &err), HEAT_OK);
+  sim_options so = {.mode = SIM_MODE_TIMING};
+  sim_step_result r;
+  assert_int_equal(sim_session_run(session, &p, &so, &r, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "t.prog:4");
+  assert_non_null(strstr(err.msg, "field 'slots'"));
+  program_free(&p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(every_dataflow_both_modes_agree),
+      cmocka_unit_test(a_bad_program_is_refused_before_running),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

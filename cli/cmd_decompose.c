@@ -322,7 +322,6 @@ int cmd_decompose(int argc, char **argv) {
   if (a.list_shapes)
     return decompose_list_shapes(a.weights, a.size, a.order, a.top, a.csv, max_bytes);
   if (a.list_tensors) return decompose_list_tensors(a.weights, a.csv);
-  heat_error err;
   if (!a.format) return cli_usage_error("decompose", "missing --format");
   if (a.weights && a.synthetic)
     return cli_usage_error("decompose", "give --weights or --synthetic, not both");

@@ -140,6 +140,7 @@ int decompose_check_memory(const decompose_job *job, int64_t M, int64_t N, heat_
   else
     snprintf(what, sizeof what, "%s of %s at ranks %s", wl_format_name(worst.format), shape,
              ranks[0] ? ranks : "(none)");
+  need += 8.0 * (double)M * (double)N; /* the weight itself, held throughout */
   return heat_budget_check(need, job->max_bytes, "--max-memory", what, err);
 }
 

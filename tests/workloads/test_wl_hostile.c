@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "workloads/shape.h"
 #include "workloads/weights.h"
 
 static char dir[] = "/tmp/heat_hostile_XXXXXX";
@@ -165,12 +166,42 @@ static void many_tensors_parse_in_linear_time(void **state) {
   free(h);
 }
 
+/* --top K keeps K shapes while streaming the pairs: the same K as the head of the full ranking,
+ * in the same order (ties included), for every K. */
+static void top_k_shapes_are_the_head_of_the_full_ranking(void **state) {
+  (void)state;
+  wl_shape *all, *top;
+  size_t n_all, n_top;
+  heat_error err;
+  assert_int_equal(wl_shape_enumerate(3072, 768, 2, 4, 0, &all, &n_all, &err), HEAT_OK);
+  assert_true(n_all > 1000);
+  static const size_t ks[] = {1, 2, 7, 100, 999};
+  for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+    assert_int_equal(wl_shape_enumerate(3072, 768, 2, 4, ks[i], &top, &n_top, &err), HEAT_OK);
+    assert_int_equal(n_top, ks[i]);
+    assert_memory_equal(top, all, n_top * sizeof *top);
+    free(top);
+  }
+  double bytes;
+  assert_int_equal(wl_shape_enumerate_bytes(3072, 768, 2, 4, 0, &bytes, &err), HEAT_OK);
+  assert_true(bytes >= (double)(n_all * sizeof(wl_shape)));
+  free(all);
+  /* 831600^2 has billions of pairs: the top 3 come back without materialising them */
+  assert_int_equal(wl_shape_enumerate(831600, 831600, 4, 4, 3, &top, &n_top, &err), HEAT_OK);
+  assert_int_equal(n_top, 3);
+  char text[WL_SHAPE_TEXT_MAX];
+  wl_shape_format(&top[0], text, sizeof text);
+  assert_string_equal(text, "28x30x30x33:28x30x30x33");
+  free(top);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fifos_are_refused_without_blocking),
       cmocka_unit_test(npy_minor_versions_are_refused),
       cmocka_unit_test(json_leading_zeros_and_bad_utf8_are_refused),
       cmocka_unit_test(many_tensors_parse_in_linear_time),
+      cmocka_unit_test(top_k_shapes_are_the_head_of_the_full_ranking),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -59,6 +59,8 @@ typedef struct arch_array {
   int lanes, width;        /* vector: lanes x width MACs per cycle */
   unsigned dataflows;      /* mask of (1u << arch_dataflow) */
   bool weights_double_buffered; /* next fold's stationary operand loads during the current one */
+  bool output_stage; /* outputs drain through an element-wise stage (requantize, bias, activation,
+                       residual add) instead of a SIMD pass over the activation buffer */
 } arch_array;
 
 typedef struct arch_simd {

@@ -22,7 +22,8 @@ static const char *const keys_top[] = {"name",      "description", "energy_sourc
                                        "dram",      "energy",      NULL};
 static const char *const keys_precision[] = {"input_bits", "weight_bits", "accum_bits", NULL};
 static const char *const keys_array[] = {"kind",  "rows",      "cols", "lanes",
-                                         "width", "dataflows", "weights_double_buffered", NULL};
+                                         "width", "dataflows", "weights_double_buffered",
+                                         "output_stage", NULL};
 static const char *const keys_simd[] = {"lanes", "cycles", "op_pj", NULL};
 static const char *const keys_cycles[] = {"add", "mul", "max", "exp", "div", "rsqrt", NULL};
 static const char *const keys_buffer[] = {"name",   "size_kib", "banks", "bytes_per_cycle",
@@ -203,6 +204,7 @@ static int load__array(const heat_config *cfg, const config_setting_t *root, arc
   if (!rc)
     rc = heat_config_bool(cfg, g, "weights_double_buffered", false, false,
                           &arr->weights_double_buffered, err);
+  if (!rc) rc = heat_config_bool(cfg, g, "output_stage", false, false, &arr->output_stage, err);
   return rc;
 }
 

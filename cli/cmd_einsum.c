@@ -13,7 +13,8 @@ static void einsum_help(FILE *out) {
           "                   [--precompute MODE] [--csv]\n\n"
           "Finds the contraction order of the einsum EXPR (numpy syntax, e.g. bc,a,da,ea,ca->bde;\n"
           "without '->' the output is the indices that appear once, sorted) and prints each\n"
-          "pairwise step as a batched GEMM out[b,m,n] = sum_k lhs[b,m,k] rhs[b,k,n].\n\n"
+          "pairwise step as a batched GEMM out[b,m,n] = sum_k lhs[b,m,k] rhs[b,k,n], its sizes\n"
+          "in heat's one order B, M, N, K (as heat map --gemm M,N,K reads them).\n\n"
           "  --shapes S        operand shapes: 'x' between dimensions, ',' between operands,\n"
           "                    e.g. 384x768,280,64x280,12x280,768x280 (required)\n"
           "  --static I,...    operands known offline (weights), numbered from 0 in EXPR order\n"
@@ -22,7 +23,8 @@ static void einsum_help(FILE *out) {
           "  --precompute M    fold static-only sub-expressions offline: never, no-growth\n"
           "                    (default, as everywhere in heat: only when stored parameters do\n"
           "                    not grow) or always\n"
-          "  --csv             print step,lhs,rhs,result,B,M,K,N,macs rows and a total row\n\n"
+          "  --csv             print step,lhs,rhs,result,B,M,N,K,macs rows and a total row\n"
+          "                    (with the stored parameters before and after pre-computation)\n\n"
           "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
           "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
           "greedy beyond. The left-to-right totals are without pre-computation.\n",
@@ -58,14 +60,17 @@ static void operand_name(int id, const char *layout, char *buf, size_t cap) {
 }
 
 static void print_csv(const path *p) {
-  printf("step,lhs,rhs,result,B,M,K,N,macs\n");
+  /* pre<i> steps are pre-computed offline; the total row's MACs are the online steps' and its
+   * stored parameters those of the static operands as given and after pre-computation. */
+  printf("step,lhs,rhs,result,B,M,N,K,macs,stored_params_before,stored_params_after\n");
   for (size_t s = 0; s < p->n_steps; s++) {
     const path_step *st = &p->steps[s];
-    printf("%s%zu,%s,%s,%s,%lld,%lld,%lld,%lld,%lld\n", s < p->n_precomputed ? "pre" : "", s,
+    printf("%s%zu,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,,\n", s < p->n_precomputed ? "pre" : "", s,
            st->lhs_indices, st->rhs_indices, st->result_indices, (long long)st->B, (long long)st->M,
-           (long long)st->K, (long long)st->N, (long long)st->macs);
+           (long long)st->N, (long long)st->K, (long long)st->macs);
   }
-  printf("total,,,,,,,,%lld\n", (long long)p->total_macs);
+  printf("total,,,,,,,,%lld,%lld,%lld\n", (long long)p->total_macs,
+         (long long)p->stored_params_before, (long long)p->stored_params_after);
 }
 
 static void print_table(const tn_network *net, const path_options *opt, const path *p,
@@ -81,7 +86,7 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
   printf("path: %s, path-objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
          objective_names[opt->objective], path_precompute_name(opt->precompute));
   printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs", "rhs",
-         "result", "batch", "M", "K", "N", "B", "M", "K", "N", "MACs", "transform");
+         "result", "batch", "M", "N", "K", "B", "M", "N", "K", "MACs", "transform");
   for (size_t s = 0; s < p->n_steps; s++) {
     const path_step *st = &p->steps[s];
     char step[32], lhs[80], rhs[80], res[80];
@@ -96,8 +101,8 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
                                            st->batch, st->k, st->n);
     if (!tr[0]) snprintf(tr, sizeof tr, "-");
     printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8lld %8lld %8lld %8lld %16lld  %s\n", step,
-           lhs, rhs, res, or_dash(st->batch), or_dash(st->m), or_dash(st->k), or_dash(st->n),
-           (long long)st->B, (long long)st->M, (long long)st->K, (long long)st->N,
+           lhs, rhs, res, or_dash(st->batch), or_dash(st->m), or_dash(st->n), or_dash(st->k),
+           (long long)st->B, (long long)st->M, (long long)st->N, (long long)st->K,
            (long long)st->macs, tr);
   }
   if (p->n_steps && p->output_permuted)

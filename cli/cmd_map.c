@@ -22,9 +22,13 @@ static void map_help(FILE *out) {
           "mapping, cycles, utilization, the bound resource, DRAM bytes and energy by component;\n"
           "then totals (for a model also per layer and per component). Formulas: mapper/MAPPING.md.\n\n"
           "  --arch NAME|FILE        accelerator preset (heat arch list) or .cfg file (required)\n"
-          "  --gemm M,N,K            one GEMM: output M x N, reduction K (SCALE-Sim's order)\n"
+          "  --gemm M,N,K            one GEMM: output M x N, reduction K (SCALE-Sim's order;\n"
+          "                          heat prints every GEMM as B, M, N, K)\n"
           "  --model NAME|FILE       a whole model (heat model list): every operation priced\n"
-          "  --layer OP              only this block operation (q, k, v, o, ffn1, ffn2, ...)\n"
+          "  --layer OP              only this block operation (q, k, v, o, ffn1, ffn2, softmax,\n"
+          "                          ...); 'ffn' = ffn1 and ffn2, 'all' = every linear of the\n"
+          "                          block (with its bias add, but no attention matmul or other\n"
+          "                          SIMD op: the total line says so)\n"
           "  --format F              dense|svd|cp|tucker|ttm|tt for the --layer linear (without\n"
           "                          --layer: every linear of the block)\n"
           "  --shape S               tensorization, e.g. 12x16x16:8x8x12 (svd/dense: optional)\n"
@@ -50,7 +54,13 @@ static void map_help(FILE *out) {
           "                          latency with --timing scalesim, as SCALE-Sim's schedule)\n"
           "  --no-stalls             price the array alone, no memory stalls (as SCALE-Sim's\n"
           "                          compute report)\n"
-          "  --csv                   CSV on stdout: one row per step and a 'total' row\n"
+          "  --csv                   CSV on stdout: one row per step and a 'total' row. A step's\n"
+          "                          cycles, latency_s, energy and edp_js are one instance's\n"
+          "                          (it runs count x repeat times; the total row sums them\n"
+          "                          all, its edp_js is total energy x total latency); offline\n"
+          "                          = 1 marks a pre-computed step (not priced); a factorized\n"
+          "                          layer's factor_params and stored_params (after\n"
+          "                          pre-computation) sit on its first step's row\n"
           "  --program FILE          also write the program (DMA loads/stores, array folds,\n"
           "                          SIMD ops, dependences) the mapping hands the machine;\n"
           "                          heat sim --program FILE runs it (format: mapper/program.h)\n");
@@ -90,9 +100,12 @@ int cmd_map(int argc, char **argv) {
     program_free(&prog);
     if (rc) return cli_fail(&err);
   }
+  map_report_scope scope = {.rep = pr.rep, .layer = g.layer, .precompute = pr.precompute};
+  const map_report_scope *sc = g.model ? &scope : NULL;
   if (g.csv)
-    map_report_csv(stdout, &pr.eff, &pr.opt, pr.items, pr.n, pr.saved_dram_bytes);
+    map_report_csv(stdout, &pr.eff, &pr.opt, pr.items, pr.n, pr.saved_dram_bytes, sc);
   else
-    map_report_text(stdout, &pr.eff, &pr.opt, pr.items, pr.n, pr.model_rep, pr.saved_dram_bytes);
+    map_report_text(stdout, &pr.eff, &pr.opt, pr.items, pr.n, pr.model_rep, pr.saved_dram_bytes,
+                    sc);
   return 0;
 }

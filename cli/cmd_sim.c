@@ -136,10 +136,12 @@ static layer_item *sim_items(const program *p, const map_priced *pr, const arch 
                              const sim_step_result *r) {
   layer_item *items = calloc(p->n_steps ? p->n_steps : 1, sizeof *items);
   if (!items) return NULL;
+  size_t pi = 0; /* the analytical item of step s: offline items emit no program step */
   for (size_t s = 0; s < p->n_steps; s++) {
     layer_item *it = &items[s];
-    if (pr && s < pr->n) {
-      *it = pr->items[s];
+    while (pr && pi < pr->n && pr->items[pi].offline) pi++;
+    if (pr && pi < pr->n) {
+      *it = pr->items[pi++];
     } else {
       snprintf(it->name, sizeof it->name, "%s", p->steps[s].name);
       it->count = p->steps[s].times;
@@ -225,7 +227,8 @@ static int sim_run(const sim_args *g) {
       heat_error_set(&err, HEAT_ENOMEM, "sim", "out of memory");
       return cli_fail(&err);
     }
-    map_report_csv(stdout, &a, &opt, items, prog.n_steps, priced ? priced->saved_dram_bytes : -1);
+    map_report_csv(stdout, &a, &opt, items, prog.n_steps, priced ? priced->saved_dram_bytes : -1,
+                   NULL);
     free(items);
   } else {
     printf("heat sim: %s mode, %s timing, arch %s, %zu steps, %zu instructions\n",

@@ -32,7 +32,17 @@ static int evaluate_macs(const wl_layer *l, int64_t tokens, path_precompute pre,
 
 void decompose_print_csv_header(void) {
   printf("weights,tensor,format,shape,ranks,tokens,params,dense_params,compression,rel_error,"
-         "error_kind,macs,dense_macs\n");
+         "error_kind,macs,dense_macs,stored_params,stored_compression,offline_steps\n");
+}
+
+static int64_t dense_params(const row *r) {
+  return wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape);
+}
+
+/* What the accelerator stores: the factors after pre-computation folded the weight-only steps
+ * (a dense format stores its weight). */
+static int64_t stored_params(const row *r) {
+  return r->layer.format == WL_FORMAT_DENSE ? dense_params(r) : r->p.stored_params_after;
 }
 
 static void print_csv_row(const char *label, const char *tensor, const row *r, int64_t tokens) {
@@ -46,11 +56,11 @@ static void print_csv_row(const char *label, const char *tensor, const row *r, i
   heat_csv_field_quoted(stdout, tensor);
   printf(",%s,%s,", wl_format_name(r->layer.format), shape);
   heat_csv_field_quoted(stdout, ranks);
-  printf(",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld\n", (long long)tokens,
-         (long long)wl_layer_params(&r->layer),
-         (long long)(wl_shape_rows(&r->layer.shape) * wl_shape_cols(&r->layer.shape)),
+  printf(",%lld,%lld,%lld,%.6g,%.9g,%s,%lld,%lld,%lld,%.6g,%zu\n", (long long)tokens,
+         (long long)wl_layer_params(&r->layer), (long long)dense_params(r),
          wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind), (long long)r->macs,
-         (long long)r->dense_macs);
+         (long long)r->dense_macs, (long long)stored_params(r),
+         (double)stored_params(r) / (double)dense_params(r), r->p.n_precomputed);
 }
 
 static const char *method(wl_format f, int hooi) {
@@ -73,9 +83,11 @@ static void print_single(const char *label, const wl_matrix *w, const row *r, in
   printf("layer        %s %s ranks %s, weights %s (%lld x %lld, out x in)\n",
          wl_format_name(r->layer.format), shape, ranks, label, (long long)w->rows,
          (long long)w->cols);
-  printf("params       %lld (dense %lld)\n", (long long)wl_layer_params(&r->layer),
+  printf("params       %lld in the factors, %lld stored after pre-computation (dense %lld)\n",
+         (long long)wl_layer_params(&r->layer), (long long)stored_params(r),
          (long long)(w->rows * w->cols));
-  printf("compression  %.6g (params / dense params)\n", wl_layer_compression(&r->layer));
+  printf("compression  %.6g (stored / dense params; the factors: %.6g)\n",
+         (double)stored_params(r) / (double)dense_params(r), wl_layer_compression(&r->layer));
   printf("rel_error    %.9g (%s: %s", r->eps, wl_error_kind_name(r->kind),
          method(r->layer.format, hooi));
   if (r->layer.format == WL_FORMAT_CP)
@@ -88,10 +100,10 @@ static void print_single(const char *label, const wl_matrix *w, const row *r, in
          r->p.n_steps == 1 ? "" : "s", r->p.n_precomputed, (long long)r->p.largest_intermediate);
   for (size_t s = 0; s < r->p.n_steps; s++) {
     const path_step *st = &r->p.steps[s];
-    printf("  %s%zu %s,%s->%s  B=%lld M=%lld K=%lld N=%lld  MACs %lld\n",
+    printf("  %s%zu %s,%s->%s  B=%lld M=%lld N=%lld K=%lld  MACs %lld\n",
            s < r->p.n_precomputed ? "pre" : "step ", s, st->lhs_indices, st->rhs_indices,
-           st->result_indices, (long long)st->B, (long long)st->M, (long long)st->K,
-           (long long)st->N, (long long)st->macs);
+           st->result_indices, (long long)st->B, (long long)st->M, (long long)st->N,
+           (long long)st->K, (long long)st->macs);
   }
   printf("macs         %lld (dense %lld, ratio %.6g)\n", (long long)r->macs,
          (long long)r->dense_macs, (double)r->macs / (double)r->dense_macs);
@@ -170,8 +182,9 @@ static int run_sweep(const decompose_job *job, const wl_matrix *w, const char *l
   wl_spectra spectra = {.n = 0};
   if (fast && wl_spectra_compute(w, base->format, &base->shape, &spectra, err)) return err->code;
   if (!job->csv)
-    printf("%-8s %-6s %-18s %-20s %12s %12s %12s %-6s %14s %14s\n", "weights", "format", "shape",
-           "ranks", "params", "compression", "rel_error", "kind", "macs", "dense_macs");
+    printf("%-8s %-6s %-18s %-20s %12s %12s %12s %12s %-6s %14s %14s\n", "weights", "format",
+           "shape", "ranks", "params", "stored", "compression", "rel_error", "kind", "macs",
+           "dense_macs");
   int rc = HEAT_OK;
   for (size_t i = 0; i < job->n_sweep && !rc; i++) {
     r->layer = *base;
@@ -198,13 +211,17 @@ static int run_sweep(const decompose_job *job, const wl_matrix *w, const char *l
       char shape[WL_SHAPE_TEXT_MAX], ranks[128];
       wl_shape_format(&r->layer.shape, shape, sizeof shape);
       wl_layer_format_ranks(&r->layer, ranks, sizeof ranks);
-      printf("%-8s %-6s %-18s %-20s %12lld %12.6g %12.6g %-6s %14lld %14lld\n",
-             job->from_file ? "file" : "synthetic",
-             wl_format_name(r->layer.format), shape, ranks, (long long)wl_layer_params(&r->layer),
-             wl_layer_compression(&r->layer), r->eps, wl_error_kind_name(r->kind),
-             (long long)r->macs, (long long)r->dense_macs);
+      printf("%-8s %-6s %-18s %-20s %12lld %12lld %12.6g %12.6g %-6s %14lld %14lld\n",
+             job->from_file ? "file" : "synthetic", wl_format_name(r->layer.format), shape, ranks,
+             (long long)wl_layer_params(&r->layer), (long long)stored_params(r),
+             (double)stored_params(r) / (double)dense_params(r), r->eps,
+             wl_error_kind_name(r->kind), (long long)r->macs, (long long)r->dense_macs);
     }
   }
+  if (!rc && !job->csv)
+    printf("params: in the factors; stored: after pre-computation (--precompute %s), "
+           "compression = stored / dense\n",
+           path_precompute_name(job->pre));
   if (!rc && !job->csv)
     printf("weights: %s; kind bound = min(1, sqrt(sum of squared unfolding truncation "
            "errors))\n", label);

@@ -128,6 +128,7 @@ int map_price_args(const map_args *gp, map_priced *out, heat_error *errp) {
     if (!rc && g.batch && !(rc = heat_parse_int64(g.batch, 1, INT32_MAX, "--batch", &v, errp)))
       rc = model_set_batch(m_, v, "--batch", errp);
     if (!rc) rc = map_layer_config(&g, &cfg, errp);
+    out->precompute = cfg.precompute;
     if (!rc) rc = layer_price_model(a_, m_, &cfg, opt_, w, &rep, errp);
     items = rep.items;
     n = rep.n_items;
@@ -150,6 +151,7 @@ int map_price_args(const map_args *gp, map_priced *out, heat_error *errp) {
   out->items = items;
   out->n = n;
   out->model_rep = model_rep;
+  out->rep = g.model ? &rep : NULL;
   out->saved_dram_bytes = g.model ? rep.saved_dram_bytes : -1;
   return HEAT_OK;
 }

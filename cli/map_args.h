@@ -35,6 +35,8 @@ typedef struct map_priced {
   const layer_item *items;
   size_t n;
   const layer_report *model_rep; /* whole-model runs (per-layer breakdowns), else NULL */
+  const layer_report *rep;       /* --model runs (the stored parameters), else NULL */
+  path_precompute precompute;    /* --model runs: the pre-computation mode used */
   double saved_dram_bytes;       /* >= 0 for --model runs, -1 for --gemm */
 } map_priced;
 

@@ -30,10 +30,33 @@ static bool fuse__consumes(const path_step *next, const path_step *s, int *which
   return true;
 }
 
+/* The chain's own input and output where `io` keeps them: a dynamic network operand in the
+ * activation buffer when that buffer may hold it in the role the step reads it in (else it is
+ * read from DRAM), and the last step's result. */
+static void fuse__io(const tn_network *net, const path_step *st, const fuse_io *io,
+                     const arch *a, int lrole, int rrole, bool last, map_problem *p) {
+  if (!io) return;
+  int ids[2] = {st->lhs, st->rhs}, roles[2] = {lrole, rrole};
+  for (int k = 0; k < 2 && io->input_on_chip; k++) {
+    if (ids[k] < 0 || (size_t)ids[k] >= net->n_operands || net->is_static[ids[k]]) continue;
+    unsigned mask = 0;
+    for (size_t j = 0; j < a->n_buffers; j++)
+      if ((io->buffers & (1u << j)) && (a->buffers[j].operands & (1u << roles[k])))
+        mask |= 1u << j;
+    if (!mask) continue;
+    p->on_chip[roles[k]] = true;
+    p->buffers[roles[k]] = mask;
+  }
+  if (last && io->output_on_chip) {
+    p->on_chip[MAP_OP_OUTPUT] = true;
+    p->buffers[MAP_OP_OUTPUT] = io->buffers;
+  }
+}
+
 /* Prices steps [i..j] as one group cut into `tiles` token tiles. HEAT_ENOFIT: does not fit. */
 static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t j, char token,
-                       int64_t tiles, const arch *a, const map_options *opt, map_workspace *w,
-                       fuse_step *steps, hwpath_totals *tot, heat_error *err) {
+                       int64_t tiles, const fuse_io *io, const arch *a, const map_options *opt,
+                       map_workspace *w, fuse_step *steps, hwpath_totals *tot, heat_error *err) {
   memset(tot, 0, sizeof *tot);
   for (size_t s = i; s <= j; s++) {
     const path_step *st = &pth->steps[s];
@@ -52,6 +75,7 @@ static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t 
       p->on_chip[role] = true;
       p->buffers[role] = fuse__buffers(a, role);
     }
+    fuse__io(net, st, io, a, lrole, rrole, s + 1 == pth->n_steps, p);
     fs->output_on_chip = false;
     if (s < j && fuse__consumes(&pth->steps[s + 1], st, &which)) {
       int nl, nr;
@@ -72,12 +96,22 @@ static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t 
   return HEAT_OK;
 }
 
+/* The chain's objective with steps [first..s] priced as `upto` (closed groups and the open
+ * one) and every later step alone. */
+static double fuse__chain_value(const map_options *opt, const hwpath_totals *upto,
+                                const hwpath_totals *single, size_t s, size_t n) {
+  hwpath_totals t = *upto;
+  for (size_t q = s + 1; q < n; q++) hwpath_totals_join(&t, &single[q]);
+  return hwpath_totals_value(opt->objective, &t);
+}
+
 /* Grows fusion groups greedily: [g..s-1] fused plus step s, at the token tiling that costs
- * least. trial and best are scratch of TN_MAX_OPERANDS steps each. */
+ * least. A configuration is compared on the whole chain (an EDP is not a sum over groups).
+ * trial and best are scratch of TN_MAX_OPERANDS steps each. */
 static int fuse__grow(const tn_network *net, const path *pth, size_t first, char token,
-                      int64_t max_tiles, const arch *a, const map_options *opt, map_workspace *w,
-                      const hwpath_totals *single, fuse_step *trial, fuse_step *best,
-                      fuse_result *out, heat_error *err) {
+                      int64_t max_tiles, const fuse_io *io, const arch *a,
+                      const map_options *opt, map_workspace *w, const hwpath_totals *single,
+                      fuse_step *trial, fuse_step *best, fuse_result *out, heat_error *err) {
   size_t g = first;
   hwpath_totals group = first < pth->n_steps ? single[first] : out->unfused;
   hwpath_totals unfused_group = group;
@@ -85,20 +119,25 @@ static int fuse__grow(const tn_network *net, const path *pth, size_t first, char
     bool extended = false;
     int which;
     if (s < pth->n_steps && fuse__consumes(&pth->steps[s], &pth->steps[s - 1], &which)) {
-      hwpath_totals base = group, unf = unfused_group, best_tot;
+      hwpath_totals base = out->chosen, unf = unfused_group;
+      hwpath_totals_join(&base, &group);
       hwpath_totals_join(&base, &single[s]);
       hwpath_totals_join(&unf, &single[s]);
+      double base_value = fuse__chain_value(opt, &base, single, s, pth->n_steps), best_value = 0;
+      hwpath_totals best_tot;
       bool found = false;
       for (int64_t tiles = 1; tiles <= max_tiles; tiles *= 2) {
         hwpath_totals tot;
-        int rc = fuse__group(net, pth, g, s, token, tiles, a, opt, w, trial, &tot, err);
+        int rc = fuse__group(net, pth, g, s, token, tiles, io, a, opt, w, trial, &tot, err);
         if (rc == HEAT_ENOFIT) continue;
         if (rc) return rc;
         if (tot.dram_bytes > unf.dram_bytes) continue;
-        if (hwpath_totals_value(opt->objective, &tot) > hwpath_totals_value(opt->objective, &base)) continue;
-        if (found && hwpath_totals_value(opt->objective, &tot) >= hwpath_totals_value(opt->objective, &best_tot))
-          continue;
+        hwpath_totals upto = out->chosen;
+        hwpath_totals_join(&upto, &tot);
+        double v = fuse__chain_value(opt, &upto, single, s, pth->n_steps);
+        if (v > base_value || (found && v >= best_value)) continue;
         found = true;
+        best_value = v;
         best_tot = tot;
         memcpy(best, trial, (s - g + 1) * sizeof *trial);
       }
@@ -127,6 +166,12 @@ static int fuse__grow(const tn_network *net, const path *pth, size_t first, char
 
 int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
               const map_options *opt, map_workspace *w, fuse_result *out, heat_error *err) {
+  return fuse_path_io(net, pth, token, NULL, a, opt, w, out, err);
+}
+
+int fuse_path_io(const tn_network *net, const path *pth, char token, const fuse_io *io,
+                 const arch *a, const map_options *opt, map_workspace *w, fuse_result *out,
+                 heat_error *err) {
   memset(out, 0, sizeof *out);
   out->n_steps = pth->n_steps;
   size_t first = pth->n_precomputed;
@@ -138,7 +183,7 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
   /* Unfused: every step on its own, through DRAM. */
   hwpath_totals single[TN_MAX_OPERANDS];
   for (size_t s = first; s < pth->n_steps; s++) {
-    int rc = fuse__group(net, pth, s, s, token, 1, a, opt, w, &out->step[s], &single[s], err);
+    int rc = fuse__group(net, pth, s, s, token, 1, io, a, opt, w, &out->step[s], &single[s], err);
     if (rc) {
       heat_error_prefix(err, "path step %zu", s + 1);
       return rc;
@@ -146,10 +191,14 @@ int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
     out->step[s].group = (int)s;
     hwpath_totals_join(&out->unfused, &single[s]);
   }
+  if (io && io->no_fuse) {
+    out->chosen = out->unfused;
+    return HEAT_OK;
+  }
   /* Large scratch (two path-lengths of steps): on the heap, not the stack or hidden statics. */
   fuse_step *trial = malloc(2 * TN_MAX_OPERANDS * sizeof *trial);
   if (!trial) return heat_error_set(err, HEAT_ENOMEM, "fuse", "out of memory");
-  int rc = fuse__grow(net, pth, first, token, max_tiles, a, opt, w, single, trial,
+  int rc = fuse__grow(net, pth, first, token, max_tiles, io, a, opt, w, single, trial,
                       trial + TN_MAX_OPERANDS, out, err);
   free(trial);
   if (rc) return rc;

@@ -30,9 +30,24 @@ typedef struct fuse_result {
   int fused_groups;                    /* groups of two or more steps */
 } fuse_result;
 
-/* Fuses the online steps of `pth`. `token` is the index letter that may be tiled ('\0': none). */
+/* Where the chain's activations live (model activation flow, mapper/flow.h). */
+typedef struct fuse_io {
+  bool input_on_chip;  /* the network's dynamic operands are in the buffers `buffers` */
+  bool output_on_chip; /* the last step's result stays there */
+  unsigned buffers;    /* mask of arch buffers holding them */
+  bool no_fuse;        /* price every step alone: the configuration fusion is measured against */
+} fuse_io;
+
+/* Fuses the online steps of `pth`. `token` is the index letter that may be tiled ('\0': none).
+ * A group is kept only when the whole chain's objective (all steps, other groups included) is
+ * no worse and it moves no more DRAM bytes than its steps alone, so the result is never worse
+ * than the unfused configuration, for EDP too. */
 int fuse_path(const tn_network *net, const path *pth, char token, const arch *a,
               const map_options *opt, map_workspace *w, fuse_result *out, heat_error *err);
+/* fuse_path with the chain's input and output where `io` says (NULL: in DRAM). */
+int fuse_path_io(const tn_network *net, const path *pth, char token, const fuse_io *io,
+                 const arch *a, const map_options *opt, map_workspace *w, fuse_result *out,
+                 heat_error *err);
 
 #ifdef __cplusplus
 }

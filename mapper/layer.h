@@ -2,13 +2,15 @@
  * `layers` times) and the output part. Linears are GEMMs (dense, or a factorized format whose
  * contraction path is mapped step by step, with fusion); attention matmuls are batched GEMMs over
  * heads; softmax, LayerNorm, GELU, tanh, residual adds and embedding lookups run on the SIMD
- * unit / DMA. Identical GEMMs are searched once. */
+ * unit / DMA, element-wise ops after a GEMM in its output epilogue. Activations flow between
+ * ops by one rule (mapper/flow.h). Identical GEMMs are searched once. */
 #ifndef HEAT_LAYER_H
 #define HEAT_LAYER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mapper/flow.h"
 #include "mapper/fuse.h"
 #include "workloads/format.h"
 #include "workloads/model.h"
@@ -39,6 +41,9 @@ typedef struct layer_config {
    * them, so the default is no-growth: only when the stored parameters do not grow). */
   path_precompute precompute;
   char only[16]; /* price only these block ops: a name, "ffn" or "all" (linears); "" = the model */
+  /* Activations between operations stay in SRAM when they fit (mapper/flow.h; default true);
+   * false: every activation through DRAM once per write and read. Epilogues fold either way. */
+  bool keep_on_chip;
 } layer_config;
 
 void layer_config_init(layer_config *cfg);
@@ -53,10 +58,42 @@ typedef struct layer_item {
   int64_t repeat;             /* part instances in the model (layers for the block) */
   bool simd;                  /* SIMD/DMA item: only result.cost is meaningful */
   bool fused;                 /* its output stays on chip for the next step */
+  bool offline;               /* a weight-only step pre-computed into the stored weights: not
+                                 priced (cost zero); offline_macs is its one-time work */
+  int64_t offline_macs;
   char cached[LAYER_NAME_MAX]; /* not searched: same GEMM as this earlier item ("" = searched) */
+  /* Activation flow: where the op's input (first item of the op) and output (its last item)
+   * live; the ops its epilogue runs ("requant+bias+gelu"); for an op folded into a GEMM's
+   * epilogue, that GEMM's item (its cost is there: this item's cost is zero). */
+  flow_place input_place, output_place;
+  bool has_flow;               /* the first item of an op: input_place is meaningful */
+  bool produces;               /* the last item of an op: output_place is meaningful */
+  char epilogue[48];
+  char epilogue_of[LAYER_NAME_MAX];
+  double flow_saved_bytes;     /* activation DRAM bytes the flow saved, per run of this item */
   map_problem problem;
   map_result result;
+  map_cost gemm_cost;          /* a GEMM step's cost before its epilogue was added */
 } layer_item;
+
+/* What a factorized linear stores: its factors, and after pre-computation folded the
+ * weight-only steps, what the accelerator keeps (per instance of the op). */
+typedef struct layer_stored {
+  char op[MODEL_OP_NAME_MAX];
+  model_part part;
+  int64_t factor_params; /* the format's factors */
+  int64_t stored_params; /* after pre-computation */
+  int64_t dense_params;  /* out x in */
+  size_t offline_steps;  /* steps folded into the stored weights */
+} layer_stored;
+
+#define LAYER_MAX_STORED 32
+/* The activation flow of one part, for reports. */
+typedef struct layer_flow {
+  size_t n;
+  char name[MODEL_OPS_MAX][MODEL_OP_NAME_MAX];
+  flow_plan plan;
+} layer_flow;
 
 typedef struct layer_report {
   size_t n_items;
@@ -65,6 +102,12 @@ typedef struct layer_report {
   hwpath_totals part[3];              /* input, all blocks, output */
   hwpath_totals block;                /* one block: the per-layer cost */
   double saved_dram_bytes;            /* by fusion, whole model */
+  size_t n_stored;                    /* factorized linears, in model order */
+  layer_stored stored[LAYER_MAX_STORED];
+  /* Activation DRAM bytes (compulsory: one write, one read per consumer) of the priced ops,
+   * whole model: each op priced alone, and with the flow; saved = alone - flow. */
+  double flow_alone_bytes, flow_dram_bytes, flow_saved_bytes;
+  layer_flow flow[3];                 /* input, block, output */
   int64_t layers;
 } layer_report;
 
@@ -73,9 +116,6 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
                       const map_options *opt, map_workspace *w, layer_report *out,
                       heat_error *err);
 
-/* Cost of one SIMD/DMA op (softmax, layernorm, gelu, tanh, add, embedding) over all its
- * instances. */
-void layer_simd_cost(const arch *a, const model_op *op, map_cost *out);
 
 #ifdef __cplusplus
 }

@@ -410,7 +410,7 @@ int program_emit_simd(program *p, const arch *a, const char *name, int64_t times
   in->wr_bytes = cost->sram_writes[b] * (double)a->buffers[b].access_bytes;
   in->elems = (int64_t)llround(in->wr_bytes / program_elem_bytes(a, MAP_OP_INPUT, false));
   in->lane_ops = a->simd.op_pj > 0 ? (int64_t)llround(cost->simd_pj / a->simd.op_pj) : 0;
-  in->cycles = (int64_t)cost->layout_cycles;
+  in->cycles = (int64_t)cost->simd_cycles;
   in->dram_rd = cost->dram_read_bytes;
   in->dram_wr = cost->dram_write_bytes;
   prog__dep(p, i, sync);
@@ -539,17 +539,53 @@ static prog_simd_kind prog__kind_of(const model *m, const layer_item *it) {
   return PROG_SIMD_ADD;
 }
 
+/* A GEMM's output epilogue (mapper/flow.h: requantization, bias, a folded element-wise op)
+ * is SIMD work on its output tiles inside the GEMM's step: what it added to the step's cost. */
+static int prog__epilogue(program *p, const arch *a, const layer_item *it, prog_simd_kind kind,
+                          heat_error *err) {
+  const map_cost *c = &it->result.cost, *g = &it->gemm_cost;
+  int b = -1;
+  for (size_t j = 0; j < a->n_buffers && b < 0; j++)
+    if (c->sram_reads[j] != g->sram_reads[j] || c->sram_writes[j] != g->sram_writes[j]) b = (int)j;
+  int64_t i = prog__push(p, PROG_SIMD, (int)(p->n_steps - 1), err);
+  if (i < 0) return err->code;
+  prog_insn *in = &p->insn[i];
+  in->kind = kind;
+  in->buffer = b;
+  if (b >= 0) {
+    double ab = (double)a->buffers[b].access_bytes;
+    in->rd_bytes = (c->sram_reads[b] - g->sram_reads[b]) * ab;
+    in->wr_bytes = (c->sram_writes[b] - g->sram_writes[b]) * ab;
+  }
+  in->elems = (int64_t)llround(in->wr_bytes / program_elem_bytes(a, MAP_OP_INPUT, false));
+  in->lane_ops = a->simd.op_pj > 0 ? (int64_t)llround((c->simd_pj - g->simd_pj) / a->simd.op_pj) : 0;
+  in->cycles = (int64_t)c->simd_cycles;
+  in->dram_rd = c->dram_read_bytes - g->dram_read_bytes;
+  in->dram_wr = c->dram_write_bytes - g->dram_write_bytes;
+  prog__dep(p, i, i - 1);
+  return HEAT_OK;
+}
+
 int program_emit_items(program *p, const arch *a, const map_options *opt, const model *m,
                        const layer_item *items, size_t n, heat_error *err) {
   p->timing = opt->timing;
   p->stalls = opt->memory_stalls;
   for (size_t i = 0; i < n; i++) {
     const layer_item *it = &items[i];
+    if (it->offline) continue; /* pre-computed into the stored weights: nothing runs */
     int64_t times = (it->count > 0 ? it->count : 1) * (it->repeat > 0 ? it->repeat : 1);
     int rc = it->simd ? program_emit_simd(p, a, it->name, times, prog__kind_of(m, it),
                                           &it->result.cost, err)
                       : program_emit_gemm(p, a, opt, it->name, times, &it->problem,
-                                          &it->result.mapping, &it->result.cost, err);
+                                          &it->result.mapping,
+                                          it->epilogue[0] ? &it->gemm_cost : &it->result.cost, err);
+    if (!rc && !it->simd && it->epilogue[0]) {
+      /* The folded op's kind: GELU, tanh or an add (a bias or requantization alone: add). */
+      prog_simd_kind k = PROG_SIMD_ADD;
+      if (strstr(it->epilogue, "gelu")) k = PROG_SIMD_GELU;
+      else if (strstr(it->epilogue, "tanh")) k = PROG_SIMD_TANH;
+      rc = prog__epilogue(p, a, it, k, err);
+    }
     if (rc) return rc;
   }
   return HEAT_OK;

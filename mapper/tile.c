@@ -326,19 +326,8 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   out->dram_cycles = dram_total;
   out->tiles = c->tiles;
 
-  /* The bound resource: the one with the largest total demand. */
-  out->bound = MAP_BOUND_ARRAY;
-  double worst = out->array_cycles;
-  if (opt->memory_stalls && dram_total > worst) {
-    worst = dram_total;
-    out->bound = MAP_BOUND_DRAM;
-  }
-  if (opt->memory_stalls && out->sram_cycles > worst) {
-    worst = out->sram_cycles;
-    out->bound = MAP_BOUND_SRAM;
-  }
-  if (out->layout_cycles > worst) out->bound = MAP_BOUND_LAYOUT;
   out->bound_buffer = sram_buf;
+  map_cost_bound(out, opt->memory_stalls);
 
   /* Events and energy (mapper/energy.c: the same pricing the cycle-level model uses). */
   int64_t macs = 1;
@@ -484,6 +473,33 @@ int map_timing_parse(const char *text, fold_timing *out, heat_error *err) {
 const char *map_bound_name(map_bound b) {
   static const char *const names[] = {"array", "dram", "sram", "layout", "simd"};
   return (unsigned)b < 5 ? names[b] : "?";
+}
+
+void map_cost_bound(map_cost *c, bool memory_stalls) {
+  c->pipe_bound = MAP_BOUND_ARRAY;
+  double worst = c->array_cycles;
+  if (memory_stalls && c->dram_cycles > worst) {
+    worst = c->dram_cycles;
+    c->pipe_bound = MAP_BOUND_DRAM;
+  }
+  if (memory_stalls && c->sram_cycles > worst) {
+    worst = c->sram_cycles;
+    c->pipe_bound = MAP_BOUND_SRAM;
+  }
+  if (c->simd_cycles > worst) c->pipe_bound = MAP_BOUND_SIMD;
+  /* Layout runs after the pipeline: it bounds the step when it takes the larger share. */
+  c->bound = c->layout_cycles > c->cycles - c->layout_cycles ? MAP_BOUND_LAYOUT : c->pipe_bound;
+}
+
+void map_bound_text(const map_cost *c, char *buf, size_t n) {
+  double serial = c->layout_cycles, pipe = c->cycles - serial;
+  const char *first = map_bound_name(c->bound);
+  const char *other = c->bound == MAP_BOUND_LAYOUT ? map_bound_name(c->pipe_bound) : "layout";
+  double other_cycles = c->bound == MAP_BOUND_LAYOUT ? pipe : serial;
+  if (c->cycles > 0 && other_cycles * 3 >= c->cycles)
+    snprintf(buf, n, "%s+%s", first, other);
+  else
+    snprintf(buf, n, "%s", first);
 }
 
 const char *map_layout_name(map_layout l) {

@@ -66,7 +66,11 @@ typedef struct map_mapping {
 typedef struct map_cost {
   double cycles;
   double array_cycles, dram_cycles, sram_cycles, layout_cycles; /* totals of each resource */
-  map_bound bound;
+  double simd_cycles;        /* the SIMD unit: a GEMM's output epilogue, or a SIMD op */
+  /* The resource the cycles are spent on. Array, DRAM, SRAM ports and the epilogue overlap in
+   * the tile pipeline, so the largest of them bounds it (pipe_bound); layout transforms run
+   * serially, and bound is MAP_BOUND_LAYOUT when they take more cycles than the pipeline. */
+  map_bound bound, pipe_bound;
   int bound_buffer;          /* MAP_BOUND_SRAM: which buffer's port */
   int64_t macs;
   int64_t tiles;
@@ -112,6 +116,13 @@ const char *map_objective_name(map_objective obj); /* "latency", "energy", "edp"
 int map_objective_parse(const char *text, map_objective *out, heat_error *err);
 int map_timing_parse(const char *text, fold_timing *out, heat_error *err);
 const char *map_bound_name(map_bound b);   /* "array", "dram", "sram", "layout", "simd" */
+/* Sets c->bound and c->pipe_bound from the resource totals and c->cycles (see map_cost);
+ * without memory stalls only the array, the epilogue and layout count. */
+void map_cost_bound(map_cost *c, bool memory_stalls);
+/* The bound as printed: its name, and the other serial phase after a '+' when that takes at
+ * least a third of the cycles ("array+layout": a pipeline and a serial permutation of about
+ * equal length). */
+void map_bound_text(const map_cost *c, char *buf, size_t n);
 const char *map_layout_name(map_layout l); /* "none", "simd", "strided-dma" */
 
 /* Largest B x M x K x N a step may have: every count the cost model keeps (MACs, elements,

@@ -12,8 +12,8 @@ run arch show simba-l
 
 arch=simba-l
 echo "BERT-base FFN1 on $arch, all 12 layers (weights: synthetic, power-law decay; see heat decompose --help)"
-printf '%-8s %-16s %-12s %10s %9s %9s %14s %12s %12s %12s\n' \
-  format shape ranks params compress rel_error MACs latency_s energy_j edp_js
+printf '%-8s %-16s %-12s %10s %10s %9s %9s %14s %12s %12s %12s\n' \
+  format shape ranks params stored compress rel_error MACs latency_s energy_j edp_js
 row() {
   local format=$1 shape=$2 ranks=$3
   local fact map
@@ -23,13 +23,16 @@ row() {
     --shape "$shape" ${ranks:+--ranks "$ranks"} --csv)
   # map's columns are found by name (they depend on the arch's buffers); decompose's first
   # column is quoted text with a comma inside, so its columns are counted from the end:
-  # ...,params,dense_params,compression,rel_error,error_kind,macs,dense_macs.
+  # ...,params,dense_params,compression,rel_error,error_kind,macs,dense_macs,stored_params,
+  # stored_compression,offline_steps. params are the factors'; stored and compress what the
+  # accelerator stores after pre-computation.
   awk -F, -v f="$format" -v s="$shape" -v r="${ranks:--}" -v fact="$fact" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $1 == "total" {
       n = split(fact, d, ",")
-      printf "%-8s %-16s %-12s %10s %9.4f %9.4f %14s %12.6g %12.6g %12.6g\n", f, s, r,
-        d[n-6], d[n-4], d[n-3], $col["macs"], $col["latency_s"], $col["energy_j"], $col["edp_js"]
+      printf "%-8s %-16s %-12s %10s %10s %9.4f %9.4f %14s %12.6g %12.6g %12.6g\n", f, s, r,
+        d[n-9], d[n-2], d[n-1], d[n-6], $col["macs"], $col["latency_s"], $col["energy_j"],
+        $col["edp_js"]
     }' <<<"$map"
 }
 row dense 3072:768 ""

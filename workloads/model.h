@@ -80,6 +80,8 @@ typedef enum model_part {
 
 #define MODEL_OP_NAME_MAX 24
 #define MODEL_OP_NOTE_MAX 48
+#define MODEL_OP_INPUTS_MAX 3
+#define MODEL_OP_PART_INPUT "<part input>"
 /* Enough room for the operations of any part. */
 #define MODEL_OPS_MAX 32
 
@@ -98,6 +100,10 @@ typedef struct model_op {
   /* Totals over all `count` instances. params counts stored weights (0 for a tied head). */
   int64_t macs, params;
   char note[MODEL_OP_NOTE_MAX]; /* e.g. "tied to word_embed"; empty when nothing to say */
+  /* The activations it reads, in operand order: names of earlier ops of the same part, or
+   * MODEL_OP_PART_INPUT (the part's input: the previous part's output); "" ends the list.
+   * Weights and embedding tables are not activations and are not listed. */
+  char inputs[MODEL_OP_INPUTS_MAX][MODEL_OP_NAME_MAX];
 } model_op;
 
 typedef struct model_totals {

@@ -46,6 +46,14 @@ static model_op *ops__push(ops__builder *b, const char *name, model_op_kind kind
   return op;
 }
 
+/* Names the activations the last pushed op reads (MODEL_OP_PART_INPUT: the part's input). */
+static void ops__reads(ops__builder *b, const char *x, const char *y, const char *z) {
+  model_op *op = b->n <= b->cap ? &b->ops[b->n - 1] : &b->spare;
+  const char *in[MODEL_OP_INPUTS_MAX] = {x, y, z};
+  for (int i = 0; i < MODEL_OP_INPUTS_MAX; i++)
+    snprintf(op->inputs[i], sizeof op->inputs[i], "%s", in[i] ? in[i] : "");
+}
+
 /* Y[tokens x out] = X[tokens x in] W^T (+ b). */
 static model_op *ops__linear(ops__builder *b, const char *name, int64_t out, int64_t in,
                              int64_t tokens, bool bias) {
@@ -88,22 +96,45 @@ static void ops__block(const model *m, ops__builder *b) {
   int64_t h = m->hidden, tokens = ops__mul(b, "tokens", m->seq, m->batch);
   int64_t heads = ops__mul(b, "attn_score", m->batch, m->heads), d = m->hidden / m->heads;
   bool pre = m->norm == MODEL_NORM_PRE;
-  if (pre) ops__layernorm(b, "ln_attn", tokens, h);
+  const char *in = MODEL_OP_PART_INPUT, *x = in;
+  if (pre) {
+    ops__layernorm(b, "ln_attn", tokens, h);
+    ops__reads(b, in, NULL, NULL);
+    x = "ln_attn";
+  }
   ops__linear(b, "q", h, h, tokens, m->biases);
+  ops__reads(b, x, NULL, NULL);
   ops__linear(b, "k", h, h, tokens, m->biases);
+  ops__reads(b, x, NULL, NULL);
   ops__linear(b, "v", h, h, tokens, m->biases);
+  ops__reads(b, x, NULL, NULL);
   ops__matmul(b, "attn_score", heads, m->seq, d, m->seq);
+  ops__reads(b, "q", "k", NULL);
   ops__rowwise(b, "softmax", MODEL_OP_SOFTMAX, heads, m->seq, m->seq, 0);
+  ops__reads(b, "attn_score", NULL, NULL);
   ops__matmul(b, "attn_context", heads, m->seq, m->seq, d);
+  ops__reads(b, "softmax", "v", NULL);
   ops__linear(b, "o", h, h, tokens, m->biases);
+  ops__reads(b, "attn_context", NULL, NULL);
   ops__rowwise(b, "residual_attn", MODEL_OP_ADD, 1, tokens, h, 0);
+  ops__reads(b, "o", in, NULL);
+  /* Post-norm: the FFN and its residual read ln_attn; pre-norm: the residual sum. */
   if (!pre) ops__layernorm(b, "ln_attn", tokens, h);
-  if (pre) ops__layernorm(b, "ln_ffn", tokens, h);
+  else ops__layernorm(b, "ln_ffn", tokens, h);
+  ops__reads(b, "residual_attn", NULL, NULL);
+  const char *y = pre ? "ln_ffn" : "ln_attn", *r = pre ? "residual_attn" : "ln_attn";
   ops__linear(b, "ffn1", m->ffn, h, tokens, m->biases);
+  ops__reads(b, y, NULL, NULL);
   ops__rowwise(b, "gelu", MODEL_OP_GELU, 1, tokens, m->ffn, 0);
+  ops__reads(b, "ffn1", NULL, NULL);
   ops__linear(b, "ffn2", h, m->ffn, tokens, m->biases);
+  ops__reads(b, "gelu", NULL, NULL);
   ops__rowwise(b, "residual_ffn", MODEL_OP_ADD, 1, tokens, h, 0);
-  if (!pre) ops__layernorm(b, "ln_ffn", tokens, h);
+  ops__reads(b, "ffn2", r, NULL);
+  if (!pre) {
+    ops__layernorm(b, "ln_ffn", tokens, h);
+    ops__reads(b, "residual_ffn", NULL, NULL);
+  }
 }
 
 static void ops__input(const model *m, ops__builder *b) {
@@ -115,11 +146,13 @@ static void ops__input(const model *m, ops__builder *b) {
                           ops__mul(b, "patch_embed", m->patch_size, m->patch_size));
     model_op *op = ops__linear(b, "patch_embed", h, in, ops__mul(b, "patch_embed", patches,
                                                                 m->batch), m->biases);
+    ops__reads(b, MODEL_OP_PART_INPUT, NULL, NULL); /* the image, from DRAM */
     snprintf(op->note, sizeof op->note, "conv %lldx%lld stride %lld as a GEMM",
              (long long)m->patch_size, (long long)m->patch_size, (long long)m->patch_size);
     ops__rowwise(b, "cls_token", MODEL_OP_EMBEDDING, 1, m->batch, h, h);
     op = ops__rowwise(b, "pos_embed", MODEL_OP_ADD, 1, tokens, h,
                       ops__mul(b, "pos_embed", m->positions, h));
+    ops__reads(b, "patch_embed", "cls_token", NULL);
     snprintf(op->note, sizeof op->note, "adds a learned %lld x %lld table",
              (long long)m->positions, (long long)h);
   } else {
@@ -134,15 +167,25 @@ static void ops__input(const model *m, ops__builder *b) {
       tables++;
     }
     ops__rowwise(b, "embed_add", MODEL_OP_ADD, tables - 1, tokens, h, 0);
+    ops__reads(b, "word_embed", "pos_embed", tables > 2 ? "type_embed" : NULL);
   }
-  if (m->embedding_layernorm) ops__layernorm(b, "ln_embed", tokens, h);
+  if (m->embedding_layernorm) {
+    ops__layernorm(b, "ln_embed", tokens, h);
+    ops__reads(b, m->kind == MODEL_VISION_ENCODER ? "pos_embed" : "embed_add", NULL, NULL);
+  }
 }
 
 static void ops__output(const model *m, ops__builder *b) {
   int64_t h = m->hidden, tokens = ops__mul(b, "tokens", m->seq, m->batch);
-  if (m->final_layernorm) ops__layernorm(b, "ln_final", tokens, h);
+  const char *x = MODEL_OP_PART_INPUT;
+  if (m->final_layernorm) {
+    ops__layernorm(b, "ln_final", tokens, h);
+    ops__reads(b, x, NULL, NULL);
+    x = "ln_final";
+  }
   if (m->kind == MODEL_DECODER) {
     model_op *op = ops__linear(b, "lm_head", m->vocab, h, tokens, false);
+    ops__reads(b, x, NULL, NULL);
     if (m->tied_embeddings) {
       op->params = 0;
       snprintf(op->note, sizeof op->note, "tied to word_embed");
@@ -152,11 +195,15 @@ static void ops__output(const model *m, ops__builder *b) {
   /* The pooler and the classifier read the first token ([CLS] / class token) of each sequence. */
   if (m->pooler) {
     model_op *op = ops__linear(b, "pooler", h, h, m->batch, m->biases);
+    ops__reads(b, x, NULL, NULL);
     snprintf(op->note, sizeof op->note, "first token of each sequence");
     ops__rowwise(b, "pooler_tanh", MODEL_OP_TANH, 1, m->batch, h, 0);
+    ops__reads(b, "pooler", NULL, NULL);
+    x = "pooler_tanh";
   }
   if (m->classifier_classes > 0) {
     model_op *op = ops__linear(b, "classifier", m->classifier_classes, h, m->batch, m->biases);
+    ops__reads(b, x, NULL, NULL);
     snprintf(op->note, sizeof op->note, "first token of each sequence");
   }
 }

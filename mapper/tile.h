@@ -46,6 +46,11 @@ typedef struct map_problem {
   bool on_chip[MAP_OPS];     /* kept in SRAM by a fused chain: no DRAM traffic, resident */
   bool permuted[2];          /* input / weight stored in a layout the array cannot read */
   unsigned buffers[MAP_OPS]; /* mask of arch buffers the operand may use; 0 = any allowed */
+  /* Bytes other steps of a fused chain keep on chip while this one runs (a weight-only step's
+   * result held for the whole token loop): they must fit beside this step's tiles in one of
+   * the `reserved_buffers` (mask; 0 = any). */
+  double reserved_bytes;
+  unsigned reserved_buffers;
 } map_problem;
 
 typedef struct map_options {
@@ -54,19 +59,32 @@ typedef struct map_options {
   map_objective objective;
   unsigned dataflows;       /* mask of (1u << arch_dataflow) to consider; 0 = all offered */
   int64_t array_rows_override, array_cols_override; /* 0 = the arch's */
+  bool array_only;          /* search the array with one batch element per fold only: no
+                               spatial batch, no SIMD unit (the baseline of the small-step
+                               mappings; MAPPING.md) */
 } map_options;
 
+/* The unit that runs a step's MACs. */
+typedef enum map_unit {
+  MAP_UNIT_ARRAY = 0, /* the compute array (fold.h) */
+  MAP_UNIT_SIMD = 1,  /* the SIMD unit, lane by lane (fold_simd_eval); for tiny steps */
+} map_unit;
+
 typedef struct map_mapping {
-  arch_dataflow dataflow;
+  arch_dataflow dataflow; /* array only */
   int64_t tile[MAP_DIMS];
   int order[3];        /* MAP_DIM_M/K/N, outermost first; the B loop is outside them */
   int buffer[MAP_OPS]; /* index into arch.buffers */
+  map_unit unit;
+  int64_t batch_pack;  /* array: batch elements per fold on the diagonal; 0 or 1 = none */
 } map_mapping;
 
 typedef struct map_cost {
   double cycles;
   double array_cycles, dram_cycles, sram_cycles, layout_cycles; /* totals of each resource */
-  double simd_cycles;        /* the SIMD unit: a GEMM's output epilogue, or a SIMD op */
+  double simd_cycles;        /* the SIMD unit: the step's MACs when mapped there
+                                (MAP_UNIT_SIMD; array_cycles is 0), a GEMM's output
+                                epilogue, or a SIMD op */
   /* The resource the cycles are spent on. Array, DRAM, SRAM ports and the epilogue overlap in
    * the tile pipeline, so the largest of them bounds it (pipe_bound); layout transforms run
    * serially, and bound is MAP_BOUND_LAYOUT when they take more cycles than the pipeline. */
@@ -74,7 +92,8 @@ typedef struct map_cost {
   int bound_buffer;          /* MAP_BOUND_SRAM: which buffer's port */
   int64_t macs;
   int64_t tiles;
-  double utilization;        /* macs / (cycles * peak MACs per cycle) */
+  double utilization;        /* array: macs / (cycles * peak MACs per cycle); SIMD: busy
+                                lane-cycles / (cycles * lanes) */
   double dram_read_bytes, dram_write_bytes, dram_bytes;
   double sram_reads[ARCH_MAX_BUFFERS], sram_writes[ARCH_MAX_BUFFERS]; /* accesses */
   double reg_accesses;
@@ -159,9 +178,20 @@ typedef struct map__compute {
 
 void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
                        const int64_t *tile, map__compute *out);
+/* The same with `pack` batch elements per fold on the array's diagonal (fold_eval_packed). */
+void map__compute_eval_packed(const arch *a, arch_dataflow df, fold_timing timing, int64_t pack,
+                              const int64_t *dim, const int64_t *tile, map__compute *out);
+/* The tiling run on the SIMD unit (fold_simd_eval per tile; stream_dim = -1: no fold to keep
+ * across tiles). array_cycles holds the SIMD cycles and reg the busy lane-cycles. */
+void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *tile,
+                            map__compute *out);
 
 /* Bytes of each operand's tile footprint in its buffer (on-chip operands: the whole tensor). */
 void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, double *bytes);
+
+/* True when p's reserved bytes fit beside the footprint `fp` of an assignment `buf` in one
+ * of the reserved buffers (always when nothing is reserved). */
+bool map__reserved_fit(const arch *a, const map_problem *p, const int *buf, const double *fp);
 
 /* Usable bytes of a buffer for tiles (half when double-buffered). */
 double map__usable(const arch_buffer *b);

@@ -19,6 +19,8 @@ static const cli_command commands[] = {
     {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"model", "list the preset models; show a model's operations, MACs and parameters",
      cmd_model},
+    {"search", "hardware-aware decomposition search: shapes, ranks, plans, tables, figures",
+     cmd_search},
     {"sim", "run mapped programs on the SystemC cycle-level model", cmd_sim},
     {"validate", "the analytical model against the SystemC model, step by step",
      cmd_validate},

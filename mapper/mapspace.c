@@ -171,7 +171,8 @@ static void map__search_config(const arch *a, const map_problem *p, const map_op
           map__footprint(a, p, m.tile, fp);
           int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS], nfit = 0;
           for (int i = 0; i < as->n; i++)
-            if (map__fits(a, as->buf[i], fp)) fits[nfit++] = i;
+            if (map__fits(a, as->buf[i], fp) && map__reserved_fit(a, p, as->buf[i], fp))
+              fits[nfit++] = i;
           if (nfit == 0) {
             /* Footprints grow with every tile size: larger N tiles cannot fit either. */
             out->rejected += w->ncand[3] - in;

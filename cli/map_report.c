@@ -270,7 +270,8 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
   if (scope) map_report_stored(out, scope);
   fprintf(out, "\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J, EDP %.4g J*s, "
                "%lld mappings evaluated%s\n",
-          cycles, latency, macs, dram, energy, energy * latency, (long long)evaluated,
+          cycles, latency, macs, dram, energy, energy * latency,
+          (long long)(scope ? scope->rep->evaluated : evaluated),
           map_report_scope_note(scope));
 }
 
@@ -328,8 +329,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
               (long long)(m->batch_pack > 1 ? m->batch_pack : 1), (long long)m->tile[0],
               (long long)m->tile[1], (long long)m->tile[3], (long long)m->tile[2], order);
     }
-    char bound[32];
-    map_bound_text(c, bound, sizeof bound);
+    char bound[32] = "";
+    if (!it->epilogue_of[0]) map_bound_text(c, bound, sizeof bound);
     fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", c->cycles, c->latency_s,
             (long long)c->macs, c->utilization, it->offline ? "" : bound, c->dram_bytes,
             c->mac_pj * 1e-12, c->reg_pj * 1e-12);
@@ -374,7 +375,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
           dram, comp[0] * 1e-12, comp[1] * 1e-12);
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);
   fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,,", comp[2] * 1e-12, comp[3] * 1e-12,
-          comp[4] * 1e-12, energy, energy * latency, (long long)evaluated);
+          comp[4] * 1e-12, energy, energy * latency,
+          (long long)(scope ? scope->rep->evaluated : evaluated));
   if (saved_dram_bytes >= 0) fprintf(out, "%.0f", saved_dram_bytes);
   fprintf(out, ",,,,%.0f,%s,,", flow_saved, objective);
   if (scope && scope->rep->n_stored)

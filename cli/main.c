@@ -19,7 +19,7 @@ static const cli_command commands[] = {
     {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"model", "list the preset models; show a model's operations, MACs and parameters",
      cmd_model},
-    {"sim", "run the SystemC cycle-level model (self-check for now)", cmd_sim},
+    {"sim", "run a mapped workload on the SystemC cycle-level model", cmd_sim},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

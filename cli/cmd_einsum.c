@@ -27,7 +27,8 @@ static void einsum_help(FILE *out) {
           "                    (with the stored parameters before and after pre-computation)\n\n"
           "MACs of a step = product of the sizes of all distinct indices of its two operands.\n"
           "The lhs is the operand holding the lowest numbered input; exact DP up to %d operands,\n"
-          "greedy beyond. The left-to-right totals are without pre-computation.\n",
+          "beyond the better of a bounded DP and a seeded randomized greedy (the path line says\n"
+          "which, with the seed and trials). The left-to-right totals are without pre-computation.\n",
           PATH_DP_MAX_OPERANDS);
 }
 
@@ -83,8 +84,14 @@ static void print_table(const tn_network *net, const path_options *opt, const pa
     printf("]%s", net->is_static[i] ? "*" : "");
   }
   printf("%s\n", p->stored_params_before ? "  (* static)" : "");
-  printf("path: %s, path-objective %s, precompute %s\n\n", p->exact ? "exact DP" : "greedy",
-         objective_names[opt->objective], path_precompute_name(opt->precompute));
+  char algo[96];
+  snprintf(algo, sizeof algo, "%s", path_algorithm_name(p->algorithm));
+  if (p->algorithm == PATH_ALGO_BOUNDED_DP || p->algorithm == PATH_ALGO_RANDOM_GREEDY)
+    snprintf(algo + strlen(algo), sizeof algo - strlen(algo), " (%sseed %llu, %u trials)",
+             p->algorithm == PATH_ALGO_BOUNDED_DP ? "bound from randomized greedy " : "",
+             (unsigned long long)p->seed, p->trials);
+  printf("path: %s, path-objective %s, precompute %s\n\n", algo, objective_names[opt->objective],
+         path_precompute_name(opt->precompute));
   printf("%-6s %-8s %-8s %-8s %-6s %-6s %-6s %-6s %8s %8s %8s %8s %16s  %s\n", "step", "lhs", "rhs",
          "result", "batch", "M", "N", "K", "B", "M", "N", "K", "MACs", "transform");
   for (size_t s = 0; s < p->n_steps; s++) {

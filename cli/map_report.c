@@ -18,6 +18,15 @@ static void map_report_order(const map_mapping *m, char *out) {
   }
 }
 
+/* "ws", "ws, 16 batch elements per fold on the array diagonal", or "simd unit". */
+static void map_report_unit(const map_mapping *m, char *out, size_t cap) {
+  if (m->unit == MAP_UNIT_SIMD) snprintf(out, cap, "simd unit");
+  else if (m->batch_pack > 1)
+    snprintf(out, cap, "%s, %lld batch elements per fold on the array diagonal",
+             arch_dataflow_name(m->dataflow), (long long)m->batch_pack);
+  else snprintf(out, cap, "%s", arch_dataflow_name(m->dataflow));
+}
+
 static void map_report_energy(FILE *out, const arch *a, const map_cost *c) {
   fprintf(out, "  energy    %.4g J: mac %.3g, reg %.3g", c->energy_j, c->mac_pj * 1e-12,
           c->reg_pj * 1e-12);
@@ -74,9 +83,11 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
   fprintf(out, "  gemm      B=%lld M=%lld N=%lld K=%lld, %lld MACs%s\n", (long long)d[0],
           (long long)d[1], (long long)d[3], (long long)d[2], (long long)c->macs,
           it->fused ? ", output kept on chip for the next step" : "");
+  char unit[96];
+  map_report_unit(m, unit, sizeof unit);
   fprintf(out, "  mapping   %s, tiles B=%lld M=%lld N=%lld K=%lld (%lld tiles), loops %s, "
                "input->%s weight->%s output->%s\n",
-          arch_dataflow_name(m->dataflow), (long long)m->tile[0], (long long)m->tile[1],
+          unit, (long long)m->tile[0], (long long)m->tile[1],
           (long long)m->tile[3], (long long)m->tile[2], (long long)c->tiles, order,
           a->buffers[m->buffer[0]].name, a->buffers[m->buffer[1]].name,
           a->buffers[m->buffer[2]].name);
@@ -84,14 +95,16 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
     if (c->layout[op] != MAP_LAYOUT_NONE)
       fprintf(out, "  layout    %s permuted by %s\n", op ? "weight" : "input",
               map_layout_name(c->layout[op]));
-  fprintf(out, "  cycles    %.0f, utilization %.1f%%, bound by %s%s%s (array %.0f, dram %.0f, "
+  bool on_simd = m->unit == MAP_UNIT_SIMD;
+  fprintf(out, "  cycles    %.0f, utilization %.1f%%%s, bound by %s%s%s (%s %.0f, dram %.0f, "
                "sram %.0f",
-          c->cycles, 100 * c->utilization, bound,
+          c->cycles, 100 * c->utilization, on_simd ? " of the SIMD lanes" : "", bound,
           c->bound == MAP_BOUND_SRAM ? " " : "",
-          c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "", c->array_cycles,
+          c->bound == MAP_BOUND_SRAM ? a->buffers[c->bound_buffer].name : "",
+          on_simd ? "simd" : "array", on_simd ? c->simd_cycles : c->array_cycles,
           c->dram_cycles, c->sram_cycles);
   if (c->layout_cycles > 0) fprintf(out, ", layout %.0f serial", c->layout_cycles);
-  if (c->simd_cycles > 0) fprintf(out, ", epilogue %.0f", c->simd_cycles);
+  if (c->simd_cycles > 0 && !on_simd) fprintf(out, ", epilogue %.0f", c->simd_cycles);
   fprintf(out, ")\n");
   if (it->epilogue[0])
     fprintf(out, "  epilogue  %s %s, overlapped with the tiles\n", it->epilogue,
@@ -278,7 +291,8 @@ static const layer_stored *map_report_stored_of(const map_report_scope *scope,
 
 void map_report_csv(FILE *out, const arch *a, const map_options *opt, const layer_item *items,
                     size_t n, double saved_dram_bytes, const map_report_scope *scope) {
-  fprintf(out, "step,view,count,repeat,timing,b,m,n,k,dataflow,tile_b,tile_m,tile_n,tile_k,"
+  fprintf(out, "step,view,count,repeat,timing,b,m,n,k,unit,dataflow,batch_per_fold,tile_b,"
+               "tile_m,tile_n,tile_k,"
                "loop_order,cycles,latency_s,macs,utilization,bound,dram_bytes,mac_energy_j,"
                "reg_energy_j");
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%s_energy_j", a->buffers[j].name);
@@ -304,14 +318,16 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     fprintf(out, ",%lld,%lld,%s,", (long long)(it->offline ? 0 : it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd || it->offline) {
-      fprintf(out, ",,,,,,,,,");
+      fprintf(out, ",,,,%s,,,,,,,", it->simd ? "simd" : "");
     } else {
       char order[8];
       map_report_order(m, order);
-      fprintf(out, "%lld,%lld,%lld,%lld,%s,%lld,%lld,%lld,%lld,%s", (long long)d[0],
-              (long long)d[1], (long long)d[3], (long long)d[2], arch_dataflow_name(m->dataflow),
-              (long long)m->tile[0], (long long)m->tile[1], (long long)m->tile[3],
-              (long long)m->tile[2], order);
+      bool on_simd = m->unit == MAP_UNIT_SIMD;
+      fprintf(out, "%lld,%lld,%lld,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%s", (long long)d[0],
+              (long long)d[1], (long long)d[3], (long long)d[2], on_simd ? "simd" : "array",
+              on_simd ? "" : arch_dataflow_name(m->dataflow),
+              (long long)(m->batch_pack > 1 ? m->batch_pack : 1), (long long)m->tile[0],
+              (long long)m->tile[1], (long long)m->tile[3], (long long)m->tile[2], order);
     }
     char bound[32];
     map_bound_text(c, bound, sizeof bound);
@@ -354,7 +370,7 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     evaluated += it->result.evaluated;
   }
   double latency = cycles / (a->clock_ghz * 1e9);
-  fprintf(out, "total,,,,%s,,,,,,,,,,,%.0f,%.6g,%.0f,%.4f,,%.0f,%.6g,%.6g", timing, cycles,
+  fprintf(out, "total,,,,%s,,,,,,,,,,,,,%.0f,%.6g,%.0f,%.4f,,%.0f,%.6g,%.6g", timing, cycles,
           latency, macs, cycles > 0 ? macs / (cycles * (double)arch_peak_macs_per_cycle(a)) : 0,
           dram, comp[0] * 1e-12, comp[1] * 1e-12);
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);

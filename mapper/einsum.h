@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define TN_MAX_OPERANDS 32 /* exact DP up to PATH_DP_MAX_OPERANDS, greedy beyond */
+#define TN_MAX_OPERANDS 32 /* exact DP up to PATH_DP_MAX_OPERANDS, mapper/path_large.c beyond */
 #define TN_MAX_INDICES 52  /* a-z, A-Z */
 #define TN_EXPR_MAX 512
 

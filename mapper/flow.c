@@ -339,8 +339,9 @@ void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_
     c->bound_buffer = b;
   }
   c->simd_cycles += epi;
-  /* The epilogue runs beside the tiles; only the last tile's share follows the GEMM. */
-  double cycles = c->cycles > epi ? c->cycles : epi;
+  /* The epilogue runs beside the tiles; only the last tile's share follows the GEMM. A step
+   * mapped on the SIMD unit shares that unit with its epilogue (simd_cycles holds both). */
+  double cycles = c->cycles > c->simd_cycles ? c->cycles : c->simd_cycles;
   cycles += tail;
   if (memory_stalls && c->dram_cycles > cycles) cycles = c->dram_cycles;
   if (memory_stalls && c->sram_cycles > cycles) cycles = c->sram_cycles;

@@ -52,10 +52,28 @@ static inline void fold__shape_of(const arch_array *arr, arch_dataflow df, int64
   s->pace = fold__max(s->t, R);
 }
 
+/* B is the number of fold groups: batch elements, or ceil(B / pack) when packed. */
 static inline int64_t fold__total(const fold__shape *s, fold_timing timing, int64_t B) {
   int64_t n = B * s->rf * s->cf;
   if (timing == FOLD_TIMING_OVERLAP) return s->fold_cycles + (n - 1) * s->pace;
   return n * s->fold_cycles;
+}
+
+/* Rows and cols of the array as the spatial extents see them (vector: width and lanes). */
+static inline void fold__axes(const arch_array *arr, int64_t *R, int64_t *C) {
+  *R = arr->kind == ARCH_ARRAY_VECTOR ? arr->width : arr->rows;
+  *C = arr->kind == ARCH_ARRAY_VECTOR ? arr->lanes : arr->cols;
+}
+
+int64_t fold_batch_pack(const arch_array *arr, arch_dataflow df, int64_t M, int64_t K,
+                        int64_t N) {
+  fold__shape s;
+  fold__shape_of(arr, df, M, K, N, &s);
+  int64_t R, C;
+  fold__axes(arr, &R, &C);
+  if (s.sr > R || s.sc > C) return 1;
+  int64_t pr = R / s.sr, pc = C / s.sc;
+  return pr < pc ? pr : pc;
 }
 
 int64_t fold_cycles(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
@@ -65,10 +83,24 @@ int64_t fold_cycles(const arch_array *arr, arch_dataflow df, fold_timing timing,
   return fold__total(&s, timing, B);
 }
 
-void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B, int64_t M,
-               int64_t K, int64_t N, fold_stats *out) {
+int64_t fold_cycles_packed(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
+                           int64_t M, int64_t K, int64_t N, int64_t pack) {
   fold__shape s;
   fold__shape_of(arr, df, M, K, N, &s);
+  return fold__total(&s, timing, fold__ceil_div(B, pack > 1 ? pack : 1));
+}
+
+void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B, int64_t M,
+               int64_t K, int64_t N, fold_stats *out) {
+  fold_eval_packed(arr, df, timing, B, M, K, N, 1, out);
+}
+
+void fold_eval_packed(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
+                      int64_t M, int64_t K, int64_t N, int64_t pack, fold_stats *out) {
+  if (pack < 1) pack = 1;
+  fold__shape s;
+  fold__shape_of(arr, df, M, K, N, &s);
+  int64_t groups = fold__ceil_div(B, pack);
   out->sr = s.sr;
   out->sc = s.sc;
   out->t = s.t;
@@ -77,11 +109,14 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
   out->folds = s.rf * s.cf;
   out->fold_cycles = s.fold_cycles;
   out->pace = s.pace;
-  out->cycles = fold__total(&s, timing, B);
+  out->pack = pack;
+  out->batch_groups = groups;
+  out->cycles = fold__total(&s, timing, groups);
   out->macs = B * M * K * N;
   /* SCALE-Sim's counts: the streamed operand is read once per fold along the other spatial
    * axis, the stationary one once in total; outputs (or partial sums) leave once per fold. */
   int64_t stationary; /* elements loaded into (WS, IS) or drained from (OS) the PEs */
+  int64_t padding = 0; /* systolic OS: SCALE-Sim's R + C null slots per fold */
   switch (df) {
   case ARCH_DATAFLOW_OS:
     if (arr->kind == ARCH_ARRAY_VECTOR) {
@@ -93,8 +128,8 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
     } else {
       out->input_reads = M * K * s.cf;
       out->weight_reads = K * N * s.rf;
-      /* SCALE-Sim adds R + C null-padded demand slots per fold to its OFMAP write count. */
-      out->output_writes = M * N + out->folds * ((int64_t)arr->rows + arr->cols);
+      out->output_writes = M * N;
+      padding = groups * out->folds * ((int64_t)arr->rows + arr->cols);
     }
     out->output_reads = 0;
     stationary = M * N;
@@ -116,9 +151,34 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
   }
   out->input_reads *= B;
   out->weight_reads *= B;
-  out->output_writes *= B;
+  out->output_writes = out->output_writes * B + padding;
   out->output_reads *= B;
-  out->reg_accesses = 3 * out->macs + B * stationary;
+  /* Packed WS/IS folds load the whole (g sr) x (g sc) diagonal block, zeros included (the
+   * previous fold's values must be overwritten); OS drains only the diagonal's outputs. */
+  int64_t loads = B * stationary;
+  if (pack > 1 && df != ARCH_DATAFLOW_OS) {
+    int64_t full = B / pack, rest = B % pack;
+    loads = (full * pack * pack + rest * rest) * s.sr * s.sc;
+  }
+  out->reg_accesses = 3 * out->macs + loads;
+}
+
+void fold_simd_eval(const arch_simd *simd, int64_t B, int64_t M, int64_t K, int64_t N,
+                    bool accumulate, fold_simd_stats *out) {
+  int64_t lanes = simd->lanes > 0 ? simd->lanes : 1;
+  bool on_n = N >= M;
+  int64_t V = on_n ? N : M, O = on_n ? M : N;
+  int64_t per_output =
+      K * (int64_t)simd->cycles_mul + (accumulate ? K : K - 1) * (int64_t)simd->cycles_add;
+  out->vector_on_n = on_n;
+  out->cycles = B * O * fold__ceil_div(V, lanes) * per_output;
+  out->lane_cycles = B * M * N * per_output;
+  /* The vectorized operand is read once per element of O; the other is broadcast, one element
+   * per k and lane vector. */
+  int64_t vec_reads = B * M * K * N, bcast = B * O * K * fold__ceil_div(V, lanes);
+  out->input_reads = on_n ? bcast : vec_reads;
+  out->weight_reads = on_n ? vec_reads : bcast;
+  out->output_writes = B * M * N;
 }
 
 char fold_streamed_dim(const arch_array *arr, arch_dataflow df) {

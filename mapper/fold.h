@@ -19,7 +19,11 @@
  *                         shift out of them) during the current fold's stream, so a fold may
  *                         start max(T, R) cycles after the previous one; the first fold's load
  *                         and the last fold's skew/drain are paid once:
- *                         cycles = fold_cycles + (folds_total - 1) * max(T, R). */
+ *                         cycles = fold_cycles + (folds_total - 1) * max(T, R).
+ * Spatial batch (fold_eval_packed): when both spatial extents of one batch element fit in half
+ * the array or less, `pack` batch elements share a fold on the array's diagonal (block-diagonal
+ * stationary operand; see mapper/MAPPING.md), so B elements take ceil(B / pack) folds.
+ * The SIMD unit can run a step instead of the array (fold_simd_eval). */
 #ifndef HEAT_FOLD_H
 #define HEAT_FOLD_H
 
@@ -48,7 +52,10 @@ typedef struct fold_stats {
   /* Array-side SRAM traffic in elements (SCALE-Sim's read/write counts, times B). */
   int64_t input_reads, weight_reads, output_writes;
   int64_t output_reads;       /* partial sums read back to accumulate across row folds */
-  int64_t reg_accesses;       /* array register events: 3 per MAC + stationary loads/drains */
+  int64_t reg_accesses;       /* array register events: 3 per MAC + stationary loads/drains
+                                 (packed WS/IS: the zeros off the diagonal are loaded too) */
+  int64_t pack;               /* batch elements per fold on the diagonal (1: none) */
+  int64_t batch_groups;       /* ceil(B / pack): fold groups run one after another */
 } fold_stats;
 
 /* True when the arch's mask lists the dataflow. */
@@ -63,6 +70,39 @@ void fold_eval(const arch_array *arr, arch_dataflow df, fold_timing timing, int6
 /* Only the cycle count of fold_eval (the inner loop of the mapspace search). */
 int64_t fold_cycles(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
                     int64_t M, int64_t K, int64_t N);
+
+/* How many batch elements of an M x K x N GEMM fit side by side on the array's diagonal under
+ * the dataflow: min(rows / spatial-row extent, cols / spatial-col extent) (vector: width and
+ * lanes), 1 when either extent exceeds half the array. Each array axis carries one operand to
+ * every PE on it (a systolic row its input or weight stream, a vector array's broadcast input
+ * vector), so a PE multiplies operands of the same batch element only on the diagonal blocks:
+ * batch on rows and cols together, never on one axis alone. */
+int64_t fold_batch_pack(const arch_array *arr, arch_dataflow df, int64_t M, int64_t K, int64_t N);
+
+/* fold_eval with `pack` batch elements per fold (1 <= pack <= fold_batch_pack(...); pack = 1 is
+ * fold_eval exactly). Every fold of a group streams the same T; the folds counted are
+ * ceil(B / pack) x row_folds x col_folds. SRAM events count the useful elements only. */
+void fold_eval_packed(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
+                      int64_t M, int64_t K, int64_t N, int64_t pack, fold_stats *out);
+int64_t fold_cycles_packed(const arch_array *arr, arch_dataflow df, fold_timing timing, int64_t B,
+                           int64_t M, int64_t K, int64_t N, int64_t pack);
+
+/* A batched GEMM on the SIMD unit: `lanes` lanes, each multiply taking cycles_mul and each add
+ * cycles_add. The lanes vectorize the larger output dimension V of (M, N); for each output lane
+ * vector the K products are multiplied and summed in the lane accumulators (K muls, K - 1 adds
+ * per output), reading one vector of the vectorized operand and broadcasting one element of the
+ * other per k. cycles = B x O x ceil(V / lanes) x (K mul + (K - 1) add), O the other dimension. */
+typedef struct fold_simd_stats {
+  int64_t cycles;
+  int64_t lane_cycles;   /* busy lane-cycles (energy: x op_pj): B M N (K mul + (K - 1) add) */
+  int64_t input_reads, weight_reads, output_writes; /* elements */
+  bool vector_on_n;      /* lanes over N (else over M) */
+} fold_simd_stats;
+
+/* `accumulate`: the outputs add to partial sums of an earlier K tile, one more add each
+ * (K mul + K add per output). */
+void fold_simd_eval(const arch_simd *simd, int64_t B, int64_t M, int64_t K, int64_t N,
+                    bool accumulate, fold_simd_stats *out);
 
 /* Which GEMM dimension the dataflow streams through the array: 'm', 'k' or 'n' (systolic OS:
  * K, WS: M, IS: N; vector OS and WS: M, IS: N). */

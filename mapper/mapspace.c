@@ -1,5 +1,7 @@
 #include "mapper/mapspace.h"
 
+#include "mapper/mapspace_units.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,32 +32,6 @@ int map_tile_candidates(int64_t dim, int64_t unit, int64_t *out, int cap) {
     if (t < dim) n = map__insert_sorted(out, n, cap, t);
   }
   return map__insert_sorted(out, n, cap, dim);
-}
-
-/* Array extent each GEMM dimension is mapped on under a dataflow (1 = streamed). */
-static void map__units(const arch *a, arch_dataflow df, int64_t *unit) {
-  int64_t r, c;
-  if (a->array.kind == ARCH_ARRAY_VECTOR) {
-    r = a->array.width;
-    c = a->array.lanes;
-  } else {
-    r = a->array.rows;
-    c = a->array.cols;
-  }
-  for (int d = 0; d < MAP_DIMS; d++) unit[d] = 1;
-  switch (df) {
-  case ARCH_DATAFLOW_OS:
-    if (a->array.kind == ARCH_ARRAY_VECTOR) {
-      unit[MAP_DIM_K] = r;
-      unit[MAP_DIM_N] = c;
-    } else {
-      unit[MAP_DIM_M] = r;
-      unit[MAP_DIM_N] = c;
-    }
-    break;
-  case ARCH_DATAFLOW_WS: unit[MAP_DIM_K] = r; unit[MAP_DIM_N] = c; break;
-  default: unit[MAP_DIM_K] = r; unit[MAP_DIM_M] = c; break;
-  }
 }
 
 static const int map__orders[6][3] = {
@@ -128,17 +104,14 @@ static int map__distinct_orders(const map_problem *p, const int64_t *tile, int *
 static int map__no_fit_error(const arch *a, const map_problem *p, const map_options *opt,
                              const map__assign *as, heat_error *err) {
   /* Report the assignment whose worst buffer overflows least, for the first dataflow. */
-  int64_t tile[MAP_DIMS];
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
-    if (opt->dataflows && !(opt->dataflows & (1u << df))) continue;
-    int64_t unit[MAP_DIMS], tmp[MAP_MAX_CANDIDATES];
-    map__units(a, (arch_dataflow)df, unit);
+  int64_t tile[MAP_DIMS] = {1, 1, 1, 1};
+  map__config cfg[MAP_MAX_CONFIGS];
+  if (map__array_configs(a, p, opt, cfg) > 0) {
+    int64_t tmp[MAP_MAX_CANDIDATES];
     for (int d = 0; d < MAP_DIMS; d++) {
-      map_tile_candidates(p->dim[d], unit[d], tmp, MAP_MAX_CANDIDATES);
+      map_tile_candidates(p->dim[d], cfg[0].extent[d], tmp, MAP_MAX_CANDIDATES);
       tile[d] = tmp[0];
     }
-    break;
   }
   double fp[MAP_OPS];
   map__footprint(a, p, tile, fp);
@@ -173,6 +146,57 @@ static int map__no_fit_error(const arch *a, const map_problem *p, const map_opti
       b->double_buffered ? " (half of its size: double-buffered)" : "");
 }
 
+/* Every tiling, buffer assignment and loop order of one compute configuration; keeps the best
+ * in out (*found says whether out holds one). */
+static void map__search_config(const arch *a, const map_problem *p, const map_options *opt,
+                               const map__config *cfg, const map__assign *as, map_workspace *w,
+                               map_result *out, bool *found) {
+  map_cost cost;
+  map_mapping m;
+  memset(&m, 0, sizeof m);
+  m.unit = cfg->unit;
+  m.dataflow = cfg->dataflow;
+  m.batch_pack = cfg->pack;
+  for (int d = 0; d < MAP_DIMS; d++)
+    w->ncand[d] = map_tile_candidates(p->dim[d], cfg->extent[d], w->cand[d], MAP_MAX_CANDIDATES);
+  for (int ib = 0; ib < w->ncand[0]; ib++)
+    for (int im = 0; im < w->ncand[1]; im++)
+      for (int ik = 0; ik < w->ncand[2]; ik++)
+        for (int in = 0; in < w->ncand[3]; in++) {
+          m.tile[0] = w->cand[0][ib];
+          m.tile[1] = w->cand[1][im];
+          m.tile[2] = w->cand[2][ik];
+          m.tile[3] = w->cand[3][in];
+          double fp[MAP_OPS];
+          map__footprint(a, p, m.tile, fp);
+          int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS], nfit = 0;
+          for (int i = 0; i < as->n; i++)
+            if (map__fits(a, as->buf[i], fp)) fits[nfit++] = i;
+          if (nfit == 0) {
+            /* Footprints grow with every tile size: larger N tiles cannot fit either. */
+            out->rejected += w->ncand[3] - in;
+            break;
+          }
+          map__compute c;
+          map__config_compute(a, opt, cfg, p->dim, m.tile, &c);
+          int keep[6];
+          int norders = map__distinct_orders(p, m.tile, keep);
+          for (int f = 0; f < nfit; f++) {
+            memcpy(m.buffer, as->buf[fits[f]], sizeof m.buffer);
+            for (int o = 0; o < norders; o++) {
+              memcpy(m.order, map__orders[keep[o]], sizeof m.order);
+              map__memory_eval(a, p, opt, &m, &c, &cost);
+              out->evaluated++;
+              if (!*found || map_cost_better(opt->objective, &cost, &out->cost)) {
+                *found = true;
+                out->mapping = m;
+                out->cost = cost;
+              }
+            }
+          }
+        }
+}
+
 int map_search(const arch *arch_in, const map_problem *p, const map_options *opt,
                map_workspace *w, map_result *out, heat_error *err) {
   int rc = map_options_check(opt, arch_in, err);
@@ -187,52 +211,13 @@ int map_search(const arch *arch_in, const map_problem *p, const map_options *opt
 
   memset(out, 0, sizeof *out);
   bool found = false;
-  map_cost cost;
-  map_mapping m;
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!fold_dataflow_supported(&a.array, (arch_dataflow)df)) continue;
-    if (opt->dataflows && !(opt->dataflows & (1u << df))) continue;
-    int64_t unit[MAP_DIMS];
-    map__units(&a, (arch_dataflow)df, unit);
-    for (int d = 0; d < MAP_DIMS; d++)
-      w->ncand[d] = map_tile_candidates(p->dim[d], unit[d], w->cand[d], MAP_MAX_CANDIDATES);
-    m.dataflow = (arch_dataflow)df;
-    for (int ib = 0; ib < w->ncand[0]; ib++)
-      for (int im = 0; im < w->ncand[1]; im++)
-        for (int ik = 0; ik < w->ncand[2]; ik++)
-          for (int in = 0; in < w->ncand[3]; in++) {
-            m.tile[0] = w->cand[0][ib];
-            m.tile[1] = w->cand[1][im];
-            m.tile[2] = w->cand[2][ik];
-            m.tile[3] = w->cand[3][in];
-            double fp[MAP_OPS];
-            map__footprint(&a, p, m.tile, fp);
-            int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS], nfit = 0;
-            for (int i = 0; i < as.n; i++)
-              if (map__fits(&a, as.buf[i], fp)) fits[nfit++] = i;
-            if (nfit == 0) {
-              /* Footprints grow with every tile size: larger N tiles cannot fit either. */
-              out->rejected += w->ncand[3] - in;
-              break;
-            }
-            map__compute c;
-            map__compute_eval(&a, m.dataflow, opt->timing, p->dim, m.tile, &c);
-            int keep[6];
-            int norders = map__distinct_orders(p, m.tile, keep);
-            for (int f = 0; f < nfit; f++) {
-              memcpy(m.buffer, as.buf[fits[f]], sizeof m.buffer);
-              for (int o = 0; o < norders; o++) {
-                memcpy(m.order, map__orders[keep[o]], sizeof m.order);
-                map__memory_eval(&a, p, opt, &m, &c, &cost);
-                out->evaluated++;
-                if (!found || map_cost_better(opt->objective, &cost, &out->cost)) {
-                  found = true;
-                  out->mapping = m;
-                  out->cost = cost;
-                }
-              }
-            }
-          }
+  map__config cfg[MAP_MAX_CONFIGS];
+  int ncfg = map__array_configs(&a, p, opt, cfg);
+  for (int i = 0; i < ncfg; i++) map__search_config(&a, p, opt, &cfg[i], &as, w, out, &found);
+  if (map__simd_worth(&a, p, opt, found ? &out->cost : NULL)) {
+    map__config simd;
+    map__simd_config(&simd);
+    map__search_config(&a, p, opt, &simd, &as, w, out, &found);
   }
   if (!found) return map__no_fit_error(&a, p, opt, &as, err);
   return HEAT_OK;

@@ -1,5 +1,5 @@
 /* path_optimize: checks the request, then the exact DP up to PATH_DP_MAX_OPERANDS operands and
- * the greedy order beyond. */
+ * the randomized greedy and bounded DP beyond (path_large.c). */
 #include <string.h>
 
 #include "mapper/path_internal.h"
@@ -15,6 +15,14 @@ static int check_options(const tn_network *net, const path_options *opt, heat_er
     return heat_error_set(err, HEAT_EINVAL, net->expr, "unknown pre-computation mode %d",
                           (int)opt->precompute);
   return HEAT_OK;
+}
+
+static const char *const algorithm_names[] = {"exact DP", "bounded DP", "randomized greedy",
+                                              "greedy"};
+
+const char *path_algorithm_name(path_algorithm algo) {
+  return algo >= PATH_ALGO_EXACT_DP && algo <= PATH_ALGO_GREEDY ? algorithm_names[algo]
+                                                                : "unknown";
 }
 
 static const char *const precompute_names[] = {"never", "no-growth", "always"};
@@ -46,7 +54,7 @@ int path_optimize_ws(const tn_network *net, const path_options *opt, path_worksp
   if (!rc) rc = check_options(net, opt, err);
   if (rc) return rc;
   if (net->n_operands <= PATH_DP_MAX_OPERANDS) return path__dp(net, opt, ws, out, err);
-  return path_greedy(net, opt, out, err);
+  return path__large(net, opt, ws, out, err);
 }
 
 int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err) {

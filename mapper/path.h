@@ -28,7 +28,20 @@
 extern "C" {
 #endif
 
-#define PATH_DP_MAX_OPERANDS 16 /* exact dynamic programming at least up to here */
+#define PATH_DP_MAX_OPERANDS 16 /* exact dynamic programming (all subsets) up to here */
+/* Beyond: a seeded randomized greedy, then a DP over connected subsets under a cost cap and a
+ * work budget (mapper/README.md, "Beyond 16 operands"). */
+#define PATH_TRIALS_DEFAULT 256 /* randomized greedy trials when path_options.trials is 0 */
+
+/* Which search produced a path. */
+typedef enum path_algorithm {
+  PATH_ALGO_EXACT_DP = 0,     /* the DP over all subsets: optimal for the objective */
+  PATH_ALGO_BOUNDED_DP = 1,   /* DP over connected subsets within budget: MAC-optimal among
+                                 trees without outer products inside a connected network */
+  PATH_ALGO_RANDOM_GREEDY = 2, /* seeded multi-start randomized greedy, refined by exact DP on
+                                  subtrees; no optimality guarantee */
+  PATH_ALGO_GREEDY = 3         /* path_greedy or a fixed order (path_left_to_right) */
+} path_algorithm;
 
 typedef enum path_objective {
   PATH_OBJECTIVE_MACS = 0,  /* total MACs */
@@ -82,6 +95,10 @@ typedef struct path_options {
   path_step_cost_fn step_cost; /* PATH_OBJECTIVE_CUSTOM only */
   void *step_cost_ctx;
   path_precompute precompute;
+  /* Beyond PATH_DP_MAX_OPERANDS: the randomized greedy's seed and trial count (0: default).
+   * The same seed gives the same path. */
+  uint64_t seed;
+  unsigned trials;
 } path_options;
 
 typedef struct path {
@@ -94,9 +111,15 @@ typedef struct path {
   double cost;                  /* value of the objective */
   int64_t stored_params_before; /* elements of the static operands as given */
   int64_t stored_params_after;  /* after pre-computation */
-  bool exact;                   /* found by the exact DP (false: greedy) */
+  bool exact;                   /* found by the exact DP (algorithm == PATH_ALGO_EXACT_DP) */
+  path_algorithm algorithm;     /* which search produced it */
+  uint64_t seed;                /* PATH_ALGO_RANDOM_GREEDY/BOUNDED_DP: the greedy's seed */
+  unsigned trials;              /* and its trial count (0 for the exact DP) */
   bool output_permuted;         /* the last step's layout differs from the requested output */
 } path;
+
+/* "exact DP", "bounded DP", "randomized greedy". */
+const char *path_algorithm_name(path_algorithm algo);
 
 /* "never", "no-growth", "always": the names the CLIs accept. */
 const char *path_precompute_name(path_precompute mode);
@@ -107,8 +130,9 @@ int path_precompute_parse(const char *text, const char *what, path_precompute *o
 /* Defaults: MAC objective, no pre-computation. */
 void path_options_init(path_options *opt);
 
-/* Optimal path for the objective (exact DP over subsets up to PATH_DP_MAX_OPERANDS operands,
- * greedy beyond). Ties are broken deterministically. */
+/* Optimal path for the objective (exact DP over subsets up to PATH_DP_MAX_OPERANDS operands;
+ * beyond, the best of a seeded randomized greedy and a bounded DP, see path_algorithm). Ties are
+ * broken deterministically. HEAT_ERANGE only when no path found costs less than 2^63. */
 int path_optimize(const tn_network *net, const path_options *opt, path *out, heat_error *err);
 
 /* Scratch memory of the exact DP (per-subset tables, up to 2^16 entries), kept between calls so

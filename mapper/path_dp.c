@@ -16,11 +16,6 @@
 
 #include "mapper/path_dp.h"
 
-struct path_workspace {
-  void *buf; /* every per-subset array, carved per call: one block, reused across calls */
-  size_t cap;
-};
-
 uint64_t dp_letters_of(const dp_ws *w, uint64_t compact) {
   uint64_t m = 0;
   for (; compact; compact &= compact - 1)
@@ -33,6 +28,7 @@ path_workspace *path_workspace_alloc(void) { return calloc(1, sizeof(path_worksp
 void path_workspace_free(path_workspace *ws) {
   if (!ws) return;
   free(ws->buf);
+  free(ws->sbuf);
   free(ws);
 }
 

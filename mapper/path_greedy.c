@@ -131,6 +131,11 @@ static int greedy_run(const tn_network *net, const path_options *opt, bool by_gr
 }
 
 int path_greedy(const tn_network *net, const path_options *opt, path *out, heat_error *err) {
+  path_options defaults;
+  if (!opt) {
+    path_options_init(&defaults);
+    opt = &defaults;
+  }
   int rc = path__check_network(net, err);
   if (rc) return rc;
   if (opt->objective == PATH_OBJECTIVE_CUSTOM && !opt->step_cost)

@@ -229,6 +229,7 @@ int path__build(const tn_network *net, const path_options *opt, const path_tree 
   const char *final = op[n + out->n_steps - 1].layout;
   out->output_permuted = strcmp(final, net->output) != 0;
   out->exact = exact;
+  out->algorithm = exact ? PATH_ALGO_EXACT_DP : PATH_ALGO_GREEDY;
   return finish_totals(net, opt, out, err);
 }
 

@@ -350,11 +350,14 @@ int program_emit_gemm(program *p, const arch *a, const map_options *opt, const c
    * with K streamed innermost the partial sums stay in the array. */
   char sd = fold_streamed_dim(&a->array, m->dataflow);
   int stream_dim = sd == 'm' ? MAP_DIM_M : sd == 'k' ? MAP_DIM_K : MAP_DIM_N;
-  bool last_is_stream = e.n > 0 && e.dim[e.n - 1] == stream_dim;
+  /* The SIMD unit keeps no fold across tiles. */
+  bool last_is_stream =
+      m->unit != MAP_UNIT_SIMD && e.n > 0 && e.dim[e.n - 1] == stream_dim;
+  int64_t pack = m->batch_pack > 1 ? m->batch_pack : 1;
   fold_stats one;
-  fold_eval(&a->array, m->dataflow, opt->timing, 1, m->tile[MAP_DIM_M], m->tile[MAP_DIM_K],
-            m->tile[MAP_DIM_N], &one);
-  bool merged = last_is_stream && one.folds == 1;
+  fold_eval_packed(&a->array, m->dataflow, opt->timing, m->tile[MAP_DIM_B], m->tile[MAP_DIM_M],
+                   m->tile[MAP_DIM_K], m->tile[MAP_DIM_N], pack, &one);
+  bool merged = last_is_stream && one.folds * (pack > 1 ? one.batch_groups : 1) == 1;
   bool in_array_acc = last_is_stream && stream_dim == MAP_DIM_K;
   int64_t idx[MAP_DIMS] = {0}, prev[MAP_DIMS] = {0};
   bool first = true;
@@ -444,11 +447,28 @@ void program_insn_count(const program *p, const arch *a, const prog_insn *in, pr
     break;
   }
   case PROG_FOLD: {
-    fold_stats fs;
-    fold_eval(&a->array, st->mapping.dataflow, p->timing, in->len[0], in->len[1], in->len[2],
-              in->len[3], &fs);
     const int *buf = st->mapping.buffer;
     double pb = program_elem_bytes(a, MAP_OP_OUTPUT, true);
+    if (st->mapping.unit == MAP_UNIT_SIMD) {
+      /* The box on the SIMD unit (fold_simd_eval); adding to read-back partial sums is one
+       * more add per output. */
+      fold_simd_stats ss;
+      fold_simd_eval(&a->simd, in->len[0], in->len[1], in->len[2], in->len[3], in->acc == 1, &ss);
+      double outs = prog__box_elems(in->len, MAP_OP_OUTPUT);
+      c->simd_macs += (double)(in->len[0] * in->len[1] * in->len[2] * in->len[3]);
+      c->simd_lane_ops += (double)ss.lane_cycles;
+      c->sram_read_bytes[buf[MAP_OP_INPUT]] +=
+          (double)ss.input_reads * program_elem_bytes(a, MAP_OP_INPUT, false);
+      c->sram_read_bytes[buf[MAP_OP_WEIGHT]] +=
+          (double)ss.weight_reads * program_elem_bytes(a, MAP_OP_WEIGHT, false);
+      c->sram_write_bytes[buf[MAP_OP_OUTPUT]] += (double)ss.output_writes * pb;
+      if (in->acc == 1) c->sram_read_bytes[buf[MAP_OP_OUTPUT]] += outs * pb;
+      break;
+    }
+    fold_stats fs;
+    fold_eval_packed(&a->array, st->mapping.dataflow, p->timing, in->len[0], in->len[1],
+                     in->len[2], in->len[3], st->mapping.batch_pack > 1 ? st->mapping.batch_pack : 1,
+                     &fs);
     c->macs += (double)fs.macs;
     c->reg_accesses += (double)fs.reg_accesses;
     c->sram_read_bytes[buf[MAP_OP_INPUT]] +=
@@ -495,6 +515,7 @@ void program_count(const program *p, const arch *a, int step, prog_counts *out) 
     program_count(p, a, (int)s, &one);
     double t = (double)p->steps[s].times;
     out->macs += t * one.macs;
+    out->simd_macs += t * one.simd_macs;
     out->reg_accesses += t * one.reg_accesses;
     out->dram_read_bytes += t * one.dram_read_bytes;
     out->dram_write_bytes += t * one.dram_write_bytes;

@@ -8,7 +8,9 @@
  *   load   DMA a tile of a step operand from DRAM into (buffer, slot)
  *   store  DMA a tile of the step's output from its buffer to DRAM
  *   fold   run the array over a box of the step's B x M x K x N iteration space (the step's
- *          dataflow; the operands in the step's buffers at the given slots)
+ *          dataflow; the operands in the step's buffers at the given slots); with df=simd the
+ *          SIMD unit runs the box (fold_simd_eval), with pack=G G batch elements share each
+ *          array fold on its diagonal (fold_eval_packed)
  *   simd   an operation on the SIMD unit (softmax, layernorm, gelu, tanh, add, embed, permute)
  *   sync   wait for its dependences (a step boundary)
  * A tile or box is at[d] .. at[d] + len[d] - 1 for d = B, M, K, N; a load/store only reads the
@@ -21,7 +23,8 @@
  *   arch NAME
  *   timing scalesim|overlap
  *   stalls 0|1
- *   step ID name=NAME times=T simd=0 dims=B,M,K,N df=os tile=B,M,K,N order=m,k,n buf=I,W,O
+ *   step ID name=NAME times=T simd=0 dims=B,M,K,N df=os|ws|is|simd [pack=G]
+ *        tile=B,M,K,N order=m,k,n buf=I,W,O
  *        on_chip=0,0,0 permuted=0,0
  *   step ID name=NAME times=T simd=1
  *   ID: load step=S op=input|weight|output buf=J slot=L at=B,M,K,N len=B,M,K,N partial=0
@@ -139,6 +142,7 @@ int program_emit_items(program *p, const arch *a, const map_options *opt, const 
  * computes, counted from its instructions with fold_eval and priced with energy_eval. */
 typedef struct prog_counts {
   double macs, reg_accesses, dram_read_bytes, dram_write_bytes, simd_lane_ops;
+  double simd_macs; /* MACs of steps run on the SIMD unit (priced as lane ops, not in macs) */
   double sram_read_bytes[ARCH_MAX_BUFFERS], sram_write_bytes[ARCH_MAX_BUFFERS];
   double sram_reads[ARCH_MAX_BUFFERS], sram_writes[ARCH_MAX_BUFFERS]; /* accesses */
 } prog_counts;

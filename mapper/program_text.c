@@ -77,7 +77,8 @@ int program_print(FILE *out, const program *p) {
       const map_problem *pr = &st->problem;
       const map_mapping *m = &st->mapping;
       prog__p4(out, "dims", pr->dim);
-      fprintf(out, " df=%s", arch_dataflow_name(m->dataflow));
+      fprintf(out, " df=%s", m->unit == MAP_UNIT_SIMD ? "simd" : arch_dataflow_name(m->dataflow));
+      if (m->batch_pack > 1) fprintf(out, " pack=%" PRId64, m->batch_pack);
       prog__p4(out, "tile", m->tile);
       fprintf(out, " order=%c,%c,%c buf=%d,%d,%d on_chip=%d,%d,%d permuted=%d,%d",
               prog__dimc[m->order[0]], prog__dimc[m->order[1]], prog__dimc[m->order[2]],
@@ -253,8 +254,12 @@ static int prog__parse_step(prog__line *l, program *p, heat_error *err) {
     const char *df;
     if ((rc = prog__need(l, "df", &df, err))) return rc;
     heat_error e2;
-    if (arch_dataflow_parse(df, &m->dataflow, &e2))
-      return prog__err(l, err, "df", "unknown dataflow '%s'; allowed: os, ws, is", df, NULL);
+    m->unit = strcmp(df, "simd") == 0 ? MAP_UNIT_SIMD : MAP_UNIT_ARRAY;
+    if (m->unit == MAP_UNIT_ARRAY && arch_dataflow_parse(df, &m->dataflow, &e2))
+      return prog__err(l, err, "df", "unknown dataflow '%s'; allowed: os, ws, is, simd", df, NULL);
+    m->batch_pack = 1;
+    if (prog__get(l, "pack") && (rc = prog__key_int(l, "pack", 1, INT32_MAX, &m->batch_pack, err)))
+      return rc;
     if ((rc = prog__key_list(l, "tile", 4, 1, INT32_MAX, m->tile, NULL, err))) return rc;
     for (int d = 0; d < MAP_DIMS; d++)
       if (m->tile[d] > pr->dim[d]) return prog__err(l, err, "tile", "a tile exceeds its dimension", NULL, NULL);
@@ -523,9 +528,18 @@ int program_check(const program *p, const arch *a, const char *origin, heat_erro
     const prog_step *st = &p->steps[s];
     if (st->simd) continue;
     heat_error e2;
-    if (!fold_dataflow_supported(&a->array, st->mapping.dataflow))
+    const map_mapping *m = &st->mapping;
+    if (m->unit != MAP_UNIT_SIMD && !fold_dataflow_supported(&a->array, m->dataflow))
       return heat_error_set(err, HEAT_EINVAL, origin, "step %zu: field 'df': arch '%s' does not offer dataflow %s",
-                            s, a->name, arch_dataflow_name(st->mapping.dataflow));
+                            s, a->name, arch_dataflow_name(m->dataflow));
+    if (m->batch_pack > 1 &&
+        (m->unit == MAP_UNIT_SIMD || m->batch_pack > m->tile[MAP_DIM_B] ||
+         m->batch_pack > fold_batch_pack(&a->array, m->dataflow, m->tile[MAP_DIM_M],
+                                         m->tile[MAP_DIM_K], m->tile[MAP_DIM_N])))
+      return heat_error_set(err, HEAT_EINVAL, origin,
+                            "step %zu: field 'pack': %" PRId64 " batch elements per fold do not "
+                            "fit on the array's diagonal",
+                            s, m->batch_pack);
     if (map_problem_check(&st->problem, &e2))
       return heat_error_set(err, HEAT_EINVAL, origin, "step %zu: field 'dims': %s", s, e2.msg);
     for (int op = 0; op < MAP_OPS; op++) {

@@ -97,7 +97,7 @@ void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, do
   }
 }
 
-static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing,
+static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing, int64_t pack,
                             const int64_t *dim, const int64_t *tile, map__array *out,
                             int64_t *tiles) {
   /* Each dimension has at most two tile sizes: full tiles and one remainder. */
@@ -119,9 +119,10 @@ static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing,
       s[d] = size[d][which];
     }
     if (n == 0) continue;
-    fold_eval(&a->array, df, timing, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], &fs);
+    fold_eval_packed(&a->array, df, timing, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K],
+                     s[MAP_DIM_N], pack, &fs);
     double per_tile = timing == FOLD_TIMING_OVERLAP
-                          ? (double)(s[MAP_DIM_B] * fs.folds * fs.pace)
+                          ? (double)(fs.batch_groups * fs.folds * fs.pace)
                           : (double)fs.cycles;
     double dn = (double)n;
     out->array_cycles += dn * per_tile;
@@ -143,9 +144,54 @@ static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing,
 
 void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
                        const int64_t *tile, map__compute *out) {
+  map__compute_eval_packed(a, df, timing, 1, dim, tile, out);
+}
+
+void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *tile,
+                            map__compute *out) {
+  int64_t size[MAP_DIMS][2], count[MAP_DIMS][2];
+  for (int d = 0; d < MAP_DIMS; d++) {
+    size[d][0] = tile[d];
+    count[d][0] = dim[d] / tile[d];
+    size[d][1] = dim[d] % tile[d];
+    count[d][1] = size[d][1] ? 1 : 0;
+  }
+  map__array *ar = &out->tiled;
+  memset(ar, 0, sizeof *ar);
+  out->tiles = 0;
+  out->stream_dim = -1;
+  fold_simd_stats st, acc;
+  for (int cls = 0; cls < 16; cls++) {
+    int64_t n = 1, s[MAP_DIMS];
+    for (int d = 0; d < MAP_DIMS; d++) {
+      int which = (cls >> d) & 1;
+      n *= count[d][which];
+      s[d] = size[d][which];
+    }
+    if (n == 0) continue;
+    fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], false, &st);
+    fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], true, &acc);
+    /* Tiles after the first along K add to the partial sums (accumulate). The first K tile is
+     * a full one when there is one, else the remainder. */
+    int kw = (cls >> MAP_DIM_K) & 1;
+    int64_t later = kw == 0 ? count[MAP_DIM_K][0] - 1 : (count[MAP_DIM_K][0] > 0 ? 1 : 0);
+    double n_acc = (double)(n / count[MAP_DIM_K][kw] * later), n_first = (double)n - n_acc;
+    ar->array_cycles += n_first * (double)st.cycles + n_acc * (double)acc.cycles;
+    ar->reg += n_first * (double)st.lane_cycles + n_acc * (double)acc.lane_cycles;
+    double dn = (double)n;
+    ar->input_reads += dn * (double)st.input_reads;
+    ar->weight_reads += dn * (double)st.weight_reads;
+    ar->output_writes += dn * (double)st.output_writes;
+    out->tiles += n;
+  }
+  out->streamed = out->tiled;
+}
+
+void map__compute_eval_packed(const arch *a, arch_dataflow df, fold_timing timing, int64_t pack,
+                              const int64_t *dim, const int64_t *tile, map__compute *out) {
   char s = fold_streamed_dim(&a->array, df);
   out->stream_dim = s == 'm' ? MAP_DIM_M : s == 'k' ? MAP_DIM_K : MAP_DIM_N;
-  map__array_eval(a, df, timing, dim, tile, &out->tiled, &out->tiles);
+  map__array_eval(a, df, timing, pack, dim, tile, &out->tiled, &out->tiles);
   if (tile[out->stream_dim] >= dim[out->stream_dim]) {
     out->streamed = out->tiled; /* one tile along the stream: the schedules coincide */
     return;
@@ -154,8 +200,9 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
    * across the streamed loop. A tile of several folds would have to bring every streamed tile
    * back once per fold (DRAM refetches this model does not charge), so it pays per tile. */
   fold_stats one;
-  fold_eval(&a->array, df, timing, 1, tile[MAP_DIM_M], tile[MAP_DIM_K], tile[MAP_DIM_N], &one);
-  if (one.folds > 1) {
+  fold_eval_packed(&a->array, df, timing, tile[MAP_DIM_B], tile[MAP_DIM_M], tile[MAP_DIM_K],
+                   tile[MAP_DIM_N], pack, &one);
+  if (one.folds * (pack > 1 ? one.batch_groups : 1) > 1) {
     out->streamed = out->tiled;
     return;
   }
@@ -164,7 +211,7 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
   int64_t whole[MAP_DIMS], ignored;
   memcpy(whole, tile, sizeof whole);
   whole[out->stream_dim] = dim[out->stream_dim];
-  map__array_eval(a, df, timing, dim, whole, &out->streamed, &ignored);
+  map__array_eval(a, df, timing, pack, dim, whole, &out->streamed, &ignored);
 }
 
 /* Loop nest facts for one mapping: the loops that iterate (count > 1), outermost first. */
@@ -322,7 +369,10 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   cycles += out->layout_cycles;
   cycles = map_cycles_round(cycles);
   out->cycles = cycles;
-  out->array_cycles = ar->array_cycles + ar->fill_drain;
+  bool simd = m->unit == MAP_UNIT_SIMD;
+  double compute = ar->array_cycles + ar->fill_drain;
+  out->array_cycles = simd ? 0 : compute;
+  out->simd_cycles = simd ? compute : 0;
   out->dram_cycles = dram_total;
   out->tiles = c->tiles;
 
@@ -333,11 +383,15 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   int64_t macs = 1;
   for (int d = 0; d < MAP_DIMS; d++) macs *= p->dim[d];
   out->macs = macs;
-  out->reg_accesses = ar->reg;
   energy_events ev;
   memset(&ev, 0, sizeof ev);
-  ev.macs = (double)macs;
-  ev.reg_accesses = ar->reg;
+  if (simd) {
+    simd_lane_ops += ar->reg; /* busy lane-cycles of the step's own MACs */
+  } else {
+    out->reg_accesses = ar->reg;
+    ev.macs = (double)macs;
+    ev.reg_accesses = ar->reg;
+  }
   ev.dram_bytes = out->dram_bytes;
   ev.simd_lane_ops = simd_lane_ops;
   ev.cycles = cycles;
@@ -358,7 +412,10 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   double peak = a->array.kind == ARCH_ARRAY_VECTOR
                     ? (double)a->array.lanes * a->array.width
                     : (double)a->array.rows * a->array.cols;
-  out->utilization = cycles > 0 ? (double)macs / (cycles * peak) : 0;
+  if (simd)
+    out->utilization = cycles > 0 ? ar->reg / (cycles * (a->simd.lanes > 0 ? a->simd.lanes : 1)) : 0;
+  else
+    out->utilization = cycles > 0 ? (double)macs / (cycles * peak) : 0;
 }
 
 double map_cycles_round(double cycles) {
@@ -405,9 +462,22 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
                             "loop order must be a permutation of m, k, n");
     seen |= 1u << d;
   }
-  if (!fold_dataflow_supported(&a->array, m->dataflow))
+  bool simd = m->unit == MAP_UNIT_SIMD;
+  if (m->unit != MAP_UNIT_ARRAY && !simd)
+    return heat_error_set(err, HEAT_EINVAL, "map_eval", "unknown compute unit %d", (int)m->unit);
+  if (!simd && !fold_dataflow_supported(&a->array, m->dataflow))
     return heat_error_set(err, HEAT_EINVAL, "map_eval", "arch '%s' does not offer dataflow %s",
                           a->name, arch_dataflow_name(m->dataflow));
+  int64_t pack = m->batch_pack > 1 ? m->batch_pack : 1;
+  if (pack > 1 && (simd || pack > m->tile[MAP_DIM_B] ||
+                   pack > fold_batch_pack(&a->array, m->dataflow, m->tile[MAP_DIM_M],
+                                          m->tile[MAP_DIM_K], m->tile[MAP_DIM_N])))
+    return heat_error_set(err, HEAT_EINVAL, "map_eval",
+                          "%lld batch elements per fold do not fit on the array's diagonal "
+                          "(tile M x K x N = %lld x %lld x %lld, dataflow %s)",
+                          (long long)pack, (long long)m->tile[MAP_DIM_M],
+                          (long long)m->tile[MAP_DIM_K], (long long)m->tile[MAP_DIM_N],
+                          arch_dataflow_name(m->dataflow));
   double need[ARCH_MAX_BUFFERS] = {0}, fp[MAP_OPS];
   map__footprint(a, p, m->tile, fp);
   for (int op = 0; op < MAP_OPS; op++) {
@@ -428,7 +498,8 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
                             a->buffers[j].double_buffered ? " (half, double-buffered)" : "",
                             need[j]);
   map__compute c;
-  map__compute_eval(a, m->dataflow, opt->timing, p->dim, m->tile, &c);
+  if (simd) map__simd_compute_eval(a, p->dim, m->tile, &c);
+  else map__compute_eval_packed(a, m->dataflow, opt->timing, pack, p->dim, m->tile, &c);
   map__memory_eval(a, p, opt, m, &c, out);
   return HEAT_OK;
 }

@@ -54,19 +54,32 @@ typedef struct map_options {
   map_objective objective;
   unsigned dataflows;       /* mask of (1u << arch_dataflow) to consider; 0 = all offered */
   int64_t array_rows_override, array_cols_override; /* 0 = the arch's */
+  bool array_only;          /* search the array with one batch element per fold only: no
+                               spatial batch, no SIMD unit (the baseline of the small-step
+                               mappings; MAPPING.md) */
 } map_options;
 
+/* The unit that runs a step's MACs. */
+typedef enum map_unit {
+  MAP_UNIT_ARRAY = 0, /* the compute array (fold.h) */
+  MAP_UNIT_SIMD = 1,  /* the SIMD unit, lane by lane (fold_simd_eval); for tiny steps */
+} map_unit;
+
 typedef struct map_mapping {
-  arch_dataflow dataflow;
+  arch_dataflow dataflow; /* array only */
   int64_t tile[MAP_DIMS];
   int order[3];        /* MAP_DIM_M/K/N, outermost first; the B loop is outside them */
   int buffer[MAP_OPS]; /* index into arch.buffers */
+  map_unit unit;
+  int64_t batch_pack;  /* array: batch elements per fold on the diagonal; 0 or 1 = none */
 } map_mapping;
 
 typedef struct map_cost {
   double cycles;
   double array_cycles, dram_cycles, sram_cycles, layout_cycles; /* totals of each resource */
-  double simd_cycles;        /* the SIMD unit: a GEMM's output epilogue, or a SIMD op */
+  double simd_cycles;        /* the SIMD unit: the step's MACs when mapped there
+                                (MAP_UNIT_SIMD; array_cycles is 0), a GEMM's output
+                                epilogue, or a SIMD op */
   /* The resource the cycles are spent on. Array, DRAM, SRAM ports and the epilogue overlap in
    * the tile pipeline, so the largest of them bounds it (pipe_bound); layout transforms run
    * serially, and bound is MAP_BOUND_LAYOUT when they take more cycles than the pipeline. */
@@ -74,7 +87,8 @@ typedef struct map_cost {
   int bound_buffer;          /* MAP_BOUND_SRAM: which buffer's port */
   int64_t macs;
   int64_t tiles;
-  double utilization;        /* macs / (cycles * peak MACs per cycle) */
+  double utilization;        /* array: macs / (cycles * peak MACs per cycle); SIMD: busy
+                                lane-cycles / (cycles * lanes) */
   double dram_read_bytes, dram_write_bytes, dram_bytes;
   double sram_reads[ARCH_MAX_BUFFERS], sram_writes[ARCH_MAX_BUFFERS]; /* accesses */
   double reg_accesses;
@@ -159,6 +173,13 @@ typedef struct map__compute {
 
 void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,
                        const int64_t *tile, map__compute *out);
+/* The same with `pack` batch elements per fold on the array's diagonal (fold_eval_packed). */
+void map__compute_eval_packed(const arch *a, arch_dataflow df, fold_timing timing, int64_t pack,
+                              const int64_t *dim, const int64_t *tile, map__compute *out);
+/* The tiling run on the SIMD unit (fold_simd_eval per tile; stream_dim = -1: no fold to keep
+ * across tiles). array_cycles holds the SIMD cycles and reg the busy lane-cycles. */
+void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *tile,
+                            map__compute *out);
 
 /* Bytes of each operand's tile footprint in its buffer (on-chip operands: the whole tensor). */
 void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, double *bytes);

@@ -143,11 +143,18 @@ SC_MODULE(machine) {
       const prog_insn &in = prog->insn[i];
       const prog_step &st = prog->steps[in.step];
       fold_stats fs;
-      fold_eval(&a->array, st.mapping.dataflow, prog->timing, in.len[0], in.len[1], in.len[2],
-                in.len[3], &fs);
+      int64_t pack = st.mapping.batch_pack > 1 ? st.mapping.batch_pack : 1;
+      fold_eval_packed(&a->array, st.mapping.dataflow, prog->timing, in.len[0], in.len[1],
+                       in.len[2], in.len[3], pack, &fs);
       double array_time = (double)fs.cycles, drain = 0;
-      if (prog->timing == FOLD_TIMING_OVERLAP) {
-        array_time = (double)(in.len[0] * fs.folds * fs.pace);
+      if (st.mapping.unit == MAP_UNIT_SIMD) {
+        // A step mapped on the SIMD unit (mapper/MAPPING.md, small steps): its boxes take the
+        // SIMD unit's time; they queue here, in the step's order, as the array's folds would.
+        fold_simd_stats ss;
+        fold_simd_eval(&a->simd, in.len[0], in.len[1], in.len[2], in.len[3], in.acc == 1, &ss);
+        array_time = (double)ss.cycles;
+      } else if (prog->timing == FOLD_TIMING_OVERLAP) {
+        array_time = (double)(fs.batch_groups * fs.folds * fs.pace);
         drain = (double)(fs.fold_cycles - fs.pace);
       }
       prog_counts c;

@@ -1,7 +1,11 @@
 /* bench_path: time to the exact MAC-optimal contraction path for seeded networks of 4..16
  * operands (tensor-train chains, Tucker, CP, random graphs), median of repeats, printed beside
- * opt_einsum's figures on this machine. Prints figures; asserts nothing. */
+ * opt_einsum's figures on this machine; then the networks of 17..24 operands of
+ * tests/oracles/path_large.csv, heat's time and MACs beside opt_einsum's `dp` and
+ * `random-greedy-128` (their MACs and times as measured by path_large.py on this machine).
+ * Prints figures; asserts nothing. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/bench_util.h"
@@ -182,6 +186,82 @@ static void mac_figure(int rc, const path *p, char *buf, size_t cap) {
     snprintf(buf, cap, "%lld", (long long)p->total_macs);
 }
 
+/* Splits a CSV line in place into n fields; a field may be quoted ("a,b"). False when short. */
+static bool split_csv(char *line, char **field, int n) {
+  char *p = line;
+  for (int i = 0; i < n; i++) {
+    if (*p == '"') {
+      field[i] = ++p;
+      p = strchr(p, '"');
+      if (!p) return false;
+      *p++ = '\0';
+    } else {
+      field[i] = p;
+      p += strcspn(p, ",\n");
+    }
+    if (*p != ',' && !(i == n - 1 && (*p == '\n' || *p == '\0'))) return false;
+    if (*p) *p++ = '\0';
+  }
+  return true;
+}
+
+/* The 17..24-operand networks: heat beside opt_einsum (path_large.csv). */
+static int large_networks(path_workspace *ws) {
+  char fname[1024], line[4096];
+  snprintf(fname, sizeof fname, "%s/tests/oracles/path_large.csv", HEAT_SOURCE_DIR);
+  FILE *f = fopen(fname, "r");
+  if (!f || !fgets(line, sizeof line, f)) {
+    fprintf(stderr, "bench_path: cannot read %s\n", fname);
+    if (f) fclose(f);
+    return 1;
+  }
+  printf("\n17..24 operands (tests/oracles/path_large.csv): heat's path_optimize (default seed and\n"
+         "trials, workspace kept) beside opt_einsum's dp and random-greedy-128; MACs in heat's\n"
+         "convention; ratio = heat MACs / the best opt_einsum MACs (<= 1: heat as good or better)\n\n");
+  printf("%-10s %3s %9s %-18s %20s %20s %9s %20s %9s %7s\n", "network", "n", "heat_ms", "algorithm",
+         "heat_macs", "oe_dp_macs", "oe_dp_ms", "oe_rg128_macs", "oe_rg_ms", "ratio");
+  double worst = 0.0;
+  int rc = 0;
+  while (fgets(line, sizeof line, f)) {
+    char *field[7];
+    if (!split_csv(line, field, 7)) {
+      fprintf(stderr, "bench_path: a malformed row in %s\n", fname);
+      rc = 1;
+      break;
+    }
+    for (char *c = field[2]; *c; c++)
+      if (*c == ';') *c = ',';
+    tn_network net;
+    heat_error err;
+    if (tn_parse(field[1], &net, &err) || tn_set_shapes(&net, field[2], "shapes", &err)) {
+      fprintf(stderr, "bench_path: %s: %s\n", field[0], err.msg);
+      rc = 1;
+      break;
+    }
+    path_options opt;
+    path_options_init(&opt);
+    path pth;
+    double t = time_optimize(&net, &opt, ws, &pth);
+    if (t < 0) {
+      rc = 1;
+      break;
+    }
+    double dp = field[3][0] ? atof(field[3]) : 0.0, rg = atof(field[5]);
+    double best = dp > 0 && dp < rg ? dp : rg, ratio = (double)pth.total_macs / best;
+    if (ratio > worst) worst = ratio;
+    printf("%-10s %3zu %9.1f %-18s %20lld %20s %9s %20s %9s %7.4f\n", field[0], net.n_operands,
+           1e3 * t, path_algorithm_name(pth.algorithm), (long long)pth.total_macs,
+           field[3][0] ? field[3] : "-", field[4][0] ? field[4] : ">40000", field[5], field[6],
+           ratio);
+    fflush(stdout);
+  }
+  fclose(f);
+  printf("\nworst ratio heat / best of opt_einsum: %.4f\n"
+         "oe_dp_ms '>40000': opt_einsum's dp did not finish in the 40 s path_large.py gave it.\n",
+         worst);
+  return rc;
+}
+
 int main(void) {
   static const struct {
     const char *name;
@@ -229,7 +309,6 @@ int main(void) {
       printf("%-9s %8zu %7d %10.3f %10.3f %10s %18lld %18s %18s\n", families[f].name, n, n_idx,
              1e3 * t, 1e3 * tcold, custom, (long long)p.total_macs, greedy, l2r);
     }
-  path_workspace_free(ws);
   printf(
       "\nopt_einsum on this machine (issue 3): 'optimal' (exhaustive) ~2500 ms for 9 tensors;\n"
       "'dp' 3-10 ms up to 13 tensors. Target here: 12 operands < 1 ms, 16 operands < 100 ms.\n"
@@ -237,5 +316,7 @@ int main(void) {
       "allocates it each call. custom_ms: the CUSTOM objective (step cost = MACs through a\n"
       "function pointer, each candidate step fully described); '-' = not timed (it grows as\n"
       "3^n, see mapper/README.md).\n");
-  return 0;
+  int rc = large_networks(ws);
+  path_workspace_free(ws);
+  return rc;
 }

@@ -130,6 +130,7 @@ static void dram_reuse_matches_a_walk_of_the_loop_nest(void **state) {
     map_problem p;
     map_problem_gemm(&p, 1 + rand() % 3, 1 + rand() % 40, 1 + rand() % 40, 1 + rand() % 40);
     map_mapping m;
+    memset(&m, 0, sizeof m);
     m.dataflow = (arch_dataflow)(rand() % 3);
     for (int d = 0; d < 4; d++) m.tile[d] = 1 + rand() % p.dim[d];
     while ((p.dim[0] + m.tile[0] - 1) / m.tile[0] * (p.dim[1] + m.tile[1] - 1) / m.tile[1] *
@@ -209,7 +210,7 @@ static void single_tile_cost_by_hand(void **state) {
   opt.timing = FOLD_TIMING_SCALESIM;
   map_problem p;
   map_problem_gemm(&p, 1, 64, 64, 64);
-  map_mapping m = {ARCH_DATAFLOW_OS, {1, 64, 64, 64}, {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}, {0, 1, 0}};
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 64, 64, 64}, {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
   map_cost c;
   heat_error err;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
@@ -254,7 +255,7 @@ static void smallest_tile_too_big_names_the_buffer(void **state) {
   assert_non_null(strstr(err.msg, "buffer 'wbuf' of arch 'test-tpu' cannot hold the smallest tile"));
   assert_non_null(strstr(err.msg, "16 usable (half of its size: double-buffered)"));
   /* map_eval names the buffer too. */
-  map_mapping m = {ARCH_DATAFLOW_OS, {1, 32, 1, 32}, {1, 3, 2}, {0, 1, 0}};
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 32, 1, 32}, {1, 3, 2}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
   map_cost c;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_ENOFIT);
   assert_string_equal(err.where, "wbuf");
@@ -295,7 +296,7 @@ static void bad_options_and_mappings(void **state) {
   assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_EINVAL);
   p.dim[2] = 64;
   map_cost c;
-  map_mapping m = {ARCH_DATAFLOW_WS, {1, 64, 65, 64}, {1, 3, 2}, {0, 1, 0}};
+  map_mapping m = {ARCH_DATAFLOW_WS, {1, 64, 65, 64}, {1, 3, 2}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "outside 1..64"));
   m.tile[2] = 64;

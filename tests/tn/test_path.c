@@ -285,7 +285,8 @@ static void overflowing_offline_cost_is_an_error(void **state) {
   }
 }
 
-/* Beyond PATH_DP_MAX_OPERANDS the greedy order is used and marked inexact. */
+/* Beyond PATH_DP_MAX_OPERANDS the path is marked inexact and names its search (the chain is
+ * connected and sparse: the bounded DP finishes; tests/tn/test_path_large.c for the rest). */
 static void large_networks_use_greedy(void **state) {
   (void)state;
   char expr[256] = "", shapes[256] = "";
@@ -304,6 +305,7 @@ static void large_networks_use_greedy(void **state) {
   path p;
   optimize(&net, NULL, &p);
   assert_false(p.exact);
+  assert_int_equal(p.algorithm, PATH_ALGO_BOUNDED_DP);
   assert_int_equal(p.n_steps, 19);
   assert_string_equal(p.steps[18].result_indices, "au");
 }

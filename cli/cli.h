@@ -30,6 +30,8 @@ int cmd_decompose(int argc, char **argv);
 int cmd_einsum(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

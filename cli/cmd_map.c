@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/cli_opts.h"
 #include "cli/map_args.h"
+#include "cli/map_plan.h"
 #include "cli/map_report.h"
 #include "common/heat_parse.h"
 #include "mapper/layer.h"
@@ -16,7 +17,8 @@ static void map_help(FILE *out) {
   fprintf(out,
           "usage: heat map --arch NAME|FILE --gemm M,N,K [options]\n"
           "       heat map --arch NAME|FILE --model NAME|FILE [--layer OP]\n"
-          "                [--format F [--shape S] [--ranks R]] [options]\n\n"
+          "                [--format F [--shape S] [--ranks R]] [options]\n"
+          "       heat map --arch NAME|FILE --plan FILE [--model M] [--seq N] [options]\n\n"
           "Maps each step onto the accelerator (dataflow, tiles, loop order, buffers) by an\n"
           "exhaustive search of the pruned mapspace, and prints per step: the GEMM view, the\n"
           "mapping, cycles, utilization, the bound resource, DRAM bytes and energy by component;\n"
@@ -33,6 +35,10 @@ static void map_help(FILE *out) {
           "                          --layer: every linear of the block)\n"
           "  --shape S               tensorization, e.g. 12x16x16:8x8x12 (svd/dense: optional)\n"
           "  --ranks R               ranks, e.g. 16,16\n"
+          "  --plan FILE             a decomposition plan (search/PLAN.md; heat search writes\n"
+          "                          them): every block linear as the plan says, priced block\n"
+          "                          by block (identical linears searched once); the model is\n"
+          "                          the plan's unless --model is given\n"
           "  --no-cp-weights         cp: fold the weight vector into the first factor (as\n"
           "                          heat decompose --no-cp-weights)\n"
           "  --path mac|hw           contraction path: MAC-optimal, or chosen with the mapped\n"
@@ -72,6 +78,7 @@ static int map_parse_args(int argc, char **argv, map_args *a, bool *help) {
       MAP_ARGS_OPTS(a),
       CLI_FLAG("csv", &a->csv),
       CLI_TEXT("program", &a->program),
+      CLI_TEXT("plan", &a->plan),
   };
   cli_parser p = {.cmd = "map", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
@@ -90,6 +97,18 @@ int cmd_map(int argc, char **argv) {
     return 0;
   }
   heat_error err;
+  if (g.plan) {
+    if (g.program)
+      return cli_usage_error("map", "--program is not available with --plan yet");
+    arch a, eff;
+    map_options opt;
+    map_plan_args pa = {.plan = g.plan, .model = g.model, .csv = g.csv};
+    rc = map_args_arch(&g, &a, &opt, &eff, &err);
+    if (!rc && g.seq) rc = heat_parse_int64(g.seq, 1, INT32_MAX, "--seq", &pa.seq, &err);
+    if (!rc && g.batch) rc = heat_parse_int64(g.batch, 1, INT32_MAX, "--batch", &pa.batch, &err);
+    if (!rc) rc = map_plan_print(stdout, &eff, &opt, &pa, &err);
+    return rc ? cli_fail(&err) : 0;
+  }
   static map_priced pr;
   if (map_price_args(&g, &pr, &err)) return cli_fail(&err);
   if (g.program) {

@@ -67,7 +67,7 @@ static void sim_item_cost(const arch *a, const sim_step_result *r, map_cost *c) 
   memset(c, 0, sizeof *c);
   c->cycles = r->cycles;
   c->latency_s = r->cycles / (a->clock_ghz * 1e9);
-  c->macs = (int64_t)r->counts.macs;
+  c->macs = (int64_t)(r->counts.macs + r->counts.simd_macs);
   c->dram_read_bytes = r->counts.dram_read_bytes;
   c->dram_write_bytes = r->counts.dram_write_bytes;
   c->dram_bytes = c->dram_read_bytes + c->dram_write_bytes;
@@ -114,7 +114,7 @@ static int sim_write_stats(const char *path, const arch *a, const program *p,
     const sim_step_result *x = &r[s];
     heat_csv_field(f, p->steps[s].name);
     fprintf(f, ",%lld,%.0f,%.0f,%.0f,%.0f", (long long)p->steps[s].times, x->cycles,
-            x->counts.macs, x->counts.dram_read_bytes, x->counts.dram_write_bytes);
+            x->counts.macs + x->counts.simd_macs, x->counts.dram_read_bytes, x->counts.dram_write_bytes);
     for (size_t j = 0; j < a->n_buffers; j++)
       fprintf(f, ",%.6g,%.6g", x->counts.sram_reads[j], x->counts.sram_writes[j]);
     for (int u = 0; u < SIM_UNITS; u++) {
@@ -213,7 +213,7 @@ static int sim_run(const sim_args *g) {
   for (size_t i = 0; i < prog.n_steps; i++) {
     double t = (double)prog.steps[i].times;
     cycles += t * res[i].cycles;
-    macs += t * res[i].counts.macs;
+    macs += t * (res[i].counts.macs + res[i].counts.simd_macs);
     dram += t * (res[i].counts.dram_read_bytes + res[i].counts.dram_write_bytes);
     energy += t * res[i].energy.total_pj * 1e-12;
     checked += res[i].checked;
@@ -233,14 +233,17 @@ static int sim_run(const sim_args *g) {
   } else {
     printf("heat sim: %s mode, %s timing, arch %s, %zu steps, %zu instructions\n",
            sim_mode_name(so.mode), fold_timing_name(prog.timing), a.name, prog.n_steps, prog.n);
+    size_t pi = 0; /* the analytical item of step i: offline items emit no program step */
     for (size_t i = 0; i < prog.n_steps; i++) {
+      while (priced && pi < priced->n && priced->items[pi].offline) pi++;
       printf("step %s (x%lld): %.0f cycles", prog.steps[i].name, (long long)prog.steps[i].times,
              res[i].cycles);
-      if (priced && i < priced->n) {
-        double an = priced->items[i].result.cost.cycles;
+      if (priced && pi < priced->n) {
+        double an = priced->items[pi++].result.cost.cycles;
         printf(" (analytical %.0f, %+.2f%%)", an, an > 0 ? 100.0 * (res[i].cycles - an) / an : 0.0);
       }
-      printf(", %.0f MACs, %.0f DRAM bytes, array busy %.0f\n", res[i].counts.macs,
+      printf(", %.0f MACs, %.0f DRAM bytes, array busy %.0f\n",
+             res[i].counts.macs + res[i].counts.simd_macs,
              res[i].counts.dram_read_bytes + res[i].counts.dram_write_bytes,
              res[i].unit[SIM_UNIT_ARRAY].busy);
     }

@@ -19,7 +19,11 @@ static const cli_command commands[] = {
     {"map", "map GEMM steps onto an accelerator and price them (analytical model)", cmd_map},
     {"model", "list the preset models; show a model's operations, MACs and parameters",
      cmd_model},
-    {"sim", "run a mapped workload on the SystemC cycle-level model", cmd_sim},
+    {"search", "hardware-aware decomposition search: shapes, ranks, plans, tables, figures",
+     cmd_search},
+    {"sim", "run mapped programs on the SystemC cycle-level model", cmd_sim},
+    {"validate", "the analytical model against the SystemC model, step by step",
+     cmd_validate},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

@@ -10,7 +10,15 @@
 
 int map_args_check(const char *cmd, const map_args *a) {
   if (!a->arch) return cli_usage_error(cmd, "--arch is required");
-  if (!a->gemm == !a->model) return cli_usage_error(cmd, "give one of --gemm M,N,K or --model");
+  if (a->plan && (a->gemm || a->layer || a->format || a->shape || a->ranks || a->path ||
+                  a->precompute || a->no_fuse || a->no_cp_weights))
+    return cli_usage_error(cmd, "--plan gives every linear's format, shape, ranks, path and "
+                                "precompute: not with --gemm, --layer, --format, --shape, "
+                                "--ranks, --path, --precompute, --no-fuse or --no-cp-weights");
+  if (a->plan) return 0;
+  if (!a->gemm == !a->model)
+    return cli_usage_error(cmd, "give one of --gemm M,N,K or --model%s",
+                           strcmp(cmd, "map") == 0 ? " (or --plan)" : "");
   if (a->gemm && (a->layer || a->format || a->shape || a->ranks || a->seq || a->path ||
                   a->precompute || a->no_fuse))
     return cli_usage_error(cmd, "--layer, --format, --shape, --ranks, --seq, --path, "
@@ -83,6 +91,12 @@ static int map_layer_config(const map_args *g, layer_config *cfg, heat_error *er
     rc = heat_parse_int64_list(g->ranks, ',', 1, (int64_t)1 << 20, "--ranks", cfg->format.rank,
                                WL_MAX_RANKS, &cfg->format.n_ranks, err);
   return rc;
+}
+
+int map_args_arch(const map_args *g, arch *a, map_options *opt, arch *eff, heat_error *err) {
+  if (arch_resolve(g->arch, a, err) || map_options_from_args(g, a, opt, err)) return err->code;
+  map_effective_arch(a, opt, eff);
+  return HEAT_OK;
 }
 
 int map_price_args(const map_args *gp, map_priced *out, heat_error *errp) {

@@ -40,6 +40,10 @@ typedef struct map_priced {
   double saved_dram_bytes;       /* >= 0 for --model runs, -1 for --gemm */
 } map_priced;
 
+/* Resolves the arch and the map options (--dataflow, --array, --timing, ...); eff gets the
+ * overrides applied. */
+int map_args_arch(const map_args *g, arch *a, map_options *opt, arch *eff, heat_error *err);
+
 /* Resolves the arch and workload and searches every step (heat map's pricing). The result
  * points into static storage: one at a time. */
 int map_price_args(const map_args *g, map_priced *out, heat_error *err);

@@ -118,6 +118,8 @@ typedef struct prog__emit {
   prog__out_tile pending[PROG_PENDING_MAX];
   int n_pending;
   int64_t start; /* the step's first instruction (sync or permute) */
+  const prog_epilogue *epi;
+  double epi_total, epi_done; /* output elements of the step, and finished so far */
   int64_t permute;
 } prog__emit;
 
@@ -237,6 +239,30 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
   return HEAT_OK;
 }
 
+/* The share of the epilogue for the output elements a finishing fold produced; returns its
+ * index. Shares are differences of rounded running totals, so the pieces add up exactly. */
+static int64_t prog__epilogue_piece(prog__emit *e, const int64_t *len, int64_t fold,
+                                    heat_error *err) {
+  double elems = (double)len[MAP_DIM_B] * (double)len[MAP_DIM_M] * (double)len[MAP_DIM_N];
+  double f0 = e->epi_done / e->epi_total, f1 = (e->epi_done + elems) / e->epi_total;
+  e->epi_done += elems;
+  int64_t i = prog__push(e->p, PROG_SIMD, e->step, err);
+  if (i < 0) return -1;
+  prog_insn *in = &e->p->insn[i];
+  const prog_epilogue *x = e->epi;
+  in->kind = x->kind;
+  in->buffer = x->buffer;
+  in->elems = llround(f1 * e->epi_total) - llround(f0 * e->epi_total);
+  in->lane_ops = llround(f1 * x->lane_ops) - llround(f0 * x->lane_ops);
+  in->cycles = llround(ceil(f1 * x->cycles - 1e-9)) - llround(ceil(f0 * x->cycles - 1e-9));
+  in->rd_bytes = (f1 - f0) * x->rd_bytes;
+  in->wr_bytes = (f1 - f0) * x->wr_bytes;
+  in->dram_rd = (f1 - f0) * x->dram_rd;
+  in->dram_wr = (f1 - f0) * x->dram_wr;
+  prog__dep(e->p, i, fold);
+  return i;
+}
+
 static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, const int64_t *deps,
                       int n_deps, bool in_array_acc, heat_error *err) {
   int64_t i = prog__push(e->p, PROG_FOLD, e->step, err);
@@ -257,6 +283,11 @@ static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, cons
   if (!e->prob->on_chip[MAP_OP_OUTPUT]) prog__dep(e->p, i, e->last_store[e->cur.slot]);
   for (int op = 0; op < 2; op++)
     if (!e->prob->on_chip[op]) e->last_reader[op][in->slots[op]] = i;
+  if (e->epi && at[MAP_DIM_K] + len[MAP_DIM_K] == e->prob->dim[MAP_DIM_K]) {
+    int64_t x = prog__epilogue_piece(e, len, i, err);
+    if (x < 0) return err->code;
+    i = x; /* the stores wait for the epilogue */
+  }
   /* Every output tile this fold covers now has its writer: drain the pending ones. */
   e->cur.writer = i;
   for (int k = 0; k < e->n_pending; k++) {
@@ -312,6 +343,13 @@ static int prog__begin_step(program *p, const char *name, int64_t times, bool si
 int program_emit_gemm(program *p, const arch *a, const map_options *opt, const char *name,
                       int64_t times, const map_problem *prob, const map_mapping *m,
                       const map_cost *cost, heat_error *err) {
+  return program_emit_gemm_epilogue(p, a, opt, name, times, prob, m, cost, NULL, err);
+}
+
+int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt,
+                               const char *name, int64_t times, const map_problem *prob,
+                               const map_mapping *m, const map_cost *cost,
+                               const prog_epilogue *epi, heat_error *err) {
   p->timing = opt->timing;
   p->stalls = opt->memory_stalls;
   snprintf(p->arch_name, sizeof p->arch_name, "%s", a->name);
@@ -319,6 +357,8 @@ int program_emit_gemm(program *p, const arch *a, const map_options *opt, const c
   memset(&e, 0, sizeof e);
   e.p = p;
   e.a = a;
+  e.epi = epi;
+  e.epi_total = (double)prob->dim[MAP_DIM_B] * (double)prob->dim[MAP_DIM_M] * (double)prob->dim[MAP_DIM_N];
   int rc = prog__begin_step(p, name, times, false, &e.start, err);
   if (rc) return rc;
   e.step = (int)(p->n_steps - 1);
@@ -560,31 +600,27 @@ static prog_simd_kind prog__kind_of(const model *m, const layer_item *it) {
   return PROG_SIMD_ADD;
 }
 
-/* A GEMM's output epilogue (mapper/flow.h: requantization, bias, a folded element-wise op)
- * is SIMD work on its output tiles inside the GEMM's step: what it added to the step's cost. */
-static int prog__epilogue(program *p, const arch *a, const layer_item *it, prog_simd_kind kind,
-                          heat_error *err) {
+/* A GEMM's output epilogue (mapper/flow.h: requantization, bias, a folded element-wise op):
+ * what it added to the step's cost. */
+static void prog__epilogue_of(const arch *a, const layer_item *it, prog_epilogue *x) {
   const map_cost *c = &it->result.cost, *g = &it->gemm_cost;
-  int b = -1;
-  for (size_t j = 0; j < a->n_buffers && b < 0; j++)
-    if (c->sram_reads[j] != g->sram_reads[j] || c->sram_writes[j] != g->sram_writes[j]) b = (int)j;
-  int64_t i = prog__push(p, PROG_SIMD, (int)(p->n_steps - 1), err);
-  if (i < 0) return err->code;
-  prog_insn *in = &p->insn[i];
-  in->kind = kind;
-  in->buffer = b;
-  if (b >= 0) {
-    double ab = (double)a->buffers[b].access_bytes;
-    in->rd_bytes = (c->sram_reads[b] - g->sram_reads[b]) * ab;
-    in->wr_bytes = (c->sram_writes[b] - g->sram_writes[b]) * ab;
+  memset(x, 0, sizeof *x);
+  x->kind = PROG_SIMD_ADD; /* a bias or requantization alone: an add */
+  if (strstr(it->epilogue, "gelu")) x->kind = PROG_SIMD_GELU;
+  else if (strstr(it->epilogue, "tanh")) x->kind = PROG_SIMD_TANH;
+  x->buffer = -1;
+  for (size_t j = 0; j < a->n_buffers && x->buffer < 0; j++)
+    if (c->sram_reads[j] != g->sram_reads[j] || c->sram_writes[j] != g->sram_writes[j])
+      x->buffer = (int)j;
+  if (x->buffer >= 0) {
+    double ab = (double)a->buffers[x->buffer].access_bytes;
+    x->rd_bytes = (c->sram_reads[x->buffer] - g->sram_reads[x->buffer]) * ab;
+    x->wr_bytes = (c->sram_writes[x->buffer] - g->sram_writes[x->buffer]) * ab;
   }
-  in->elems = (int64_t)llround(in->wr_bytes / program_elem_bytes(a, MAP_OP_INPUT, false));
-  in->lane_ops = a->simd.op_pj > 0 ? (int64_t)llround((c->simd_pj - g->simd_pj) / a->simd.op_pj) : 0;
-  in->cycles = (int64_t)c->simd_cycles;
-  in->dram_rd = c->dram_read_bytes - g->dram_read_bytes;
-  in->dram_wr = c->dram_write_bytes - g->dram_write_bytes;
-  prog__dep(p, i, i - 1);
-  return HEAT_OK;
+  x->lane_ops = a->simd.op_pj > 0 ? (double)llround((c->simd_pj - g->simd_pj) / a->simd.op_pj) : 0;
+  x->cycles = c->simd_cycles - g->simd_cycles;
+  x->dram_rd = c->dram_read_bytes - g->dram_read_bytes;
+  x->dram_wr = c->dram_write_bytes - g->dram_write_bytes;
 }
 
 int program_emit_items(program *p, const arch *a, const map_options *opt, const model *m,
@@ -595,17 +631,17 @@ int program_emit_items(program *p, const arch *a, const map_options *opt, const 
     const layer_item *it = &items[i];
     if (it->offline) continue; /* pre-computed into the stored weights: nothing runs */
     int64_t times = (it->count > 0 ? it->count : 1) * (it->repeat > 0 ? it->repeat : 1);
-    int rc = it->simd ? program_emit_simd(p, a, it->name, times, prog__kind_of(m, it),
-                                          &it->result.cost, err)
-                      : program_emit_gemm(p, a, opt, it->name, times, &it->problem,
-                                          &it->result.mapping,
-                                          it->epilogue[0] ? &it->gemm_cost : &it->result.cost, err);
-    if (!rc && !it->simd && it->epilogue[0]) {
-      /* The folded op's kind: GELU, tanh or an add (a bias or requantization alone: add). */
-      prog_simd_kind k = PROG_SIMD_ADD;
-      if (strstr(it->epilogue, "gelu")) k = PROG_SIMD_GELU;
-      else if (strstr(it->epilogue, "tanh")) k = PROG_SIMD_TANH;
-      rc = prog__epilogue(p, a, it, k, err);
+    int rc;
+    if (it->simd) {
+      rc = program_emit_simd(p, a, it->name, times, prog__kind_of(m, it), &it->result.cost, err);
+    } else if (it->epilogue[0]) {
+      prog_epilogue x;
+      prog__epilogue_of(a, it, &x);
+      rc = program_emit_gemm_epilogue(p, a, opt, it->name, times, &it->problem,
+                                      &it->result.mapping, &it->gemm_cost, &x, err);
+    } else {
+      rc = program_emit_gemm(p, a, opt, it->name, times, &it->problem, &it->result.mapping,
+                             &it->result.cost, err);
     }
     if (rc) return rc;
   }

@@ -126,6 +126,21 @@ int program_emit_gemm(program *p, const arch *a, const map_options *opt, const c
                       int64_t times, const map_problem *prob, const map_mapping *m,
                       const map_cost *cost, heat_error *err);
 
+/* A GEMM's output epilogue (mapper/flow.h: requantization, bias, a folded element-wise op): SIMD
+ * work on the output, totals over the step. program_emit_gemm_epilogue splits it over the folds
+ * that finish output elements (the last K range of each box), each piece after its fold and
+ * before the tile's store, so it runs beside the next tiles as the analytical model prices it. */
+typedef struct prog_epilogue {
+  prog_simd_kind kind;
+  int buffer;                    /* -1: no buffer traffic (an output stage in the array) */
+  double lane_ops, cycles, rd_bytes, wr_bytes, dram_rd, dram_wr;
+} prog_epilogue;
+
+int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt,
+                               const char *name, int64_t times, const map_problem *prob,
+                               const map_mapping *m, const map_cost *cost,
+                               const prog_epilogue *epi, heat_error *err);
+
 /* Appends a SIMD step from its analytical cost (layer_simd_cost): lane work, SRAM and DRAM
  * bytes as priced. `kind_name` is the model op's kind ("softmax", ...; "add" for a bias). */
 int program_emit_simd(program *p, const arch *a, const char *name, int64_t times,

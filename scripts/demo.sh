@@ -43,3 +43,10 @@ row ttm 12x16x16:8x8x12 16,16
 echo
 echo "Per-step mappings: heat map --arch $arch --model bert-base --layer ffn1 --format cp \\"
 echo "  --shape 64x48:32x24 --ranks 280    (add --csv for a table; --help for options)"
+echo
+# The main job: the hardware-aware decomposition search on the defaults (BERT-base, simba-l,
+# synthetic weights). The cost table in results/.cache makes a repeated run near-instant.
+run search
+echo "Tables, plans and figures: results/search-bert-base-simba-l/ (summary.csv, points.csv,"
+echo "fronts.csv, plans.csv, *.json for heat map --plan, fig_*.png|svg|pdf)."
+echo "Price a plan: $heat map --arch $arch --plan results/search-bert-base-simba-l/cp-searched.json"

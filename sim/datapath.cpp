@@ -67,35 +67,55 @@ struct view {
   }
 };
 
+// Operands moving through the array are held as delay lines: the register of PE(i, j) that a
+// value reaches j cycles after entering row i reads element (base + j) of the row's line at cycle
+// t, so advancing a cycle moves a base index instead of copying every register (the values each
+// register holds at each cycle are the same as shifting them).
+struct line_set {
+  std::vector<uint32_t> buf;
+  int64_t len = 0;
+  uint32_t *row(int64_t r) { return buf.data() + r * len; }
+};
+
+// A streamed operand entering `rows` rows: row r carries x(step, r) for step in [0, T), skewed by
+// r. Element P + T - 1 - step of row r holds x(step, r); zeros around it.
+template <class F>
+void build_lines(line_set &ls, int64_t rows, int64_t T, int64_t P, F x) {
+  ls.len = T + 2 * P;
+  ls.buf.assign((size_t)(rows * ls.len), 0u);
+  for (int64_t r = 0; r < rows; r++) {
+    uint32_t *l = ls.row(r);
+    for (int64_t step = 0; step < T; step++) l[P + T - 1 - step] = (uint32_t)x(step, r);
+  }
+}
+
+thread_local line_set lines_a, lines_b;
+
 // Systolic OS: rows `sr` (outputs' m), cols `sc` (outputs' n), T = K streamed.
-// a(i, k) enters row i; b(k, j) enters column j; out(i, j) += sum.
+// a(i, k) enters row i from the left, b(k, j) enters column j from the top; out(i, j) += sum.
 int64_t os_fold(dp_workspace *ws, int R, int C, int64_t sr, int64_t sc, int64_t T, view a, view b,
                 uint32_t *out, int64_t out_ld) {
-  const int64_t cols = sc;
-  uint32_t *A = ws->a.data(), *W = ws->w.data(), *acc = ws->acc.data();
-  for (int64_t i = 0; i < sr; i++) {
-    std::fill(A + i * C, A + i * C + cols, 0u);
-    std::fill(acc + i * C, acc + i * C + cols, 0u);
-  }
-  for (int64_t i = 0; i < sr; i++) std::fill(W + i * C, W + i * C + cols, 0u);
+  uint32_t *acc = ws->acc.data();
+  for (int64_t i = 0; i < sr; i++) std::fill(acc + i * C, acc + i * C + sc, 0u);
+  const int64_t P = sr + sc;
+  build_lines(lines_a, sr, T, P, [&](int64_t k, int64_t i) { return a.at(i, k); });
+  // Weights: PE(i, j) holds b(t - i - j, j); with s = t - i the row is wskew[s + sr][0..sc).
+  const int64_t srows = T + 2 * sr + sc;
+  lines_b.len = sc;
+  lines_b.buf.assign((size_t)(srows * sc), 0u);
+  for (int64_t s = 0; s + sr < srows; s++)
+    for (int64_t j = 0; j < sc; j++) {
+      int64_t k = s - j;
+      if (k >= 0 && k < T) lines_b.buf[(size_t)((s + sr) * sc + j)] = (uint32_t)b.at(k, j);
+    }
   const int64_t cycles = T + R + C - 2;
   const int64_t active = T + sr + sc - 2; // after this every register used holds zeros
   for (int64_t t = 0; t < active; t++) {
-    // Inputs move one PE right, weights one PE down; new values enter at the edges, skewed.
-    for (int64_t i = sr - 1; i >= 0; i--) {
-      uint32_t *row = A + i * C;
-      std::memmove(row + 1, row, (size_t)(cols - 1) * sizeof *row);
-      int64_t k = t - i;
-      row[0] = (k >= 0 && k < T) ? (uint32_t)a.at(i, k) : 0u;
-      if (i > 0) std::memcpy(W + i * C, W + (i - 1) * C, (size_t)cols * sizeof *W);
-    }
-    for (int64_t j = 0; j < cols; j++) {
-      int64_t k = t - j;
-      W[j] = (k >= 0 && k < T) ? (uint32_t)b.at(k, j) : 0u;
-    }
     for (int64_t i = 0; i < sr; i++) {
-      uint32_t *ar = A + i * C, *wr = W + i * C, *cr = acc + i * C;
-      for (int64_t j = 0; j < cols; j++) cr[j] += ar[j] * wr[j];
+      const uint32_t *ar = lines_a.row(i) + (P + T - 1 - t + i);
+      const uint32_t *wr = lines_b.buf.data() + (t - i + sr) * sc;
+      uint32_t *cr = acc + i * C;
+      for (int64_t j = 0; j < sc; j++) cr[j] += ar[j] * wr[j];
     }
   }
   for (int64_t i = 0; i < sr; i++)
@@ -108,7 +128,7 @@ int64_t os_fold(dp_workspace *ws, int R, int C, int64_t sr, int64_t sc, int64_t 
 // t = step + (sr - 1) + c, for output (step, c).
 int64_t ws_fold(dp_workspace *ws, int R, int C, int64_t sr, int64_t sc, int64_t T, view s, view x,
                 uint32_t *out, int64_t out_step_ld, int64_t out_c_ld) {
-  uint32_t *S = ws->stat.data(), *X = ws->a.data(), *P = ws->acc.data();
+  uint32_t *S = ws->stat.data(), *P = ws->acc.data();
   // Load: R cycles; the stationary rows shift down from the top, the last row entering first.
   for (int64_t c = 0; c < R; c++) {
     for (int64_t r = sr - 1; r > 0; r--) std::memcpy(S + r * C, S + (r - 1) * C, (size_t)sc * sizeof *S);
@@ -116,22 +136,16 @@ int64_t ws_fold(dp_workspace *ws, int R, int C, int64_t sr, int64_t sc, int64_t 
     for (int64_t j = 0; j < sc; j++) S[j] = src >= 0 ? (uint32_t)s.at(src, j) : 0u;
     if (c == sr - 1) break;   // the remaining R - sr load cycles shift zeros into idle rows
   }
-  for (int64_t r = 0; r < sr; r++) {
-    std::fill(X + r * C, X + r * C + sc, 0u);
-    std::fill(P + r * C, P + r * C + sc, 0u);
-  }
+  for (int64_t r = 0; r < sr; r++) std::fill(P + r * C, P + r * C + sc, 0u);
+  const int64_t Pd = sr + sc;
+  build_lines(lines_a, sr, T, Pd, [&](int64_t step, int64_t r) { return x.at(step, r); });
   const int64_t stream = T + R + C - 2;
   const int64_t active = T + sr + sc - 2;
   for (int64_t t = 0; t < active; t++) {
-    for (int64_t r = 0; r < sr; r++) {
-      uint32_t *row = X + r * C;
-      std::memmove(row + 1, row, (size_t)(sc - 1) * sizeof *row);
-      int64_t step = t - r;
-      row[0] = (step >= 0 && step < T) ? (uint32_t)x.at(step, r) : 0u;
-    }
     // Partial sums move down one row: bottom-up so each row reads its upper neighbour's old value.
     for (int64_t r = sr - 1; r >= 0; r--) {
-      uint32_t *pr = P + r * C, *xr = X + r * C, *sr_ = S + r * C;
+      uint32_t *pr = P + r * C;
+      const uint32_t *xr = lines_a.row(r) + (Pd + T - 1 - t + r), *sr_ = S + r * C;
       if (r > 0) {
         const uint32_t *up = P + (r - 1) * C;
         for (int64_t c = 0; c < sc; c++) pr[c] = up[c] + xr[c] * sr_[c];

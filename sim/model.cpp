@@ -53,6 +53,7 @@ SC_MODULE(machine) {
   char internal_msg[256] = "";
   size_t issued = 0;             // controller position in todo
   size_t waiting_on = SIZE_MAX;  // instruction the controller waits for (deadlock report)
+  size_t head[SIM_UNITS] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; // instruction each unit waits on
 
   // Resource calendars (cycles).
   double dram_free = 0;
@@ -92,28 +93,39 @@ SC_MODULE(machine) {
     return port_free[buf];
   }
 
+  // Waits until every dependence of instruction i has completed; the time waited is a stall of
+  // `unit`, charged to the unit the last blocking dependence runs on.
+  void wait_deps(size_t i, int unit) {
+    const prog_insn &in = prog->insn[i];
+    for (;;) {
+      int blocking = -1;
+      for (int d = 0; d < in.n_deps; d++)
+        if (!is_done((size_t)in.dep[d])) blocking = in.dep[d];
+      if (blocking < 0) return;
+      double t0 = now();
+      wait(done_ev.default_event());
+      int reason = SIM_STALL_DEP;
+      int bu = unit_of(prog->insn[blocking]);
+      if (bu == SIM_UNIT_DMA) reason = SIM_STALL_DRAM;
+      else if (bu == SIM_UNIT_SIMD) reason = SIM_STALL_SIMD;
+      if (unit >= 0) res->unit[unit].stall[reason] += now() - t0;
+    }
+  }
+
+  // Issues the program in order: each instruction goes to its unit's queue, where the unit
+  // waits for its dependences (a scoreboard per unit), so a store waiting for its tile does not
+  // hold back the next tile's loads and fold. A sync holds the issue until its dependences are
+  // done (a step boundary).
   void controller() {
     for (;;) {
       wait(start_ev);
       for (issued = 0; issued < todo.size(); issued++) {
         size_t i = todo[issued];
         const prog_insn &in = prog->insn[i];
-        for (;;) {
-          int blocking = -1;
-          for (int d = 0; d < in.n_deps; d++)
-            if (!is_done((size_t)in.dep[d])) blocking = in.dep[d];
-          if (blocking < 0) break;
-          waiting_on = i;
-          double t0 = now();
-          wait(done_ev.default_event());
-          int reason = SIM_STALL_DEP;
-          int bu = unit_of(prog->insn[blocking]);
-          if (bu == SIM_UNIT_DMA) reason = SIM_STALL_DRAM;
-          else if (bu == SIM_UNIT_SIMD) reason = SIM_STALL_SIMD;
-          if (in.op != PROG_SYNC) res->unit[unit_of(in)].stall[reason] += now() - t0;
-        }
-        waiting_on = SIZE_MAX;
         if (in.op == PROG_SYNC) {
+          waiting_on = i;
+          wait_deps(i, -1);
+          waiting_on = SIZE_MAX;
           finish(i, now());
           continue;
         }
@@ -134,6 +146,9 @@ SC_MODULE(machine) {
     while (q[u].empty()) wait(q_ev[u]);
     size_t i = q[u].front();
     q[u].pop_front();
+    head[u] = i;
+    wait_deps(i, u);
+    head[u] = SIZE_MAX;
     return i;
   }
 
@@ -162,7 +177,7 @@ SC_MODULE(machine) {
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
       double start = now(), end = start + array_time;
-      for (size_t j = 0; j < a->n_buffers; j++) {
+      for (size_t j = 0; j < a->n_buffers && prog->stalls; j++) {
         double bytes = c.sram_read_bytes[j] + c.sram_write_bytes[j];
         if (bytes > 0) end = std::max(end, port_reserve((int)j, start, bytes / a->buffers[j].bytes_per_cycle));
       }
@@ -194,16 +209,24 @@ SC_MODULE(machine) {
       g.w_ld = v.N;
       g.out = out;
       g.out_ld = v.N;
+      if (st.mapping.unit == MAP_UNIT_SIMD) { // lane by lane on the SIMD unit: plain values
+        dp_reference(&g);
+        continue;
+      }
       int64_t folds = 0;
       int64_t stepped = dp_run(dpw, &a->array, st.mapping.dataflow, &g, &folds);
       res->folds_stepped += folds;
-      if (folds != fs.folds || stepped != fs.folds * fs.fold_cycles) {
+      // A packed box shares folds between batch elements on the diagonal; the datapath steps
+      // each element's folds alone (the values are the same), checked against fold_eval.
+      fold_stats one = fs;
+      if (fs.pack > 1) fold_eval(&a->array, st.mapping.dataflow, FOLD_TIMING_SCALESIM, 1, len[1], len[2], len[3], &one);
+      if (folds != one.folds || stepped != one.folds * one.fold_cycles) {
         internal_error = true;
         std::snprintf(internal_msg, sizeof internal_msg,
                       "the datapath stepped %lld folds in %lld cycles where mapper/fold.c counts "
                       "%lld folds of %lld cycles",
-                      (long long)folds, (long long)stepped, (long long)fs.folds,
-                      (long long)fs.fold_cycles);
+                      (long long)folds, (long long)stepped, (long long)one.folds,
+                      (long long)one.fold_cycles);
       }
     }
   }
@@ -215,6 +238,7 @@ SC_MODULE(machine) {
     t.dram_read_bytes += c.dram_read_bytes;
     t.dram_write_bytes += c.dram_write_bytes;
     t.simd_lane_ops += c.simd_lane_ops;
+    t.simd_macs += c.simd_macs;
     for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) {
       t.sram_read_bytes[j] += c.sram_read_bytes[j];
       t.sram_write_bytes[j] += c.sram_write_bytes[j];
@@ -238,6 +262,10 @@ SC_MODULE(machine) {
       add_counts(c);
       double bytes = c.dram_read_bytes + c.dram_write_bytes;
       double start = now();
+      if (!prog->stalls) { // the array alone (SCALE-Sim's compute report): memory takes no time
+        finish(i, start);
+        continue;
+      }
       double ch_start = std::max(start, dram_free);
       dram_free = ch_start + dram_cycles(bytes, in.strided);
       double port_end = port_reserve(in.buffer, start, bytes / a->buffers[in.buffer].bytes_per_cycle);
@@ -265,14 +293,14 @@ SC_MODULE(machine) {
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
       double start = now(), end = start + (double)in.cycles;
-      double dram = in.dram_rd + in.dram_wr;
+      double dram = prog->stalls ? in.dram_rd + in.dram_wr : 0;
       if (dram > 0) {
         double ch = std::max(start, dram_free);
         dram_free = ch + dram / arch_dram_bytes_per_cycle(a);
         end = std::max(end, dram_free);
       }
       double port = in.rd_bytes + in.wr_bytes;
-      if (port > 0 && in.buffer >= 0)
+      if (port > 0 && in.buffer >= 0 && prog->stalls)
         end = std::max(end, port_reserve(in.buffer, start, port / a->buffers[in.buffer].bytes_per_cycle));
       trace(VCD_SIMD_BUSY, 1);
       wait_until(end);
@@ -423,6 +451,8 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     for (size_t i : m.todo) {
       if (m.done_at[i] == kNever) {
         size_t w = m.waiting_on != SIZE_MAX ? m.waiting_on : i;
+        for (int u = 0; u < SIM_UNITS; u++)
+          if (m.head[u] != SIZE_MAX) w = std::min(w, m.head[u]);
         const prog_insn &in = p->insn[w];
         rc = heat_error_set(err, HEAT_EINVAL, "program",
                             "deadlock in step %s: instruction %zu (%s) waits for work that "

@@ -1,10 +1,17 @@
 /* Strict JSON reading for safetensors headers (see json.h). */
 #include "workloads/json.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int wl__json_fail(wl__json *j, const char *what) {
+  if (j->doc) {
+    int line = 1;
+    for (size_t i = 0; i < j->pos && i < j->len; i++) line += j->s[i] == '\n';
+    return heat_error_at(j->err, HEAT_EINVAL, j->path, line, "bad %s: %s", j->doc, what);
+  }
   return heat_error_set(j->err, HEAT_EINVAL, j->path,
                         "corrupt safetensors header: %s at byte %zu of the JSON header", what,
                         j->pos);
@@ -158,6 +165,23 @@ static int json_skip_number(wl__json *j) {
     while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9') j->pos++;
     if (j->pos == e) return wl__json_fail(j, "bad number");
   }
+  return HEAT_OK;
+}
+
+int wl__json_number(wl__json *j, double *out) {
+  wl__json_ws(j);
+  size_t start = j->pos;
+  int rc = json_skip_number(j);
+  if (rc) return rc;
+  char buf[64];
+  size_t n = j->pos - start;
+  if (n >= sizeof buf) return wl__json_fail(j, "number too long");
+  memcpy(buf, j->s + start, n);
+  buf[n] = '\0';
+  char *end;
+  double v = strtod(buf, &end);
+  if (*end || !isfinite(v)) return wl__json_fail(j, "number out of range");
+  *out = v;
   return HEAT_OK;
 }
 

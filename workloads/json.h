@@ -1,4 +1,4 @@
-/* Internal: a small strict JSON (RFC 8259) reader for safetensors headers — a cursor over the
+/* Internal: a small strict JSON (RFC 8259) reader for safetensors headers and heat's plan files — a cursor over the
  * text with one function per construct heat needs; anything else is skipped but still checked.
  * Errors are HEAT_EINVAL naming `path` and the byte offset in the header. */
 #ifndef HEAT_WL_JSON_H
@@ -15,6 +15,9 @@ typedef struct wl__json {
   size_t len, pos;
   const char *path; /* the file, for messages */
   heat_error *err;
+  /* What the text is, for messages ("plan"); NULL: a safetensors header. Set, errors name
+   * path:line instead of the byte offset. */
+  const char *doc;
 } wl__json;
 
 int wl__json_fail(wl__json *j, const char *what);
@@ -29,6 +32,8 @@ int wl__json_string(wl__json *j, char *out, size_t cap);
 int wl__json_uint(wl__json *j, int64_t *out);
 /* An array of such integers, at most cap. */
 int wl__json_uint_array(wl__json *j, int64_t *out, size_t cap, size_t *count);
+/* Any JSON number (sign, fraction, exponent) as a double; non-finite results fail. */
+int wl__json_number(wl__json *j, double *out);
 /* Any value, checked and skipped (depth-limited). */
 int wl__json_skip_value(wl__json *j, int depth);
 

@@ -233,7 +233,7 @@ static int open_header(const char *path, FILE **fpp, st_header *h, heat_error *e
     rc = heat_error_set(err, HEAT_EIO, path, "cannot read the header");
     goto fail;
   }
-  wl__json j = {text, (size_t)hlen, 0, path, err};
+  wl__json j = {text, (size_t)hlen, 0, path, err, NULL};
   rc = parse_header(&j, h);
   if (rc) goto fail;
   h->data_start = 8 + (int64_t)hlen;

@@ -10,7 +10,7 @@
 #include "workloads/json.h"
 
 static wl__json cursor(const char *text, heat_error *err) {
-  wl__json j = {text, strlen(text), 0, "h.safetensors", err};
+  wl__json j = {text, strlen(text), 0, "h.safetensors", err, NULL};
   return j;
 }
 

@@ -1,0 +1,16 @@
+# Writes search_cost_version.h: a hash of the sources the analytical cost model is made of, so
+# that a cost table cached by one build is recognised as stale by a build whose model differs.
+set(all "")
+foreach(f IN LISTS SRCS)
+  file(SHA256 ${f} h)
+  string(APPEND all "${h}")
+endforeach()
+string(SHA256 digest "${all}")
+string(SUBSTRING ${digest} 0 16 short)
+set(text "#define SEARCH_COST_MODEL_VERSION \"${short}\"\n")
+if(EXISTS ${OUT})
+  file(READ ${OUT} old)
+endif()
+if(NOT "${old}" STREQUAL "${text}")
+  file(WRITE ${OUT} "${text}")
+endif()

@@ -1,0 +1,299 @@
+/* Level 2: evolutionary plan search (see evolve.h). */
+#include "search/evolve.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/heat_rng.h"
+
+const char *s2_objective_name(s2_objective o) {
+  static const char *const names[] = {"heat", "edp", "latency", "energy", "error"};
+  return (unsigned)o < 5 ? names[o] : "?";
+}
+
+int s2_objective_parse(const char *text, const char *what, s2_objective *out, heat_error *err) {
+  for (int i = 0; i < 5; i++)
+    if (strcmp(text, s2_objective_name((s2_objective)i)) == 0) {
+      *out = (s2_objective)i;
+      return HEAT_OK;
+    }
+  return heat_error_set(err, HEAT_EINVAL, what,
+                        "unknown objective '%s'; known: heat ((1-acc)*EDP^0.25), edp, latency, "
+                        "energy, error",
+                        text);
+}
+
+void s2_config_init(s2_config *c) {
+  memset(c, 0, sizeof *c);
+  c->objective = S2_OBJ_HEAT;
+  c->gamma = 0.25;
+  c->acc_dense = 0.8816;
+  c->acc_kappa = 0.03;
+  c->population = 48;
+  c->generations = 40;
+  c->crossover = 0.9;
+  c->seed = 1;
+  c->threads = 1;
+}
+
+void s2_proxy_text(const s2_config *c, char *buf, size_t cap) {
+  snprintf(buf, cap,
+           "acc proxy = max(0, %.4g - %.4g * mean eps), eps weighted by weight size (dense 0); "
+           "not a measured accuracy",
+           c->acc_dense, c->acc_kappa);
+}
+
+static int s2__cmp_compression(const void *a, const void *b, void *ctx) {
+  const l1_result *l1 = ctx;
+  int x = *(const int *)a, y = *(const int *)b;
+  double cx = l1->pts[x].compression, cy = l1->pts[y].compression;
+  if (cx != cy) return cx < cy ? -1 : 1;
+  return x - y;
+}
+
+/* Insertion sort with a context (qsort_r is not C11). */
+static void s2__sort(int *v, size_t n, const l1_result *l1) {
+  for (size_t i = 1; i < n; i++) {
+    int x = v[i];
+    size_t j = i;
+    while (j > 0 && s2__cmp_compression(&v[j - 1], &x, (void *)l1) > 0) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+}
+
+int s2_space_init(s2_space *s, const l1_result *l1, const pricer *p, wl_format format,
+                  heat_error *err) {
+  memset(s, 0, sizeof *s);
+  s->l1 = l1;
+  s->p = p;
+  size_t layers = (size_t)p->m->layers;
+  s->n_weights = layers * PLAN_ROLES;
+  s->n_choices = calloc(s->n_weights, sizeof *s->n_choices);
+  s->choices = calloc(s->n_weights, sizeof *s->choices);
+  s->slot = calloc(s->n_weights, sizeof *s->slot);
+  if (!s->n_choices || !s->choices || !s->slot) {
+    s2_space_free(s);
+    return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  }
+  for (size_t l = 0; l < layers; l++)
+    for (int r = 0; r < PLAN_ROLES; r++) {
+      size_t k = l * PLAN_ROLES + (size_t)r;
+      int sz = l1_size_of(l1, p->role_out[r], p->role_in[r]);
+      const l1_size *size = &l1->sizes[sz];
+      for (size_t w = 0; w < size->n_weights; w++)
+        if (size->layer[w] == (int)l && size->role[w] == r) s->slot[k] = w;
+      int *ch = malloc((l1->n + 1) * sizeof *ch);
+      if (!ch) {
+        s2_space_free(s);
+        return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+      }
+      size_t n = 0;
+      for (size_t i = 0; i < l1->n; i++) {
+        const l1_point *pt = &l1->pts[i];
+        if (pt->size == (size_t)sz && pt->fmt.format == format && pt->chosen_shape &&
+            pt->status == HEAT_OK)
+          ch[1 + n++] = (int)i;
+      }
+      s2__sort(ch + 1, n, l1);
+      ch[0] = -1;
+      s->choices[k] = ch;
+      s->n_choices[k] = n + 1;
+      s->weight_elems += (double)p->role_out[r] * (double)p->role_in[r];
+    }
+  s->dense_latency = p->input.latency_s + p->output.latency_s + (double)layers * p->block_dense.latency_s;
+  s->dense_energy = p->input.energy_j + p->output.energy_j + (double)layers * p->block_dense.energy_j;
+  model_totals t;
+  int rc = model_total(p->m, &t, err);
+  if (rc) {
+    s2_space_free(s);
+    return rc;
+  }
+  s->dense_params = t.params;
+  return HEAT_OK;
+}
+
+void s2_space_free(s2_space *s) {
+  if (s->choices)
+    for (size_t k = 0; k < s->n_weights; k++) free(s->choices[k]);
+  free(s->choices);
+  free(s->n_choices);
+  free(s->slot);
+  memset(s, 0, sizeof *s);
+}
+
+void s2_evaluate(const s2_config *c, const s2_space *s, const int *genome, s2_eval *out) {
+  memset(out, 0, sizeof *out);
+  const pricer *p = s->p;
+  double lat = s->dense_latency, en = s->dense_energy, eps = 0;
+  int64_t params = s->dense_params;
+  for (size_t k = 0; k < s->n_weights; k++) {
+    if (genome[k] < 0) continue;
+    int r = (int)(k % PLAN_ROLES);
+    const l1_point *pt = &s->l1->pts[genome[k]];
+    lat += pt->cost.latency_s - p->dense_linear[r].latency_s;
+    en += pt->cost.energy_j - p->dense_linear[r].energy_j;
+    params += pt->params - p->role_out[r] * p->role_in[r];
+    double e = s->l1->eps_w[pt->eps_at + s->slot[k]];
+    eps += e * (double)p->role_out[r] * (double)p->role_in[r];
+  }
+  out->latency_s = lat;
+  out->energy_j = en;
+  out->edp_js = lat * en;
+  out->eps_mean = eps / s->weight_elems;
+  out->params = params;
+  out->acc = c->acc_dense - c->acc_kappa * out->eps_mean;
+  if (out->acc < 0) out->acc = 0;
+  switch (c->objective) {
+  case S2_OBJ_HEAT: out->objective = (1 - out->acc) * pow(out->edp_js, c->gamma); break;
+  case S2_OBJ_EDP: out->objective = out->edp_js; break;
+  case S2_OBJ_LATENCY: out->objective = lat; break;
+  case S2_OBJ_ENERGY: out->objective = en; break;
+  default: out->objective = out->eps_mean; break;
+  }
+  double v = 0;
+  if (c->max_error > 0 && out->eps_mean > c->max_error) v += out->eps_mean / c->max_error - 1;
+  if (c->max_params > 0 && (double)params > c->max_params) v += (double)params / c->max_params - 1;
+  if (c->max_latency_s > 0 && lat > c->max_latency_s) v += lat / c->max_latency_s - 1;
+  if (c->max_energy_j > 0 && en > c->max_energy_j) v += en / c->max_energy_j - 1;
+  out->violation = v;
+  out->feasible = v == 0;
+}
+
+bool s2_better(const s2_eval *a, const s2_eval *b) {
+  if (a->feasible != b->feasible) return a->feasible;
+  if (!a->feasible && a->violation != b->violation) return a->violation < b->violation;
+  return a->objective < b->objective;
+}
+
+void s2_uniform(const s2_space *s, size_t k, int *genome) {
+  for (size_t w = 0; w < s->n_weights; w++) {
+    size_t i = k < s->n_choices[w] ? k : s->n_choices[w] - 1;
+    genome[w] = s->choices[w][i];
+  }
+}
+
+static size_t s2__pick(uint64_t *rng, size_t n) { return (size_t)(heat_rng_next(rng) % n); }
+static double s2__unit(uint64_t *rng) { return (double)(heat_rng_next(rng) >> 11) * 0x1p-53; }
+
+/* Index of the better of two random individuals (order[] ranks them). */
+static size_t s2__tournament(uint64_t *rng, const size_t *rank, size_t n) {
+  size_t a = s2__pick(rng, n), b = s2__pick(rng, n);
+  return rank[a] < rank[b] ? a : b;
+}
+
+static void s2__log(FILE *log, const char *label, int gen, size_t ind, const s2_eval *e) {
+  if (!log) return;
+  fprintf(log, "%s,%d,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%lld,%.6g,%d\n", label, gen, ind, e->latency_s,
+          e->energy_j, e->edp_js, e->eps_mean, e->acc, (long long)e->params, e->objective,
+          e->feasible);
+}
+
+int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_label,
+           s2_result *out, heat_error *err) {
+  memset(out, 0, sizeof *out);
+  size_t P = (size_t)(c->population > 4 ? c->population : 4), W = s->n_weights;
+  int G = c->generations > 0 ? c->generations : 1;
+  int *pop = malloc(P * W * sizeof *pop), *next = malloc(P * W * sizeof *next);
+  s2_eval *ev = malloc(P * sizeof *ev);
+  size_t *order = malloc(P * sizeof *order), *rank = malloc(P * sizeof *rank);
+  out->best = malloc(W * sizeof *out->best);
+  out->history = malloc((size_t)G * sizeof *out->history);
+  out->evals = malloc((size_t)G * P * sizeof *out->evals);
+  if (!out->evals || !pop || !next || !ev || !order || !rank || !out->best || !out->history) {
+    free(pop), free(next), free(ev), free(order), free(rank);
+    s2_result_free(out);
+    return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  }
+  uint64_t rng = c->seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
+  size_t max_choices = 1;
+  for (size_t w = 0; w < W; w++)
+    if (s->n_choices[w] > max_choices) max_choices = s->n_choices[w];
+  /* Seeds: every uniform plan (dense first), then random plans. */
+  for (size_t i = 0; i < P; i++) {
+    if (i < max_choices) s2_uniform(s, i, &pop[i * W]);
+    else
+      for (size_t w = 0; w < W; w++) pop[i * W + w] = s->choices[w][s2__pick(&rng, s->n_choices[w])];
+  }
+  double mutation = 1.0 / (double)W;
+  for (int g = 0; g < G; g++) {
+#pragma omp parallel for schedule(static) num_threads(c->threads)
+    for (size_t i = 0; i < P; i++) s2_evaluate(c, s, &pop[i * W], &ev[i]);
+    out->evaluations += (int64_t)P;
+    for (size_t i = 0; i < P; i++) s2__log(log, log_label, g, i, &ev[i]);
+    memcpy(&out->evals[(size_t)g * P], ev, P * sizeof *ev);
+    /* rank: stable insertion sort on s2_better (ties keep index order) */
+    for (size_t i = 0; i < P; i++) order[i] = i;
+    for (size_t i = 1; i < P; i++) {
+      size_t x = order[i], j = i;
+      while (j > 0 && s2_better(&ev[x], &ev[order[j - 1]])) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = x;
+    }
+    for (size_t i = 0; i < P; i++) rank[order[i]] = i;
+    if (g == 0 || s2_better(&ev[order[0]], &out->best_eval)) {
+      out->best_eval = ev[order[0]];
+      memcpy(out->best, &pop[order[0] * W], W * sizeof *out->best);
+    }
+    out->history[g] = out->best_eval.objective;
+    out->generations = g + 1;
+    if (c->progress) {
+      fprintf(stderr, "\rlevel 2 %s: generation %d/%d, best %s %.4g%s   ", log_label, g + 1, G,
+              s2_objective_name(c->objective), out->best_eval.objective,
+              out->best_eval.feasible ? "" : " (budget not met)");
+      if (g + 1 == G) fputc('\n', stderr);
+      fflush(stderr);
+    }
+    if (g + 1 == G) break;
+    /* next generation: two elites, then children */
+    memcpy(&next[0], &pop[order[0] * W], W * sizeof *next);
+    memcpy(&next[W], &pop[order[1] * W], W * sizeof *next);
+    for (size_t i = 2; i < P; i++) {
+      size_t a = s2__tournament(&rng, rank, P), b = s2__tournament(&rng, rank, P);
+      bool cross = s2__unit(&rng) < c->crossover;
+      int *child = &next[i * W];
+      for (size_t w = 0; w < W; w++) {
+        size_t from = cross && (heat_rng_next(&rng) & 1) ? b : a;
+        child[w] = pop[from * W + w];
+        if (s2__unit(&rng) < mutation && s->n_choices[w] > 1) {
+          /* half the time a neighbouring rank, else any choice (dense included) */
+          size_t n = s->n_choices[w], at = 0;
+          while (at < n && s->choices[w][at] != child[w]) at++;
+          if (heat_rng_next(&rng) & 1) at = (at + (heat_rng_next(&rng) & 1 ? 1 : n - 1)) % n;
+          else at = s2__pick(&rng, n);
+          child[w] = s->choices[w][at];
+        }
+      }
+    }
+    int *t = pop;
+    pop = next;
+    next = t;
+  }
+  free(pop), free(next), free(ev), free(order), free(rank);
+  return HEAT_OK;
+}
+
+void s2_result_free(s2_result *r) {
+  free(r->best);
+  free(r->history);
+  free(r->evals);
+  r->best = NULL;
+  r->history = NULL;
+  r->evals = NULL;
+}
+
+void s2_to_plan(const s2_space *s, const int *genome, plan *pl) {
+  plan_init_dense(pl, s->p->m, NULL);
+  for (size_t k = 0; k < s->n_weights; k++) {
+    if (genome[k] < 0) continue;
+    const l1_point *pt = &s->l1->pts[genome[k]];
+    plan_weight *w = &pl->w[k / PLAN_ROLES][k % PLAN_ROLES];
+    w->fmt = pt->fmt;
+    w->rel_error = s->l1->eps_w[pt->eps_at + s->slot[k]];
+  }
+}

@@ -1,0 +1,620 @@
+/* Level 1: shapes x ranks per weight size and format, priced, measured, Pareto (see level1.h). */
+#include "search/level1.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "search_cost_version.h"
+#include "workloads/factorize.h"
+#include "workloads/weights.h"
+
+void l1_config_init(l1_config *c) {
+  memset(c, 0, sizeof *c);
+  c->formats[0] = WL_FORMAT_CP;
+  c->formats[1] = WL_FORMAT_TUCKER;
+  c->formats[2] = WL_FORMAT_TTM;
+  c->n_formats = 3;
+  c->top_shapes = 2;
+  c->d_min = 2;
+  c->d_max = 3;
+  c->target_compression = 0.25;
+  wl_synthetic_init(&c->synthetic);
+  wl_factor_options_init(&c->factor);
+  c->factor.cp_max_iters = 8;
+  c->factor.cp_init = WL_CP_INIT_SVD;
+  c->threads = 1;
+}
+
+/* Plain grids: low ranks for the many-core formats (their parameters grow as r^2 or faster),
+ * matrix-like ranks for svd and cp. */
+size_t l1_rank_grid(wl_format f, const arch *a, int64_t *out, size_t cap) {
+  static const int64_t svd[] = {32, 64, 128, 256}, cp[] = {64, 128, 256},
+                       tucker[] = {8, 16, 32}, tt[] = {8, 16, 32};
+  const int64_t *g = svd;
+  size_t n = 4;
+  switch (f) {
+  case WL_FORMAT_CP: g = cp, n = 3; break;
+  case WL_FORMAT_TUCKER: g = tucker, n = 3; break;
+  case WL_FORMAT_TTM:
+  case WL_FORMAT_TT: g = tt, n = 3; break;
+  case WL_FORMAT_DENSE: return 0;
+  default: break;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < cap; i++) out[k++] = g[i];
+  /* Hardware-aligned: the array's row and column counts (lanes and width), and twice them. */
+  int64_t rows = a->array.kind == ARCH_ARRAY_VECTOR ? a->array.lanes : a->array.rows;
+  int64_t cols = a->array.kind == ARCH_ARRAY_VECTOR ? a->array.width : a->array.cols;
+  int64_t al[] = {rows, cols, 2 * rows, 2 * cols};
+  for (size_t i = 0; i < 4 && k < cap; i++) {
+    bool seen = al[i] < 1;
+    for (size_t j = 0; j < k; j++) seen = seen || out[j] == al[i];
+    if (!seen) out[k++] = al[i];
+  }
+  return k;
+}
+
+int l1_size_of(const l1_result *r, int64_t out, int64_t in) {
+  for (size_t s = 0; s < r->n_sizes; s++)
+    if (r->sizes[s].out == out && r->sizes[s].in == in) return (int)s;
+  return -1;
+}
+
+static int l1__push(l1_result *r, const l1_point *pt, heat_error *err) {
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? 2 * r->cap : 128;
+    l1_point *pts = realloc(r->pts, cap * sizeof *pts);
+    if (!pts) return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+    r->pts = pts;
+    r->cap = cap;
+  }
+  r->pts[r->n++] = *pt;
+  return HEAT_OK;
+}
+
+void l1_cost_inputs(const pricer *p, char out[17]) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  uint64_t h = 0;
+  if (f) {
+    arch_print(f, p->a);
+    fprintf(f, "\ntiming %d stalls %d objective %d dataflows %u override %lld %lld\n",
+            (int)p->opt.timing, (int)p->opt.memory_stalls, (int)p->opt.objective,
+            p->opt.dataflows, (long long)p->opt.array_rows_override,
+            (long long)p->opt.array_cols_override);
+    fclose(f);
+    h = stable_hash(text, len, 0);
+  }
+  free(text);
+  stable_hash_hex(h, out);
+}
+
+/* Copies text into buf (cap bytes), cutting it short when needed. */
+static void l1__copy(char *buf, size_t cap, const char *text) {
+  size_t n = strlen(text);
+  if (n >= cap) n = cap - 1;
+  memcpy(buf, text, n);
+  buf[n] = '\0';
+}
+
+static void l1__cost_key(const price_key *k, char *buf, size_t cap) {
+  char text[512];
+  char shape[WL_SHAPE_TEXT_MAX], ranks[96];
+  wl_shape_format(&k->fmt.shape, shape, sizeof shape);
+  wl_layer_format_ranks(&k->fmt, ranks, sizeof ranks);
+  snprintf(text, sizeof text, "t%lld c%lld %s %s r%s cpw%d path%d pre%d", (long long)k->tokens,
+           (long long)k->count, wl_format_name(k->fmt.format), shape, ranks, (int)k->fmt.cp_weights,
+           k->path, k->precompute);
+  l1__copy(buf, cap, text);
+}
+
+/* A weight's identity for the error table: the file and tensor, or the synthetic spec. */
+static void l1__weight_id(const l1_config *c, const l1_size *s, size_t w, char *buf, size_t cap) {
+  if (!c->weights) {
+    char d[128];
+    wl_synthetic_describe(&c->synthetic, d, sizeof d);
+    snprintf(buf, cap, "%s %lldx%lld", d, (long long)s->out, (long long)s->in);
+  } else {
+    snprintf(buf, cap, "layer%d.%s", s->layer[w], wl_bert_role_name((wl_bert_role)s->role[w]));
+  }
+}
+
+static void l1__eps_key(const l1_config *c, const l1_size *s, size_t w, const wl_layer *l,
+                        char *buf, size_t cap) {
+  char id[160], shape[WL_SHAPE_TEXT_MAX], ranks[96], text[512];
+  l1__weight_id(c, s, w, id, sizeof id);
+  wl_shape_format(&l->shape, shape, sizeof shape);
+  wl_layer_format_ranks(l, ranks, sizeof ranks);
+  snprintf(text, sizeof text, "%s %s %s r%s", id, wl_format_name(l->format), shape, ranks);
+  l1__copy(buf, cap, text);
+}
+
+/* The error table's inputs: the weights (file size and time for a checkpoint) and the
+ * factorization options. */
+static void l1__eps_inputs(const l1_config *c, char out[17]) {
+  char text[1400];
+  struct stat st;
+  memset(&st, 0, sizeof st);
+  if (c->weights) stat(c->weights, &st);
+  char d[128] = "";
+  wl_synthetic_describe(&c->synthetic, d, sizeof d);
+  snprintf(text, sizeof text, "%s|%s|%lld|%lld|cp %d %.17g %lu %d|hooi %d", c->weights ? c->weights : "",
+           d, (long long)st.st_size, (long long)st.st_mtime, c->factor.cp_max_iters,
+           c->factor.cp_tol, c->factor.seed, (int)c->factor.cp_init, c->factor.hooi_sweeps);
+  stable_hash_hex(stable_hash(text, strlen(text), 0), out);
+}
+
+static int l1__open_table(const l1_config *c, stable *t, const char *name, const char *kind,
+                          const char *inputs, const char *version, size_t width, heat_error *err) {
+  char path[1024] = "";
+  if (c->cache_dir) {
+    mkdir(c->cache_dir, 0777);
+    snprintf(path, sizeof path, "%s/%s", c->cache_dir, name);
+  }
+  int rc = stable_open(t, c->cache_dir ? path : "/nonexistent/heat-no-cache", kind, inputs,
+                       version, width, err);
+  return rc;
+}
+
+/* ---- the candidate settings ---- */
+
+static int l1__candidates(const l1_config *c, const pricer *p, l1_result *r, heat_error *err) {
+  for (size_t s = 0; s < r->n_sizes; s++) {
+    const l1_size *sz = &r->sizes[s];
+    for (size_t fi = 0; fi < c->n_formats; fi++) {
+      wl_format f = c->formats[fi];
+      if (f == WL_FORMAT_DENSE) continue;
+      wl_shape *shapes = NULL;
+      size_t n_shapes = 0;
+      wl_shape matrix;
+      if (f == WL_FORMAT_SVD) {
+        wl_shape_matrix(sz->out, sz->in, &matrix);
+        n_shapes = 1;
+      } else {
+        /* Tucker's core has r^(2d) entries: more than two factors per side cannot compress */
+        size_t d_max = f == WL_FORMAT_TUCKER && c->d_max > 2 ? 2 : c->d_max;
+        size_t d_min = c->d_min < d_max ? c->d_min : d_max;
+        int rc = wl_shape_enumerate(sz->out, sz->in, d_min, d_max, c->top_shapes, &shapes,
+                                    &n_shapes, err);
+        if (rc) return rc;
+      }
+      int64_t grid[L1_MAX_RANKS];
+      size_t n_plain = l1_rank_grid(f, &(arch){.array = {0}}, grid, L1_MAX_RANKS);
+      size_t n_grid = l1_rank_grid(f, p->a, grid, L1_MAX_RANKS);
+      for (size_t k = 0; k < n_shapes; k++) {
+        size_t first = r->n;
+        for (size_t g = 0; g < n_grid; g++) {
+          l1_point pt;
+          memset(&pt, 0, sizeof pt);
+          pt.size = s;
+          pt.fmt.format = f;
+          pt.fmt.shape = f == WL_FORMAT_SVD ? matrix : shapes[k];
+          wl_layer_clip_ranks(&pt.fmt, grid[g]);
+          pt.aligned = g >= n_plain;
+          bool dup = false;
+          for (size_t j = first; j < r->n && !dup; j++)
+            dup = memcmp(&r->pts[j].fmt, &pt.fmt, sizeof pt.fmt) == 0;
+          if (dup) continue;
+          pt.params = wl_layer_params(&pt.fmt);
+          pt.compression = wl_layer_compression(&pt.fmt);
+          int rc = l1__push(r, &pt, err);
+          if (rc) {
+            free(shapes);
+            return rc;
+          }
+        }
+      }
+      free(shapes);
+    }
+  }
+  return HEAT_OK;
+}
+
+/* ---- errors ---- */
+
+typedef struct l1__eps_task {
+  size_t size, weight;   /* which weight */
+  size_t first, n;       /* points [first, first+n) (one shape and format; cp: one point) */
+} l1__eps_task;
+
+static int l1__matrix(const l1_config *c, const l1_size *s, size_t w, const wl_matrix *synth,
+                      wl_matrix *out, bool *owned, heat_error *err) {
+  if (!c->weights) {
+    *out = *synth;
+    *owned = false;
+    return HEAT_OK;
+  }
+  char spec[1400];
+  snprintf(spec, sizeof spec, "%s:layer%d.%s", c->weights, s->layer[w],
+           wl_bert_role_name((wl_bert_role)s->role[w]));
+  *owned = true;
+  return wl_weights_load(spec, s->out, s->in, out, err);
+}
+
+static int l1__eps_run(const l1_config *c, l1_result *r, const l1__eps_task *t,
+                       const wl_matrix *synth, heat_error *err) {
+  const l1_size *s = &r->sizes[t->size];
+  wl_matrix m;
+  bool owned;
+  int rc = l1__matrix(c, s, t->weight, synth, &m, &owned, err);
+  if (rc) return rc;
+  l1_point *p0 = &r->pts[t->first];
+  if (p0->fmt.format == WL_FORMAT_CP) {
+    wl_factors f;
+    rc = wl_factorize(&m, &p0->fmt, &c->factor, &f, err);
+    if (!rc) {
+      r->eps_w[p0->eps_at + t->weight] = f.rel_error;
+      wl_factors_free(&f);
+    }
+  } else {
+    wl_spectra sp;
+    rc = wl_spectra_compute(&m, p0->fmt.format, &p0->fmt.shape, &sp, err);
+    for (size_t i = 0; !rc && i < t->n; i++) {
+      l1_point *pt = &r->pts[t->first + i];
+      wl_error_kind kind;
+      rc = wl_spectra_error(&sp, &pt->fmt, &r->eps_w[pt->eps_at + t->weight], &kind, err);
+    }
+    if (!rc) wl_spectra_free(&sp);
+  }
+  if (owned) wl_matrix_free(&m);
+  return rc;
+}
+
+static void l1__progress(const l1_config *c, const char *what, size_t done, size_t total) {
+  if (!c->progress) return;
+  fprintf(stderr, "\rlevel 1: %s %zu/%zu   ", what, done, total);
+  if (done == total) fputc('\n', stderr);
+  fflush(stderr);
+}
+
+/* Fills every point's per-weight errors from the table or by factorizing. */
+static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error *err) {
+  size_t total = 0;
+  for (size_t i = from; i < r->n; i++) {
+    r->pts[i].eps_at = r->n_eps_w + total;
+    total += r->sizes[r->pts[i].size].n_weights;
+  }
+  double *e = realloc(r->eps_w, (r->n_eps_w + total + 1) * sizeof *e);
+  if (!e) return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  r->eps_w = e;
+  for (size_t i = r->n_eps_w; i < r->n_eps_w + total; i++) e[i] = NAN;
+  r->n_eps_w += total;
+  stable t;
+  char inputs[17];
+  l1__eps_inputs(c, inputs);
+  int rc = l1__open_table(c, &t, "errors.table", "errors", inputs, "eps-1", 2, err);
+  if (rc) return rc;
+  if (from == 0) {
+    r->eps_state = t.state;
+    snprintf(r->eps_why, sizeof r->eps_why, "%s", t.why);
+    snprintf(r->eps_path, sizeof r->eps_path, "%s", c->cache_dir ? t.path : "");
+  }
+  /* Cached values first; the rest become tasks. */
+  l1__eps_task *tasks = calloc(total + 1, sizeof *tasks);
+  if (!tasks) {
+    stable_free(&t);
+    return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  }
+  size_t n_tasks = 0;
+  for (size_t i = from; i < r->n;) {
+    size_t j = i + 1; /* a group: same size, format and shape */
+    while (j < r->n && r->pts[j].size == r->pts[i].size &&
+           r->pts[j].fmt.format == r->pts[i].fmt.format &&
+           memcmp(&r->pts[j].fmt.shape, &r->pts[i].fmt.shape, sizeof(wl_shape)) == 0)
+      j++;
+    const l1_size *s = &r->sizes[r->pts[i].size];
+    for (size_t w = 0; w < s->n_weights; w++) {
+      bool all_cached = true;
+      for (size_t k = i; k < j; k++) {
+        char key[STABLE_KEY_MAX];
+        l1__eps_key(c, s, w, &r->pts[k].fmt, key, sizeof key);
+        const double *v = stable_get(&t, key);
+        if (v) {
+          r->eps_w[r->pts[k].eps_at + w] = v[0];
+          r->eps_cached++;
+        } else {
+          all_cached = false;
+          if (r->pts[k].fmt.format == WL_FORMAT_CP)
+            tasks[n_tasks++] = (l1__eps_task){r->pts[k].size, w, k, 1};
+        }
+      }
+      if (!all_cached && r->pts[i].fmt.format != WL_FORMAT_CP)
+        tasks[n_tasks++] = (l1__eps_task){r->pts[i].size, w, i, j - i};
+    }
+    i = j;
+  }
+  /* One synthetic matrix per size, made before the parallel part. */
+  wl_matrix synth[L1_MAX_SIZES];
+  memset(synth, 0, sizeof synth);
+  for (size_t s = 0; s < r->n_sizes && !rc && !c->weights && n_tasks; s++) {
+    wl_synthetic sy = c->synthetic;
+    rc = wl_synthetic_matrix(&sy, r->sizes[s].out, r->sizes[s].in, &synth[s], err);
+  }
+  int failed = HEAT_OK;
+  size_t failed_at = 0;
+  heat_error first_err;
+  size_t done = 0;
+  if (!rc) {
+#pragma omp parallel for schedule(dynamic) num_threads(c->threads)
+    for (size_t i = 0; i < n_tasks; i++) {
+      heat_error e;
+      int trc = l1__eps_run(c, r, &tasks[i], &synth[tasks[i].size], &e);
+#pragma omp critical(l1_eps)
+      {
+        /* the first failing task in task order, whatever the thread count */
+        if (trc && (!failed || i < failed_at)) {
+          failed = trc;
+          failed_at = i;
+          first_err = e;
+        }
+        l1__progress(c, "factorizing", ++done, n_tasks);
+      }
+    }
+    if (failed) {
+      *err = first_err;
+      rc = failed;
+    }
+  }
+  for (size_t s = 0; s < r->n_sizes; s++) wl_matrix_free(&synth[s]);
+  /* Back into the table, in point order (deterministic file). */
+  for (size_t i = 0; i < n_tasks && !rc; i++)
+    for (size_t k = tasks[i].first; k < tasks[i].first + tasks[i].n && !rc; k++) {
+      char key[STABLE_KEY_MAX];
+      const l1_size *s = &r->sizes[r->pts[k].size];
+      l1__eps_key(c, s, tasks[i].weight, &r->pts[k].fmt, key, sizeof key);
+      double v[2] = {r->eps_w[r->pts[k].eps_at + tasks[i].weight],
+                     r->pts[k].fmt.format == WL_FORMAT_CP || r->pts[k].fmt.format == WL_FORMAT_SVD
+                         ? 0 : 1};
+      rc = stable_put(&t, key, v, err);
+      r->factorized++;
+    }
+  if (!rc && c->cache_dir && n_tasks) rc = stable_save(&t, err);
+  for (size_t i = from; i < r->n && !rc; i++) {
+    l1_point *pt = &r->pts[i];
+    double sum = 0;
+    size_t nw = r->sizes[pt->size].n_weights;
+    for (size_t w = 0; w < nw; w++) sum += r->eps_w[pt->eps_at + w];
+    pt->eps = sum / (double)nw;
+    pt->eps_bound = pt->fmt.format != WL_FORMAT_CP && pt->fmt.format != WL_FORMAT_SVD;
+  }
+  free(tasks);
+  stable_free(&t);
+  return rc;
+}
+
+/* ---- costs ---- */
+
+#define L1_COST_WIDTH (5 + PRICE_COMPONENTS)
+
+static void l1__cost_pack(int status, const price_cost *c, double *v) {
+  v[0] = status;
+  v[1] = c->latency_s;
+  v[2] = c->energy_j;
+  v[3] = c->dram_bytes;
+  v[4] = c->macs;
+  for (int k = 0; k < PRICE_COMPONENTS; k++) v[5 + k] = c->comp_j[k];
+}
+
+static void l1__cost_unpack(const double *v, int *status, price_cost *c) {
+  *status = (int)v[0];
+  c->latency_s = v[1];
+  c->energy_j = v[2];
+  c->dram_bytes = v[3];
+  c->macs = v[4];
+  for (int k = 0; k < PRICE_COMPONENTS; k++) c->comp_j[k] = v[5 + k];
+}
+
+static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, heat_error *err) {
+  stable t;
+  char inputs[17];
+  l1_cost_inputs(p, inputs);
+  char name[160];
+  snprintf(name, sizeof name, "costs-%s.table", p->a->name);
+  for (char *q = name; *q; q++)
+    if (*q == '/') *q = '_';
+  int rc = l1__open_table(c, &t, name, "costs", inputs, SEARCH_COST_MODEL_VERSION, L1_COST_WIDTH,
+                          err);
+  if (rc) return rc;
+  if (from == 0) {
+    r->cost_state = t.state;
+    snprintf(r->cost_why, sizeof r->cost_why, "%s", t.why);
+    snprintf(r->cost_path, sizeof r->cost_path, "%s", c->cache_dir ? t.path : "");
+  }
+  size_t *todo = calloc(r->n - from + 1, sizeof *todo);
+  price_key *keys = calloc(r->n - from + 1, sizeof *keys);
+  int *status = calloc(r->n - from + 1, sizeof *status);
+  if (!todo || !keys || !status) {
+    free(todo);
+    free(keys);
+    free(status);
+    stable_free(&t);
+    return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  }
+  size_t n_todo = 0;
+  for (size_t i = from; i < r->n; i++) {
+    l1_point *pt = &r->pts[i];
+    const l1_size *s = &r->sizes[pt->size];
+    plan_weight pw = {.fmt = pt->fmt, .path = LAYER_PATH_HARDWARE,
+                      .precompute = PATH_PRECOMPUTE_NO_GROWTH, .rel_error = -1};
+    price_key k;
+    pricer_key(p, s->role[0], &pw, &k);
+    char key[STABLE_KEY_MAX];
+    l1__cost_key(&k, key, sizeof key);
+    const double *v = stable_get(&t, key);
+    if (v) {
+      l1__cost_unpack(v, &pt->status, &pt->cost);
+      r->cost_cached++;
+      continue;
+    }
+    keys[n_todo] = k;
+    todo[n_todo++] = i;
+  }
+  size_t done = 0, failed_at = 0;
+  int failed = HEAT_OK;
+  heat_error first_err;
+#pragma omp parallel num_threads(c->threads)
+  {
+    map_workspace *w = map_workspace_alloc();
+#pragma omp for schedule(dynamic)
+    for (size_t j = 0; j < n_todo; j++) {
+      heat_error e;
+      l1_point *pt = &r->pts[todo[j]];
+      int trc = w ? pricer_compute(p, &keys[j], w, &pt->cost, &e)
+                  : heat_error_set(&e, HEAT_ENOMEM, "search", "out of memory");
+      status[j] = trc;
+#pragma omp critical(l1_cost)
+      {
+        /* A setting the arch cannot hold is a point with its reason, not a failure. */
+        if (trc && trc != HEAT_ENOFIT && (!failed || j < failed_at)) {
+          failed = trc;
+          failed_at = j;
+          first_err = e;
+        }
+        l1__progress(c, "pricing", ++done, n_todo);
+      }
+    }
+    map_workspace_free(w);
+  }
+  if (failed) {
+    *err = first_err;
+    rc = failed;
+  }
+  for (size_t j = 0; j < n_todo && !rc; j++) {
+    l1_point *pt = &r->pts[todo[j]];
+    pt->status = status[j];
+    if (pt->status) memset(&pt->cost, 0, sizeof pt->cost);
+    double v[L1_COST_WIDTH];
+    l1__cost_pack(pt->status, &pt->cost, v);
+    char key[STABLE_KEY_MAX];
+    l1__cost_key(&keys[j], key, sizeof key);
+    rc = stable_put(&t, key, v, err);
+    r->priced++;
+  }
+  for (size_t i = from; i < r->n && !rc; i++)
+    if (!r->pts[i].status) {
+      plan_weight pw = {.fmt = r->pts[i].fmt, .path = LAYER_PATH_HARDWARE,
+                        .precompute = PATH_PRECOMPUTE_NO_GROWTH, .rel_error = -1};
+      price_key k;
+      pricer_key(p, r->sizes[r->pts[i].size].role[0], &pw, &k);
+      rc = pricer_insert(p, &k, &r->pts[i].cost, err);
+    }
+  if (!rc && c->cache_dir && n_todo) rc = stable_save(&t, err);
+  free(todo);
+  free(keys);
+  free(status);
+  stable_free(&t);
+  return rc;
+}
+
+/* ---- fronts ---- */
+
+static bool l1__dominates(const l1_point *a, const l1_point *b) {
+  double ea = price_edp(&a->cost), eb = price_edp(&b->cost);
+  bool le = ea <= eb && a->eps <= b->eps && a->compression <= b->compression;
+  bool lt = ea < eb || a->eps < b->eps || a->compression < b->compression;
+  return le && lt;
+}
+
+static void l1__fronts(const l1_config *c, l1_result *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    l1_point *a = &r->pts[i];
+    a->pareto = a->status == HEAT_OK;
+    for (size_t j = 0; j < r->n && a->pareto; j++) {
+      const l1_point *b = &r->pts[j];
+      if (j != i && b->status == HEAT_OK && b->size == a->size && b->fmt.format == a->fmt.format &&
+          l1__dominates(b, a))
+        a->pareto = false;
+    }
+  }
+  /* The shape rule: lowest ε on the front among settings at least as compressed as the target;
+   * none: the most compressed front point. Ties: lower EDP, then the earlier (more uniform). */
+  for (size_t s = 0; s < r->n_sizes; s++)
+    for (size_t fi = 0; fi < c->n_formats; fi++) {
+      wl_format f = c->formats[fi];
+      long best = -1, most = -1;
+      for (size_t i = 0; i < r->n; i++) {
+        const l1_point *p = &r->pts[i];
+        if (!p->pareto || p->size != s || p->fmt.format != f) continue;
+        if (most < 0 || p->compression < r->pts[most].compression) most = (long)i;
+        if (p->compression > c->target_compression) continue;
+        if (best < 0 || p->eps < r->pts[best].eps ||
+            (p->eps == r->pts[best].eps && price_edp(&p->cost) < price_edp(&r->pts[best].cost)))
+          best = (long)i;
+      }
+      if (best < 0) best = most;
+      if (best < 0) continue;
+      r->has_shape[s][f] = true;
+      r->shape[s][f] = r->pts[best].fmt.shape;
+      for (size_t i = 0; i < r->n; i++)
+        if (r->pts[i].size == s && r->pts[i].fmt.format == f &&
+            memcmp(&r->pts[i].fmt.shape, &r->shape[s][f], sizeof(wl_shape)) == 0)
+          r->pts[i].chosen_shape = true;
+    }
+}
+
+int l1_run(const l1_config *c, pricer *p, l1_result *out, heat_error *err) {
+  memset(out, 0, sizeof *out);
+  const model *m = p->m;
+  for (int role = 0; role < PLAN_ROLES; role++) {
+    int s = l1_size_of(out, p->role_out[role], p->role_in[role]);
+    if (s < 0) {
+      s = (int)out->n_sizes++;
+      out->sizes[s].out = p->role_out[role];
+      out->sizes[s].in = p->role_in[role];
+    }
+  }
+  /* weights of each size, layer then role */
+  for (int64_t l = 0; l < m->layers; l++)
+    for (int role = 0; role < PLAN_ROLES; role++) {
+      l1_size *sz = &out->sizes[l1_size_of(out, p->role_out[role], p->role_in[role])];
+      if (c->weights || sz->n_weights == 0) {
+        sz->layer[sz->n_weights] = (int)l;
+        sz->role[sz->n_weights++] = role;
+      }
+    }
+  if (c->weights) snprintf(out->weights, sizeof out->weights, "%s", c->weights);
+  else {
+    char d[128];
+    wl_synthetic_describe(&c->synthetic, d, sizeof d);
+    snprintf(out->weights, sizeof out->weights, "%s, one matrix per weight size", d);
+  }
+  int rc = l1__candidates(c, p, out, err);
+  out->n_grid = out->n;
+  if (!rc) rc = l1__costs(c, p, out, 0, err);
+  if (!rc) rc = l1__errors(c, out, 0, err);
+  if (!rc) l1__fronts(c, out);
+  return rc;
+}
+
+int l1_add_point(const l1_config *c, pricer *p, l1_result *r, size_t size, const wl_layer *fmt,
+                 size_t *at, heat_error *err) {
+  for (size_t i = 0; i < r->n; i++)
+    if (r->pts[i].size == size && memcmp(&r->pts[i].fmt, fmt, sizeof *fmt) == 0) {
+      *at = i;
+      return HEAT_OK;
+    }
+  l1_point pt;
+  memset(&pt, 0, sizeof pt);
+  pt.size = size;
+  pt.fmt = *fmt;
+  pt.params = wl_layer_params(fmt);
+  pt.compression = wl_layer_compression(fmt);
+  size_t from = r->n;
+  int rc = l1__push(r, &pt, err);
+  if (!rc) rc = l1__costs(c, p, r, from, err);
+  if (!rc) rc = l1__errors(c, r, from, err);
+  *at = from;
+  return rc;
+}
+
+void l1_free(l1_result *r) {
+  free(r->pts);
+  free(r->eps_w);
+  r->pts = NULL;
+  r->eps_w = NULL;
+}

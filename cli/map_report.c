@@ -271,7 +271,8 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
   if (scope) map_report_stored(out, scope);
   fprintf(out, "\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J, EDP %.4g J*s, "
                "%lld mappings evaluated%s\n",
-          cycles, latency, macs, dram, energy, energy * latency, (long long)evaluated,
+          cycles, latency, macs, dram, energy, energy * latency,
+          (long long)(scope ? scope->rep->evaluated : evaluated),
           map_report_scope_note(scope));
 }
 
@@ -375,7 +376,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
           dram, comp[0] * 1e-12, comp[1] * 1e-12);
   for (size_t j = 0; j < a->n_buffers; j++) fprintf(out, ",%.6g", comp[5 + j] * 1e-12);
   fprintf(out, ",%.6g,%.6g,%.6g,%.6g,%.6g,%lld,,", comp[2] * 1e-12, comp[3] * 1e-12,
-          comp[4] * 1e-12, energy, energy * latency, (long long)evaluated);
+          comp[4] * 1e-12, energy, energy * latency,
+          (long long)(scope ? scope->rep->evaluated : evaluated));
   if (saved_dram_bytes >= 0) fprintf(out, "%.0f", saved_dram_bytes);
   fprintf(out, ",,,,%.0f,%s,,", flow_saved, objective);
   if (scope && scope->rep->n_stored)

@@ -9,7 +9,8 @@
 /* What a --model run adds to the items: the stored parameters of its factorized linears and
  * what --layer selected. NULL for a --gemm run. */
 typedef struct map_report_scope {
-  const layer_report *rep; /* rep->stored: the factorized linears */
+  const layer_report *rep; /* rep->stored: the factorized linears; rep->evaluated: the real
+                            * number of mappings evaluated, printed on the total line */
   const char *layer;       /* --layer, or NULL for the whole model */
   path_precompute precompute;
 } map_report_scope;

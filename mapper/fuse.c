@@ -53,45 +53,92 @@ static void fuse__io(const tn_network *net, const path_step *st, const fuse_io *
   }
 }
 
-/* Prices steps [i..j] as one group cut into `tiles` token tiles. HEAT_ENOFIT: does not fit. */
+/* The step of [i..j] whose result is operand `id`, or -1. */
+static long fuse__producer(const path *pth, size_t i, size_t j, int id) {
+  for (size_t q = i; q <= j; q++)
+    if (pth->steps[q].result == id) return (long)q;
+  return -1;
+}
+
+/* The step of [i..j] that reads step s's result and in which role (0 lhs, 1 rhs), or -1. */
+static long fuse__consumer(const path *pth, size_t s, size_t j, int *which) {
+  for (size_t q = s + 1; q <= j; q++)
+    if (fuse__consumes(&pth->steps[q], &pth->steps[s], which)) return (long)q;
+  return -1;
+}
+
+/* A weight-only step (both operands static) does not depend on the tokens: in a group it runs
+ * once, before the token loop, and a result a later step of the group reads stays on chip for
+ * the whole loop (MAPPING.md, "Fused chains"). */
+static bool fuse__weight_only(const path_step *st) { return st->lhs_static && st->rhs_static; }
+
+/* Bytes a weight-only step's result occupies while it stays on chip. */
+static double fuse__resident_bytes(const arch *a, const path_step *st) {
+  int bits = a->input_bits > a->weight_bits ? a->input_bits : a->weight_bits;
+  return (double)(st->B * st->M * st->N) * bits / 8.0;
+}
+
+/* Prices steps [i..j] as one group cut into `tiles` token tiles. A step's operand produced in
+ * the group, and its result read in the group, stay on chip; weight-only steps run once and
+ * their kept results are reserved beside every other step's tiles. HEAT_ENOFIT: does not
+ * fit. */
 static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t j, char token,
                        int64_t tiles, const fuse_io *io, const arch *a, const map_options *opt,
                        map_workspace *w, fuse_step *steps, hwpath_totals *tot, heat_error *err) {
   memset(tot, 0, sizeof *tot);
+  double resident[TN_MAX_OPERANDS] = {0}, resident_total = 0;
+  for (size_t s = i; s <= j; s++) {
+    int which;
+    if (fuse__weight_only(&pth->steps[s]) && fuse__consumer(pth, s, j, &which) >= 0) {
+      resident[s - i] = fuse__resident_bytes(a, &pth->steps[s]);
+      resident_total += resident[s - i];
+    }
+  }
   for (size_t s = i; s <= j; s++) {
     const path_step *st = &pth->steps[s];
     fuse_step *fs = &steps[s - i];
     int lrole, rrole;
     hwpath_problem(net, st, &fs->problem, &lrole, &rrole);
     bool transposed = lrole == MAP_OP_WEIGHT;
+    int64_t runs = fuse__weight_only(st) ? 1 : tiles;
     map_problem *p = &fs->problem;
-    p->dim[MAP_DIM_B] = fuse__extent(net, st->batch, token, tiles);
-    p->dim[MAP_DIM_M] = fuse__extent(net, transposed ? st->n : st->m, token, tiles);
-    p->dim[MAP_DIM_K] = fuse__extent(net, st->k, token, tiles);
-    p->dim[MAP_DIM_N] = fuse__extent(net, transposed ? st->m : st->n, token, tiles);
-    int which;
-    if (s > i && fuse__consumes(st, &pth->steps[s - 1], &which)) {
-      int role = which == 0 ? lrole : rrole;
-      p->on_chip[role] = true;
-      p->buffers[role] = fuse__buffers(a, role);
+    p->dim[MAP_DIM_B] = fuse__extent(net, st->batch, token, runs);
+    p->dim[MAP_DIM_M] = fuse__extent(net, transposed ? st->n : st->m, token, runs);
+    p->dim[MAP_DIM_K] = fuse__extent(net, st->k, token, runs);
+    p->dim[MAP_DIM_N] = fuse__extent(net, transposed ? st->m : st->n, token, runs);
+    /* Kept results of weight-only steps other than this step's own operands and result. */
+    double reserved = resident_total - resident[s - i];
+    int ids[2] = {st->lhs, st->rhs}, roles[2] = {lrole, rrole};
+    for (int k = 0; k < 2; k++) {
+      long q = s > i ? fuse__producer(pth, i, s - 1, ids[k]) : -1;
+      if (q < 0) continue;
+      p->on_chip[roles[k]] = true;
+      p->buffers[roles[k]] = fuse__buffers(a, roles[k]);
+      reserved -= resident[(size_t)q - i];
     }
     fuse__io(net, st, io, a, lrole, rrole, s + 1 == pth->n_steps, p);
     fs->output_on_chip = false;
-    if (s < j && fuse__consumes(&pth->steps[s + 1], st, &which)) {
+    int which;
+    long c = fuse__consumer(pth, s, j, &which);
+    if (c >= 0) {
       int nl, nr;
       map_problem np;
-      hwpath_problem(net, &pth->steps[s + 1], &np, &nl, &nr);
+      hwpath_problem(net, &pth->steps[c], &np, &nl, &nr);
       p->on_chip[MAP_OP_OUTPUT] = true;
       p->buffers[MAP_OP_OUTPUT] = fuse__buffers(a, which == 0 ? nl : nr);
       fs->output_on_chip = true;
+    }
+    if (reserved > 0) {
+      p->reserved_bytes = reserved;
+      p->reserved_buffers = fuse__buffers(a, MAP_OP_WEIGHT) | fuse__buffers(a, MAP_OP_INPUT);
     }
     for (int op = 0; op < MAP_OPS; op++)
       if (p->on_chip[op] && !p->buffers[op])
         return heat_error_set(err, HEAT_ENOFIT, "fuse", "no buffer holds outputs and inputs");
     int rc = map_search(a, p, opt, w, &fs->result, err);
     if (rc) return rc;
-    fs->token_tiles = tiles;
-    hwpath_totals_add(tot, &fs->result.cost, (double)tiles, fs->result.evaluated);
+    fs->token_tiles = runs;
+    hwpath_totals_add(tot, &fs->result.cost, (double)runs, fs->result.evaluated);
   }
   return HEAT_OK;
 }
@@ -108,53 +155,70 @@ static double fuse__chain_value(const map_options *opt, const hwpath_totals *upt
 /* Grows fusion groups greedily: [g..s-1] fused plus step s, at the token tiling that costs
  * least. A configuration is compared on the whole chain (an EDP is not a sum over groups).
  * trial and best are scratch of TN_MAX_OPERANDS steps each. */
+/* True when step s reads a result of a step in [g..s-1]. */
+static bool fuse__joins(const path *pth, size_t g, size_t s) {
+  const path_step *st = &pth->steps[s];
+  return fuse__producer(pth, g, s - 1, st->lhs) >= 0 || fuse__producer(pth, g, s - 1, st->rhs) >= 0;
+}
+
 static int fuse__grow(const tn_network *net, const path *pth, size_t first, char token,
                       int64_t max_tiles, const fuse_io *io, const arch *a,
                       const map_options *opt, map_workspace *w, const hwpath_totals *single,
                       fuse_step *trial, fuse_step *best, fuse_result *out, heat_error *err) {
-  size_t g = first;
-  hwpath_totals group = first < pth->n_steps ? single[first] : out->unfused;
+  size_t g = first, n = pth->n_steps;
+  hwpath_totals group = first < n ? single[first] : out->unfused;
   hwpath_totals unfused_group = group;
-  for (size_t s = first + 1; s <= pth->n_steps; s++) {
+  for (size_t s = first + 1; s <= n; s++) {
     bool extended = false;
-    int which;
-    if (s < pth->n_steps && fuse__consumes(&pth->steps[s], &pth->steps[s - 1], &which)) {
+    /* The candidate: [g..end]. A weight-only step that reads nothing of the group joins it
+     * together with the next step when that one reads the group's chain (CP: s2, a weight-only
+     * s3, then s4 reading both). */
+    size_t end = s;
+    bool candidate = s < n && fuse__joins(pth, g, s);
+    if (!candidate && s + 1 < n && fuse__weight_only(&pth->steps[s]) && fuse__joins(pth, g, s + 1)) {
+      candidate = true;
+      end = s + 1;
+    }
+    if (candidate) {
       hwpath_totals base = out->chosen, unf = unfused_group;
       hwpath_totals_join(&base, &group);
-      hwpath_totals_join(&base, &single[s]);
-      hwpath_totals_join(&unf, &single[s]);
-      double base_value = fuse__chain_value(opt, &base, single, s, pth->n_steps), best_value = 0;
+      for (size_t q = s; q <= end; q++) {
+        hwpath_totals_join(&base, &single[q]);
+        hwpath_totals_join(&unf, &single[q]);
+      }
+      double base_value = fuse__chain_value(opt, &base, single, end, n), best_value = 0;
       hwpath_totals best_tot;
       bool found = false;
       for (int64_t tiles = 1; tiles <= max_tiles; tiles *= 2) {
         hwpath_totals tot;
-        int rc = fuse__group(net, pth, g, s, token, tiles, io, a, opt, w, trial, &tot, err);
+        int rc = fuse__group(net, pth, g, end, token, tiles, io, a, opt, w, trial, &tot, err);
         if (rc == HEAT_ENOFIT) continue;
         if (rc) return rc;
         if (tot.dram_bytes > unf.dram_bytes) continue;
         hwpath_totals upto = out->chosen;
         hwpath_totals_join(&upto, &tot);
-        double v = fuse__chain_value(opt, &upto, single, s, pth->n_steps);
+        double v = fuse__chain_value(opt, &upto, single, end, n);
         if (v > base_value || (found && v >= best_value)) continue;
         found = true;
         best_value = v;
         best_tot = tot;
-        memcpy(best, trial, (s - g + 1) * sizeof *trial);
+        memcpy(best, trial, (end - g + 1) * sizeof *trial);
       }
       if (found) {
         group = best_tot;
         unfused_group = unf;
-        for (size_t q = g; q <= s; q++) {
+        for (size_t q = g; q <= end; q++) {
           out->step[q] = best[q - g];
           out->step[q].group = (int)g;
         }
         extended = true;
+        s = end;
       }
     }
     if (!extended) {
       hwpath_totals_join(&out->chosen, &group);
       if (s - g > 1) out->fused_groups++;
-      if (s < pth->n_steps) {
+      if (s < n) {
         g = s;
         group = single[s];
         unfused_group = single[s];

@@ -37,29 +37,32 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
   hwpath_problem(ctx->net, s, &p, NULL, NULL);
-  for (size_t i = 0; i < ctx->n_cache; i++)
-    if (memcmp(&ctx->cache_key[i], &p, sizeof p) == 0) return ctx->cache_value[i];
   map_result r;
   heat_error err;
-  double v;
+  int64_t before = ctx->w->searches;
   int rc = map_search(ctx->a, &p, ctx->opt, ctx->w, &r, &err);
-  ctx->searches++;
+  ctx->searches += ctx->w->searches - before;
   if (rc) {
     if (ctx->status == HEAT_OK) {
       ctx->status = rc;
       ctx->err = err;
     }
-    v = HWPATH_INFEASIBLE;
-  } else {
-    ctx->evaluated += r.evaluated;
-    v = map_objective_value(ctx->opt->objective, &r.cost);
+    return HWPATH_INFEASIBLE;
   }
-  if (ctx->n_cache < HWPATH_CACHE) {
-    ctx->cache_key[ctx->n_cache] = p;
-    ctx->cache_value[ctx->n_cache] = v;
-    ctx->n_cache++;
-  }
-  return v;
+  return map_objective_value(ctx->opt->objective, &r.cost);
+}
+
+double hwpath_step_bound(const path_step *s, void *vctx) {
+  hwpath_ctx *ctx = vctx;
+  map_problem p;
+  hwpath_problem(ctx->net, s, &p, NULL, NULL);
+  map_result r;
+  int status;
+  if (map_memo_peek(ctx->w, ctx->a, ctx->opt, &p, &r, &status))
+    return status ? HWPATH_INFEASIBLE : map_objective_value(ctx->opt->objective, &r.cost);
+  map_cost lb;
+  map_step_bound(ctx->a, &p, ctx->opt, &lb);
+  return map_objective_value(ctx->opt->objective, &lb);
 }
 
 double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
@@ -109,42 +112,53 @@ int hwpath_price(const tn_network *net, const path *pth, const arch *a, const ma
   return HEAT_OK;
 }
 
+/* Runs with the workspace's memo on: the path DP asks for the same steps many times. */
+static int hwpath__memo_on(map_workspace *w, bool *was, heat_error *err) {
+  *was = w->memo != NULL;
+  if (map_workspace_memo(w, true))
+    return heat_error_set(err, HEAT_ENOMEM, "hwpath", "out of memory");
+  return HEAT_OK;
+}
+
 int hwpath_search(const tn_network *net, const path_options *popt, const arch *a,
                   const map_options *opt, map_workspace *w, path *out, heat_error *err) {
-  /* The step-cost cache is large: on the heap, for this search only. */
-  hwpath_ctx *ctx = malloc(sizeof *ctx);
-  if (!ctx) return heat_error_set(err, HEAT_ENOMEM, "hwpath", "out of memory");
-  hwpath_ctx_init(ctx, a, opt, net, w);
+  bool was;
+  int rc = hwpath__memo_on(w, &was, err);
+  if (rc) return rc;
+  hwpath_ctx ctx;
+  hwpath_ctx_init(&ctx, a, opt, net, w);
   path_options hopt = *popt;
   hopt.objective = PATH_OBJECTIVE_CUSTOM;
   hopt.step_cost = hwpath_step_cost;
-  hopt.step_cost_ctx = ctx;
-  int rc = path_optimize(net, &hopt, out, err);
-  free(ctx);
+  hopt.step_cost_bound = hwpath_step_bound;
+  hopt.step_cost_ctx = &ctx;
+  rc = path_optimize(net, &hopt, out, err);
+  map_workspace_memo(w, was);
   return rc;
 }
 
 int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
                     const map_options *opt, map_workspace *w, hwpath_result *out,
                     heat_error *err) {
+  bool was;
+  int rc = hwpath__memo_on(w, &was, err);
+  if (rc) return rc;
   path_options mopt = *popt;
   mopt.objective = PATH_OBJECTIVE_MACS;
-  mopt.step_cost = NULL;
-  int rc = path_optimize(net, &mopt, &out->mac_path, err);
-  if (rc) return rc;
-  rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
-  if (rc) return rc;
-
-  rc = hwpath_search(net, popt, a, opt, w, &out->hw_path, err);
-  if (rc) return rc;
+  mopt.step_cost = mopt.step_cost_bound = NULL;
+  rc = path_optimize(net, &mopt, &out->mac_path, err);
+  if (!rc) rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
+  if (!rc) rc = hwpath_search(net, popt, a, opt, w, &out->hw_path, err);
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;
-  if (hwpath_feasible(&out->hw_path)) {
+  if (!rc && hwpath_feasible(&out->hw_path)) {
     rc = hwpath_price(net, &out->hw_path, a, opt, w, hw_results, &out->hw_cost, err);
-    if (rc) return rc;
-    out->hw_better = hwpath_totals_value(opt->objective, &out->hw_cost) <
-                     hwpath_totals_value(opt->objective, &out->mac_cost);
+    if (!rc)
+      out->hw_better = hwpath_totals_value(opt->objective, &out->hw_cost) <
+                       hwpath_totals_value(opt->objective, &out->mac_cost);
   }
+  map_workspace_memo(w, was);
+  if (rc) return rc;
   if (out->hw_better) {
     out->chosen = &out->hw_path;
     out->chosen_cost = out->hw_cost;

@@ -14,25 +14,22 @@
 extern "C" {
 #endif
 
-#define HWPATH_CACHE 512
-
 /* The map_problem of a path step: its GEMM view and layouts. The static operand (a weight)
  * takes the weight role; when only the lhs is static the GEMM is transposed (M and N swap).
  * *lhs_role / *rhs_role get MAP_OP_INPUT or MAP_OP_WEIGHT (either may be NULL). */
 void hwpath_problem(const tn_network *net, const path_step *s, map_problem *p, int *lhs_role,
                     int *rhs_role);
 
-/* Context of hwpath_step_cost: the arch and options, a workspace, and a cache of searched
- * problems (the DP asks for the same GEMM shape many times). */
+/* Context of hwpath_step_cost and hwpath_step_bound: the arch and options and a workspace.
+ * The DP asks for the same GEMM many times: with the workspace's memo on (map_workspace_memo;
+ * hwpath_search and hwpath_optimize turn it on for their run) each is searched once, in one
+ * mapspace pass for the three objectives, so searches for one objective serve the others. */
 typedef struct hwpath_ctx {
   const arch *a;
   const map_options *opt;
   const tn_network *net;
   map_workspace *w;
-  size_t n_cache;
-  map_problem cache_key[HWPATH_CACHE];
-  double cache_value[HWPATH_CACHE];
-  int64_t searches, evaluated;
+  int64_t searches; /* searches run through this context (memo misses) */
   int status;       /* first failure of a search (HEAT_OK when none) */
   heat_error err;
 } hwpath_ctx;
@@ -48,6 +45,10 @@ void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
  * EDP, an additive stand-in the final comparison replaces with the true total);
  * HWPATH_INFEASIBLE when the step cannot be mapped. */
 double hwpath_step_cost(const path_step *s, void *ctx);
+
+/* path_options.step_cost_bound: a lower bound of hwpath_step_cost without a search (the exact
+ * cost when the memo holds the step, else map_step_bound's value for the objective). */
+double hwpath_step_bound(const path_step *s, void *ctx);
 
 /* True when every online step of a path found with hwpath_step_cost could be mapped. */
 static inline bool hwpath_feasible(const path *p) { return p->cost < HWPATH_INFEASIBLE; }

@@ -508,7 +508,15 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
   c->opt = opt;
   c->w = w;
   c->rep = out;
-  int rc = layer__price(c, m, err);
+  /* The memo shares searches between the path searches of every objective, the fusion of
+   * each candidate path and the linears of the same shape. */
+  bool was = w->memo != NULL;
+  int64_t before = w->evaluated;
+  int rc = map_workspace_memo(w, true);
+  if (rc) rc = heat_error_set(err, HEAT_ENOMEM, "layer", "out of memory");
+  else rc = layer__price(c, m, err);
+  out->evaluated = w->evaluated - before;
+  map_workspace_memo(w, was);
   free(c);
   return rc;
 }

@@ -108,6 +108,9 @@ typedef struct layer_report {
    * whole model: each op priced alone, and with the flow; saved = alone - flow. */
   double flow_alone_bytes, flow_dram_bytes, flow_saved_bytes;
   layer_flow flow[3];                 /* input, block, output */
+  int64_t evaluated;                  /* mappings priced by every search the pricing ran,
+                                       * path searches included: the real work (the items'
+                                       * counts are their own steps' searches) */
   int64_t layers;
 } layer_report;
 

@@ -9,7 +9,11 @@ static const char *const map__op_label[MAP_OPS] = {"input", "weight", "output"};
 
 map_workspace *map_workspace_alloc(void) { return calloc(1, sizeof(map_workspace)); }
 
-void map_workspace_free(map_workspace *w) { free(w); }
+void map_workspace_free(map_workspace *w) {
+  if (!w) return;
+  map_workspace_memo(w, false);
+  free(w);
+}
 
 static int map__insert_sorted(int64_t *v, int n, int cap, int64_t x) {
   int i = 0;
@@ -146,79 +150,543 @@ static int map__no_fit_error(const arch *a, const map_problem *p, const map_opti
       b->double_buffered ? " (half of its size: double-buffered)" : "");
 }
 
-/* Every tiling, buffer assignment and loop order of one compute configuration; keeps the best
- * in out (*found says whether out holds one). */
-static void map__search_config(const arch *a, const map_problem *p, const map_options *opt,
-                               const map__config *cfg, const map__assign *as, map_workspace *w,
-                               map_result *out, bool *found) {
-  map_cost cost;
+/* ---- lower bounds (map_step_bound and the per-tiling pruning of the search) ---- */
+
+/* Per-step constants of the bounds; `a` has the overrides applied. */
+typedef struct map__bound_base {
+  double macs;
+  double elems[MAP_OPS];  /* of each operand's whole tensor */
+  double rd_pj[MAP_OPS];  /* cheapest pJ per byte read from a buffer the operand may use */
+  double wr_pj[MAP_OPS];  /* ... and written */
+  double ebytes[MAP_OPS]; /* bytes per element as the array moves it (output: partial sums) */
+  bool stalls;            /* memory stalls priced: cycles cover DRAM latency and transfers */
+  double latency;         /* DRAM latency, cycles, when they are */
+  double bpc;             /* DRAM bytes per cycle */
+} map__bound_base;
+
+/* DRAM traffic of a schedule: bytes brought into each operand's buffer (the output's are
+ * partial sums read back) and bytes written out from the output's. */
+typedef struct map__dram {
+  double in[MAP_OPS], out;
+} map__dram;
+
+/* Slack for float error: the bounds are summed in another order than the cost model's. */
+#define MAP_BOUND_SLACK (1 - 1e-9)
+
+static void map__bound_base_of(const arch *a, const map_problem *p, const map_options *opt,
+                               map__bound_base *b) {
+  memset(b, 0, sizeof *b);
+  b->elems[MAP_OP_INPUT] = (double)p->dim[MAP_DIM_B] * p->dim[MAP_DIM_M] * p->dim[MAP_DIM_K];
+  b->elems[MAP_OP_WEIGHT] = (double)p->dim[MAP_DIM_B] * p->dim[MAP_DIM_K] * p->dim[MAP_DIM_N];
+  b->elems[MAP_OP_OUTPUT] = (double)p->dim[MAP_DIM_B] * p->dim[MAP_DIM_M] * p->dim[MAP_DIM_N];
+  b->macs = (double)p->dim[0] * p->dim[1] * p->dim[2] * p->dim[3];
+  b->ebytes[MAP_OP_INPUT] = a->input_bits / 8.0;
+  b->ebytes[MAP_OP_WEIGHT] = a->weight_bits / 8.0;
+  b->ebytes[MAP_OP_OUTPUT] = a->accum_bits / 8.0;
+  for (int op = 0; op < MAP_OPS; op++) {
+    bool any = false;
+    for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS; j++) {
+      const arch_buffer *buf = &a->buffers[j];
+      if (!(buf->operands & (1u << op)) || (p->buffers[op] && !(p->buffers[op] & (1u << j))))
+        continue;
+      double r = buf->read_pj / (double)buf->access_bytes;
+      double w = buf->write_pj / (double)buf->access_bytes;
+      if (!any || r < b->rd_pj[op]) b->rd_pj[op] = r;
+      if (!any || w < b->wr_pj[op]) b->wr_pj[op] = w;
+      any = true;
+    }
+  }
+  b->bpc = a->dram.gbps / a->clock_ghz;
+  b->stalls = opt->memory_stalls;
+  if (b->stalls) b->latency = a->dram.latency_ns * a->clock_ghz;
+}
+
+/* Each operand off chip crosses DRAM at least once: inputs and weights are read into a buffer,
+ * the finished output (activation width) is written out of one. */
+static void map__dram_compulsory(const arch *a, const map_problem *p, const map__bound_base *b,
+                                 map__dram *d) {
+  d->in[MAP_OP_INPUT] = p->on_chip[MAP_OP_INPUT] ? 0 : b->elems[MAP_OP_INPUT] * (a->input_bits / 8.0);
+  d->in[MAP_OP_WEIGHT] =
+      p->on_chip[MAP_OP_WEIGHT] ? 0 : b->elems[MAP_OP_WEIGHT] * (a->weight_bits / 8.0);
+  d->in[MAP_OP_OUTPUT] = 0;
+  d->out = p->on_chip[MAP_OP_OUTPUT] ? 0 : b->elems[MAP_OP_OUTPUT] * (a->input_bits / 8.0);
+}
+
+/* DRAM traffic of one tiling and loop order, as the cost model counts it (tile.c,
+ * map__memory_eval): an operand's tile is fetched again each time a loop outside its innermost
+ * relevant loop advances. Sets *stream_innermost when the innermost iterating loop is `sd`. */
+static void map__dram_of_order(const arch *a, const map_problem *p, const map__bound_base *b,
+                               const int64_t *tile, const int *order, int sd, map__dram *d,
+                               bool *stream_innermost) {
+  static const unsigned op_dims[MAP_OPS] = {
+      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
+      (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
+      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
+  };
+  int nd[MAP_DIMS], n = 0;
+  double cnt[MAP_DIMS];
+  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
+  for (int i = 0; i < MAP_DIMS; i++) {
+    int64_t c = (p->dim[seq[i]] + tile[seq[i]] - 1) / tile[seq[i]];
+    if (c > 1) {
+      nd[n] = seq[i];
+      cnt[n++] = (double)c;
+    }
+  }
+  *stream_innermost = n > 0 && nd[n - 1] == sd;
+  map__dram_compulsory(a, p, b, d);
+  for (int op = 0; op < MAP_OPS; op++) {
+    int pos = -1;
+    for (int i = 0; i < n; i++)
+      if (op_dims[op] & (1u << nd[i])) pos = i;
+    double refetch = 1;
+    for (int i = 0; i <= pos; i++)
+      if (!(op_dims[op] & (1u << nd[i]))) refetch *= cnt[i];
+    if (op == MAP_OP_OUTPUT) {
+      if (!p->on_chip[op]) {
+        double part = b->elems[op] * (refetch - 1) * b->ebytes[MAP_OP_OUTPUT];
+        d->in[op] = part;
+        d->out += part;
+      }
+    } else {
+      d->in[op] *= refetch;
+    }
+  }
+}
+
+/* Bound of a schedule: the array side (cycles incl. fill/drain, register events, the array's
+ * SRAM reads and writes in elements) and its DRAM traffic; cycles rounded as the model does. */
+static void map__bound_of(const arch *a, const map__bound_base *b, double array_cycles,
+                          double reg, double in_reads, double w_reads, double out_writes,
+                          double out_reads, const map__dram *d, double *cycles, double *pj) {
+  double dram = d->in[0] + d->in[1] + d->in[2] + d->out;
+  double dram_cycles = b->stalls ? dram / b->bpc : 0;
+  double busy = array_cycles > dram_cycles ? array_cycles : dram_cycles;
+  *cycles = map_cycles_round((b->latency + busy) * MAP_BOUND_SLACK);
+  double e = b->macs * a->mac_pj + reg * a->reg_pj + dram * a->dram.pj_per_byte +
+             in_reads * b->ebytes[MAP_OP_INPUT] * b->rd_pj[MAP_OP_INPUT] +
+             w_reads * b->ebytes[MAP_OP_WEIGHT] * b->rd_pj[MAP_OP_WEIGHT] +
+             out_writes * b->ebytes[MAP_OP_OUTPUT] * b->wr_pj[MAP_OP_OUTPUT] +
+             out_reads * b->ebytes[MAP_OP_OUTPUT] * b->rd_pj[MAP_OP_OUTPUT];
+  for (int op = 0; op < MAP_OPS; op++) e += d->in[op] * b->wr_pj[op];
+  e += d->out * b->rd_pj[MAP_OP_OUTPUT];
+  *pj = (e + a->leakage_mw * *cycles / a->clock_ghz) * MAP_BOUND_SLACK;
+}
+
+static void map__bound_cost(const arch *a, double cycles, double pj, map_cost *out) {
+  out->cycles = cycles;
+  out->latency_s = cycles / (a->clock_ghz * 1e9);
+  out->energy_j = pj * 1e-12;
+  out->edp_js = out->energy_j * out->latency_s;
+}
+
+void map_step_bound(const arch *arch_in, const map_problem *p, const map_options *opt,
+                    map_cost *out) {
+  arch a;
+  map_effective_arch(arch_in, opt, &a);
+  map__bound_base b;
+  map__bound_base_of(&a, p, opt, &b);
+  map__dram d;
+  map__dram_compulsory(&a, p, &b, &d);
+  memset(out, 0, sizeof *out);
+  /* No PE does more than one MAC a cycle; every mapping's array reads each input and weight
+   * element and writes each output element at least once, with 3 register events per MAC. */
+  double cycles, pj;
+  map__bound_of(&a, &b, b.macs / (double)arch_peak_macs_per_cycle(&a), 3 * b.macs,
+                b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d,
+                &cycles, &pj);
+  if (a.simd.lanes > 0) {
+    /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
+     * op_pj per lane-cycle, instead of a PE's MAC and register events. */
+    double lane = b.macs * a.simd.cycles_mul, c2, pj2;
+    map__bound_of(&a, &b, lane / a.simd.lanes, 0, b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT],
+                  b.elems[MAP_OP_OUTPUT], 0, &d, &c2, &pj2);
+    pj2 += (lane * a.simd.op_pj - b.macs * a.mac_pj) * MAP_BOUND_SLACK;
+    if (c2 < cycles) cycles = c2;
+    if (pj2 < pj) pj = pj2;
+  }
+  map__bound_cost(&a, cycles, pj, out);
+  out->macs = (int64_t)b.macs;
+  out->dram_bytes = d.in[0] + d.in[1] + d.out;
+}
+
+static void map__array_bound(const arch *a, const map__bound_base *b, const map__array *ar,
+                             const map__dram *d, map_cost *out) {
+  double cycles, pj;
+  map__bound_of(a, b, ar->array_cycles + ar->fill_drain, ar->reg, ar->input_reads,
+                ar->weight_reads, ar->output_writes, ar->output_reads, d, &cycles, &pj);
+  map__bound_cost(a, cycles, pj, out);
+}
+
+/* The bound of a tiling: either schedule (map__compute) may be the one an order picks. */
+static void map__tiling_bound(const arch *a, const map_problem *p, const map__bound_base *b,
+                              const map__compute *c, map_cost *out) {
+  map__dram d;
+  map__dram_compulsory(a, p, b, &d);
+  map_cost x, y;
+  map__array_bound(a, b, &c->tiled, &d, &x);
+  map__array_bound(a, b, &c->streamed, &d, &y);
+  map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
+                  (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
+}
+
+/* State of one search: the problem, the wanted objectives and the best mapping of each so far. */
+typedef struct map__ctx {
+  arch a;
+  const map_problem *p;
+  const map_options *opt;
+  map_workspace *w;
+  unsigned want;
+  map__assign as;
+  map__bound_base base;
+  bool found[MAP_OBJECTIVES];
+  uint64_t key[MAP_OBJECTIVES]; /* enumeration rank of each best (ties go to the lowest) */
+  map_result *out;
+  bool prune; /* false: price every mapping (map_search_unpruned) */
+  int64_t evaluated, rejected, pruned;
+} map__ctx;
+
+/* True when a mapping bounded below by `lb` cannot beat (nor tie) the best found so far for
+ * any wanted objective: the search may skip it without changing what it returns. */
+static bool map__hopeless(const map__ctx *x, const map_cost *lb) {
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    if (!(x->want & (1u << obj))) continue;
+    if (!x->found[obj]) return false;
+    if (map_objective_value((map_objective)obj, lb) <=
+        map_objective_value((map_objective)obj, &x->out[obj].cost))
+      return false;
+  }
+  return true;
+}
+
+/* Rank of a mapping in the fixed enumeration order (configuration, B, M, K, N tiles, assignment,
+ * order): the search may visit tilings in another order and still return, among equally good
+ * mappings, the first one enumerated. */
+static uint64_t map__rank(int ci, const int *ti, int f, int o) {
+  uint64_t k = (uint64_t)ci;
+  for (int d = 0; d < MAP_DIMS; d++) k = (k << 7) | (uint64_t)ti[d];
+  return (((k << 9) | (uint64_t)f) << 3) | (uint64_t)o;
+}
+
+/* Which assignments hold the tiling: fills fits, returns how many. */
+static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
+  double fp[MAP_OPS];
+  map__footprint(&x->a, x->p, tile, fp);
+  int nfit = 0;
+  for (int i = 0; i < x->as.n; i++)
+    if (map__fits(&x->a, x->as.buf[i], fp) && map__reserved_fit(&x->a, x->p, x->as.buf[i], fp))
+      fits[nfit++] = i;
+  return nfit;
+}
+
+/* Prices every assignment and order of one tiling (unless its bound shows none can win). The
+ * bounds price MACs on the array: the SIMD configuration is priced in full. */
+static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const int *ti,
+                              const int *fits, int nfit) {
   map_mapping m;
   memset(&m, 0, sizeof m);
   m.unit = cfg->unit;
   m.dataflow = cfg->dataflow;
   m.batch_pack = cfg->pack;
+  for (int d = 0; d < MAP_DIMS; d++) m.tile[d] = x->w->cand[d][ti[d]];
+  map__compute c;
+  map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
+  int keep[6];
+  int norders = map__distinct_orders(x->p, m.tile, keep);
+  bool bounded = x->prune && cfg->unit == MAP_UNIT_ARRAY;
+  map_cost lb, cost;
+  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, &c, &lb);
+  if (bounded && map__hopeless(x, &lb)) {
+    x->pruned += (int64_t)nfit * norders;
+    return;
+  }
+  for (int o = 0; o < norders; o++) {
+    memcpy(m.order, map__orders[keep[o]], sizeof m.order);
+    /* The order fixes the DRAM traffic and the schedule: a tighter bound for its buffers. */
+    map__dram d;
+    bool streamed;
+    if (bounded) {
+      map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
+      map__array_bound(&x->a, &x->base, streamed ? &c.streamed : &c.tiled, &d, &lb);
+    }
+    if (bounded && map__hopeless(x, &lb)) {
+      x->pruned += nfit;
+      continue;
+    }
+    for (int f = 0; f < nfit; f++) {
+      memcpy(m.buffer, x->as.buf[fits[f]], sizeof m.buffer);
+      map__memory_eval(&x->a, x->p, x->opt, &m, &c, &cost);
+      x->evaluated++;
+      uint64_t key = map__rank(ci, ti, fits[f], keep[o]);
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        if (!(x->want & (1u << obj))) continue;
+        map_cost *best = &x->out[obj].cost;
+        if (!x->found[obj] || map_cost_better((map_objective)obj, &cost, best) ||
+            (key < x->key[obj] && !map_cost_better((map_objective)obj, best, &cost))) {
+          x->found[obj] = true;
+          x->key[obj] = key;
+          x->out[obj].mapping = m;
+          x->out[obj].cost = cost;
+        }
+      }
+    }
+  }
+}
+
+/* Every tiling of one compute configuration (the ci-th enumerated). */
+static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
+  map_workspace *w = x->w;
   for (int d = 0; d < MAP_DIMS; d++)
-    w->ncand[d] = map_tile_candidates(p->dim[d], cfg->extent[d], w->cand[d], MAP_MAX_CANDIDATES);
-  for (int ib = 0; ib < w->ncand[0]; ib++)
-    for (int im = 0; im < w->ncand[1]; im++)
-      for (int ik = 0; ik < w->ncand[2]; ik++)
-        for (int in = 0; in < w->ncand[3]; in++) {
-          m.tile[0] = w->cand[0][ib];
-          m.tile[1] = w->cand[1][im];
-          m.tile[2] = w->cand[2][ik];
-          m.tile[3] = w->cand[3][in];
-          double fp[MAP_OPS];
-          map__footprint(a, p, m.tile, fp);
-          int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS], nfit = 0;
-          for (int i = 0; i < as->n; i++)
-            if (map__fits(a, as->buf[i], fp)) fits[nfit++] = i;
+    w->ncand[d] = map_tile_candidates(x->p->dim[d], cfg->extent[d], w->cand[d], MAP_MAX_CANDIDATES);
+  int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS];
+  int ti[MAP_DIMS];
+  int64_t tile[MAP_DIMS];
+  for (ti[0] = 0; ti[0] < w->ncand[0]; ti[0]++)
+    for (ti[1] = 0; ti[1] < w->ncand[1]; ti[1]++)
+      for (ti[2] = 0; ti[2] < w->ncand[2]; ti[2]++)
+        for (ti[3] = 0; ti[3] < w->ncand[3]; ti[3]++) {
+          for (int d = 0; d < MAP_DIMS; d++) tile[d] = w->cand[d][ti[d]];
+          int nfit = map__fitting(x, tile, fits);
           if (nfit == 0) {
             /* Footprints grow with every tile size: larger N tiles cannot fit either. */
-            out->rejected += w->ncand[3] - in;
+            x->rejected += w->ncand[3] - ti[3];
             break;
           }
-          map__compute c;
-          map__config_compute(a, opt, cfg, p->dim, m.tile, &c);
-          int keep[6];
-          int norders = map__distinct_orders(p, m.tile, keep);
-          for (int f = 0; f < nfit; f++) {
-            memcpy(m.buffer, as->buf[fits[f]], sizeof m.buffer);
-            for (int o = 0; o < norders; o++) {
-              memcpy(m.order, map__orders[keep[o]], sizeof m.order);
-              map__memory_eval(a, p, opt, &m, &c, &cost);
-              out->evaluated++;
-              if (!*found || map_cost_better(opt->objective, &cost, &out->cost)) {
-                *found = true;
-                out->mapping = m;
-                out->cost = cost;
-              }
-            }
-          }
+          map__price_tiling(x, cfg, ci, ti, fits, nfit);
         }
 }
 
-int map_search(const arch *arch_in, const map_problem *p, const map_options *opt,
-               map_workspace *w, map_result *out, heat_error *err) {
+/* The search: every wanted objective's best over the whole mapspace, ties to the first mapping
+ * in enumeration order. Skipping mappings strictly worse than a best so far does not change the
+ * result: a mapping that is minimal is never skipped. */
+static int map__search(const arch *arch_in, const map_problem *p, const map_options *opt,
+                       unsigned want, bool prune, map_workspace *w, map_result *out,
+                       heat_error *err) {
   int rc = map_options_check(opt, arch_in, err);
   if (rc) return rc;
   rc = map_problem_check(p, err);
   if (rc) return rc;
-  arch a;
-  map_effective_arch(arch_in, opt, &a);
-  map__assign as;
-  rc = map__assignments(&a, p, &as, err);
+  /* The context holds the assignment table (12 KiB): on the heap would cost a malloc per
+   * search, so it lives on the stack like the arch copy. */
+  map__ctx x;
+  memset(&x, 0, sizeof x);
+  map_effective_arch(arch_in, opt, &x.a);
+  x.p = p;
+  x.opt = opt;
+  x.w = w;
+  x.want = want;
+  x.prune = prune;
+  x.out = out;
+  rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
+  map__bound_base_of(&x.a, p, opt, &x.base);
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) memset(&out[obj], 0, sizeof out[obj]);
 
-  memset(out, 0, sizeof *out);
-  bool found = false;
-  map__config cfg[MAP_MAX_CONFIGS];
-  int ncfg = map__array_configs(&a, p, opt, cfg);
-  for (int i = 0; i < ncfg; i++) map__search_config(&a, p, opt, &cfg[i], &as, w, out, &found);
-  if (map__simd_worth(&a, p, opt, found ? &out->cost : NULL)) {
-    map__config simd;
-    map__simd_config(&simd);
-    map__search_config(&a, p, opt, &simd, &as, w, out, &found);
+  map__config cfg[MAP_MAX_CONFIGS + 1];
+  int ncfg = map__array_configs(&x.a, p, opt, cfg);
+  for (int i = 0; i < ncfg; i++) map__search_config(&x, &cfg[i], i);
+  /* The SIMD unit when its bound does not already lose for some objective searched (for the
+   * others its mappings cannot win, so searching it changes nothing for them). */
+  bool simd = false;
+  for (int obj = 0; obj < MAP_OBJECTIVES && !simd; obj++) {
+    if (!(want & (1u << obj))) continue;
+    map_options o = *opt;
+    o.objective = (map_objective)obj;
+    simd = map__simd_worth(&x.a, p, &o, x.found[obj] ? &out[obj].cost : NULL);
   }
-  if (!found) return map__no_fit_error(&a, p, opt, &as, err);
+  if (simd) {
+    map__simd_config(&cfg[ncfg]);
+    map__search_config(&x, &cfg[ncfg], ncfg);
+  }
+  w->searches++;
+  w->evaluated += x.evaluated;
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    if (!(want & (1u << obj))) continue;
+    if (!x.found[obj]) return map__no_fit_error(&x.a, p, opt, &x.as, err);
+    out[obj].evaluated = x.evaluated;
+    out[obj].rejected = x.rejected;
+    out[obj].pruned = x.pruned;
+  }
+  return HEAT_OK;
+}
+
+/* ---- the memo: open addressing on the problem's fields, grown at half load ---- */
+
+typedef struct map__entry {
+  bool used;
+  unsigned have; /* objectives searched (status applies to all) */
+  int status;
+  map_problem key;
+  map_result result[MAP_OBJECTIVES];
+  heat_error err; /* status != HEAT_OK */
+} map__entry;
+
+struct map_memo {
+  size_t cap, n; /* cap: a power of two, or 0 */
+  map__entry *slot;
+  bool bound;
+  arch a;
+  map_options opt; /* objective zeroed */
+};
+
+int map_workspace_memo(map_workspace *w, bool on) {
+  if (!on) {
+    if (w->memo) free(w->memo->slot);
+    free(w->memo);
+    w->memo = NULL;
+    return HEAT_OK;
+  }
+  if (!w->memo) w->memo = calloc(1, sizeof *w->memo);
+  return w->memo ? HEAT_OK : HEAT_ENOMEM;
+}
+
+static void map__memo_clear(map_memo *c) {
+  if (c->slot) memset(c->slot, 0, c->cap * sizeof *c->slot);
+  c->n = 0;
+}
+
+/* Empties the memo unless it holds searches for this arch and these options. */
+static void map__memo_bind(map_memo *c, const arch *a, const map_options *opt) {
+  map_options o = *opt;
+  o.objective = MAP_OBJECTIVE_LATENCY;
+  if (c->bound && c->opt.timing == o.timing && c->opt.memory_stalls == o.memory_stalls &&
+      c->opt.dataflows == o.dataflows && c->opt.array_rows_override == o.array_rows_override &&
+      c->opt.array_cols_override == o.array_cols_override && memcmp(&c->a, a, sizeof *a) == 0)
+    return;
+  map__memo_clear(c);
+  c->bound = true;
+  c->a = *a;
+  c->opt = o;
+}
+
+static bool map__same_problem(const map_problem *x, const map_problem *y) {
+  for (int d = 0; d < MAP_DIMS; d++)
+    if (x->dim[d] != y->dim[d]) return false;
+  for (int op = 0; op < MAP_OPS; op++)
+    if (x->on_chip[op] != y->on_chip[op] || x->buffers[op] != y->buffers[op]) return false;
+  return x->permuted[0] == y->permuted[0] && x->permuted[1] == y->permuted[1];
+}
+
+static uint64_t map__problem_hash(const map_problem *p) {
+  uint64_t v[MAP_DIMS + 2];
+  for (int d = 0; d < MAP_DIMS; d++) v[d] = (uint64_t)p->dim[d];
+  v[MAP_DIMS] = (uint64_t)p->on_chip[0] | (uint64_t)p->on_chip[1] << 1 |
+                (uint64_t)p->on_chip[2] << 2 | (uint64_t)p->permuted[0] << 3 |
+                (uint64_t)p->permuted[1] << 4;
+  v[MAP_DIMS + 1] =
+      (uint64_t)p->buffers[0] | (uint64_t)p->buffers[1] << 21 | (uint64_t)p->buffers[2] << 42;
+  uint64_t h = 1469598103934665603ull;
+  for (int i = 0; i < MAP_DIMS + 2; i++) {
+    h ^= v[i];
+    h *= 1099511628211ull;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+/* The slot holding p, or the empty slot where it goes; NULL when the table is empty. */
+static map__entry *map__memo_find(const map_memo *c, const map_problem *p) {
+  if (!c->cap) return NULL;
+  for (size_t i = map__problem_hash(p) & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+    map__entry *e = &c->slot[i];
+    if (!e->used || map__same_problem(&e->key, p)) return e;
+  }
+}
+
+static int map__memo_grow(map_memo *c) {
+  size_t cap = c->cap ? 2 * c->cap : 64;
+  map__entry *old = c->slot;
+  size_t old_cap = c->cap;
+  map__entry *slot = calloc(cap, sizeof *slot);
+  if (!slot) return HEAT_ENOMEM;
+  c->slot = slot;
+  c->cap = cap;
+  for (size_t i = 0; i < old_cap; i++)
+    if (old[i].used) *map__memo_find(c, &old[i].key) = old[i];
+  free(old);
+  return HEAT_OK;
+}
+
+bool map_memo_peek(map_workspace *w, const arch *a, const map_options *opt,
+                   const map_problem *p, map_result *out, int *status) {
+  if (!w->memo) return false;
+  map__memo_bind(w->memo, a, opt);
+  const map__entry *e = map__memo_find(w->memo, p);
+  if (!e || !e->used || !(e->have & (1u << opt->objective))) return false;
+  *status = e->status;
+  if (!e->status) *out = e->result[opt->objective];
+  return true;
+}
+
+/* The memo's entry of p with the objectives in `want` searched (those missing, in one pass);
+ * NULL when out of memory. */
+static const map__entry *map__memo_search(map_workspace *w, const arch *a, const map_problem *p,
+                                          const map_options *opt, unsigned want) {
+  map_memo *c = w->memo;
+  map__memo_bind(c, a, opt);
+  map__entry *e = map__memo_find(c, p);
+  if (e && e->used && (e->status || (e->have & want) == want)) return e;
+  if (!e || !e->used) {
+    if (c->n >= MAP_MEMO_MAX) map__memo_clear(c);
+    if (2 * (c->n + 1) > c->cap && map__memo_grow(c)) return NULL;
+    e = map__memo_find(c, p);
+    e->used = true;
+    e->have = 0;
+    e->key = *p;
+    c->n++;
+  }
+  map_result r[MAP_OBJECTIVES];
+  unsigned missing = want & ~e->have;
+  e->status = map__search(a, p, opt, missing, true, w, r, &e->err);
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+    if (missing & (1u << obj)) e->result[obj] = r[obj];
+  e->have |= missing;
+  return e;
+}
+
+int map_search(const arch *a, const map_problem *p, const map_options *opt, map_workspace *w,
+               map_result *out, heat_error *err) {
+  if (w->memo) {
+    const map__entry *e = map__memo_search(w, a, p, opt, (1u << MAP_OBJECTIVES) - 1);
+    if (!e) return heat_error_set(err, HEAT_ENOMEM, "map_search", "out of memory");
+    if (e->status) {
+      if (err) *err = e->err;
+      return e->status;
+    }
+    *out = e->result[opt->objective];
+    return HEAT_OK;
+  }
+  map_result all[MAP_OBJECTIVES];
+  int rc = map__search(a, p, opt, 1u << opt->objective, true, w, all, err);
+  if (rc) return rc;
+  *out = all[opt->objective];
+  return HEAT_OK;
+}
+
+int map_search_objectives(const arch *a, const map_problem *p, const map_options *opt,
+                          unsigned want, map_workspace *w, map_result out[MAP_OBJECTIVES],
+                          heat_error *err) {
+  want &= (1u << MAP_OBJECTIVES) - 1;
+  if (!want) want = (1u << MAP_OBJECTIVES) - 1;
+  if (w->memo) {
+    const map__entry *e = map__memo_search(w, a, p, opt, want);
+    if (!e) return heat_error_set(err, HEAT_ENOMEM, "map_search", "out of memory");
+    if (e->status) {
+      if (err) *err = e->err;
+      return e->status;
+    }
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+      if (want & (1u << obj)) out[obj] = e->result[obj];
+    return HEAT_OK;
+  }
+  return map__search(a, p, opt, want, true, w, out, err);
+}
+
+int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,
+                        map_workspace *w, map_result *out, heat_error *err) {
+  map_result all[MAP_OBJECTIVES];
+  int rc = map__search(a, p, opt, 1u << opt->objective, false, w, all, err);
+  if (rc) return rc;
+  *out = all[opt->objective];
   return HEAT_OK;
 }

@@ -16,9 +16,15 @@ extern "C" {
 
 #define MAP_MAX_CANDIDATES 80
 
+typedef struct map_memo map_memo;
+
 typedef struct map_workspace {
   int64_t cand[MAP_DIMS][MAP_MAX_CANDIDATES];
   int ncand[MAP_DIMS];
+  /* Running totals over every search run with this workspace: the real work, whatever the
+   * callers cache or report per step. */
+  int64_t searches, evaluated;
+  map_memo *memo; /* NULL: every call searches (see map_workspace_memo) */
 } map_workspace;
 
 map_workspace *map_workspace_alloc(void);
@@ -27,15 +33,56 @@ void map_workspace_free(map_workspace *w);
 typedef struct map_result {
   map_mapping mapping;
   map_cost cost;
-  int64_t evaluated; /* mappings fully priced */
+  int64_t evaluated; /* mappings fully priced: the real work of the search */
   int64_t rejected;  /* tilings that failed the capacity check */
+  int64_t pruned;    /* mappings skipped because their lower bound could not win */
 } map_result;
+
+#define MAP_OBJECTIVES 3
+
+/* Most problems a memo holds before it starts afresh (each entry ~3 KiB). */
+#define MAP_MEMO_MAX 4096
+
+/* Turns the workspace's memo on (HEAT_ENOMEM if it cannot) or off (freed). With it on,
+ * map_search and map_search_objectives search each distinct problem once per arch and options
+ * (the objective aside: one pass keeps the best of all three) and answer repeats from the memo,
+ * failures with the same error; the answers are those a fresh search gives. The memo empties
+ * itself when the arch or the options change. Callers that turn it on for a while restore it
+ * with the returned previous state: `bool was = w->memo != NULL`. */
+int map_workspace_memo(map_workspace *w, bool on);
+
+/* Without searching: true and *status (HEAT_OK: *out is the best mapping for opt->objective)
+ * when the memo holds p for this arch and these options; false otherwise. */
+bool map_memo_peek(map_workspace *w, const arch *a, const map_options *opt,
+                   const map_problem *p, map_result *out, int *status);
+
 
 /* Best mapping of the step for opt->objective. `a` is the arch as described: the options'
  * array overrides are applied here. HEAT_ENOFIT names the buffer that cannot hold even the
  * smallest tile, or the operand no buffer may hold. */
 int map_search(const arch *a, const map_problem *p, const map_options *opt, map_workspace *w,
                map_result *out, heat_error *err);
+
+/* One pass over the mapspace keeping the best mapping for every objective in `want` (a mask of
+ * 1u << map_objective; opt->objective is ignored): out[obj] is exactly what map_search gives
+ * for that objective. The counts (evaluated, rejected, pruned) are the pass's, the same in every
+ * out[obj] filled: add them once. */
+int map_search_objectives(const arch *a, const map_problem *p, const map_options *opt,
+                          unsigned want, map_workspace *w, map_result out[MAP_OBJECTIVES],
+                          heat_error *err);
+
+/* map_search without the lower-bound pruning (every mapping priced, no memo): what the
+ * pruned search must equal; for tests and benchmarks. */
+int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,
+                        map_workspace *w, map_result *out, heat_error *err);
+
+/* A lower bound of every mapping of the step in the mapspace (cycles, latency_s, energy_j,
+ * edp_js, dram_bytes and macs are filled; the rest is zero): cycles >= MACs / peak MACs per
+ * cycle (+ DRAM latency with memory stalls), DRAM bytes >= each operand off chip moved once,
+ * energy >= MACs, register events (3 per MAC), the array's SRAM traffic at the cheapest buffer
+ * allowed, compulsory DRAM bytes, and leakage over those cycles. `a` is the arch as described
+ * (the options' overrides are applied here). Cheap: no search. */
+void map_step_bound(const arch *a, const map_problem *p, const map_options *opt, map_cost *out);
 
 /* Tile candidates of one dimension of extent `dim` mapped on an array axis of `unit` PEs
  * (1 when streamed), ascending; returns how many were written (at most cap). */

@@ -94,6 +94,10 @@ typedef struct path_options {
   path_objective objective;
   path_step_cost_fn step_cost; /* PATH_OBJECTIVE_CUSTOM only */
   void *step_cost_ctx;
+  /* Optional, CUSTOM only: a cheap lower bound of step_cost for the same step (same ctx). The
+   * exact DP skips step_cost on a split whose bound already cannot beat the best split found,
+   * so a true lower bound leaves the path unchanged; NULL: every split is priced. */
+  path_step_cost_fn step_cost_bound;
   path_precompute precompute;
   /* Beyond PATH_DP_MAX_OPERANDS: the randomized greedy's seed and trial count (0: default).
    * The same seed gives the same path. */

@@ -153,6 +153,10 @@ int dp_custom(dp_ws *w, heat_error *err) {
         st.lhs_static = !(a & ~w->static_mask);
         st.rhs_static = !(b & ~w->static_mask);
         st.is_static = st.lhs_static && st.rhs_static;
+        /* c + sc >= c + bound >= best: this split cannot win, skip its costly price. */
+        if (bs && w->opt->step_cost_bound &&
+            c + w->opt->step_cost_bound(&st, w->opt->step_cost_ctx) >= best)
+          goto next_split;
         double sc = w->opt->step_cost(&st, w->opt->step_cost_ctx);
         if (!isfinite(sc) || sc < 0)
           return heat_error_set(err, HEAT_EINVAL, net->expr,
@@ -165,6 +169,7 @@ int dp_custom(dp_ws *w, heat_error *err) {
           strcpy(w->layout[s], st.result_indices);
         }
       }
+    next_split:
       if (!sub) break;
     }
     w->dc[s] = best;

@@ -90,6 +90,17 @@ double map__usable(const arch_buffer *b) {
   return b->double_buffered ? (double)b->size_bytes / 2 : (double)b->size_bytes;
 }
 
+bool map__reserved_fit(const arch *a, const map_problem *p, const int *buf, const double *fp) {
+  if (p->reserved_bytes <= 0) return true;
+  double need[ARCH_MAX_BUFFERS] = {0};
+  for (int op = 0; op < MAP_OPS; op++) need[buf[op]] += fp[op];
+  for (size_t j = 0; j < a->n_buffers; j++)
+    if ((!p->reserved_buffers || (p->reserved_buffers & (1u << j))) &&
+        need[j] + p->reserved_bytes <= map__usable(&a->buffers[j]))
+      return true;
+  return false;
+}
+
 void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, double *bytes) {
   for (int op = 0; op < MAP_OPS; op++) {
     const int64_t *ext = p->on_chip[op] ? p->dim : tile;
@@ -497,6 +508,10 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
                             a->buffers[j].name, map__usable(&a->buffers[j]),
                             a->buffers[j].double_buffered ? " (half, double-buffered)" : "",
                             need[j]);
+  if (!map__reserved_fit(a, p, m->buffer, fp))
+    return heat_error_set(err, HEAT_ENOFIT, "fuse",
+                          "%.0f bytes kept on chip for later steps do not fit beside the tiles",
+                          p->reserved_bytes);
   map__compute c;
   if (simd) map__simd_compute_eval(a, p->dim, m->tile, &c);
   else map__compute_eval_packed(a, m->dataflow, opt->timing, pack, p->dim, m->tile, &c);

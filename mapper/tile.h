@@ -46,6 +46,11 @@ typedef struct map_problem {
   bool on_chip[MAP_OPS];     /* kept in SRAM by a fused chain: no DRAM traffic, resident */
   bool permuted[2];          /* input / weight stored in a layout the array cannot read */
   unsigned buffers[MAP_OPS]; /* mask of arch buffers the operand may use; 0 = any allowed */
+  /* Bytes other steps of a fused chain keep on chip while this one runs (a weight-only step's
+   * result held for the whole token loop): they must fit beside this step's tiles in one of
+   * the `reserved_buffers` (mask; 0 = any). */
+  double reserved_bytes;
+  unsigned reserved_buffers;
 } map_problem;
 
 typedef struct map_options {
@@ -183,6 +188,10 @@ void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *ti
 
 /* Bytes of each operand's tile footprint in its buffer (on-chip operands: the whole tensor). */
 void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, double *bytes);
+
+/* True when p's reserved bytes fit beside the footprint `fp` of an assignment `buf` in one
+ * of the reserved buffers (always when nothing is reserved). */
+bool map__reserved_fit(const arch *a, const map_problem *p, const int *buf, const double *fp);
 
 /* Usable bytes of a buffer for tiles (half when double-buffered). */
 double map__usable(const arch_buffer *b);

@@ -128,16 +128,21 @@ static void step_cost_is_cached_and_reports_failures(void **state) {
   heat_error err;
   assert_int_equal(path_left_to_right(&net, &p, &err), HEAT_OK);
   static hwpath_ctx ctx;
+  assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
   hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
   double v1 = hwpath_step_cost(&p.steps[0], &ctx);
   double v2 = hwpath_step_cost(&p.steps[0], &ctx);
   assert_true(v1 > 0 && v1 == v2);
   assert_int_equal(ctx.searches, 1);
-  a.buffers[1].size_bytes = 16; /* the weight buffer holds no tile */
+  /* The bound of a cached step is its exact cost. */
+  assert_true(hwpath_step_bound(&p.steps[0], &ctx) == v1);
+  a.buffers[1].size_bytes = 16; /* the weight buffer holds no tile: the memo starts afresh */
   hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
   assert_true(hwpath_step_cost(&p.steps[0], &ctx) == HWPATH_INFEASIBLE);
   assert_int_equal(ctx.status, HEAT_ENOFIT);
   assert_non_null(strstr(ctx.err.msg, "wbuf"));
+  assert_true(hwpath_step_bound(&p.steps[0], &ctx) == HWPATH_INFEASIBLE);
+  assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
   path_options po;
   path_options_init(&po);
   assert_int_equal(hwpath_optimize(&net, &po, &a, &opt, ws, &hr, &err), HEAT_ENOFIT);

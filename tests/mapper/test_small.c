@@ -390,6 +390,38 @@ static void programs_of_small_mappings(void **state) {
   program_free(&bad);
 }
 
+
+/* Bytes another step keeps on chip (a fused chain's weight-only result) must fit beside the
+ * tiles: the search shrinks the tiles, or finds nothing when they cannot fit at all. */
+static void reserved_bytes_shrink_the_tiles(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  map_options opt;
+  map_options_init(&opt, &a);
+  map_problem p;
+  map_problem_gemm(&p, 1, 512, 512, 512);
+  map_result free_r, r;
+  search(&a, &p, &opt, &free_r);
+  double usable = map__usable(&a.buffers[0]);
+  p.reserved_bytes = usable - 4096;
+  p.reserved_buffers = 1u << 0;
+  search(&a, &p, &opt, &r);
+  double fp[MAP_OPS];
+  map__footprint(&a, &p, r.mapping.tile, fp);
+  double in_ubuf = 0;
+  for (int op = 0; op < MAP_OPS; op++)
+    if (r.mapping.buffer[op] == 0) in_ubuf += fp[op];
+  assert_true(in_ubuf + p.reserved_bytes <= usable);
+  assert_true(r.cost.tiles > free_r.cost.tiles);
+  map_cost c;
+  heat_error err;
+  assert_int_equal(map_eval(&a, &p, &opt, &free_r.mapping, &c, &err), HEAT_ENOFIT);
+  assert_non_null(strstr(err.msg, "kept on chip for later steps do not fit beside the tiles"));
+  p.reserved_bytes = usable + 1;
+  assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_ENOFIT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(packed_folds_by_hand),
@@ -399,6 +431,7 @@ int main(void) {
       cmocka_unit_test(never_worse_than_array_only),
       cmocka_unit_test(bad_small_mappings),
       cmocka_unit_test(programs_of_small_mappings),
+      cmocka_unit_test(reserved_bytes_shrink_the_tiles),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

@@ -1,0 +1,264 @@
+/* The speed-ups of the mapspace search must not change what it finds: the lower bounds are true
+ * lower bounds (below every array mapping of a brute-force walk), the pruned search equals the
+ * unpruned one (array configurations, batch packing, the SIMD unit), one pass for
+ * all objectives equals three single-objective passes, the memo answers as a fresh search, and
+ * "mappings evaluated" counts the real work (path searches included). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapper/hwpath.h"
+#include "mapper/layer.h"
+#include "test_archs.h"
+
+static const char *const presets[] = {"simba-l", "tpu-32", "edge-16", "eyeriss-like",
+                                      "cloud-128"};
+#define N_PRESETS (sizeof presets / sizeof presets[0])
+
+static uint64_t rng = 88172645463325252ull;
+static int64_t pick(int64_t lo, int64_t hi) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
+}
+
+/* A small random step (so the brute force stays fast), sometimes with operands on chip or
+ * permuted, and options that vary timing and memory stalls. */
+static void random_case(const arch *a, map_problem *p, map_options *opt) {
+  static const int64_t sizes[] = {1, 2, 3, 7, 12, 16, 33, 64, 96, 130, 256, 384};
+  map_problem_gemm(p, pick(1, 3) == 1 ? pick(2, 40) : 1, sizes[pick(0, 11)], sizes[pick(0, 11)],
+                   sizes[pick(0, 11)]);
+  for (int op = 0; op < MAP_OPS; op++) p->on_chip[op] = pick(0, 5) == 0;
+  p->permuted[0] = pick(0, 3) == 0;
+  p->permuted[1] = pick(0, 3) == 0;
+  map_options_init(opt, a);
+  if (pick(0, 2) == 0) opt->timing = FOLD_TIMING_SCALESIM;
+  opt->memory_stalls = pick(0, 4) != 0;
+}
+
+static const int orders[6][3] = {
+    {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}, {MAP_DIM_N, MAP_DIM_M, MAP_DIM_K},
+    {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {MAP_DIM_K, MAP_DIM_M, MAP_DIM_N},
+    {MAP_DIM_N, MAP_DIM_K, MAP_DIM_M}, {MAP_DIM_K, MAP_DIM_N, MAP_DIM_M},
+};
+
+/* Every array mapping (one batch element per fold) priced with map_eval; checks that
+ * map_step_bound is below every one's cost. Returns how many mappings fit. */
+static int64_t brute_force(const arch *a_in, const map_problem *p, const map_options *opt,
+                           map_result *best) {
+  arch a;
+  map_effective_arch(a_in, opt, &a);
+  map_cost lb;
+  map_step_bound(a_in, p, opt, &lb);
+  int64_t n = 0;
+  heat_error err;
+  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
+    if (!fold_dataflow_supported(&a.array, (arch_dataflow)df)) continue;
+    int64_t cand[MAP_DIMS][MAP_MAX_CANDIDATES];
+    int nc[MAP_DIMS];
+    for (int d = 0; d < MAP_DIMS; d++) {
+      /* The same units as the search: the brute force shares only map_tile_candidates. */
+      int64_t unit = 1;
+      int64_t r = a.array.kind == ARCH_ARRAY_VECTOR ? a.array.width : a.array.rows;
+      int64_t c = a.array.kind == ARCH_ARRAY_VECTOR ? a.array.lanes : a.array.cols;
+      if (df == ARCH_DATAFLOW_OS && a.array.kind != ARCH_ARRAY_VECTOR)
+        unit = d == MAP_DIM_M ? r : d == MAP_DIM_N ? c : 1;
+      else if (df == ARCH_DATAFLOW_OS || df == ARCH_DATAFLOW_WS)
+        unit = d == MAP_DIM_K ? r : d == MAP_DIM_N ? c : 1;
+      else
+        unit = d == MAP_DIM_K ? r : d == MAP_DIM_M ? c : 1;
+      nc[d] = map_tile_candidates(p->dim[d], unit, cand[d], MAP_MAX_CANDIDATES);
+    }
+    map_mapping m;
+    memset(&m, 0, sizeof m);
+    m.unit = MAP_UNIT_ARRAY;
+    m.dataflow = (arch_dataflow)df;
+    int i[MAP_DIMS];
+    for (i[0] = 0; i[0] < nc[0]; i[0]++)
+      for (i[1] = 0; i[1] < nc[1]; i[1]++)
+        for (i[2] = 0; i[2] < nc[2]; i[2]++)
+          for (i[3] = 0; i[3] < nc[3]; i[3]++)
+            for (size_t bi = 0; bi < a.n_buffers; bi++)
+              for (size_t bw = 0; bw < a.n_buffers; bw++)
+                for (size_t bo = 0; bo < a.n_buffers; bo++)
+                  for (int o = 0; o < 6; o++) {
+                    for (int d = 0; d < MAP_DIMS; d++) m.tile[d] = cand[d][i[d]];
+                    m.buffer[0] = (int)bi;
+                    m.buffer[1] = (int)bw;
+                    m.buffer[2] = (int)bo;
+                    memcpy(m.order, orders[o], sizeof m.order);
+                    map_cost c;
+                    if (map_eval(&a, p, opt, &m, &c, &err) != HEAT_OK) continue;
+                    assert_true(lb.cycles <= c.cycles);
+                    assert_true(lb.energy_j <= c.energy_j);
+                    assert_true(lb.edp_js <= c.edp_js);
+                    assert_true(lb.dram_bytes <= c.dram_bytes);
+                    if (n == 0 || map_cost_better(opt->objective, &c, &best->cost)) {
+                      best->mapping = m;
+                      best->cost = c;
+                    }
+                    n++;
+                  }
+  }
+  return n;
+}
+
+static bool same_result(const map_result *x, const map_result *y) {
+  const map_mapping *a = &x->mapping, *b = &y->mapping;
+  return a->dataflow == b->dataflow && memcmp(a->tile, b->tile, sizeof a->tile) == 0 &&
+         memcmp(a->order, b->order, sizeof a->order) == 0 &&
+         memcmp(a->buffer, b->buffer, sizeof a->buffer) == 0 &&
+         memcmp(&x->cost, &y->cost, sizeof x->cost) == 0;
+}
+
+/* The pruned search returns exactly the unpruned search's mapping and cost, on every preset,
+ * for every objective; the step bound is below every array mapping (checked in brute_force) and
+ * below what the search finds (the SIMD unit included). */
+static void pruned_search_equals_unpruned(void **state) {
+  (void)state;
+  int pruned_some = 0;
+  for (size_t k = 0; k < N_PRESETS; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    for (int t = 0; t < 12; t++) {
+      map_problem p;
+      map_options opt;
+      random_case(&a, &p, &opt);
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        map_result r, bf, full;
+        int rc = map_search(&a, &p, &opt, ws, &r, &err);
+        int64_t n = brute_force(&a, &p, &opt, &bf);
+        assert_int_equal(map_search_unpruned(&a, &p, &opt, ws, &full, &err), rc);
+        if (rc != HEAT_OK) {
+          assert_int_equal(n, 0);
+          continue;
+        }
+        map_cost lb;
+        map_step_bound(&a, &p, &opt, &lb);
+        assert_true(lb.cycles <= r.cost.cycles && lb.energy_j <= r.cost.energy_j);
+        assert_true(!map_cost_better(opt.objective, &bf.cost, &r.cost) || n == 0);
+        if (!same_result(&r, &full))
+          fail_msg("%s B%lld M%lld K%lld N%lld objective %s: pruned search differs",
+                   presets[k], (long long)p.dim[0], (long long)p.dim[1], (long long)p.dim[2],
+                   (long long)p.dim[3], map_objective_name(opt.objective));
+        assert_true(r.evaluated >= 1 && r.evaluated <= full.evaluated);
+        pruned_some += r.pruned > 0;
+      }
+    }
+  }
+  assert_true(pruned_some > 0); /* the bound does prune */
+}
+
+/* One pass for all objectives gives what three single-objective passes give. */
+static void all_objectives_pass_equals_three(void **state) {
+  (void)state;
+  for (size_t k = 0; k < N_PRESETS; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    for (int t = 0; t < 20; t++) {
+      map_problem p;
+      map_options opt;
+      random_case(&a, &p, &opt);
+      p.dim[MAP_DIM_M] *= 4; /* larger than the brute force allows */
+      map_result all[MAP_OBJECTIVES];
+      int rc = map_search_objectives(&a, &p, &opt, 0, ws, all, &err);
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        map_result one;
+        assert_int_equal(map_search(&a, &p, &opt, ws, &one, &err), rc);
+        if (rc == HEAT_OK) assert_true(same_result(&all[obj], &one));
+      }
+    }
+  }
+}
+
+/* The memo answers repeats without searching, exactly as a fresh search, and empties itself
+ * when the arch changes; the workspace counts the real work. */
+static void memo_and_real_counts(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  map_problem p;
+  map_problem_gemm(&p, 1, 384, 768, 768);
+  map_result fresh[MAP_OBJECTIVES], memo;
+  int64_t s0 = ws->searches, e0 = ws->evaluated;
+  assert_int_equal(map_search_objectives(&a, &p, &opt, 0, ws, fresh, &err), HEAT_OK);
+  assert_int_equal(ws->searches - s0, 1);
+  assert_int_equal(ws->evaluated - e0, fresh[0].evaluated);
+
+  assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+  int64_t s1 = ws->searches;
+  for (int rep = 0; rep < 2; rep++)
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      opt.objective = (map_objective)obj;
+      assert_int_equal(map_search(&a, &p, &opt, ws, &memo, &err), HEAT_OK);
+      assert_true(same_result(&memo, &fresh[obj]));
+      int status;
+      assert_true(map_memo_peek(ws, &a, &opt, &p, &memo, &status));
+      assert_int_equal(status, HEAT_OK);
+    }
+  assert_int_equal(ws->searches - s1, 1); /* one pass served six calls */
+  arch b = a;
+  b.dram.gbps *= 2; /* another arch: the memo holds nothing for it */
+  int status;
+  assert_false(map_memo_peek(ws, &b, &opt, &p, &memo, &status));
+  b.buffers[1].size_bytes = 16; /* failures are remembered with their error */
+  assert_int_equal(map_search(&b, &p, &opt, ws, &memo, &err), HEAT_ENOFIT);
+  heat_error err2;
+  assert_int_equal(map_search(&b, &p, &opt, ws, &memo, &err2), HEAT_ENOFIT);
+  assert_string_equal(err.msg, err2.msg);
+  assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+  assert_null(ws->memo);
+}
+
+/* A model layer priced with the hardware-aware path reports the real number of mappings
+ * evaluated: its path searches, beyond the searches of the steps it reports. */
+static void layer_reports_real_work(void **state) {
+  (void)state;
+  arch a;
+  model m;
+  heat_error err;
+  assert_int_equal(arch_resolve("simba-l", &a, &err), HEAT_OK);
+  assert_int_equal(model_resolve("bert-base", &m, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  static layer_report rep;
+  layer_config cfg;
+  layer_config_init(&cfg);
+  snprintf(cfg.only, sizeof cfg.only, "ffn1");
+  snprintf(cfg.target, sizeof cfg.target, "ffn1");
+  cfg.has_format = true;
+  cfg.format.format = WL_FORMAT_TUCKER;
+  assert_int_equal(wl_shape_parse("12x16x16:8x8x12", "--shape", &cfg.format.shape, &err), HEAT_OK);
+  cfg.format.n_ranks = 6;
+  for (int k = 0; k < 6; k++) cfg.format.rank[k] = 8;
+  int64_t e0 = ws->evaluated;
+  assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+  assert_int_equal(rep.evaluated, ws->evaluated - e0);
+  int64_t items = 0;
+  for (size_t i = 0; i < rep.n_items; i++) items += rep.items[i].result.evaluated;
+  assert_true(rep.evaluated > items);
+  assert_null(ws->memo); /* the pricing's memo does not outlive it */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(pruned_search_equals_unpruned),
+      cmocka_unit_test(all_objectives_pass_equals_three),
+      cmocka_unit_test(memo_and_real_counts),
+      cmocka_unit_test(layer_reports_real_work),
+  };
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
+}

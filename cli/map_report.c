@@ -330,8 +330,8 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
               (long long)(m->batch_pack > 1 ? m->batch_pack : 1), (long long)m->tile[0],
               (long long)m->tile[1], (long long)m->tile[3], (long long)m->tile[2], order);
     }
-    char bound[32];
-    map_bound_text(c, bound, sizeof bound);
+    char bound[32] = "";
+    if (!it->epilogue_of[0]) map_bound_text(c, bound, sizeof bound);
     fprintf(out, ",%.0f,%.6g,%lld,%.4f,%s,%.0f,%.6g,%.6g", c->cycles, c->latency_s,
             (long long)c->macs, c->utilization, it->offline ? "" : bound, c->dram_bytes,
             c->mac_pj * 1e-12, c->reg_pj * 1e-12);

@@ -255,6 +255,7 @@ int fuse_path_io(const tn_network *net, const path *pth, char token, const fuse_
     out->step[s].group = (int)s;
     hwpath_totals_join(&out->unfused, &single[s]);
   }
+  memcpy(out->single, out->step, sizeof out->single);
   if (io && io->no_fuse) {
     out->chosen = out->unfused;
     return HEAT_OK;

@@ -25,6 +25,7 @@ typedef struct fuse_step {
 typedef struct fuse_result {
   size_t n_steps;                      /* = the path's; precomputed steps are left zeroed */
   fuse_step step[TN_MAX_OPERANDS];
+  fuse_step single[TN_MAX_OPERANDS];   /* every step alone (what io->no_fuse keeps) */
   hwpath_totals unfused, chosen;       /* every step through DRAM / the configuration kept */
   double saved_dram_bytes;             /* unfused.dram_bytes - chosen.dram_bytes (>= 0) */
   int fused_groups;                    /* groups of two or more steps */

@@ -55,7 +55,7 @@ typedef struct layer__ctx {
   /* Scratch for one factorized linear at a time. */
   tn_network net;
   hwpath_result hp;
-  fuse_result fr, fr_hw;
+  fuse_result fr, fr_hw, fr_unf;
   path alt_paths[3]; /* two other objectives' paths, the unfused candidate */
 } layer__ctx;
 
@@ -152,12 +152,26 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net,
   hp->chosen = &hp->mac_path;
   hp->hw_better = false;
   double best = 0;
+  size_t same = n; /* the first fused candidate with the unfused candidate's path */
+  for (size_t r = 0; r + 1 < n && same == n; r++)
+    if (memcmp(cand[r], cand[n - 1], sizeof *cand[r]) == 0) same = r;
   for (size_t q = 0; q < n; q++) {
     fuse_io one = *io;
     one.no_fuse = q + 1 == n;
     fuse_result *fr = q == 0 ? &c->fr : &c->fr_hw;
-    int rc = fuse_path_io(net, cand[q], 't', &one, a, c->opt, c->w, fr, err);
+    int rc = HEAT_OK;
+    if (one.no_fuse && same < q) {
+      /* Its steps were priced alone when the same path was fused. */
+      *fr = c->fr_unf;
+      memcpy(fr->step, fr->single, sizeof fr->step);
+      fr->chosen = fr->unfused;
+      fr->saved_dram_bytes = 0;
+      fr->fused_groups = 0;
+    } else {
+      rc = fuse_path_io(net, cand[q], 't', &one, a, c->opt, c->w, fr, err);
+    }
     if (rc) return rc;
+    if (q == same) c->fr_unf = *fr;
     double v = layer__chain_value(c, i, cand[q], fr);
     if (q > 0 && v >= best) continue;
     best = v;

@@ -32,6 +32,7 @@ int cmd_map(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const cli_command commands[] = {
     {"search", "hardware-aware decomposition search: shapes, ranks, plans, tables, figures",
      cmd_search},
     {"sim", "run mapped programs on the SystemC cycle-level model", cmd_sim},
+    {"sweep", "dense and plans priced over array sizes, buffers, bandwidths, clocks", cmd_sweep},
     {"validate", "the analytical model against the SystemC model, step by step",
      cmd_validate},
 };

@@ -64,7 +64,8 @@ int cmd_arch(int argc, char **argv) {
   if (p.n_positional == 0) return cli_usage_error("arch", "missing action; use list, show or check");
   const char *action = pos[0];
   if (strcmp(action, "list") == 0) {
-    if (p.n_positional != 1) return cli_usage_error("arch", "'list' takes no arguments");
+    if (p.n_positional != 1)
+      return cli_usage_error("arch", "'list' takes no arguments, got '%s'", pos[1]);
     return arch_list();
   }
   bool show = strcmp(action, "show") == 0, check = strcmp(action, "check") == 0;

@@ -11,6 +11,7 @@
 #include "cli/cli_opts.h"
 #include "cli/decompose_list.h"
 #include "cli/decompose_run.h"
+#include "common/heat_budget.h"
 #include "common/heat_parse.h"
 #include "mapper/path.h"
 #include "workloads/factorize.h"
@@ -62,6 +63,9 @@ static void decompose_help(FILE *out) {
       "  --precompute M      fold static-only sub-expressions of the einsum offline (default\n"
       "                      no-growth: only when stored parameters do not grow)\n"
       "  --csv               header row and one row per setting\n"
+      "  --max-memory B      memory budget in bytes (suffix K, M, G, T: powers of 1024); a\n"
+      "                      request estimated above it is refused before allocating\n"
+      "                      (default: half the physical memory)\n"
       "  --list-shapes       shapes with d = 2..4 factors per side (--order D for one d), most\n"
       "                      uniform first (entropy of the factor sizes), top K (default 10)\n"
       "  --list-tensors      the tensors of a safetensors file, with the BERT layer and role\n"
@@ -70,6 +74,7 @@ static void decompose_help(FILE *out) {
 
 typedef struct decompose_args {
   const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute, *cp_init;
+  const char *max_memory;
   int64_t seq, batch, order, top, hooi, cp_iters, seed;
   double cp_tol;
   bool exact, csv, list_shapes, list_tensors, no_cp_weights;
@@ -101,6 +106,7 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
       CLI_TEXT("sweep-ranks", &a->sweep),
       CLI_TEXT("precompute", &a->precompute),
       CLI_TEXT("cp-init", &a->cp_init),
+      CLI_TEXT("max-memory", &a->max_memory),
       CLI_INT("seq", &a->seq, 1, INT64_C(1) << 24),
       CLI_INT("tokens", &a->seq, 1, INT64_C(1) << 24), /* the old name of --seq */
       CLI_INT("batch", &a->batch, 1, INT64_C(1) << 24),
@@ -223,6 +229,7 @@ static int run_one(const decompose_args *a, decompose_job *job, bool have_shape)
   int status = 0;
   if (job->sweep && decompose_check_sweep(job, &err)) status = cli_fail(&err);
   if (!status && check_weight(&w, label, &err)) status = cli_fail(&err);
+  if (!status && decompose_check_memory(job, w.rows, w.cols, &err)) status = cli_fail(&err);
   if (!status) {
     if (job->csv) decompose_print_csv_header();
     const char *colon = a->weights ? strstr(a->weights, ".safetensors:") : NULL;
@@ -246,6 +253,7 @@ static int run_checkpoint(const decompose_args *a, decompose_job *job, bool have
                            a->weights);
   if (!have_shape) wl_shape_matrix(M, N, &job->base.shape);
   if (job->sweep && decompose_check_sweep(job, &err)) return cli_fail(&err);
+  if (decompose_check_memory(job, M, N, &err)) return cli_fail(&err);
   wl_tensor_info *t;
   size_t n;
   if (wl_safetensors_list(a->weights, &t, &n, &err)) return cli_fail(&err);
@@ -307,9 +315,13 @@ int cmd_decompose(int argc, char **argv) {
     decompose_help(stdout);
     return 0;
   }
-  if (a.list_shapes) return decompose_list_shapes(a.weights, a.size, a.order, a.top, a.csv);
-  if (a.list_tensors) return decompose_list_tensors(a.weights, a.csv);
   heat_error err;
+  int64_t max_bytes = heat_budget_default();
+  if (a.max_memory && heat_budget_parse(a.max_memory, "--max-memory", &max_bytes, &err))
+    return cli_fail(&err);
+  if (a.list_shapes)
+    return decompose_list_shapes(a.weights, a.size, a.order, a.top, a.csv, max_bytes);
+  if (a.list_tensors) return decompose_list_tensors(a.weights, a.csv);
   if (!a.format) return cli_usage_error("decompose", "missing --format");
   if (a.weights && a.synthetic)
     return cli_usage_error("decompose", "give --weights or --synthetic, not both");
@@ -352,7 +364,8 @@ int cmd_decompose(int argc, char **argv) {
                        .tokens = a.seq * a.batch,
                        .exact = a.exact,
                        .csv = a.csv,
-                       .from_file = a.weights != NULL};
+                       .from_file = a.weights != NULL,
+                       .max_bytes = max_bytes};
   int64_t *values = NULL;
   if (a.sweep) {
     values = malloc(SWEEP_MAX * sizeof *values);

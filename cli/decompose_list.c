@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/heat_budget.h"
 #include "common/heat_csv.h"
 #include "common/heat_parse.h"
 #include "workloads/shape.h"
 #include "workloads/weights.h"
 
 int decompose_list_shapes(const char *weights, const char *size, int64_t order, int64_t top,
-                          bool csv) {
+                          bool csv, int64_t max_bytes) {
   heat_error err;
   wl_matrix w = {0, 0, NULL};
   int64_t M = 0, N = 0;
@@ -44,7 +45,14 @@ int decompose_list_shapes(const char *weights, const char *size, int64_t order, 
   wl_shape *v;
   size_t n;
   size_t lo = order ? (size_t)order : 2, hi = order ? (size_t)order : WL_MAX_ORDER;
-  if (wl_shape_enumerate(M, N, lo, hi, (size_t)top, &v, &n, &err)) return cli_fail(&err);
+  double need;
+  char what[96];
+  snprintf(what, sizeof what, "--list-shapes --top %lld of %lld x %lld", (long long)top,
+           (long long)M, (long long)N);
+  if (wl_shape_enumerate_bytes(M, N, lo, hi, (size_t)top, &need, &err) ||
+      heat_budget_check(need, max_bytes, "--max-memory", what, &err) ||
+      wl_shape_enumerate(M, N, lo, hi, (size_t)top, &v, &n, &err))
+    return cli_fail(&err);
   if (n == 0) {
     /* asking for shapes of a size that has none (a prime side, or fewer prime factors than d)
      * is bad input, not an empty success */

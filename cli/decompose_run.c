@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/heat_budget.h"
 #include "common/heat_csv.h"
 
 typedef struct row {
@@ -119,6 +120,40 @@ int decompose_check_sweep(const decompose_job *job, heat_error *err) {
     }
   }
   return HEAT_OK;
+}
+
+int decompose_check_memory(const decompose_job *job, int64_t M, int64_t N, heat_error *err) {
+  const wl_layer *base = &job->base;
+  bool fast = job->sweep && !job->exact && base->format != WL_FORMAT_CP &&
+              base->format != WL_FORMAT_DENSE;
+  double need = 0.0;
+  wl_layer worst = *base;
+  if (fast) {
+    need = wl_spectra_bytes(base->format, &base->shape, M, N);
+  } else if (!job->sweep) {
+    need = wl_factorize_bytes(base, M, N);
+  } else {
+    for (size_t i = 0; i < job->n_sweep; i++) {
+      wl_layer l = *base;
+      wl_layer_clip_ranks(&l, job->sweep[i]);
+      double b = wl_factorize_bytes(&l, M, N);
+      if (b > need) {
+        need = b;
+        worst = l;
+      }
+    }
+  }
+  char shape[WL_SHAPE_TEXT_MAX], ranks[128], what[320];
+  wl_shape_format(&worst.shape, shape, sizeof shape);
+  wl_layer_format_ranks(&worst, ranks, sizeof ranks);
+  if (fast)
+    snprintf(what, sizeof what, "the %s sweep's unfolding spectra of %s", wl_format_name(worst.format),
+             shape);
+  else
+    snprintf(what, sizeof what, "%s of %s at ranks %s", wl_format_name(worst.format), shape,
+             ranks[0] ? ranks : "(none)");
+  need += 8.0 * (double)M * (double)N; /* the weight itself, held throughout */
+  return heat_budget_check(need, job->max_bytes, "--max-memory", what, err);
 }
 
 static int run_single(const decompose_job *job, const wl_matrix *w, const char *label,

@@ -19,7 +19,12 @@ typedef struct decompose_job {
   const int64_t *sweep; /* the swept ranks, or NULL for a single run with base's ranks */
   size_t n_sweep;
   bool exact, csv, from_file;
+  int64_t max_bytes; /* --max-memory */
 } decompose_job;
+
+/* Refuses (HEAT_ERANGE naming --max-memory) a run whose estimated memory for an M x N weight
+ * (wl_factorize_bytes, or wl_spectra_bytes for a fast sweep) passes job->max_bytes. */
+int decompose_check_memory(const decompose_job *job, int64_t M, int64_t N, heat_error *err);
 
 /* Every sweep setting clipped to its tight bounds and checked, so that a bad --sweep-ranks
  * fails before anything is printed. */

@@ -7,38 +7,137 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "common/heat_file.h"
 
 struct heat_config {
   config_t cfg;
   char origin[HEAT_ERROR_WHERE_MAX - 16];
 };
 
-/* Finds the first integer literal libconfig would get wrong, skipping strings and comments:
- * outside [-2^31, 2^31) without an L suffix (libconfig wraps it to 32 bits), or outside 64 bits
- * with one (libconfig saturates it). Returns its line, or 0 when there is none; *needs_l tells
- * which case it is. */
-static int config__find_wrapping_literal(const char *text, char *token, size_t cap,
-                                         bool *needs_l) {
+/* One pass over the text before libconfig sees it, for what libconfig gets wrong:
+ * - integer literals it wraps (outside 32 bits without an L suffix) or saturates (64 bits);
+ * - `@include`, which its scanner follows, so included text would bypass every check here;
+ * - a string where no value may stand (`""` alone, `a = 1; "x"`, `{ "x" }`): libconfig 1.5's
+ *   parser then drops the scanned string without freeing it (a leak reported by LeakSanitizer;
+ *   its grammar has no %destructor for TOK_STRING), so heat reports the syntax error itself;
+ * - more settings than HEAT_CONFIG_SETTINGS_MAX: libconfig finds each new name by a linear
+ *   search among its siblings, so 100k keys take minutes;
+ * - nesting deeper than CONFIG__DEPTH_MAX (its parser and destructor recurse). */
+#define CONFIG__DEPTH_MAX 64
+typedef struct config__scan {
+  int line;                       /* of the problem found, 0 when none */
+  char msg[HEAT_ERROR_MSG_MAX];   /* what it is */
+  int code;
+} config__scan;
+
+static int config__scan_fail(config__scan *sc, int line, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int config__scan_fail(config__scan *sc, int line, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(sc->msg, sizeof sc->msg, fmt, ap);
+  va_end(ap);
+  sc->line = line;
+  sc->code = code;
+  return line;
+}
+
+/* The integer literal starting at start (outside strings and comments), checked against what
+ * libconfig stores; returns the line when it is wrong. */
+static int config__check_literal(const char *text, const char *start, size_t len, int line,
+                                 config__scan *sc) {
+  char lit[96];
+  if (len >= sizeof lit) len = sizeof lit - 1;
+  memcpy(lit, start, len);
+  lit[len] = '\0';
+  bool hex = lit[0] == '0' && (lit[1] == 'x' || lit[1] == 'X');
+  if (!hex && strpbrk(lit, ".eE")) return 0; /* a float */
+  bool long_suffix = len > 0 && (lit[len - 1] == 'L' || lit[len - 1] == 'l');
+  bool negative = start > text && start[-1] == '-';
+  errno = 0;
+  unsigned long long v = strtoull(lit, NULL, hex ? 16 : 10);
+  unsigned long long limit32 = negative ? 0x80000000ull : 0x7FFFFFFFull;
+  unsigned long long limit64 = negative ? 0x8000000000000000ull : 0x7FFFFFFFFFFFFFFFull;
+  if (errno != ERANGE && v <= (long_suffix ? limit64 : limit32)) return 0;
+  const char *sign = negative ? "-" : "";
+  if (!long_suffix && errno != ERANGE && v <= limit64)
+    return config__scan_fail(sc, line, HEAT_ERANGE,
+                             "integer %s%s does not fit in 32 bits and libconfig would silently "
+                             "wrap it; write it with an L suffix (%s%sL) or use a larger unit",
+                             sign, lit, sign, lit);
+  return config__scan_fail(sc, line, HEAT_ERANGE,
+                           "integer %s%s does not fit in 64 bits (allowed -2^63..2^63-1)", sign,
+                           lit);
+}
+
+/* Returns the line of the first problem (sc filled), or 0. */
+static int config__prescan(const char *text, config__scan *sc) {
   int line = 1;
   const char *p = text;
+  char prev = '{';                /* the last token's class: punctuation, '"' or 'a' (a word) */
+  char stack[CONFIG__DEPTH_MAX];  /* open brackets; the root is a group */
+  int depth = 0;
+  long settings = 0;
   while (*p) {
-    if (*p == '\n') {
+    char c = *p;
+    if (c == '\n') {
       line++;
       p++;
-    } else if (*p == '"') {
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      p++;
+    } else if (c == '#' || (c == '/' && p[1] == '/')) {
+      while (*p && *p != '\n') p++;
+    } else if (c == '/' && p[1] == '*') {
+      for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+        if (*p == '\n') line++;
+      if (*p) p += 2;
+    } else if (c == '"') {
+      /* a value: after '=' or ':', first in or after ',' in a list or array, or a string it
+       * continues ("a" "b" concatenate) */
+      char top = depth ? stack[depth - 1] : '{';
+      bool value_here = prev == '=' || prev == ':' || prev == '"' ||
+                        ((prev == '[' || prev == '(' || prev == ',') && top != '{');
+      if (!value_here)
+        return config__scan_fail(sc, line, HEAT_EINVAL,
+                                 "syntax error: a string may only stand as a value "
+                                 "(name = \"text\";)");
       for (p++; *p && *p != '"'; p++) {
         if (*p == '\\' && p[1]) p++;
         else if (*p == '\n') line++;
       }
       if (*p) p++;
-    } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-      while (*p && *p != '\n') p++;
-    } else if (p[0] == '/' && p[1] == '*') {
-      for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
-        if (*p == '\n') line++;
-      if (*p) p += 2;
-    } else if (isdigit((unsigned char)*p) && (p == text || !(isalnum((unsigned char)p[-1]) ||
+      prev = '"';
+    } else if (c == '@') {
+      bool include = strncmp(p, "@include", 8) == 0;
+      return config__scan_fail(sc, line, HEAT_EINVAL, "%s",
+                               include ? "@include is not supported: a heat description is one "
+                                         "self-contained file (paste the included settings here)"
+                                       : "unexpected '@' (libconfig directives such as @include "
+                                         "are not supported)");
+    } else if (c == '{' || c == '[' || c == '(') {
+      if (depth == CONFIG__DEPTH_MAX)
+        return config__scan_fail(sc, line, HEAT_EINVAL,
+                                 "groups, lists and arrays nest deeper than %d levels",
+                                 CONFIG__DEPTH_MAX);
+      stack[depth++] = c;
+      prev = c;
+      p++;
+    } else if (c == '}' || c == ']' || c == ')') {
+      if (depth) depth--;
+      prev = c;
+      p++;
+    } else if (c == '=' || c == ':') {
+      if (++settings > HEAT_CONFIG_SETTINGS_MAX)
+        return config__scan_fail(sc, line, HEAT_EINVAL,
+                                 "too many settings: a description may hold at most %d",
+                                 HEAT_CONFIG_SETTINGS_MAX);
+      prev = c;
+      p++;
+    } else if (c == ';' || c == ',') {
+      prev = c;
+      p++;
+    } else if (isdigit((unsigned char)c) && (p == text || !(isalnum((unsigned char)p[-1]) ||
                                                             p[-1] == '_' || p[-1] == '.'))) {
       const char *start = p;
       bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
@@ -46,27 +145,10 @@ static int config__find_wrapping_literal(const char *text, char *token, size_t c
       while (isalnum((unsigned char)*p) || *p == '.' ||
              ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E') && !hex))
         p++;
-      size_t len = (size_t)(p - start);
-      char lit[96];
-      if (len >= sizeof lit) len = sizeof lit - 1;
-      memcpy(lit, start, len);
-      lit[len] = '\0';
-      bool is_float = !hex && strpbrk(lit, ".eE") != NULL;
-      bool long_suffix = len > 0 && (lit[len - 1] == 'L' || lit[len - 1] == 'l');
-      bool negative = start > text && start[-1] == '-';
-      if (!is_float) {
-        errno = 0;
-        unsigned long long v = strtoull(lit, NULL, hex ? 16 : 10);
-        unsigned long long limit32 = negative ? 0x80000000ull : 0x7FFFFFFFull;
-        unsigned long long limit64 = negative ? 0x8000000000000000ull : 0x7FFFFFFFFFFFFFFFull;
-        bool bad = errno == ERANGE || v > (long_suffix ? limit64 : limit32);
-        if (bad) {
-          snprintf(token, cap, "%s%s", negative ? "-" : "", lit);
-          *needs_l = !long_suffix && errno != ERANGE && v <= limit64;
-          return line;
-        }
-      }
+      if (config__check_literal(text, start, (size_t)(p - start), line, sc)) return line;
+      prev = 'a';
     } else {
+      prev = 'a';
       p++;
     }
   }
@@ -74,17 +156,8 @@ static int config__find_wrapping_literal(const char *text, char *token, size_t c
 }
 
 static int config__finish_open(heat_config *c, const char *text, heat_error *err) {
-  char token[128]; /* a literal (at most 95 characters) and its sign */
-  bool needs_l = false;
-  int line = config__find_wrapping_literal(text, token, sizeof token, &needs_l);
-  if (line && needs_l)
-    return heat_error_at(err, HEAT_ERANGE, c->origin, line,
-                         "integer %s does not fit in 32 bits and libconfig would silently wrap "
-                         "it; write it with an L suffix (%sL) or use a larger unit",
-                         token, token);
-  if (line)
-    return heat_error_at(err, HEAT_ERANGE, c->origin, line,
-                         "integer %s does not fit in 64 bits (allowed -2^63..2^63-1)", token);
+  config__scan sc = {0, "", HEAT_OK};
+  if (config__prescan(text, &sc)) return heat_error_at(err, sc.code, c->origin, sc.line, "%s", sc.msg);
   return HEAT_OK;
 }
 
@@ -121,42 +194,12 @@ int heat_config_open_string(const char *text, const char *origin, heat_config **
 
 int heat_config_open_file(const char *path, heat_config **out, heat_error *err) {
   *out = NULL;
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-    return heat_error_set(err, HEAT_EIO, path, "is a directory; expected a .cfg file");
-  FILE *f = fopen(path, "rb");
-  if (!f) return heat_error_set(err, HEAT_EIO, path, "cannot open: %s", strerror(errno));
-  char *text = NULL;
-  size_t len = 0, cap = 0;
-  int rc = HEAT_OK;
-  for (;;) {
-    if (cap - len < 4096) {
-      size_t ncap = cap ? 2 * cap : 8192;
-      char *ntext = realloc(text, ncap);
-      if (!ntext) {
-        rc = heat_error_set(err, HEAT_ENOMEM, path, "out of memory reading the file");
-        goto free_text;
-      }
-      text = ntext;
-      cap = ncap;
-    }
-    size_t n = fread(text + len, 1, cap - len - 1, f);
-    len += n;
-    if (n == 0) break;
-  }
-  if (ferror(f)) {
-    rc = heat_error_set(err, HEAT_EIO, path, "read error");
-    goto free_text;
-  }
-  text[len] = '\0';
-  if (memchr(text, '\0', len)) {
-    rc = heat_error_set(err, HEAT_EINVAL, path, "not a text file (contains NUL bytes)");
-    goto free_text;
-  }
+  char *text;
+  size_t len;
+  int rc = heat_file_read_text(path, "a .cfg description", HEAT_TEXT_FILE_MAX, &text, &len, err);
+  if (rc) return rc;
   rc = heat_config_open_string(text, path, out, err);
-free_text:
   free(text);
-  fclose(f);
   return rc;
 }
 

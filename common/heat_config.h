@@ -20,6 +20,12 @@ extern "C" {
 
 typedef struct heat_config heat_config;
 
+/* Limits checked before libconfig reads a text (README.md, "Input limits"): libconfig finds a
+ * name among its siblings by a linear search, so the parse is quadratic in the settings of a
+ * group; nesting is capped at 64 levels. Files are also capped at HEAT_TEXT_FILE_MAX bytes (common/heat_file.h). `@include` is
+ * refused: included text would bypass these checks and the literal guard above. */
+#define HEAT_CONFIG_SETTINGS_MAX 4096
+
 int heat_config_open_file(const char *path, heat_config **out, heat_error *err);
 /* origin names the text in messages (e.g. "preset tpu-32"). */
 int heat_config_open_string(const char *text, const char *origin, heat_config **out,

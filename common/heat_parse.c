@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,10 @@ int heat_parse_double(const char *text, double min, double max, const char *what
   double v = strtod(text, &end);
   if (end == text || *end != '\0' || isspace((unsigned char)text[0]))
     return heat_error_set(err, HEAT_EINVAL, what, "'%s' is not a number", text);
-  if (errno == ERANGE || !isfinite(v) || v < min || v > max)
+  /* ERANGE also flags underflow (1e-320 reads as a subnormal, 1e-400 as 0): a value closer to
+   * zero than a double holds is not out of range, only overflow to infinity is. */
+  bool overflow = errno == ERANGE && isinf(v);
+  if (overflow || !isfinite(v) || v < min || v > max)
     return heat_error_set(err, HEAT_ERANGE, what, "%s is out of range; allowed %g..%g", text, min,
                           max);
   *out = v;

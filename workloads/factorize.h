@@ -87,6 +87,13 @@ void wl_spectra_free(wl_spectra *s);
 int wl_spectra_error(const wl_spectra *s, const wl_layer *layer, double *eps, wl_error_kind *kind,
                      heat_error *err);
 
+/* Upper estimates of the bytes a request allocates besides the M x N weight itself (the copy
+ * the algorithms run on, factors, workspaces, LAPACK's work arrays, the reconstruction for ε),
+ * so that a caller can refuse a request beyond its memory budget before allocating anything
+ * (factorize_bytes.c has the terms). In double: the products can pass 2^63. */
+double wl_factorize_bytes(const wl_layer *layer, int64_t M, int64_t N);
+double wl_spectra_bytes(wl_format format, const wl_shape *shape, int64_t M, int64_t N);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,29 @@ static int hex4(wl__json *j, unsigned *out) {
   return HEAT_OK;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (n bytes available), 0 when ill-formed
+ * (Unicode Table 3-7). */
+static size_t utf8_sequence(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t k;
+  unsigned char lo = 0x80, hi = 0xbf; /* the allowed range of the second byte */
+  if (u[0] >= 0xc2 && u[0] <= 0xdf) k = 2;
+  else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+    k = 3;
+    if (u[0] == 0xe0) lo = 0xa0;
+    if (u[0] == 0xed) hi = 0x9f;
+  } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+    k = 4;
+    if (u[0] == 0xf0) lo = 0x90;
+    if (u[0] == 0xf4) hi = 0x8f;
+  } else
+    return 0;
+  if (n < k || u[1] < lo || u[1] > hi) return 0;
+  for (size_t i = 2; i < k; i++)
+    if (u[i] < 0x80 || u[i] > 0xbf) return 0;
+  return k;
+}
+
 /* Parses a string into out (cap bytes, UTF-8); out may be NULL to skip. */
 int wl__json_string(wl__json *j, char *out, size_t cap) {
   int rc = wl__json_expect(j, '"');
@@ -69,6 +92,19 @@ int wl__json_string(wl__json *j, char *out, size_t cap) {
     unsigned cp = c;
     if (c == '"') break;
     if (c < 0x20) return wl__json_fail(j, "control character in string");
+    if (c >= 0x80) {
+      /* RFC 8259 text is UTF-8: copy one well-formed sequence (RFC 3629: no overlong forms, no
+       * surrogates, nothing past U+10FFFF) or fail */
+      size_t start = j->pos - 1, k = utf8_sequence(j->s + start, j->len - start);
+      if (!k) return wl__json_fail(j, "invalid UTF-8 in string");
+      if (out) {
+        if (n + k >= cap) return wl__json_fail(j, "string too long");
+        memcpy(out + n, j->s + start, k);
+      }
+      n += k;
+      j->pos = start + k;
+      continue;
+    }
     if (c == '\\') {
       if (j->pos >= j->len) return wl__json_fail(j, "unterminated string");
       char e = j->s[j->pos++];
@@ -101,7 +137,7 @@ int wl__json_string(wl__json *j, char *out, size_t cap) {
     /* a stored string is a C string (a tensor name): an escaped NUL would cut it short and
      * let "name\u0000junk" pass as "name" */
     if (out && c == '\\' && cp == 0) return wl__json_fail(j, "\\u0000 (NUL) in a string");
-    /* encode cp (raw bytes >= 0x80 pass through unchanged) */
+    /* encode cp */
     unsigned char enc[4];
     size_t k = 0;
     if (c == '\\' && cp >= 0x80) {
@@ -153,6 +189,7 @@ static int json_skip_number(wl__json *j) {
   size_t digits = j->pos;
   while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9') j->pos++;
   if (j->pos == digits) return wl__json_fail(j, "bad value");
+  if (j->pos - digits > 1 && j->s[digits] == '0') return wl__json_fail(j, "leading zero");
   if (j->pos < j->len && j->s[j->pos] == '.') {
     size_t f = ++j->pos;
     while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9') j->pos++;

@@ -1,6 +1,8 @@
 /* Human and CSV listings of a model's operations (`heat model show`, `heat model list`). */
 #include "workloads/model_print.h"
 
+#include "common/heat_csv.h"
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -123,19 +125,21 @@ int model_fprint_csv(FILE *out, const model *m, heat_error *err) {
       const model_op *op = &ops[i];
       int64_t gb, gm, gk, gn;
       model_op_gemm(op, &gb, &gm, &gk, &gn);
+      heat_csv_field(out, m->name);
       fprintf(out,
-              "%s,%" PRId64 ",%" PRId64 ",%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+              ",%" PRId64 ",%" PRId64 ",%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
               ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
               ",%" PRId64 ",%" PRId64 "\n",
-              m->name, m->seq, m->batch, model_part_name((model_part)p), op->name,
+              m->seq, m->batch, model_part_name((model_part)p), op->name,
               model_op_kind_name(op->kind), repeats, op->count, op->out_features,
               op->in_features, op->tokens, gm, gk, gn, op->rows, op->width, op->macs,
               op->params);
     }
   }
-  fprintf(out, "%s,%" PRId64 ",%" PRId64 ",total,total,,1,1,0,0,0,0,0,0,0,0,%" PRId64
+  heat_csv_field(out, m->name);
+  fprintf(out, ",%" PRId64 ",%" PRId64 ",total,total,,1,1,0,0,0,0,0,0,0,0,%" PRId64
                ",%" PRId64 "\n",
-          m->name, m->seq, m->batch, t.macs, t.params);
+          m->seq, m->batch, t.macs, t.params);
   return HEAT_OK;
 }
 

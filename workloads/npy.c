@@ -98,6 +98,13 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
     goto done;
   }
   uint32_t hlen;
+  if (pre[7] != 0) {
+    /* numpy has written only 1.0, 2.0 and 3.0; a minor version may change the layout */
+    rc = heat_error_set(err, HEAT_EINVAL, path,
+                        ".npy format version %d.%d is not supported; heat reads 1.0, 2.0 and 3.0",
+                        pre[6], pre[7]);
+    goto done;
+  }
   if (pre[6] == 1) {
     hlen = (uint32_t)(pre[8] | pre[9] << 8);
   } else if (pre[6] == 2 || pre[6] == 3) {
@@ -108,7 +115,8 @@ int wl_npy_read(const char *path, wl_matrix *out, heat_error *err) {
     hlen = (uint32_t)pre[8] | (uint32_t)pre[9] << 8 | (uint32_t)pre[10] << 16 |
            (uint32_t)pre[11] << 24;
   } else {
-    rc = heat_error_set(err, HEAT_EINVAL, path, ".npy format version %d.%d is not supported",
+    rc = heat_error_set(err, HEAT_EINVAL, path,
+                        ".npy format version %d.%d is not supported; heat reads 1.0, 2.0 and 3.0",
                         pre[6], pre[7]);
     goto done;
   }

@@ -65,7 +65,58 @@ typedef struct st_header {
   int64_t data_start, data_size;
 } st_header;
 
+/* The names seen so far, as an open-addressing hash set of entry indices (+1; 0 is empty): the
+ * duplicate check stays linear in the tensor count (a header of 200k tensors took minutes when
+ * each name was compared with every earlier one). */
+typedef struct st_names {
+  size_t *slot;
+  size_t cap; /* a power of two, at least twice the count */
+} st_names;
+
+static uint64_t st_hash(const char *s) {
+  uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+  return h;
+}
+
+static bool st_names_has(const st_names *t, const st_header *h, const char *name) {
+  if (!t->cap) return false;
+  for (size_t i = st_hash(name) & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1))
+    if (strcmp(h->entries[t->slot[i] - 1].info.name, name) == 0) return true;
+  return false;
+}
+
+static void st_names_put(st_names *t, const st_header *h, size_t idx) {
+  size_t i = st_hash(h->entries[idx].info.name) & (t->cap - 1);
+  while (t->slot[i]) i = (i + 1) & (t->cap - 1);
+  t->slot[i] = idx + 1;
+}
+
+/* Adds entry idx (h->count entries exist), growing the table first when half full. */
+static int st_names_add(st_names *t, const st_header *h, size_t idx) {
+  if (2 * h->count > t->cap) {
+    size_t ncap = t->cap ? 2 * t->cap : 128;
+    size_t *nslot = calloc(ncap, sizeof *nslot);
+    if (!nslot) return HEAT_ENOMEM;
+    free(t->slot);
+    t->slot = nslot;
+    t->cap = ncap;
+    for (size_t k = 0; k < idx; k++) st_names_put(t, h, k);
+  }
+  st_names_put(t, h, idx);
+  return HEAT_OK;
+}
+
+static int parse_header_names(wl__json *j, st_header *h, st_names *names);
+
 static int parse_header(wl__json *j, st_header *h) {
+  st_names names = {NULL, 0};
+  int rc = parse_header_names(j, h, &names);
+  free(names.slot);
+  return rc;
+}
+
+static int parse_header_names(wl__json *j, st_header *h, st_names *names) {
   int rc = wl__json_expect(j, '{');
   if (rc) return rc;
   size_t cap = 0;
@@ -79,7 +130,7 @@ static int parse_header(wl__json *j, st_header *h) {
       /* RFC 8259 leaves duplicate names undefined; two entries for one tensor (or two
        * __metadata__) would make the file mean different things to different readers */
       bool dup = strcmp(name, "__metadata__") == 0 && seen_metadata;
-      for (size_t i = 0; i < h->count && !dup; i++) dup = strcmp(h->entries[i].info.name, name) == 0;
+      dup = dup || st_names_has(names, h, name);
       if (dup) {
         char what[WL_TENSOR_NAME_MAX + 32];
         snprintf(what, sizeof what, "duplicate key '%s'", name);
@@ -98,6 +149,8 @@ static int parse_header(wl__json *j, st_header *h) {
         st_entry *e = &h->entries[h->count++];
         memset(e, 0, sizeof *e);
         snprintf(e->info.name, sizeof e->info.name, "%s", name);
+        if (st_names_add(names, h, h->count - 1))
+          return heat_error_set(j->err, HEAT_ENOMEM, j->path, "out of memory");
         if ((rc = parse_entry(j, e))) return rc;
       }
       if (wl__json_peek(j, ',')) {

@@ -166,8 +166,104 @@ static int cmp_ranked(const void *a, const void *b) {
   return 0;
 }
 
-int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t limit,
-                       wl_shape **out, size_t *count, heat_error *err) {
+/* The `cap` best shapes seen so far as a max-heap on cmp_ranked (the worst kept at the root), so
+ * that --top K keeps K shapes, not every pair (9.4 GB for 983040 x 983040 before). */
+typedef struct top_heap {
+  ranked_shape *v;
+  size_t n, cap;
+} top_heap;
+
+static void heap_sift_down(top_heap *h, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, big = i;
+    if (l < h->n && cmp_ranked(&h->v[l], &h->v[big]) > 0) big = l;
+    if (r < h->n && cmp_ranked(&h->v[r], &h->v[big]) > 0) big = r;
+    if (big == i) return;
+    ranked_shape t = h->v[i];
+    h->v[i] = h->v[big];
+    h->v[big] = t;
+    i = big;
+  }
+}
+
+static void heap_offer(top_heap *h, const ranked_shape *x) {
+  if (h->n < h->cap) {
+    size_t i = h->n++;
+    h->v[i] = *x;
+    while (i && cmp_ranked(&h->v[(i - 1) / 2], &h->v[i]) < 0) {
+      ranked_shape t = h->v[i];
+      h->v[i] = h->v[(i - 1) / 2];
+      h->v[(i - 1) / 2] = t;
+      i = (i - 1) / 2;
+    }
+  } else if (cmp_ranked(x, &h->v[0]) < 0) {
+    h->v[0] = *x;
+    heap_sift_down(h, 0);
+  }
+}
+
+/* -sum p ln p over one side's factors with p = ln f / total: the entropy is the sum of both
+ * sides' terms, used only to skip pairs that cannot enter a full heap (the kept shapes get the
+ * exact wl_shape_entropy, so ties and order are as before). */
+static double side_entropy(const int64_t *f, size_t d, double total) {
+  double h = 0.0;
+  for (size_t k = 0; k < d; k++) {
+    double p = log((double)f[k]) / total;
+    if (p > 0.0) h -= p * log(p);
+  }
+  return h;
+}
+
+typedef struct side_entry {
+  double h;
+  size_t i;
+} side_entry;
+typedef struct side_order {
+  side_entry *v;
+  size_t n;
+} side_order;
+
+static int cmp_side(const void *a, const void *b) {
+  const side_entry *x = a, *y = b;
+  if (x->h != y->h) return x->h < y->h ? 1 : -1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The list's entries by decreasing side entropy. */
+static int side_sort(const factor_list *l, double total, side_order *o) {
+  o->n = l->count;
+  o->v = malloc((l->count ? l->count : 1) * sizeof *o->v);
+  if (!o->v) return HEAT_ENOMEM;
+  for (size_t i = 0; i < l->count; i++)
+    o->v[i] = (side_entry){side_entropy(l->v + i * l->d, l->d, total), i};
+  qsort(o->v, o->n, sizeof *o->v, cmp_side);
+  return HEAT_OK;
+}
+
+static int shape_lists(int64_t M, int64_t N, size_t d_min, size_t d_max,
+                       factor_list lm[WL_MAX_ORDER + 1], factor_list ln[WL_MAX_ORDER + 1],
+                       double *total) {
+  int rc = HEAT_OK;
+  *total = 0.0;
+  for (size_t d = d_min; d <= d_max && !rc; d++) {
+    int64_t f[WL_MAX_ORDER];
+    lm[d] = (factor_list){NULL, 0, 0, d};
+    ln[d] = (factor_list){NULL, 0, 0, d};
+    rc = factorize_ordered(M, 0, f, &lm[d]);
+    if (!rc) rc = factorize_ordered(N, 0, f, &ln[d]);
+    *total += (double)lm[d].count * (double)ln[d].count;
+  }
+  return rc;
+}
+
+static void free_lists(size_t d_min, size_t d_max, factor_list *lm, factor_list *ln) {
+  for (size_t d = d_min; d <= d_max; d++) {
+    free(lm[d].v);
+    free(ln[d].v);
+  }
+}
+
+static int check_bounds(int64_t M, int64_t N, size_t d_min, size_t d_max, heat_error *err) {
   if (M < 2 || N < 2)
     return heat_error_set(err, HEAT_EINVAL, "shape enumeration",
                           "the weight must be at least 2 x 2, got %lld x %lld", (long long)M,
@@ -176,50 +272,73 @@ int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t 
     return heat_error_set(err, HEAT_EINVAL, "shape enumeration",
                           "factors per side must be within 2..%d, got %zu..%zu", WL_MAX_ORDER,
                           d_min, d_max);
-  ranked_shape *all = NULL;
-  size_t n_all = 0;
-  int rc = HEAT_OK;
-  for (size_t d = d_min; d <= d_max && rc == HEAT_OK; d++) {
-    factor_list lm = {NULL, 0, 0, d}, ln = {NULL, 0, 0, d};
-    int64_t f[WL_MAX_ORDER];
-    rc = factorize_ordered(M, 0, f, &lm);
-    if (!rc) rc = factorize_ordered(N, 0, f, &ln);
-    size_t add = lm.count * ln.count;
+  return HEAT_OK;
+}
+
+int wl_shape_enumerate_bytes(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t limit,
+                             double *bytes, heat_error *err) {
+  int rc = check_bounds(M, N, d_min, d_max, err);
+  if (rc) return rc;
+  factor_list lm[WL_MAX_ORDER + 1] = {{0}}, ln[WL_MAX_ORDER + 1] = {{0}};
+  double total, lists = 0.0;
+  rc = shape_lists(M, N, d_min, d_max, lm, ln, &total);
+  for (size_t d = d_min; d <= d_max; d++)
+    lists += (double)(lm[d].cap + ln[d].cap) * (double)d * sizeof(int64_t);
+  free_lists(d_min, d_max, lm, ln);
+  if (rc) return heat_error_set(err, rc, "shape enumeration", "out of memory");
+  double kept = limit && (double)limit < total ? (double)limit : total;
+  *bytes = lists + kept * (double)(sizeof(ranked_shape) + sizeof(wl_shape));
+  return HEAT_OK;
+}
+
+int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t limit,
+                       wl_shape **out, size_t *count, heat_error *err) {
+  int rc = check_bounds(M, N, d_min, d_max, err);
+  if (rc) return rc;
+  factor_list lm[WL_MAX_ORDER + 1] = {{0}}, ln[WL_MAX_ORDER + 1] = {{0}};
+  double total;
+  rc = shape_lists(M, N, d_min, d_max, lm, ln, &total);
+  size_t keep = limit && (double)limit < total ? limit : (size_t)total;
+  top_heap h = {NULL, 0, keep};
+  if (!rc && keep && !(h.v = malloc(keep * sizeof *h.v))) rc = HEAT_ENOMEM;
+  double log_mn = log((double)M) + log((double)N);
+  for (size_t d = d_min; d <= d_max && !rc; d++) {
     /* A side with no factorization into d factors >= 2 (a prime, or too few prime factors)
-     * adds nothing; only a failed realloc of a real growth is out of memory. */
-    if (!rc && add) {
-      ranked_shape *grown = realloc(all, (n_all + add) * sizeof *all);
-      if (!grown)
-        rc = HEAT_ENOMEM;
-      else
-        all = grown;
+     * adds nothing. Both sides in decreasing side entropy: once a pair cannot enter the full
+     * heap, no later one in that row (or later row) can, so the pairs visited stay near K. */
+    side_order om, on;
+    if ((rc = side_sort(&lm[d], log_mn, &om)) || (rc = side_sort(&ln[d], log_mn, &on))) {
+      free(om.v);
+      break;
     }
-    for (size_t a = 0; !rc && a < lm.count; a++)
-      for (size_t b = 0; b < ln.count; b++) {
-        ranked_shape *r = &all[n_all++];
-        memset(&r->s, 0, sizeof r->s);
-        r->s.d = r->s.d_in = d;
-        memcpy(r->s.m, lm.v + a * d, d * sizeof(int64_t));
-        memcpy(r->s.n, ln.v + b * d, d * sizeof(int64_t));
-        r->h = wl_shape_entropy(&r->s);
+    for (size_t a = 0; a < om.n; a++) {
+      const int64_t *fm = lm[d].v + om.v[a].i * d;
+      if (on.n && h.n == h.cap && om.v[a].h + on.v[0].h < h.v[0].h - 1e-9) break;
+      for (size_t b = 0; b < on.n; b++) {
+        if (h.n == h.cap && om.v[a].h + on.v[b].h < h.v[0].h - 1e-9) break;
+        const int64_t *fn = ln[d].v + on.v[b].i * d;
+        ranked_shape r;
+        memset(&r, 0, sizeof r);
+        r.s.d = r.s.d_in = d;
+        memcpy(r.s.m, fm, d * sizeof(int64_t));
+        memcpy(r.s.n, fn, d * sizeof(int64_t));
+        r.h = wl_shape_entropy(&r.s);
+        heap_offer(&h, &r);
       }
-    free(lm.v);
-    free(ln.v);
+    }
+    free(om.v);
+    free(on.v);
   }
-  if (rc) {
-    free(all);
-    return heat_error_set(err, rc, "shape enumeration", "out of memory");
-  }
-  if (n_all > 1) qsort(all, n_all, sizeof *all, cmp_ranked);
-  size_t n = (limit && limit < n_all) ? limit : n_all;
-  wl_shape *res = malloc((n ? n : 1) * sizeof *res);
+  free_lists(d_min, d_max, lm, ln);
+  wl_shape *res = rc ? NULL : malloc((h.n ? h.n : 1) * sizeof *res);
   if (!res) {
-    free(all);
+    free(h.v);
     return heat_error_set(err, HEAT_ENOMEM, "shape enumeration", "out of memory");
   }
-  for (size_t i = 0; i < n; i++) res[i] = all[i].s;
-  free(all);
+  if (h.n > 1) qsort(h.v, h.n, sizeof *h.v, cmp_ranked);
+  for (size_t i = 0; i < h.n; i++) res[i] = h.v[i].s;
   *out = res;
-  *count = n;
+  *count = h.n;
+  free(h.v);
   return HEAT_OK;
 }

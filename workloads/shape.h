@@ -55,6 +55,11 @@ double wl_shape_entropy(const wl_shape *s);
 int wl_shape_enumerate(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t limit,
                        wl_shape **out, size_t *count, heat_error *err);
 
+/* The bytes wl_shape_enumerate(M, N, d_min, d_max, limit) holds at its peak: the factor lists
+ * of each side and the kept shapes (min(limit, all pairs); the pairs themselves are streamed). */
+int wl_shape_enumerate_bytes(int64_t M, int64_t N, size_t d_min, size_t d_max, size_t limit,
+                             double *bytes, heat_error *err);
+
 #ifdef __cplusplus
 }
 #endif

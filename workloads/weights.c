@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "common/heat_file.h"
 
 #include "workloads/weights_impl.h"
 
@@ -19,18 +20,7 @@ size_t wl__dtype_size(wl__dtype t) {
 }
 
 int wl__open_weight_file(const char *path, FILE **out, heat_error *err) {
-  *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return heat_error_set(err, HEAT_EIO, path, "cannot open the weight file");
-  struct stat st;
-  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-    bool dir = S_ISDIR(st.st_mode);
-    fclose(fp);
-    return heat_error_set(err, HEAT_EIO, path, "%s, not a weight file",
-                          dir ? "is a directory" : "is not a regular file");
-  }
-  *out = fp;
-  return HEAT_OK;
+  return heat_file_open(path, "a weight file", out, NULL, err);
 }
 
 int wl__checked_numel(const int64_t *dims, size_t ndim, int64_t scale, int64_t *out) {

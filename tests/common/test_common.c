@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "common/heat_error.h"
+#include "common/heat_budget.h"
 #include "common/heat_parse.h"
 #include "common/heat_preset.h"
 
@@ -65,6 +66,39 @@ static void parse_double_rejects_nonfinite(void **state) {
   assert_int_equal(heat_parse_double("1.5GHz", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
   assert_int_equal(heat_parse_double("", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
   assert_int_equal(heat_parse_double(" 1", 0, 10, "--clock", &v, &err), HEAT_EINVAL);
+  /* underflow is not out of range: strtod sets ERANGE for a subnormal or zero result */
+  assert_int_equal(heat_parse_double("1e-320", 0, 1, "--cp-tol", &v, &err), HEAT_OK);
+  assert_true(v > 0 && v < 1e-300);
+  assert_int_equal(heat_parse_double("1e-400", 0, 1, "--cp-tol", &v, &err), HEAT_OK);
+  assert_true(v == 0);
+  assert_int_equal(heat_parse_double("1e400", 0, 1e308, "--cp-tol", &v, &err), HEAT_ERANGE);
+  assert_string_equal(err.where, "--cp-tol");
+}
+
+static void budgets_parse_units_and_bounds(void **state) {
+  (void)state;
+  heat_error err;
+  int64_t v;
+  assert_int_equal(heat_budget_parse("8G", "--max-memory", &v, &err), HEAT_OK);
+  assert_true(v == INT64_C(8) << 30);
+  assert_int_equal(heat_budget_parse("512MiB", "--max-memory", &v, &err), HEAT_OK);
+  assert_true(v == INT64_C(512) << 20);
+  assert_int_equal(heat_budget_parse("1048576", "--max-memory", &v, &err), HEAT_OK);
+  assert_true(v == INT64_C(1) << 20);
+  assert_int_equal(heat_budget_parse("1048575", "--max-memory", &v, &err), HEAT_ERANGE);
+  assert_int_equal(heat_budget_parse("2000000T", "--max-memory", &v, &err), HEAT_ERANGE);
+  assert_int_equal(heat_budget_parse("99999999999999999999999", "--max-memory", &v, &err),
+                   HEAT_ERANGE);
+  assert_int_equal(heat_budget_parse("-1G", "--max-memory", &v, &err), HEAT_EINVAL);
+  assert_int_equal(heat_budget_parse("4 G", "--max-memory", &v, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "--max-memory");
+  assert_true(heat_budget_default() >= INT64_C(1) << 20);
+  assert_int_equal(heat_budget_check(2e9, INT64_C(1) << 30, "--max-memory", "x", &err),
+                   HEAT_ERANGE);
+  assert_string_equal(err.msg, "x needs about 1.9 GiB, more than the memory budget of 1.0 GiB; "
+                               "lower the request or raise --max-memory (default: half the "
+                               "physical memory)");
+  assert_int_equal(heat_budget_check(1e9, INT64_C(1) << 30, "--max-memory", "x", &err), HEAT_OK);
 }
 
 static void parse_list_splits_and_bounds(void **state) {
@@ -108,6 +142,7 @@ int main(void) {
       cmocka_unit_test(parse_int_accepts_range_and_rejects_junk),
       cmocka_unit_test(parse_double_rejects_nonfinite),
       cmocka_unit_test(parse_list_splits_and_bounds),
+      cmocka_unit_test(budgets_parse_units_and_bounds),
       cmocka_unit_test(presets_are_found_and_unknown_names_list_them),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

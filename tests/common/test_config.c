@@ -159,7 +159,7 @@ static void files_are_read_and_missing_files_reported(void **state) {
   heat_config *cfg = NULL;
   heat_error err;
   assert_int_equal(heat_config_open_file("/tmp", &cfg, &err), HEAT_EIO);
-  assert_string_equal(err.msg, "is a directory; expected a .cfg file");
+  assert_string_equal(err.msg, "is a directory, not a .cfg description; heat reads only regular files");
   assert_int_equal(heat_config_open_file("/nonexistent/x.cfg", &cfg, &err), HEAT_EIO);
   assert_string_equal(err.where, "/nonexistent/x.cfg");
   assert_non_null(strstr(err.msg, "cannot open"));

@@ -71,7 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n_pos;
   int rc = parse(argc, copy, &v, &n_pos);
   /* "--seq VALUE" and "--seq=VALUE" agree */
-  if (argc == 3 && strncmp(argv[1], "--", 2) == 0 && !strchr(argv[1], '=') && argv[2][0] != '-') {
+  static const char *const valued[] = {"--seq", "--tokens", "--seed", "--cp-tol", "--arch"};
+  bool takes_value = false;
+  for (size_t k = 0; k < 5 && argc == 3; k++) takes_value |= strcmp(argv[1], valued[k]) == 0;
+  if (takes_value && argv[2][0] != '-') {
     char joined[512];
     snprintf(joined, sizeof joined, "%s=%s", argv[1], argv[2]);
     char *argv2[3] = {"fuzz", joined, NULL};

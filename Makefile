@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 BUILD_SAN ?= build-sanitize
 
-.PHONY: all deps build build-sanitize demo test test-fast bench clean
+.PHONY: all deps build build-sanitize demo test test-fast bench clean fuzz
 
 all: build
 
@@ -38,6 +38,13 @@ test-fast: build
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true
+
+# libFuzzer on every parser (tests/fuzz/README.md), FUZZ_SECONDS each; needs clang.
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	@HEAT_FUZZ=1 bash scripts/install-deps.sh
+	@JOBS=$(JOBS) bash scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

@@ -114,9 +114,10 @@ static void map_report_item(FILE *out, const arch *a, const layer_item *it) {
           c->dram_read_bytes, c->dram_write_bytes);
   map_report_energy(out, a, c);
   if (it->cached[0])
-    fprintf(out, "  edp       %.4g J*s (cached: same GEMM as step %s)\n", c->edp_js, it->cached);
+    fprintf(out, "  edp       %.4g J*s per run (cached: same GEMM as step %s)\n", c->edp_js,
+            it->cached);
   else
-    fprintf(out, "  edp       %.4g J*s; %lld mappings evaluated, %lld tilings failed the "
+    fprintf(out, "  edp       %.4g J*s per run; %lld mappings evaluated, %lld tilings failed the "
                  "capacity check\n",
             c->edp_js, (long long)it->result.evaluated, (long long)it->result.rejected);
 }
@@ -315,7 +316,7 @@ void map_report_csv(FILE *out, const arch *a, const map_options *opt, const laye
     heat_csv_field(out, it->name);
     fputc(',', out);
     if (it->view[0]) heat_csv_field_quoted(out, it->view);
-    fprintf(out, ",%lld,%lld,%s,", (long long)(it->count ? it->count : 1),
+    fprintf(out, ",%lld,%lld,%s,", (long long)(it->offline ? 0 : it->count ? it->count : 1),
             (long long)(it->repeat ? it->repeat : 1), timing);
     if (it->simd || it->offline) {
       fprintf(out, ",,,,%s,,,,,,,", it->simd ? "simd" : "");

@@ -9,6 +9,8 @@ packages=(
   liblapacke-dev libopenblas-dev
   gnuplot-nox python3-numpy
 )
+# make fuzz builds with clang (libFuzzer); the default build stays on gcc.
+if [ "${HEAT_FUZZ:-0}" = 1 ]; then packages+=(clang); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -192,6 +192,53 @@ static void cp_als_recovers_an_exact_cp_tensor(void **state) {
   wl_matrix_free(&w);
 }
 
+/* Uneven sides (HEAT's 64x12:768 kind): the rank-3 tensor above with its inputs merged into
+ * one mode (4x5:18) or its outputs merged (20:6x3) is still an exact rank-3 CP tensor, and
+ * Tucker at full ranks reproduces it. */
+static void uneven_shapes_factorize_exactly(void **state) {
+  (void)state;
+  heat_error err;
+  wl_matrix w;
+  assert_int_equal(wl_matrix_alloc(&w, 20, 18, &err), HEAT_OK);
+  for (int i = 0; i < 20; i++)
+    for (int j = 0; j < 18; j++) {
+      int i1 = i / 5, i2 = i % 5, j1 = j / 3, j2 = j % 3;
+      double v = 0.0;
+      for (int r = 0; r < 3; r++)
+        v += (1.0 + r) * sin(1.0 + 0.7 * i1 * (r + 1) + r) * cos(0.5 * i2 + 1.7 * r) *
+             sin(0.3 + 1.1 * j1 + 2.3 * r) * cos(2.0 * j2 + 0.9 * r + 0.2);
+      w.data[i * 18 + j] = v;
+    }
+  wl_factor_options opt;
+  wl_factor_options_init(&opt);
+  opt.cp_tol = 1e-12;
+  opt.cp_max_iters = 2000;
+  static const char *shapes[] = {"4x5:18", "20:6x3"};
+  for (int k = 0; k < 2; k++) {
+    wl_layer l;
+    wl_factors f;
+    parse_layer("cp", shapes[k], "3", &l);
+    assert_int_equal(wl_factorize(&w, &l, &opt, &f, &err), HEAT_OK);
+    if (!(f.rel_error < 1e-5)) fail_msg("cp %s: eps %g", shapes[k], f.rel_error);
+    assert_int_equal(f.n, 4); /* three factors and the weight vector */
+    assert_close(direct_error(&w, &f), f.rel_error, 1e-6, "cp uneven");
+    wl_factors_free(&f);
+  }
+  wl_layer l;
+  wl_factors f;
+  parse_layer("tucker", "4x5:18", "4/5/18", &l);
+  assert_int_equal(wl_factorize(&w, &l, &opt, &f, &err), HEAT_OK);
+  assert_true(f.rel_error < 1e-12);
+  assert_true(direct_error(&w, &f) < 1e-12);
+  wl_factors_free(&f);
+  /* at ranks 3/3/3 the rank-3 CP tensor is still exact in Tucker form */
+  parse_layer("tucker", "4x5:18", "3/3/3", &l);
+  assert_int_equal(wl_factorize(&w, &l, &opt, &f, &err), HEAT_OK);
+  assert_true(direct_error(&w, &f) < 1e-9);
+  wl_factors_free(&f);
+  wl_matrix_free(&w);
+}
+
 static void cp_als_on_real_data_reports_its_own_error(void **state) {
   (void)state;
   heat_error err;
@@ -302,6 +349,7 @@ int main(void) {
       cmocka_unit_test(tt_rejects_ranks_above_the_tight_bound),
       cmocka_unit_test(tt_svd_of_a_low_rank_matrix_is_exact),
       cmocka_unit_test(cp_als_recovers_an_exact_cp_tensor),
+      cmocka_unit_test(uneven_shapes_factorize_exactly),
       cmocka_unit_test(cp_als_on_real_data_reports_its_own_error),
       cmocka_unit_test(cp_als_survives_singular_normal_equations),
       cmocka_unit_test(synthetic_spectrum_has_the_chosen_decay),

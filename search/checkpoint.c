@@ -220,22 +220,17 @@ int ckpt_open(ckpt *c, const char *dir, const char *kind, const char *inputs, co
   if (rc || !resume) return rc;
   /* O_NONBLOCK: a FIFO in its place must not hang the open; only regular files are read. */
   int fd = open(c->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return HEAT_OK;
-    return heat_error_set(err, HEAT_EIO, c->path, "cannot open: %s", strerror(errno));
-  }
+  if (fd < 0 && errno == ENOENT) return HEAT_OK;
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return heat_error_set(err, HEAT_EIO, c->path, "not a regular file");
-  }
-  FILE *f = fdopen(fd, "r");
-  if (!f) {
-    close(fd);
-    return heat_error_set(err, HEAT_ENOMEM, c->path, "out of memory");
-  }
-  rc = ckpt__load(c, f, err);
-  fclose(f);
+  FILE *f = NULL;
+  if (fd < 0) rc = heat_error_set(err, HEAT_EIO, c->path, "cannot open: %s", strerror(errno));
+  else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    rc = heat_error_set(err, HEAT_EIO, c->path, "not a regular file");
+  else if (!(f = fdopen(fd, "r")))
+    rc = heat_error_set(err, HEAT_ENOMEM, c->path, "out of memory");
+  if (!rc) rc = ckpt__load(c, f, err);
+  if (f) fclose(f);
+  else if (fd >= 0) close(fd);
   if (rc) {
     ckpt_free(c);
     return rc;

@@ -69,7 +69,8 @@ typedef struct ckpt {
 /* Opens the checkpoint `dir/CKPT_FILE`. resume: read the file when there is one (a missing file
  * leaves the checkpoint empty; *found tells which); otherwise start empty (the file is
  * replaced at the first save). kind, inputs and version must match the file's header.
- * interval_s: ckpt_tick saves at most this often (0: at every tick with new records). */
+ * interval_s: ckpt_tick saves at most this often (0: at every tick with new records).
+ * On failure nothing is left to free. */
 int ckpt_open(ckpt *c, const char *dir, const char *kind, const char *inputs, const char *version,
               bool resume, double interval_s, bool *found, heat_error *err);
 void ckpt_free(ckpt *c);

@@ -93,6 +93,13 @@ def expanded(line, kind):
     return int(e[5]) if kind == "conv" and "DP" in e[0] else 1
 
 
+def write(out, columns, done):
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["config", "topology", "layer", "name"] + columns)
+        w.writerows(done[key] for key in sorted(done))
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -160,11 +167,8 @@ def main():
                 [rep[c] for c in columns]
         print(f"done {cfg} {topo} layer {lid} ({name}): {reps[0]['Total Cycles']} cycles",
               file=sys.stderr, flush=True)
-        # rewritten after every layer so an interrupted run keeps what it finished
-        with open(out, "w", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["config", "topology", "layer", "name"] + columns)
-            w.writerows(done[key] for key in sorted(done))
+        write(out, columns, done)  # after every layer: an interrupted run keeps what it finished
+    write(out, columns, done)
 
 if __name__ == "__main__":
     main()

@@ -129,7 +129,10 @@ def main():
                 lid += expanded(line, kind)
     # cheapest first, so an interrupted run has finished as many layers as it could
     jobs.sort(key=lambda j: j[:5])
-    order = {(j[6], j[8], str(j[4])): j[1:5] for j in jobs}
+    order = {}  # (config, topology, layer) -> sort key; a depthwise row is several layers
+    for j in jobs:
+        for sub in range(expanded(j[11], j[9])):
+            order[(j[6], j[8], str(j[4] + sub))] = j[1:4] + (j[4], sub)
     columns, done = None, {}
     if os.path.exists(out):  # resume: keep the layers an earlier run finished
         with open(out, newline="") as f:
@@ -138,7 +141,7 @@ def main():
         for row in rows[1:]:
             key = (row[0], row[1], row[2])
             if key in order:
-                done[order[key] + (0,)] = row
+                done[order[key]] = row
     for cost, is_extra, ci, ti, lid, folder, cfg, run_name, topo, kind, header, line, (m, n, k) in jobs:
         name = line.split(",")[0].strip()
         if (is_extra, ci, ti, lid, 0) in done:

@@ -27,7 +27,8 @@ static void sweep_help(FILE *out) {
           "(buffers too small) is a row with status 'unmappable' and the reason.\n\n"
           "  --model NAME|FILE     model (default bert-base; plans name theirs, which must match)\n"
           "  --arch NAME|FILE      base accelerator (default simba-l)\n"
-          "  --arrays LIST         array sizes, RxC (vector arrays: LANESxWIDTH), e.g. 8x8,16x16\n"
+          "  --arrays LIST         array sizes, RxC (vector arrays: LANESxWIDTH), e.g. 8x8,16x16;\n"
+          "                        SIMD lanes keep the arch's lanes per array column\n"
           "  --buffers-kib LIST    total on-chip SRAM in KiB; every buffer is scaled by the same\n"
           "                        factor (the arch's proportions kept)\n"
           "  --bandwidth-gbs LIST  DRAM bandwidth, GB/s\n"
@@ -36,7 +37,8 @@ static void sweep_help(FILE *out) {
           "  --seq N               sequence length\n"
           "  --out DIR             results directory (default results/sweep-MODEL-ARCH): sweep.csv,\n"
           "                        figures.gp and fig_sweep_{edp,latency,energy}.{pdf,svg,png}\n"
-          "  --no-figures          the CSV only\n");
+          "  --no-figures          the CSV only\n\n"
+          "Leakage and area follow every value (per PE, SIMD lane, KiB and GB/s; arch/README.md).\n");
 }
 
 static int sweep_doubles(const char *text, const char *what, double lo, double hi, double *out,
@@ -212,14 +214,11 @@ int cmd_sweep(int argc, char **argv) {
         for (size_t ic = 0; ic < n_ghz; ic++) {
           arch a = base;
           double scale = kib[ik] * 1024.0 / (double)arch_sram_bytes(&base);
-          for (size_t b = 0; b < a.n_buffers; b++) {
-            double s = (double)a.buffers[b].size_bytes * scale;
-            a.buffers[b].size_bytes = s < (double)a.buffers[b].access_bytes
-                                          ? a.buffers[b].access_bytes
-                                          : (int64_t)s;
-          }
+          for (size_t b = 0; b < a.n_buffers; b++)
+            arch_set_buffer_bytes(&a, b, (int64_t)((double)a.buffers[b].size_bytes * scale));
           a.dram.gbps = gbs[ib];
           a.clock_ghz = ghz[ic];
+          arch_update_static(&a); /* the DRAM interface scales with the bandwidth */
           map_options opt;
           map_options_init(&opt, &a);
           opt.array_rows_override = arr[ia][0];

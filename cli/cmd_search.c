@@ -58,7 +58,13 @@ static void search_help(FILE *out) {
           "  --out DIR             results directory (default results/search-MODEL-ARCH)\n"
           "  --cache DIR           cost and error tables (default results/.cache)\n"
           "  --no-cache            neither read nor write the tables\n"
-          "  --no-figures          CSVs and plans only\n");
+          "  --no-figures          CSVs and plans only\n"
+          "  --resume              continue an interrupted run (Ctrl-C, SIGTERM, kill -9) from\n"
+          "                        DIR/checkpoint.txt, with the same options: no point is lost or\n"
+          "                        computed twice; the outputs are those of an uninterrupted run\n"
+          "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
+          "                        after every completed point). Ctrl-C or SIGTERM saves it and\n"
+          "                        exits with 130 or 143; the checkpoint is deleted on success\n");
 }
 
 /* "45M" -> 45e6; "5ms" -> 0.005 (unit s); "2mJ" -> 0.002 (unit J). */
@@ -166,6 +172,26 @@ static void search_heuristic_layer(const search_run *r, size_t size, wl_format f
   }
 }
 
+/* Level 2 of one format, checkpointed after every generation: resumes from the checkpoint's
+ * state when there is one, stops with CKPT_EINTR on SIGINT/SIGTERM. */
+static int search_level2(search_run *r, const s2_space *s, FILE *log, const char *label,
+                         s2_result *res, heat_error *err) {
+  s2_search q;
+  int rc = s2_search_init(&q, &r->s2c, s, err);
+  if (rc) return rc;
+  if (r->ck) rc = s2_search_restore(&q, r->ck, label, log, err);
+  while (!rc && !s2_search_done(&q)) {
+    if (ckpt_signal_pending()) rc = CKPT_EINTR;
+    else {
+      s2_search_iterate(&q, log, label);
+      if (r->ck) rc = s2_search_record(&q, r->ck, label, err);
+    }
+  }
+  if (!rc) s2_search_take(&q, res);
+  s2_search_free(&q);
+  return rc;
+}
+
 static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err) {
   s2_space s;
   int rc = s2_space_init(&s, &r->l1, &r->p, f, err);
@@ -174,7 +200,7 @@ static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err)
   char name[48];
   /* searched */
   s2_result res;
-  rc = s2_run(&r->s2c, &s, log, fname, &res, err);
+  rc = search_level2(r, &s, log, fname, &res, err);
   if (rc) {
     s2_space_free(&s);
     return rc;
@@ -258,6 +284,60 @@ static int search_manual(search_run *r, const char *path, heat_error *err) {
   return rc;
 }
 
+/* FNV-1a of a file's bytes (of its name when it cannot be read: the run fails on it later). */
+static uint64_t search_hash_file(const char *path, uint64_t h) {
+  h = stable_hash(path, strlen(path) + 1, h);
+  FILE *f = fopen(path, "rb");
+  if (!f) return h;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) h = stable_hash(buf, n, h);
+  fclose(f);
+  return h;
+}
+
+/* The checkpoint's inputs: everything the results depend on (not --threads, --out, --cache or
+ * the figures), so that --resume refuses a checkpoint of another run. */
+static void search_inputs_hash(const search_run *r, const char *manual, char out[17]) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  uint64_t h = 0;
+  if (f) {
+    const model *m = &r->m;
+    char arch_key[17];
+    l1_cost_inputs(&r->p, arch_key);
+    fprintf(f, "search|model %s %d %lld %lld %lld %lld %lld %lld %lld %lld %lld|arch %s|", m->name,
+            (int)m->kind, (long long)m->layers, (long long)m->hidden, (long long)m->heads,
+            (long long)m->ffn, (long long)m->vocab, (long long)m->positions, (long long)m->seq,
+            (long long)m->batch, (long long)m->classifier_classes, arch_key);
+    const l1_config *c = &r->l1c;
+    fprintf(f, "formats");
+    for (size_t i = 0; i < c->n_formats; i++) fprintf(f, " %s", wl_format_name(c->formats[i]));
+    char syn[128];
+    wl_synthetic_describe(&c->synthetic, syn, sizeof syn);
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    if (c->weights) stat(c->weights, &st);
+    fprintf(f, "|weights %s %lld %lld|synthetic %s|top %zu d %zu %zu target %a|cp %d %a %lu %d "
+               "hooi %d|",
+            c->weights ? c->weights : "-", (long long)st.st_size, (long long)st.st_mtime, syn,
+            c->top_shapes, c->d_min, c->d_max, c->target_compression, c->factor.cp_max_iters,
+            c->factor.cp_tol, c->factor.seed, (int)c->factor.cp_init, c->factor.hooi_sweeps);
+    const s2_config *e = &r->s2c;
+    fprintf(f, "objective %d gamma %a acc %a %a budgets %a %a %a %a pop %d gen %d cross %a "
+               "seed %llu|",
+            (int)e->objective, e->gamma, e->acc_dense, e->acc_kappa, e->max_error, e->max_params,
+            e->max_latency_s, e->max_energy_j, e->population, e->generations, e->crossover,
+            (unsigned long long)e->seed);
+    fclose(f);
+    h = stable_hash(text, len, 0);
+  }
+  free(text);
+  if (manual) h = search_hash_file(manual, h);
+  stable_hash_hex(h, out);
+}
+
 static int search_mkdirs(const char *dir, heat_error *err) {
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", dir);
@@ -282,7 +362,8 @@ int cmd_search(int argc, char **argv) {
              *manual = NULL;
   int64_t seq = 0, threads = 2, seed = 1, top = 2, population = 48, generations = 40;
   double target = 0.25, acc_dense = 0.8816, acc_kappa = 0.03;
-  bool no_cache = false, no_figures = false;
+  double checkpoint_every = 10;
+  bool no_cache = false, no_figures = false, resume = false;
   const cli_opt opts[] = {
       CLI_TEXT("model", &model_name),     CLI_TEXT("arch", &arch_name),
       CLI_TEXT("weights", &weights),      CLI_TEXT("synthetic", &synthetic),
@@ -297,6 +378,7 @@ int cmd_search(int argc, char **argv) {
       CLI_REAL("target-compression", &target, 1e-9, 1),
       CLI_REAL("acc-dense", &acc_dense, 0, 1), CLI_REAL("acc-kappa", &acc_kappa, 0, 1e6),
       CLI_FLAG("no-cache", &no_cache),    CLI_FLAG("no-figures", &no_figures),
+      CLI_FLAG("resume", &resume),        CLI_REAL("checkpoint-every", &checkpoint_every, 0, 1e6),
   };
   cli_parser cp = {.cmd = "search", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&cp, argc, argv);
@@ -363,6 +445,23 @@ int cmd_search(int argc, char **argv) {
   rc = search_mkdirs(out_dir, &err);
   if (!rc && r->l1c.cache_dir) rc = search_mkdirs(r->l1c.cache_dir, &err);
   if (!rc) rc = pricer_init(&r->p, &r->eff, &r->m, &r->opt, w, &err);
+  static ckpt ck;
+  bool ck_open = false;
+  if (!rc) {
+    char inputs[17];
+    bool found = false;
+    search_inputs_hash(r, manual, inputs);
+    rc = ckpt_open(&ck, out_dir, "search", inputs, l1_cost_model_version(), resume,
+                   checkpoint_every, &found, &err);
+    ck_open = !rc;
+    r->ck = ck_open ? &ck : NULL;
+    r->l1c.ck = r->ck;
+    if (resume && !rc && found)
+      fprintf(stderr, "heat: resuming from %s (%zu completed records)\n", ck.path, ck.loaded);
+    else if (resume && !rc)
+      fprintf(stderr, "heat: note: no checkpoint %s: starting from the beginning\n", ck.path);
+    ckpt_signals_install();
+  }
   if (!rc) rc = l1_run(&r->l1c, &r->p, &r->l1, &err);
   if (!rc) {
     if (r->l1.cost_state == STABLE_STALE || r->l1.cost_state == STABLE_CORRUPT)
@@ -399,6 +498,19 @@ int cmd_search(int argc, char **argv) {
   if (!rc) rc = search_write_outputs(r, &err);
   if (!rc && !no_figures) rc = search_write_figures(r, &err);
   if (!rc) search_print_summary(stdout, r, true);
+  ckpt_signals_restore();
+  int status = 0;
+  if (ck_open) {
+    heat_error cerr;
+    if (!rc) ckpt_remove(&ck); /* the outputs hold everything now */
+    else if (ckpt_save(&ck, &cerr) != 0) heat_error_print(stderr, &cerr);
+    else if (rc == CKPT_EINTR) {
+      char msg[1400];
+      status = ckpt_interrupt_message(&ck, msg, sizeof msg);
+      fprintf(stderr, "\nheat: %s\n", msg);
+    }
+    ckpt_free(&ck);
+  }
   for (size_t i = 0; i < r->n_rows; i++) {
     free(r->rows[i]->genome);
     free(r->rows[i]->evals);
@@ -408,5 +520,6 @@ int cmd_search(int argc, char **argv) {
   pricer_free(&r->p);
   map_workspace_free(w);
   free(r);
+  if (status) return status;
   return rc ? cli_fail(&err) : 0;
 }

@@ -12,6 +12,9 @@
 #include "cli/cli_opts.h"
 #include "cli/search_out.h"
 #include "common/heat_parse.h"
+#include "search/accuracy.h"
+#include "search/budget.h"
+#include "workloads/weights.h"
 
 static void search_help(FILE *out) {
   fprintf(out,
@@ -49,6 +52,10 @@ static void search_help(FILE *out) {
           "  --max-latency T       budget, seconds (suffix s, ms, us allowed)\n"
           "  --max-energy E        budget, joules (suffix J, mJ, uJ allowed)\n"
           "  --acc-dense A, --acc-kappa K   the accuracy proxy acc = A - K*eps (0.8816, 0.03)\n"
+          "  --accuracy-data FILE  fit acc to measured accuracies instead: a CSV with columns\n"
+          "                        eps_mean,accuracy (a fraction) per measured plan; a monotone\n"
+          "                        least-squares line acc = c0 + c1*eps (c1 <= 0, GSL); its fit\n"
+          "                        (R^2, RMSE, eps range) is printed in every output\n"
           "  --manual FILE         a plan to list as the 'manual' baseline\n"
           "  --top-shapes K        shapes per size and format (default 2)\n"
           "  --target-compression C   level 1's shape rule target (default 0.25)\n"
@@ -145,8 +152,9 @@ static int search_row_finish(search_run *r, search_row *row, const s2_space *s, 
   snprintf(pl->model, sizeof pl->model, "%s", r->m.name);
   snprintf(pl->arch, sizeof pl->arch, "%s", r->a.name);
   snprintf(pl->weights, sizeof pl->weights, "%s", r->l1.weights);
-  snprintf(pl->note, sizeof pl->note, "heat search: %s plan, objective %s, seed %llu", row->kind,
-           s2_objective_name(r->s2c.objective), (unsigned long long)r->s2c.seed);
+  snprintf(pl->note, sizeof pl->note, "heat search: %s plan, objective %s, seed %llu%s", row->kind,
+           s2_objective_name(r->s2c.objective), (unsigned long long)r->s2c.seed,
+           r->s2c.acc_model[0] ? "; acc model fitted to measured accuracies (summary.txt)" : "");
   int rc = pricer_plan(&r->p, pl, r->w, &row->pc, err);
   if (rc) return rc;
   pl->figures = (plan_figures){(double)row->pc.params, row->ev.eps_mean, row->pc.total.latency_s,
@@ -250,20 +258,17 @@ static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err)
   return rc;
 }
 
-static int search_manual(search_run *r, const char *path, heat_error *err) {
-  static plan pl;
-  int rc = plan_read_file(path, &pl, err);
-  if (!rc) rc = plan_check(&pl, &r->m, path, err);
-  if (rc) return rc;
+/* The manual baseline: `pl` was read and checked against the model before level 1. */
+static int search_manual(search_run *r, const plan *manual, const char *path, heat_error *err) {
   s2_space s;
-  rc = s2_space_init(&s, &r->l1, &r->p, WL_FORMAT_DENSE, err);
+  int rc = s2_space_init(&s, &r->l1, &r->p, WL_FORMAT_DENSE, err);
   if (rc) return rc;
   search_row *row = search_row_new(r, "manual", "manual", "mixed", err);
   if (!row) rc = err->code;
   for (size_t k = 0; !rc && k < s.n_weights; k++) {
-    const plan_weight *w = &pl.w[k / PLAN_ROLES][k % PLAN_ROLES];
+    const plan_weight *w = &manual->w[k / PLAN_ROLES][k % PLAN_ROLES];
     row->genome[k] = -1;
-    if (k / PLAN_ROLES >= pl.layers || w->fmt.format == WL_FORMAT_DENSE) continue;
+    if (k / PLAN_ROLES >= manual->layers || w->fmt.format == WL_FORMAT_DENSE) continue;
     int role = (int)(k % PLAN_ROLES);
     wl_layer l = w->fmt;
     if (l.shape.d == 0 || l.format == WL_FORMAT_SVD)
@@ -338,6 +343,71 @@ static void search_inputs_hash(const search_run *r, const char *manual, char out
   stable_hash_hex(h, out);
 }
 
+/* Budgets one at a time: one no plan of any format can meet stops the run before level 2,
+ * naming the closest plan (search/budget.h). */
+static int search_budgets_reachable(search_run *r, heat_error *err) {
+  s2_space spaces[WL_FORMAT_COUNT];
+  const char *labels[WL_FORMAT_COUNT];
+  size_t n = 0;
+  int rc = HEAT_OK;
+  for (size_t i = 0; i < r->l1c.n_formats && !rc; i++) {
+    rc = s2_space_init(&spaces[n], &r->l1, &r->p, r->l1c.formats[i], err);
+    if (!rc) labels[n++] = wl_format_name(r->l1c.formats[i]);
+  }
+  if (!rc) rc = s2_budgets_reachable(&r->s2c, spaces, labels, n, err);
+  for (size_t i = 0; i < n; i++) s2_space_free(&spaces[i]);
+  return rc;
+}
+
+/* Budgets that no plan found meets together: a warning naming the closest plan and its misses. */
+static void search_budgets_met(const search_run *r) {
+  const search_row *best = NULL;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    const search_row *row = r->rows[i];
+    if (row->ev.feasible) return;
+    if (!best || row->ev.violation < best->ev.violation) best = row;
+  }
+  char misses[600];
+  if (!best || !s2_budget_misses(&r->s2c, &best->ev, misses, sizeof misses)) return;
+  fprintf(stderr,
+          "heat: warning: no plan found meets the budgets together; the closest is %s: %s\n",
+          best->name, misses);
+}
+
+/* A weight file must hold every linear of the model at the model's shape: checked on its
+ * header before any pricing, so that a checkpoint of another model fails at once. */
+static int search_check_weights(const search_run *r, const char *path, heat_error *err) {
+  wl_tensor_info *t = NULL;
+  size_t n = 0;
+  int rc = wl_safetensors_list(path, &t, &n, err);
+  for (int64_t l = 0; !rc && l < r->m.layers; l++)
+    for (int role = 0; !rc && role < PLAN_ROLES; role++) {
+      char name[WL_TENSOR_NAME_MAX];
+      wl_bert_weight_name((int)l, (wl_bert_role)role, name, sizeof name);
+      const char *bare = strncmp(name, "bert.", 5) == 0 ? name + 5 : name;
+      const wl_tensor_info *hit = NULL;
+      for (size_t i = 0; i < n && !hit; i++)
+        if (strcmp(t[i].name, name) == 0 || strcmp(t[i].name, bare) == 0) hit = &t[i];
+      int64_t out = r->p.role_out[role], in = r->p.role_in[role];
+      if (!hit)
+        rc = heat_error_set(err, HEAT_EINVAL, path,
+                            "does not match model '%s': no tensor '%s' (layer %lld %s; the model "
+                            "has %lld layers, the file %zu tensors)",
+                            r->m.name, name, (long long)l, wl_bert_role_name((wl_bert_role)role),
+                            (long long)r->m.layers, n);
+      else if (hit->ndim != 2 || hit->shape[0] != out || hit->shape[1] != in)
+        rc = heat_error_set(err, HEAT_EINVAL, path,
+                            "does not match model '%s': tensor '%s' is %lld%s%lld, the model's "
+                            "layer %lld %s is %lld x %lld (out x in)",
+                            r->m.name, hit->name, (long long)hit->shape[0],
+                            hit->ndim == 2 ? " x " : "-d, first dims ",
+                            (long long)(hit->ndim > 1 ? hit->shape[1] : 0), (long long)l,
+                            wl_bert_role_name((wl_bert_role)role), (long long)out, (long long)in);
+    }
+  free(t);
+  return rc;
+}
+
 static int search_mkdirs(const char *dir, heat_error *err) {
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", dir);
@@ -359,7 +429,7 @@ int cmd_search(int argc, char **argv) {
   const char *model_name = "bert-base", *arch_name = "simba-l", *weights = NULL, *synthetic = NULL,
              *formats = NULL, *objective = NULL, *max_error = NULL, *max_params = NULL,
              *max_latency = NULL, *max_energy = NULL, *out_dir = NULL, *cache = "results/.cache",
-             *manual = NULL;
+             *manual = NULL, *accuracy_data = NULL;
   int64_t seq = 0, threads = 2, seed = 1, top = 2, population = 48, generations = 40;
   double target = 0.25, acc_dense = 0.8816, acc_kappa = 0.03;
   double checkpoint_every = 10;
@@ -371,7 +441,7 @@ int cmd_search(int argc, char **argv) {
       CLI_TEXT("max-error", &max_error),  CLI_TEXT("max-params", &max_params),
       CLI_TEXT("max-latency", &max_latency), CLI_TEXT("max-energy", &max_energy),
       CLI_TEXT("out", &out_dir),          CLI_TEXT("cache", &cache),
-      CLI_TEXT("manual", &manual),        CLI_INT("seq", &seq, 1, INT32_MAX),
+      CLI_TEXT("manual", &manual),        CLI_TEXT("accuracy-data", &accuracy_data),        CLI_INT("seq", &seq, 1, INT32_MAX),
       CLI_INT("threads", &threads, 1, 256), CLI_INT("seed", &seed, 0, INT64_MAX),
       CLI_INT("top-shapes", &top, 1, 64), CLI_INT("population", &population, 4, 100000),
       CLI_INT("generations", &generations, 1, 100000),
@@ -404,6 +474,9 @@ int cmd_search(int argc, char **argv) {
   if (!rc) rc = model_resolve(model_name, &r->m, &err);
   if (!rc && seq) rc = model_set_seq(&r->m, seq, "--seq", &err);
   if (!rc) rc = arch_resolve(arch_name, &r->a, &err);
+  static plan manual_plan; /* checked before any pricing */
+  if (!rc && manual) rc = plan_read_file(manual, &manual_plan, &err);
+  if (!rc && manual) rc = plan_check(&manual_plan, &r->m, manual, &err);
   l1_config_init(&r->l1c);
   s2_config_init(&r->s2c);
   if (!rc && formats) rc = search_parse_formats(formats, &r->l1c, &err);
@@ -413,6 +486,19 @@ int cmd_search(int argc, char **argv) {
   if (!rc && max_params) rc = search_parse_quantity(max_params, "--max-params", NULL, &r->s2c.max_params, &err);
   if (!rc && max_latency) rc = search_parse_quantity(max_latency, "--max-latency", "s", &r->s2c.max_latency_s, &err);
   if (!rc && max_energy) rc = search_parse_quantity(max_energy, "--max-energy", "J", &r->s2c.max_energy_j, &err);
+  if (!rc && accuracy_data && (cli_given(&cp, "acc-dense") || cli_given(&cp, "acc-kappa")))
+    rc = heat_error_set(&err, HEAT_EINVAL, "--accuracy-data",
+                        "the fitted model replaces the proxy: give it or --acc-dense/--acc-kappa, "
+                        "not both");
+  if (!rc && accuracy_data) {
+    acc_fit fit;
+    rc = acc_fit_file(accuracy_data, &fit, &err);
+    if (!rc) {
+      acc_dense = fit.c0;
+      acc_kappa = -fit.c1;
+      acc_fit_text(&fit, accuracy_data, r->s2c.acc_model, sizeof r->s2c.acc_model);
+    }
+  }
   if (!rc && r->s2c.objective == S2_OBJ_ERROR && !max_latency && !max_energy)
     rc = heat_error_set(&err, HEAT_EINVAL, "--objective",
                         "'error' minimises eps under --max-latency or --max-energy: give one");
@@ -445,6 +531,7 @@ int cmd_search(int argc, char **argv) {
   rc = search_mkdirs(out_dir, &err);
   if (!rc && r->l1c.cache_dir) rc = search_mkdirs(r->l1c.cache_dir, &err);
   if (!rc) rc = pricer_init(&r->p, &r->eff, &r->m, &r->opt, w, &err);
+  if (!rc && weights) rc = search_check_weights(r, weights, &err);
   static ckpt ck;
   bool ck_open = false;
   if (!rc) {
@@ -488,13 +575,15 @@ int cmd_search(int argc, char **argv) {
       s2_space_free(&s);
     }
   }
-  if (!rc && manual) rc = search_manual(r, manual, &err);
+  if (!rc) rc = search_budgets_reachable(r, &err);
+  if (!rc && manual) rc = search_manual(r, &manual_plan, manual, &err);
   for (size_t i = 0; !rc && i < r->l1c.n_formats; i++)
     rc = search_format(r, r->l1c.formats[i], log, &err);
   if (log && fclose(log) != 0 && !rc)
     rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (!rc) search_budgets_met(r);
   if (!rc) rc = search_write_outputs(r, &err);
   if (!rc && !no_figures) rc = search_write_figures(r, &err);
   if (!rc) search_print_summary(stdout, r, true);

@@ -29,7 +29,8 @@ static void sweep_help(FILE *out) {
           "(buffers too small) is a row with status 'unmappable' and the reason.\n\n"
           "  --model NAME|FILE     model (default bert-base; plans name theirs, which must match)\n"
           "  --arch NAME|FILE      base accelerator (default simba-l)\n"
-          "  --arrays LIST         array sizes, RxC (vector arrays: LANESxWIDTH), e.g. 8x8,16x16\n"
+          "  --arrays LIST         array sizes, RxC (vector arrays: LANESxWIDTH), e.g. 8x8,16x16;\n"
+          "                        SIMD lanes keep the arch's lanes per array column\n"
           "  --buffers-kib LIST    total on-chip SRAM in KiB; every buffer is scaled by the same\n"
           "                        factor (the arch's proportions kept)\n"
           "  --bandwidth-gbs LIST  DRAM bandwidth, GB/s\n"
@@ -44,7 +45,8 @@ static void sweep_help(FILE *out) {
           "                        or priced twice; sweep.csv is that of an uninterrupted run\n"
           "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
           "                        after every variant). Ctrl-C or SIGTERM saves it and exits\n"
-          "                        with 130 or 143; the checkpoint is deleted on success\n");
+          "                        with 130 or 143; the checkpoint is deleted on success\n\n"
+          "Leakage and area follow every value (per PE, SIMD lane, KiB and GB/s; arch/README.md).\n");
 }
 
 static int sweep_doubles(const char *text, const char *what, double lo, double hi, double *out,
@@ -190,13 +192,11 @@ static int sweep_variant(const arch *base, const model *m, const int64_t *array,
   static plan_cost pc;
   arch a = *base;
   double scale = kib * 1024.0 / (double)arch_sram_bytes(base);
-  for (size_t b = 0; b < a.n_buffers; b++) {
-    double s = (double)a.buffers[b].size_bytes * scale;
-    a.buffers[b].size_bytes = s < (double)a.buffers[b].access_bytes ? a.buffers[b].access_bytes
-                                                                    : (int64_t)s;
-  }
+  for (size_t b = 0; b < a.n_buffers; b++)
+    arch_set_buffer_bytes(&a, b, (int64_t)((double)a.buffers[b].size_bytes * scale));
   a.dram.gbps = gbs;
   a.clock_ghz = ghz;
+  arch_update_static(&a); /* the DRAM interface scales with the bandwidth */
   map_options opt;
   map_options_init(&opt, &a);
   opt.array_rows_override = array[0];

@@ -316,7 +316,9 @@ SC_MODULE(machine) {
       trace(VCD_DMA_BUSY, 0);
       res->unit[SIM_UNIT_DMA].busy += data_end - ch_start;
       res->unit[SIM_UNIT_DMA].stall[SIM_STALL_DRAM] += ch_start - start;
-      finish(i, data_end + latency);
+      // A store is posted: its slot is free once the data has left the buffer; a load's data
+      // lands after the DRAM latency.
+      finish(i, in.op == PROG_STORE ? data_end : data_end + latency);
       trace(VCD_DMA_INFLIGHT, --inflight);
     }
   }

@@ -11,6 +11,7 @@
 #include "cli/cli_opts.h"
 #include "common/heat_csv.h"
 #include "common/heat_parse.h"
+#include "search/dist.h"
 #include "search/price.h"
 
 #define SWEEP_MAX 16
@@ -20,7 +21,7 @@ static void sweep_help(FILE *out) {
   fprintf(out,
           "usage: heat sweep [--model M] [--arch A] --arrays RxC,... [--buffers-kib K,...]\n"
           "                  [--bandwidth-gbs B,...] [--clock-ghz F,...] [--plan FILE,...]\n"
-          "                  [--seq N] [--out DIR] [--no-figures]\n\n"
+          "                  [--seq N] [--threads N] [--out DIR] [--no-figures]\n\n"
           "Prices the dense model and each plan (heat search writes them; search/PLAN.md) on\n"
           "every combination of the hardware values given (the arch's own value where an option\n"
           "is left out). One CSV row per (variant, plan); a variant a plan cannot be mapped on\n"
@@ -36,7 +37,11 @@ static void sweep_help(FILE *out) {
           "  --seq N               sequence length\n"
           "  --out DIR             results directory (default results/sweep-MODEL-ARCH): sweep.csv,\n"
           "                        figures.gp and fig_sweep_{edp,latency,energy}.{pdf,svg,png}\n"
-          "  --no-figures          the CSV only\n");
+          "  --threads N           variants priced at once per process (default 1)\n"
+          "  --no-figures          the CSV only\n\n"
+          "Under mpirun or srun (heat built with HEAT_MPI) the variants are spread over the\n"
+          "ranks by a work queue on rank 0, which writes the same files as a run alone\n"
+          "(docs/cluster.md).\n");
 }
 
 static int sweep_doubles(const char *text, const char *what, double lo, double hi, double *out,
@@ -77,21 +82,127 @@ typedef struct sweep_plan {
   plan pl;
 } sweep_plan;
 
-static void sweep_row(FILE *f, const arch *eff, const int64_t *array, double kib, const char *plan,
-                      int rc, const heat_error *err, const plan_cost *pc, double dense_edp) {
+/* One plan priced on one variant; `reason` when it was not. */
+typedef struct sweep_cell {
+  int rc;
+  int64_t params;
+  double latency_s, energy_j, edp_js;
+  char reason[HEAT_ERROR_WHERE_MAX + HEAT_ERROR_MSG_MAX + 4];
+} sweep_cell;
+
+/* One point of the sweep (a hardware variant): every plan priced on it. Plain bytes, so MPI
+ * ranks can send it to rank 0 (search/dist.h). */
+typedef struct sweep_result {
+  double gbps, clock_ghz; /* of the effective arch */
+  sweep_cell cell[];      /* dense, then each plan */
+} sweep_result;
+
+typedef struct sweep_ctx {
+  const model *m;
+  const arch *base;
+  int64_t (*arr)[2];
+  const double *kib, *gbs, *ghz;
+  size_t n_arr, n_kib, n_gbs, n_ghz, n_plans;
+  const plan *dense;
+  const sweep_plan *plans;
+  const int *status;
+  const heat_error *errors;
+} sweep_ctx;
+
+static void sweep_cell_fail(sweep_cell *c, int rc, const heat_error *err) {
+  c->rc = rc;
+  snprintf(c->reason, sizeof c->reason, "%s%s%s", err->where, err->where[0] ? ": " : "",
+           err->msg);
+}
+
+static void sweep_row(FILE *f, const sweep_result *res, const int64_t *array, double kib,
+                      const char *plan, const sweep_cell *c, double dense_edp) {
   fprintf(f, "%lldx%lld,%lld,%.6g,%.6g,%.6g,", (long long)array[0], (long long)array[1],
-          (long long)(array[0] * array[1]), kib, eff->dram.gbps, eff->clock_ghz);
+          (long long)(array[0] * array[1]), kib, res->gbps, res->clock_ghz);
   heat_csv_field(f, plan);
-  if (rc) {
-    char reason[1200];
-    snprintf(reason, sizeof reason, "%s%s%s", err->where, err->where[0] ? ": " : "", err->msg);
-    fprintf(f, ",%s,", rc == HEAT_ENOFIT ? "unmappable" : "failed");
-    heat_csv_field(f, reason);
+  if (c->rc) {
+    fprintf(f, ",%s,", c->rc == HEAT_ENOFIT ? "unmappable" : "failed");
+    heat_csv_field(f, c->reason);
     fprintf(f, ",,,,,\n");
     return;
   }
-  fprintf(f, ",ok,,%lld,%.6g,%.6g,%.6g,%.6g\n", (long long)pc->params, pc->total.latency_s,
-          pc->total.energy_j, price_edp(&pc->total), dense_edp / price_edp(&pc->total));
+  fprintf(f, ",ok,,%lld,%.6g,%.6g,%.6g,%.6g\n", (long long)c->params, c->latency_s, c->energy_j,
+          c->edp_js, dense_edp / c->edp_js);
+}
+
+static void *sweep_local_alloc(void *ctx) {
+  (void)ctx;
+  return map_workspace_alloc();
+}
+
+static void sweep_local_free(void *local) { map_workspace_free(local); }
+
+/* Point i: variant (array, buffers, bandwidth, clock) in the order of the nested loops. */
+static void sweep_variant(const sweep_ctx *x, size_t i, arch *a, map_options *opt, arch *eff) {
+  size_t ic = i % x->n_ghz, ib = i / x->n_ghz % x->n_gbs, ik = i / x->n_ghz / x->n_gbs % x->n_kib,
+         ia = i / x->n_ghz / x->n_gbs / x->n_kib;
+  *a = *x->base;
+  double scale = x->kib[ik] * 1024.0 / (double)arch_sram_bytes(x->base);
+  for (size_t b = 0; b < a->n_buffers; b++) {
+    double s = (double)a->buffers[b].size_bytes * scale;
+    a->buffers[b].size_bytes =
+        s < (double)a->buffers[b].access_bytes ? a->buffers[b].access_bytes : (int64_t)s;
+  }
+  a->dram.gbps = x->gbs[ib];
+  a->clock_ghz = x->ghz[ic];
+  map_options_init(opt, a);
+  opt->array_rows_override = x->arr[ia][0];
+  opt->array_cols_override = x->arr[ia][1];
+  map_effective_arch(a, opt, eff);
+}
+
+static int sweep_point(void *vctx, void *local, size_t i, void *out, heat_error *err) {
+  const sweep_ctx *x = vctx;
+  sweep_result *res = out;
+  if (!local) return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  arch a, eff;
+  map_options opt;
+  sweep_variant(x, i, &a, &opt, &eff);
+  res->gbps = eff.dram.gbps;
+  res->clock_ghz = eff.clock_ghz;
+  pricer p;
+  heat_error e;
+  int prc = map_options_check(&opt, &a, &e);
+  if (!prc) prc = pricer_init(&p, &eff, x->m, &opt, local, &e);
+  plan_cost *pc = malloc(sizeof *pc);
+  if (!pc) {
+    if (!prc) pricer_free(&p);
+    return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  }
+  for (size_t k = 0; k <= x->n_plans; k++) {
+    sweep_cell *c = &res->cell[k];
+    if (prc) {
+      sweep_cell_fail(c, prc, &e);
+      continue;
+    }
+    heat_error e2;
+    int r2 = pricer_plan(&p, k ? &x->plans[k - 1].pl : x->dense, local, pc, &e2);
+    if (r2) {
+      sweep_cell_fail(c, r2, &e2);
+      continue;
+    }
+    c->params = pc->params;
+    c->latency_s = pc->total.latency_s;
+    c->energy_j = pc->total.energy_j;
+    c->edp_js = price_edp(&pc->total);
+  }
+  free(pc);
+  if (!prc) pricer_free(&p);
+  return HEAT_OK;
+}
+
+/* Rank 0: a point that failed as a whole (out of memory, a rank's fault) is a failed row per
+ * plan; the run goes on. */
+static void sweep_done(void *vctx, size_t i, int rank) {
+  const sweep_ctx *x = vctx;
+  if (x->status[i])
+    fprintf(stderr, "heat: warning: sweep point %zu failed on rank %d: %s%s%s (a failed row)\n",
+            i, rank, x->errors[i].where, x->errors[i].where[0] ? ": " : "", x->errors[i].msg);
 }
 
 /* One line per plan when each array size has one variant; points otherwise. */
@@ -130,7 +241,7 @@ static void sweep_figures(FILE *f, const char *model_name, const char *arch_name
 int cmd_sweep(int argc, char **argv) {
   const char *model_name = "bert-base", *arch_name = "simba-l", *arrays = NULL, *buffers = NULL,
              *bandwidth = NULL, *clock = NULL, *plans_text = NULL, *out_dir = NULL;
-  int64_t seq = 0;
+  int64_t seq = 0, threads = 1;
   bool no_figures = false;
   const cli_opt opts[] = {
       CLI_TEXT("model", &model_name),   CLI_TEXT("arch", &arch_name),
@@ -138,6 +249,7 @@ int cmd_sweep(int argc, char **argv) {
       CLI_TEXT("bandwidth-gbs", &bandwidth), CLI_TEXT("clock-ghz", &clock),
       CLI_TEXT("plan", &plans_text),    CLI_TEXT("out", &out_dir),
       CLI_INT("seq", &seq, 1, INT32_MAX), CLI_FLAG("no-figures", &no_figures),
+      CLI_INT("threads", &threads, 1, 256),
   };
   cli_parser cp = {.cmd = "sweep", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&cp, argc, argv);
@@ -188,70 +300,67 @@ int cmd_sweep(int argc, char **argv) {
     snprintf(outbuf, sizeof outbuf, "results/sweep-%s-%s", m.name, base.name);
     out_dir = outbuf;
   }
-  mkdir("results", 0777);
-  if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-    heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
-    return cli_fail(&err);
-  }
+  /* Every rank prices points; rank 0 alone writes (search/dist.h). */
+  bool root = dist_is_root();
+  FILE *f = NULL;
   snprintf(path, sizeof path, "%s/sweep.csv", out_dir);
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
-    return cli_fail(&err);
+  if (root) {
+    mkdir("results", 0777);
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+      heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
+      return cli_fail(&err);
+    }
+    f = fopen(path, "w");
+    if (!f) {
+      heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+      return cli_fail(&err);
+    }
   }
-  fprintf(f, "array,array_pes,buffers_kib,bandwidth_gbs,clock_ghz,plan,status,reason,params,"
-             "latency_s,energy_j,edp_js,edp_reduction_x\n");
-  map_workspace *w = map_workspace_alloc();
   static plan dense_plan;
-  static plan_cost pc;
   plan_init_dense(&dense_plan, &m, NULL);
-  size_t total = n_arr * n_kib * n_gbs * n_ghz, done = 0;
-  for (size_t ia = 0; ia < n_arr && w; ia++)
-    for (size_t ik = 0; ik < n_kib; ik++)
-      for (size_t ib = 0; ib < n_gbs; ib++)
-        for (size_t ic = 0; ic < n_ghz; ic++) {
-          arch a = base;
-          double scale = kib[ik] * 1024.0 / (double)arch_sram_bytes(&base);
-          for (size_t b = 0; b < a.n_buffers; b++) {
-            double s = (double)a.buffers[b].size_bytes * scale;
-            a.buffers[b].size_bytes = s < (double)a.buffers[b].access_bytes
-                                          ? a.buffers[b].access_bytes
-                                          : (int64_t)s;
-          }
-          a.dram.gbps = gbs[ib];
-          a.clock_ghz = ghz[ic];
+  size_t total = n_arr * n_kib * n_gbs * n_ghz;
+  size_t rsize = sizeof(sweep_result) + (n_plans + 1) * sizeof(sweep_cell);
+  char *results = calloc(total, rsize);
+  int *status = calloc(total, sizeof *status);
+  heat_error *errors = calloc(total, sizeof *errors);
+  sweep_ctx x = {&m, &base, arr, kib, gbs, ghz, n_arr, n_kib, n_gbs, n_ghz, n_plans,
+                 &dense_plan, plans, status, errors};
+  dist_job job = {.what = "heat sweep", .n = total, .result_size = rsize, .eval = sweep_point,
+                  .ctx = &x, .local_alloc = sweep_local_alloc, .local_free = sweep_local_free,
+                  .results = results, .status = status, .errors = errors, .done = sweep_done,
+                  .threads = (int)threads, .progress = root && isatty(2)};
+  rc = results && status && errors ? dist_run(&job, &err)
+                                   : heat_error_set(&err, HEAT_ENOMEM, "sweep", "out of memory");
+  if (!rc && root) {
+    fprintf(f, "array,array_pes,buffers_kib,bandwidth_gbs,clock_ghz,plan,status,reason,params,"
+               "latency_s,energy_j,edp_js,edp_reduction_x\n");
+    for (size_t i = 0; i < total; i++) {
+      sweep_result *res = (sweep_result *)(results + i * rsize);
+      size_t ik = i / n_ghz / n_gbs % n_kib, ia = i / n_ghz / n_gbs / n_kib;
+      double dense_edp = 0;
+      for (size_t k = 0; k <= n_plans; k++) {
+        sweep_cell c = res->cell[k];
+        if (status[i]) {
+          arch a, eff;
           map_options opt;
-          map_options_init(&opt, &a);
-          opt.array_rows_override = arr[ia][0];
-          opt.array_cols_override = arr[ia][1];
-          arch eff;
-          map_effective_arch(&a, &opt, &eff);
-          pricer p;
-          heat_error e;
-          int prc = map_options_check(&opt, &a, &e);
-          if (!prc) prc = pricer_init(&p, &eff, &m, &opt, w, &e);
-          double dense_edp = 0;
-          for (size_t k = 0; k <= n_plans; k++) {
-            const plan *pl = k ? &plans[k - 1].pl : &dense_plan;
-            int r2 = prc;
-            heat_error e2 = e;
-            if (!r2) r2 = pricer_plan(&p, pl, w, &pc, &e2);
-            if (!r2 && k == 0) dense_edp = price_edp(&pc.total);
-            if (!r2 && dense_edp <= 0) dense_edp = price_edp(&pc.total);
-            sweep_row(f, &eff, arr[ia], kib[ik], k ? plans[k - 1].name : "dense", r2, &e2, &pc,
-                      dense_edp);
-          }
-          if (!prc) pricer_free(&p);
-          if (isatty(2)) {
-            fprintf(stderr, "\rheat sweep: %zu/%zu variants   ", ++done, total);
-            if (done == total) fputc('\n', stderr);
-          }
+          sweep_variant(&x, i, &a, &opt, &eff);
+          res->gbps = eff.dram.gbps;
+          res->clock_ghz = eff.clock_ghz;
+          sweep_cell_fail(&c, status[i], &errors[i]);
         }
-  map_workspace_free(w);
-  if (fclose(f) != 0) {
-    heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
-    return cli_fail(&err);
+        if (!c.rc && k == 0) dense_edp = c.edp_js;
+        if (!c.rc && dense_edp <= 0) dense_edp = c.edp_js;
+        sweep_row(f, res, arr[ia], kib[ik], k ? plans[k - 1].name : "dense", &c, dense_edp);
+      }
+    }
   }
+  free(results);
+  free(status);
+  free(errors);
+  if (!root) return rc ? cli_fail(&err) : 0;
+  if (fclose(f) != 0 && !rc)
+    rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+  if (rc) return cli_fail(&err);
   if (!no_figures) {
     snprintf(path, sizeof path, "%s/figures.gp", out_dir);
     FILE *g = fopen(path, "w");

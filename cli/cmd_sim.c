@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/map_args.h"
 #include "cli/map_report.h"
+#include "cli/sim_scalesim.h"
 #include "common/heat_csv.h"
 #include "common/heat_parse.h"
 #include "sim/sim.h"
@@ -18,6 +19,7 @@ static void sim_help(FILE *out) {
           "usage: heat sim --arch NAME|FILE --gemm M,N,K [heat map options] [options]\n"
           "       heat sim --arch NAME|FILE --model NAME|FILE [--layer OP] [...] [options]\n"
           "       heat sim --program FILE [--arch NAME|FILE] [options]\n"
+          "       heat sim --scalesim-config X.cfg --topology Y.csv [--out DIR]\n"
           "       heat sim --clock-check [--cycles N] [--clock-ghz F]\n\n"
           "Maps the workload as heat map does, emits its program (DMA loads/stores, array folds,\n"
           "SIMD ops, dependences; mapper/program.h) and runs it on the SystemC cycle-level model:\n"
@@ -40,6 +42,11 @@ static void sim_help(FILE *out) {
           "                          the reason, accesses per buffer, DRAM bytes, MACs, energy\n"
           "  --trace FILE.vcd        unit activity over time (GTKWave)\n"
           "  --csv                   CSV on stdout with heat map --csv's columns\n"
+          "  --scalesim-config X.cfg --topology Y.csv [--out DIR]\n"
+          "                          SCALE-Sim v2's own inputs (INI config, GEMM or conv\n"
+          "                          topology) in; its COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv\n"
+          "                          and DETAILED_ACCESS_REPORT.csv out, in DIR/run_name/\n"
+          "                          (default DIR .), with its cycle counts (sim/README.md)\n"
           "  --clock-check           run a clock and one clocked process for --cycles N\n"
           "                          (default 1) at --clock-ghz F and print the edges seen\n");
 }
@@ -47,6 +54,7 @@ static void sim_help(FILE *out) {
 typedef struct sim_args {
   map_args map;
   const char *mode, *stats, *trace, *clock_ghz_text;
+  const char *scalesim_config, *topology, *out;
   int64_t seed, cycles;
   double ghz;
   bool check, clock_check;
@@ -277,6 +285,9 @@ int cmd_sim(int argc, char **argv) {
       CLI_FLAG("clock-check", &g.clock_check),
       CLI_INT("cycles", &g.cycles, 1, INT64_C(1000000000)),
       CLI_REAL("clock-ghz", &g.ghz, 1e-3, 1000.0),
+      CLI_TEXT("scalesim-config", &g.scalesim_config),
+      CLI_TEXT("topology", &g.topology),
+      CLI_TEXT("out", &g.out),
   };
   cli_parser p = {.cmd = "sim", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
@@ -286,6 +297,14 @@ int cmd_sim(int argc, char **argv) {
     return 0;
   }
   if (g.clock_check) return sim_clock_check_run(&g);
+  if (g.scalesim_config || g.topology || g.out) {
+    if (!g.scalesim_config || !g.topology)
+      return cli_usage_error("sim", "--scalesim-config X.cfg and --topology Y.csv go together");
+    if (m->program || m->gemm || m->model || m->arch)
+      return cli_usage_error("sim", "--scalesim-config takes no --arch, --gemm, --model or "
+                                    "--program: the config is the arch, the topology the workload");
+    return sim_scalesim_run(g.scalesim_config, g.topology, g.out);
+  }
   if ((cli_given(&p, "cycles") || cli_given(&p, "clock-ghz")))
     return cli_usage_error("sim", "--cycles and --clock-ghz need --clock-check");
   if (m->program) {

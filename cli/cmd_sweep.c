@@ -11,7 +11,9 @@
 #include "cli/cli_opts.h"
 #include "common/heat_csv.h"
 #include "common/heat_parse.h"
+#include "search/checkpoint.h"
 #include "search/dist.h"
+#include "search/level1.h"
 #include "search/price.h"
 
 #define SWEEP_MAX 16
@@ -21,14 +23,15 @@ static void sweep_help(FILE *out) {
   fprintf(out,
           "usage: heat sweep [--model M] [--arch A] --arrays RxC,... [--buffers-kib K,...]\n"
           "                  [--bandwidth-gbs B,...] [--clock-ghz F,...] [--plan FILE,...]\n"
-          "                  [--seq N] [--threads N] [--out DIR] [--no-figures]\n\n"
+          "                  [--seq N] [--threads N] [--out DIR] [--no-figures] [--resume]\n\n"
           "Prices the dense model and each plan (heat search writes them; search/PLAN.md) on\n"
           "every combination of the hardware values given (the arch's own value where an option\n"
           "is left out). One CSV row per (variant, plan); a variant a plan cannot be mapped on\n"
           "(buffers too small) is a row with status 'unmappable' and the reason.\n\n"
           "  --model NAME|FILE     model (default bert-base; plans name theirs, which must match)\n"
           "  --arch NAME|FILE      base accelerator (default simba-l)\n"
-          "  --arrays LIST         array sizes, RxC (vector arrays: LANESxWIDTH), e.g. 8x8,16x16\n"
+          "  --arrays LIST         array sizes, RxC (vector arrays: LANESxWIDTH), e.g. 8x8,16x16;\n"
+          "                        SIMD lanes keep the arch's lanes per array column\n"
           "  --buffers-kib LIST    total on-chip SRAM in KiB; every buffer is scaled by the same\n"
           "                        factor (the arch's proportions kept)\n"
           "  --bandwidth-gbs LIST  DRAM bandwidth, GB/s\n"
@@ -38,10 +41,17 @@ static void sweep_help(FILE *out) {
           "  --out DIR             results directory (default results/sweep-MODEL-ARCH): sweep.csv,\n"
           "                        figures.gp and fig_sweep_{edp,latency,energy}.{pdf,svg,png}\n"
           "  --threads N           variants priced at once per process (default 1)\n"
-          "  --no-figures          the CSV only\n\n"
+          "  --no-figures          the CSV only\n"
+          "  --resume              continue an interrupted sweep (Ctrl-C, SIGTERM, kill -9) from\n"
+          "                        DIR/checkpoint.txt, with the same options: no variant is lost\n"
+          "                        or priced twice; sweep.csv is that of an uninterrupted run\n"
+          "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
+          "                        after every variant). Ctrl-C or SIGTERM saves it and exits\n"
+          "                        with 130 or 143; the checkpoint is deleted on success\n\n"
+          "Leakage and area follow every value (per PE, SIMD lane, KiB and GB/s; arch/README.md).\n"
           "Under mpirun or srun (heat built with HEAT_MPI) the variants are spread over the\n"
-          "ranks by a work queue on rank 0, which writes the same files as a run alone\n"
-          "(docs/cluster.md).\n");
+          "ranks by a work queue on rank 0, which alone writes the files and the checkpoint: the\n"
+          "same files as a run alone (docs/cluster.md).\n");
 }
 
 static int sweep_doubles(const char *text, const char *what, double lo, double hi, double *out,
@@ -82,127 +92,21 @@ typedef struct sweep_plan {
   plan pl;
 } sweep_plan;
 
-/* One plan priced on one variant; `reason` when it was not. */
-typedef struct sweep_cell {
-  int rc;
-  int64_t params;
-  double latency_s, energy_j, edp_js;
-  char reason[HEAT_ERROR_WHERE_MAX + HEAT_ERROR_MSG_MAX + 4];
-} sweep_cell;
-
-/* One point of the sweep (a hardware variant): every plan priced on it. Plain bytes, so MPI
- * ranks can send it to rank 0 (search/dist.h). */
-typedef struct sweep_result {
-  double gbps, clock_ghz; /* of the effective arch */
-  sweep_cell cell[];      /* dense, then each plan */
-} sweep_result;
-
-typedef struct sweep_ctx {
-  const model *m;
-  const arch *base;
-  int64_t (*arr)[2];
-  const double *kib, *gbs, *ghz;
-  size_t n_arr, n_kib, n_gbs, n_ghz, n_plans;
-  const plan *dense;
-  const sweep_plan *plans;
-  const int *status;
-  const heat_error *errors;
-} sweep_ctx;
-
-static void sweep_cell_fail(sweep_cell *c, int rc, const heat_error *err) {
-  c->rc = rc;
-  snprintf(c->reason, sizeof c->reason, "%s%s%s", err->where, err->where[0] ? ": " : "",
-           err->msg);
-}
-
-static void sweep_row(FILE *f, const sweep_result *res, const int64_t *array, double kib,
-                      const char *plan, const sweep_cell *c, double dense_edp) {
+static void sweep_row(FILE *f, const arch *eff, const int64_t *array, double kib, const char *plan,
+                      int rc, const heat_error *err, const plan_cost *pc, double dense_edp) {
   fprintf(f, "%lldx%lld,%lld,%.6g,%.6g,%.6g,", (long long)array[0], (long long)array[1],
-          (long long)(array[0] * array[1]), kib, res->gbps, res->clock_ghz);
+          (long long)(array[0] * array[1]), kib, eff->dram.gbps, eff->clock_ghz);
   heat_csv_field(f, plan);
-  if (c->rc) {
-    fprintf(f, ",%s,", c->rc == HEAT_ENOFIT ? "unmappable" : "failed");
-    heat_csv_field(f, c->reason);
+  if (rc) {
+    char reason[1200];
+    snprintf(reason, sizeof reason, "%s%s%s", err->where, err->where[0] ? ": " : "", err->msg);
+    fprintf(f, ",%s,", rc == HEAT_ENOFIT ? "unmappable" : "failed");
+    heat_csv_field(f, reason);
     fprintf(f, ",,,,,\n");
     return;
   }
-  fprintf(f, ",ok,,%lld,%.6g,%.6g,%.6g,%.6g\n", (long long)c->params, c->latency_s, c->energy_j,
-          c->edp_js, dense_edp / c->edp_js);
-}
-
-static void *sweep_local_alloc(void *ctx) {
-  (void)ctx;
-  return map_workspace_alloc();
-}
-
-static void sweep_local_free(void *local) { map_workspace_free(local); }
-
-/* Point i: variant (array, buffers, bandwidth, clock) in the order of the nested loops. */
-static void sweep_variant(const sweep_ctx *x, size_t i, arch *a, map_options *opt, arch *eff) {
-  size_t ic = i % x->n_ghz, ib = i / x->n_ghz % x->n_gbs, ik = i / x->n_ghz / x->n_gbs % x->n_kib,
-         ia = i / x->n_ghz / x->n_gbs / x->n_kib;
-  *a = *x->base;
-  double scale = x->kib[ik] * 1024.0 / (double)arch_sram_bytes(x->base);
-  for (size_t b = 0; b < a->n_buffers; b++) {
-    double s = (double)a->buffers[b].size_bytes * scale;
-    a->buffers[b].size_bytes =
-        s < (double)a->buffers[b].access_bytes ? a->buffers[b].access_bytes : (int64_t)s;
-  }
-  a->dram.gbps = x->gbs[ib];
-  a->clock_ghz = x->ghz[ic];
-  map_options_init(opt, a);
-  opt->array_rows_override = x->arr[ia][0];
-  opt->array_cols_override = x->arr[ia][1];
-  map_effective_arch(a, opt, eff);
-}
-
-static int sweep_point(void *vctx, void *local, size_t i, void *out, heat_error *err) {
-  const sweep_ctx *x = vctx;
-  sweep_result *res = out;
-  if (!local) return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
-  arch a, eff;
-  map_options opt;
-  sweep_variant(x, i, &a, &opt, &eff);
-  res->gbps = eff.dram.gbps;
-  res->clock_ghz = eff.clock_ghz;
-  pricer p;
-  heat_error e;
-  int prc = map_options_check(&opt, &a, &e);
-  if (!prc) prc = pricer_init(&p, &eff, x->m, &opt, local, &e);
-  plan_cost *pc = malloc(sizeof *pc);
-  if (!pc) {
-    if (!prc) pricer_free(&p);
-    return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
-  }
-  for (size_t k = 0; k <= x->n_plans; k++) {
-    sweep_cell *c = &res->cell[k];
-    if (prc) {
-      sweep_cell_fail(c, prc, &e);
-      continue;
-    }
-    heat_error e2;
-    int r2 = pricer_plan(&p, k ? &x->plans[k - 1].pl : x->dense, local, pc, &e2);
-    if (r2) {
-      sweep_cell_fail(c, r2, &e2);
-      continue;
-    }
-    c->params = pc->params;
-    c->latency_s = pc->total.latency_s;
-    c->energy_j = pc->total.energy_j;
-    c->edp_js = price_edp(&pc->total);
-  }
-  free(pc);
-  if (!prc) pricer_free(&p);
-  return HEAT_OK;
-}
-
-/* Rank 0: a point that failed as a whole (out of memory, a rank's fault) is a failed row per
- * plan; the run goes on. */
-static void sweep_done(void *vctx, size_t i, int rank) {
-  const sweep_ctx *x = vctx;
-  if (x->status[i])
-    fprintf(stderr, "heat: warning: sweep point %zu failed on rank %d: %s%s%s (a failed row)\n",
-            i, rank, x->errors[i].where, x->errors[i].where[0] ? ": " : "", x->errors[i].msg);
+  fprintf(f, ",ok,,%lld,%.6g,%.6g,%.6g,%.6g\n", (long long)pc->params, pc->total.latency_s,
+          pc->total.energy_j, price_edp(&pc->total), dense_edp / price_edp(&pc->total));
 }
 
 /* One line per plan when each array size has one variant; points otherwise. */
@@ -238,17 +142,234 @@ static void sweep_figures(FILE *f, const char *model_name, const char *arch_name
               lines ? "smooth unique with linespoints pt 7 lw 2" : "with points pt 7 ps 1.2");
 }
 
+/* The checkpoint's inputs: the model, the base arch, the hardware values, the plans' bytes and
+ * the cost model (not --out or the figures). */
+static void sweep_inputs_hash(const model *m, const arch *base, const int64_t (*arr)[2],
+                              size_t n_arr, const double *kib, size_t n_kib, const double *gbs,
+                              size_t n_gbs, const double *ghz, size_t n_ghz, const char *plans_text,
+                              char out[17]) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  uint64_t h = 0;
+  if (f) {
+    fprintf(f, "sweep|model %s %d %lld %lld %lld %lld %lld %lld %lld %lld %lld|", m->name,
+            (int)m->kind, (long long)m->layers, (long long)m->hidden, (long long)m->heads,
+            (long long)m->ffn, (long long)m->vocab, (long long)m->positions, (long long)m->seq,
+            (long long)m->batch, (long long)m->classifier_classes);
+    arch_print(f, base);
+    fprintf(f, "|arrays");
+    for (size_t i = 0; i < n_arr; i++) fprintf(f, " %lldx%lld", (long long)arr[i][0], (long long)arr[i][1]);
+    fprintf(f, "|kib");
+    for (size_t i = 0; i < n_kib; i++) fprintf(f, " %a", kib[i]);
+    fprintf(f, "|gbs");
+    for (size_t i = 0; i < n_gbs; i++) fprintf(f, " %a", gbs[i]);
+    fprintf(f, "|ghz");
+    for (size_t i = 0; i < n_ghz; i++) fprintf(f, " %a", ghz[i]);
+    fprintf(f, "|plans %s|", plans_text ? plans_text : "");
+    fclose(f);
+    h = stable_hash(text, len, 0);
+  }
+  free(text);
+  if (plans_text) { /* the plans' contents: a plan edited in place is another run */
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", plans_text);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      FILE *pf = fopen(t, "rb");
+      if (!pf) continue;
+      char chunk[65536];
+      size_t n;
+      while ((n = fread(chunk, 1, sizeof chunk, pf)) > 0) h = stable_hash(chunk, n, h);
+      fclose(pf);
+    }
+  }
+  stable_hash_hex(h, out);
+}
+
+/* A variant's hardware: the base arch with its buffers, bandwidth and clock set. */
+static void sweep_variant_arch(const arch *base, const int64_t *array, double kib, double gbs,
+                               double ghz, arch *a, map_options *opt, arch *eff) {
+  *a = *base;
+  double scale = kib * 1024.0 / (double)arch_sram_bytes(base);
+  for (size_t b = 0; b < a->n_buffers; b++)
+    arch_set_buffer_bytes(a, b, (int64_t)((double)a->buffers[b].size_bytes * scale));
+  a->dram.gbps = gbs;
+  a->clock_ghz = ghz;
+  arch_update_static(a); /* the DRAM interface scales with the bandwidth */
+  map_options_init(opt, a);
+  opt->array_rows_override = array[0];
+  opt->array_cols_override = array[1];
+  map_effective_arch(a, opt, eff);
+}
+
+/* The rows of one hardware variant (dense, then each plan) as CSV text. */
+static int sweep_variant(const arch *base, const model *m, const int64_t *array, double kib,
+                         double gbs, double ghz, const sweep_plan *plans, size_t n_plans,
+                         const plan *dense_plan, map_workspace *w, char **text, heat_error *err) {
+  size_t len = 0;
+  *text = NULL;
+  plan_cost *pc = malloc(sizeof *pc); /* large; one per thread */
+  FILE *f = pc ? open_memstream(text, &len) : NULL;
+  if (!f) {
+    free(pc);
+    return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  }
+  arch a, eff;
+  map_options opt;
+  sweep_variant_arch(base, array, kib, gbs, ghz, &a, &opt, &eff);
+  pricer p;
+  heat_error e;
+  int prc = map_options_check(&opt, &a, &e);
+  if (!prc) prc = pricer_init(&p, &eff, m, &opt, w, &e);
+  double dense_edp = 0;
+  for (size_t k = 0; k <= n_plans; k++) {
+    const plan *pl = k ? &plans[k - 1].pl : dense_plan;
+    int r2 = prc;
+    heat_error e2 = e;
+    if (!r2) r2 = pricer_plan(&p, pl, w, pc, &e2);
+    if (!r2 && k == 0) dense_edp = price_edp(&pc->total);
+    if (!r2 && dense_edp <= 0) dense_edp = price_edp(&pc->total);
+    sweep_row(f, &eff, array, kib, k ? plans[k - 1].name : "dense", r2, &e2, pc, dense_edp);
+  }
+  if (!prc) pricer_free(&p);
+  free(pc);
+  if (fclose(f) != 0) {
+    free(*text);
+    *text = NULL;
+    return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  }
+  return HEAT_OK;
+}
+
+/* The sweep as points of a distributed job (search/dist.h): point i is variant i in the order of
+ * the nested loops (array, buffers, bandwidth, clock); its result is its CSV rows. */
+#define SWEEP_ROW_MAX 1600
+
+typedef struct sweep_job {
+  const model *m;
+  const arch *base;
+  int64_t (*arr)[2];
+  const double *kib, *gbs, *ghz;
+  size_t n_arr, n_kib, n_gbs, n_ghz, n_plans;
+  const sweep_plan *plans;
+  const plan *dense;
+  size_t rsize;
+  char *results;
+  const int *status;
+  const heat_error *errors;
+  ckpt *ck;          /* rank 0 */
+  int ck_rc;         /* the first failure recording a point */
+  heat_error ck_err;
+} sweep_job;
+
+static void sweep_indices(const sweep_job *x, size_t i, size_t *ia, size_t *ik, size_t *ib,
+                          size_t *ic) {
+  *ic = i % x->n_ghz;
+  *ib = i / x->n_ghz % x->n_gbs;
+  *ik = i / x->n_ghz / x->n_gbs % x->n_kib;
+  *ia = i / x->n_ghz / x->n_gbs / x->n_kib;
+}
+
+static void sweep_key(const sweep_job *x, size_t i, char *key, size_t cap) {
+  size_t ia, ik, ib, ic;
+  sweep_indices(x, i, &ia, &ik, &ib, &ic);
+  snprintf(key, cap, "variant %02zu %02zu %02zu %02zu", ia, ik, ib, ic);
+}
+
+static void *sweep_local_alloc(void *ctx) {
+  (void)ctx;
+  return map_workspace_alloc();
+}
+
+static void sweep_local_free(void *local) { map_workspace_free(local); }
+
+static int sweep_point(void *ctx, void *local, size_t i, void *out, heat_error *err) {
+  const sweep_job *x = ctx;
+  if (!local) return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  size_t ia, ik, ib, ic;
+  sweep_indices(x, i, &ia, &ik, &ib, &ic);
+  char *rows = NULL;
+  int rc = sweep_variant(x->base, x->m, x->arr[ia], x->kib[ik], x->gbs[ib], x->ghz[ic], x->plans,
+                         x->n_plans, x->dense, local, &rows, err);
+  if (rc) return rc;
+  size_t n = strlen(rows);
+  if (n >= x->rsize) rc = heat_error_set(err, HEAT_EINTERNAL, "sweep", "rows of point %zu too long", i);
+  else memcpy(out, rows, n + 1);
+  free(rows);
+  return rc;
+}
+
+/* Rank 0, as each point completes: into the checkpoint; a failed point is reported (its rows
+ * say 'failed' and the run goes on; it is not recorded, so --resume tries it again). */
+static void sweep_done(void *ctx, size_t i, int rank) {
+  sweep_job *x = ctx;
+  if (x->status[i]) {
+    fprintf(stderr, "heat: warning: sweep point %zu failed on rank %d: %s%s%s (a failed row)\n",
+            i, rank, x->errors[i].where, x->errors[i].where[0] ? ": " : "", x->errors[i].msg);
+    return;
+  }
+  if (x->ck_rc) return;
+  char key[128];
+  sweep_key(x, i, key, sizeof key);
+  ckpt_buf b = {0};
+  ckpt_buf_text(&b, x->results + i * x->rsize);
+  const char *payload;
+  int rc = ckpt_buf_done(&b, &payload, &x->ck_err);
+  if (!rc) rc = ckpt_put(x->ck, key, payload, &x->ck_err);
+  ckpt_buf_free(&b);
+  if (!rc) rc = ckpt_tick(x->ck, &x->ck_err);
+  x->ck_rc = rc;
+}
+
+/* Rank 0 with --resume: the points the checkpoint has, as if just computed. */
+static int sweep_resume(sweep_job *x, size_t total, bool *skip, heat_error *err) {
+  for (size_t i = 0; i < total; i++) {
+    char key[128];
+    sweep_key(x, i, key, sizeof key);
+    const ckpt_rec *rec = ckpt_get(x->ck, key);
+    if (!rec) continue;
+    ckpt_reader rd;
+    ckpt_reader_init(&rd, x->ck, rec, err);
+    char *text = ckpt_read_text(&rd);
+    int rc = ckpt_reader_end(&rd);
+    if (!rc && (!*text || text[strlen(text) - 1] != '\n' || strlen(text) >= x->rsize))
+      rc = ckpt_reader_fail(&rd, "not CSV rows");
+    if (!rc) memcpy(x->results + i * x->rsize, text, strlen(text) + 1);
+    free(text);
+    if (rc) return rc;
+    skip[i] = true;
+  }
+  return HEAT_OK;
+}
+
+static bool sweep_stop(void) { return ckpt_signal_pending() != 0; }
+
+/* The rows of a point that failed as a whole (out of memory, a fault on its rank). */
+static void sweep_failed_rows(FILE *f, const sweep_job *x, size_t i, int status,
+                              const heat_error *e) {
+  size_t ia, ik, ib, ic;
+  sweep_indices(x, i, &ia, &ik, &ib, &ic);
+  arch a, eff;
+  map_options opt;
+  sweep_variant_arch(x->base, x->arr[ia], x->kib[ik], x->gbs[ib], x->ghz[ic], &a, &opt, &eff);
+  for (size_t k = 0; k <= x->n_plans; k++)
+    sweep_row(f, &eff, x->arr[ia], x->kib[ik], k ? x->plans[k - 1].name : "dense", status, e,
+              NULL, 0);
+}
+
 int cmd_sweep(int argc, char **argv) {
   const char *model_name = "bert-base", *arch_name = "simba-l", *arrays = NULL, *buffers = NULL,
              *bandwidth = NULL, *clock = NULL, *plans_text = NULL, *out_dir = NULL;
   int64_t seq = 0, threads = 1;
-  bool no_figures = false;
+  double checkpoint_every = 10;
+  bool no_figures = false, resume = false;
   const cli_opt opts[] = {
       CLI_TEXT("model", &model_name),   CLI_TEXT("arch", &arch_name),
       CLI_TEXT("arrays", &arrays),      CLI_TEXT("buffers-kib", &buffers),
       CLI_TEXT("bandwidth-gbs", &bandwidth), CLI_TEXT("clock-ghz", &clock),
       CLI_TEXT("plan", &plans_text),    CLI_TEXT("out", &out_dir),
       CLI_INT("seq", &seq, 1, INT32_MAX), CLI_FLAG("no-figures", &no_figures),
+      CLI_FLAG("resume", &resume),      CLI_REAL("checkpoint-every", &checkpoint_every, 0, 1e6),
       CLI_INT("threads", &threads, 1, 256),
   };
   cli_parser cp = {.cmd = "sweep", .opts = opts, .n_opts = CLI_COUNT(opts)};
@@ -300,67 +421,102 @@ int cmd_sweep(int argc, char **argv) {
     snprintf(outbuf, sizeof outbuf, "results/sweep-%s-%s", m.name, base.name);
     out_dir = outbuf;
   }
+  char parents[600];
+  snprintf(parents, sizeof parents, "%s", out_dir);
+  for (char *q = parents + 1; *q; q++)
+    if (*q == '/') {
+      *q = '\0';
+      mkdir(parents, 0777);
+      *q = '/';
+    }
   /* Every rank prices points; rank 0 alone writes (search/dist.h). */
   bool root = dist_is_root();
-  FILE *f = NULL;
+  if (root && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
+    return cli_fail(&err);
+  }
   snprintf(path, sizeof path, "%s/sweep.csv", out_dir);
-  if (root) {
-    mkdir("results", 0777);
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-      heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
-      return cli_fail(&err);
-    }
-    f = fopen(path, "w");
-    if (!f) {
-      heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
-      return cli_fail(&err);
-    }
+  FILE *f = root ? fopen(path, "w") : NULL;
+  if (root && !f) {
+    heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+    return cli_fail(&err);
   }
   static plan dense_plan;
   plan_init_dense(&dense_plan, &m, NULL);
   size_t total = n_arr * n_kib * n_gbs * n_ghz;
-  size_t rsize = sizeof(sweep_result) + (n_plans + 1) * sizeof(sweep_cell);
-  char *results = calloc(total, rsize);
+  static ckpt ck;
+  char inputs[17];
+  bool found = false, ck_open = false;
+  sweep_job x = {&m, &base, arr, kib, gbs, ghz, n_arr, n_kib, n_gbs, n_ghz, n_plans, plans,
+                 &dense_plan, (n_plans + 1) * SWEEP_ROW_MAX + 1};
+  x.ck = &ck;
+  x.results = calloc(total, x.rsize);
   int *status = calloc(total, sizeof *status);
   heat_error *errors = calloc(total, sizeof *errors);
-  sweep_ctx x = {&m, &base, arr, kib, gbs, ghz, n_arr, n_kib, n_gbs, n_ghz, n_plans,
-                 &dense_plan, plans, status, errors};
-  dist_job job = {.what = "heat sweep", .n = total, .result_size = rsize, .eval = sweep_point,
-                  .ctx = &x, .local_alloc = sweep_local_alloc, .local_free = sweep_local_free,
-                  .results = results, .status = status, .errors = errors, .done = sweep_done,
-                  .threads = (int)threads, .progress = root && isatty(2)};
-  rc = results && status && errors ? dist_run(&job, &err)
-                                   : heat_error_set(&err, HEAT_ENOMEM, "sweep", "out of memory");
+  bool *skip = calloc(total, sizeof *skip);
+  x.status = status;
+  x.errors = errors;
+  if (!x.results || !status || !errors || !skip)
+    rc = heat_error_set(&err, HEAT_ENOMEM, "sweep", "out of memory");
   if (!rc && root) {
+    sweep_inputs_hash(&m, &base, (const int64_t(*)[2])arr, n_arr, kib, n_kib, gbs, n_gbs, ghz,
+                      n_ghz, plans_text, inputs);
+    rc = ckpt_open(&ck, out_dir, "sweep", inputs, l1_cost_model_version(), resume,
+                   checkpoint_every, &found, &err);
+    ck_open = !rc;
+    if (!rc && resume)
+      fprintf(stderr, found ? "heat: resuming from %s (%zu completed variants)\n"
+                            : "heat: note: no checkpoint %s: starting from the beginning\n",
+              ck.path, ck.loaded);
+    if (!rc) rc = sweep_resume(&x, total, skip, &err);
+  }
+  ckpt_signals_install();
+  dist_job job = {.what = "heat sweep", .n = total, .result_size = x.rsize,
+                  .eval = sweep_point, .ctx = &x, .local_alloc = sweep_local_alloc,
+                  .local_free = sweep_local_free, .results = x.results, .status = status,
+                  .errors = errors, .skip = skip, .done = sweep_done, .stop = sweep_stop,
+                  .threads = (int)threads, .progress = root && isatty(2)};
+  /* A failure before the job (rank 0's files) ends every rank: dist_finish aborts them. */
+  if (!rc) rc = dist_run(&job, &err);
+  if (rc == DIST_STOPPED) rc = CKPT_EINTR;
+  if (!rc && x.ck_rc) {
+    rc = x.ck_rc;
+    err = x.ck_err;
+  }
+  ckpt_signals_restore();
+  if (root && !rc) {
     fprintf(f, "array,array_pes,buffers_kib,bandwidth_gbs,clock_ghz,plan,status,reason,params,"
                "latency_s,energy_j,edp_js,edp_reduction_x\n");
-    for (size_t i = 0; i < total; i++) {
-      sweep_result *res = (sweep_result *)(results + i * rsize);
-      size_t ik = i / n_ghz / n_gbs % n_kib, ia = i / n_ghz / n_gbs / n_kib;
-      double dense_edp = 0;
-      for (size_t k = 0; k <= n_plans; k++) {
-        sweep_cell c = res->cell[k];
-        if (status[i]) {
-          arch a, eff;
-          map_options opt;
-          sweep_variant(&x, i, &a, &opt, &eff);
-          res->gbps = eff.dram.gbps;
-          res->clock_ghz = eff.clock_ghz;
-          sweep_cell_fail(&c, status[i], &errors[i]);
-        }
-        if (!c.rc && k == 0) dense_edp = c.edp_js;
-        if (!c.rc && dense_edp <= 0) dense_edp = c.edp_js;
-        sweep_row(f, res, arr[ia], kib[ik], k ? plans[k - 1].name : "dense", &c, dense_edp);
-      }
-    }
+    for (size_t i = 0; i < total; i++)
+      if (status[i]) sweep_failed_rows(f, &x, i, status[i], &errors[i]);
+      else fputs(x.results + i * x.rsize, f);
   }
-  free(results);
+  free(x.results);
   free(status);
   free(errors);
-  if (!root) return rc ? cli_fail(&err) : 0;
-  if (fclose(f) != 0 && !rc)
-    rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
-  if (rc) return cli_fail(&err);
+  free(skip);
+  int exit_status = 0;
+  if (ck_open) {
+    heat_error cerr;
+    if (!rc) ckpt_remove(&ck);
+    else if (ckpt_save(&ck, &cerr) != 0) heat_error_print(stderr, &cerr);
+    else if (rc == CKPT_EINTR) {
+      char msg[1400];
+      exit_status = ckpt_interrupt_message(&ck, msg, sizeof msg);
+      fprintf(stderr, "\nheat: %s%s\n", msg,
+              dist_size() > 1 ? " (under MPI: a rank died, or the job was cancelled)" : "");
+    }
+    ckpt_free(&ck);
+  }
+  if (!root) return rc == CKPT_EINTR ? 128 + 15 : rc ? cli_fail(&err) : 0;
+  if (rc) {
+    fclose(f);
+    return exit_status ? exit_status : cli_fail(&err);
+  }
+  if (fclose(f) != 0) {
+    heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+    return cli_fail(&err);
+  }
   if (!no_figures) {
     snprintf(path, sizeof path, "%s/figures.gp", out_dir);
     FILE *g = fopen(path, "w");

@@ -193,7 +193,8 @@ void dist__complete(dist__run *r, size_t i, int rank) {
 }
 
 bool dist__take(dist__run *r, size_t *pos, size_t *count) {
-  if (r->next >= r->n_todo) return false;
+  if (!r->stopped && r->job->stop && r->job->stop()) r->stopped = true;
+  if (r->stopped || r->next >= r->n_todo) return false;
   size_t g = r->job->grain ? r->job->grain : 1;
   *pos = r->next;
   *count = r->n_todo - r->next < g ? r->n_todo - r->next : g;
@@ -239,7 +240,8 @@ int dist_run(dist_job *j, heat_error *err) {
   if (dist__rank_v != 0) j->progress = false;
   int rc = HEAT_OK;
   void (*old_term)(int) = SIG_DFL, (*old_int)(int) = SIG_DFL;
-  if (dist__rank_v == 0) {
+  bool own_signals = dist__rank_v == 0 && !j->stop;
+  if (own_signals) {
     dist__stop_text(&r);
     old_term = signal(SIGTERM, dist__on_signal);
     old_int = signal(SIGINT, dist__on_signal);
@@ -250,8 +252,9 @@ int dist_run(dist_job *j, heat_error *err) {
 #else
   dist__serial(&r);
 #endif
-  if (j->progress && r.n_todo && r.completed < r.n_todo) dist__progress(&r, true);
-  if (dist__rank_v == 0) {
+  if (j->progress && r.n_todo && r.completed < r.n_todo && !r.stopped) dist__progress(&r, true);
+  if (!rc && r.stopped) rc = DIST_STOPPED;
+  if (own_signals) {
     signal(SIGTERM, old_term);
     signal(SIGINT, old_int);
     dist__stop_which = -1;

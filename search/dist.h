@@ -67,10 +67,18 @@ typedef struct dist_job {
   /* On rank 0, once per completed point in completion order, never concurrently; rank is
    * the one that computed it. */
   void (*done)(void *ctx, size_t i, int rank);
+  /* Polled between points (e.g. a pending SIGINT/SIGTERM): once true, no point is started; the
+   * job returns DIST_STOPPED at once, not waiting for other ranks (the command then ends with
+   * dist_finish(non-zero), which aborts them). NULL: dist_run prints what was done when a
+   * signal ends the process. */
+  bool (*stop)(void);
   bool share;    /* every rank gets every result (the next step runs on all ranks) */
   int threads;   /* compute threads per rank (>= 1) */
   bool progress; /* rank 0: points done, per-rank throughput, ETA on stderr */
 } dist_job;
+
+/* Returned by dist_run when the job's stop callback fired (not a heat_status). */
+#define DIST_STOPPED (-65)
 
 /* Runs the job on every rank (a collective: all ranks call it in the same order). Point
  * failures are in status[]; an error return is a failure of the distribution itself. */

@@ -15,6 +15,7 @@ typedef struct dist__run {
   size_t completed; /* points completed (skipped ones excluded) */
   int64_t *by_rank; /* points completed per rank */
   int size;
+  bool stopped;     /* the job's stop callback fired */
   double t0, last_print;
 } dist__run;
 

@@ -166,6 +166,10 @@ static int dist__root(dist__run *r, heat_error *err) {
       size_t cap = 0;
       unsigned spins = 0;
       while (stopped < r->size - 1 && mrc == MPI_SUCCESS && !bad) {
+        bool halt;
+#pragma omp critical(dist_queue)
+        halt = r->stopped || (j->stop && j->stop() && (r->stopped = true));
+        if (halt) break; /* not waiting for anyone: the command aborts the other ranks */
         int flag = 0;
         MPI_Status st;
         mrc = MPI_Iprobe(MPI_ANY_SOURCE, dist__tag(DIST_REQ), MPI_COMM_WORLD, &flag, &st);
@@ -272,6 +276,11 @@ static int dist__worker_run(dist__run *r, int rank, heat_error *err) {
       size_t cap = 0;
       unsigned spins = 0;
       while (mrc == MPI_SUCCESS) {
+        if (j->stop && j->stop()) {
+#pragma omp critical(dist_queue)
+          r->stopped = quit = true;
+          break;
+        }
         size_t pos = 0, count = 0;
         bool have = false, done_all;
 #pragma omp critical(dist_queue)
@@ -353,7 +362,7 @@ static int dist__worker_run(dist__run *r, int rank, heat_error *err) {
             memmove(qcnt, qcnt + 1, qn * sizeof *qcnt);
             busy++;
             got = true;
-          } else end = quit || stopped;
+          } else end = quit || stopped || r->stopped;
         }
         if (end) break;
         if (!got) {
@@ -377,7 +386,19 @@ static int dist__worker_run(dist__run *r, int rank, heat_error *err) {
 
 int dist__mpi_run(dist__run *r, int rank, heat_error *err) {
   dist__seq++;
+  /* The queue (points not skipped) is rank 0's: only it knows what a checkpoint holds. This
+   * collective is also the point after which rank 0 may rewrite files the others have read. */
+  int64_t n_todo = (int64_t)r->n_todo;
+  int mrc0 = MPI_Bcast(&n_todo, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  if (mrc0 != MPI_SUCCESS) return dist__mpi_error(mrc0, "MPI_Bcast of the queue", err);
+  r->n_todo = (size_t)n_todo;
+  for (size_t at = 0; at < r->n_todo && mrc0 == MPI_SUCCESS; at += 1 << 26) {
+    size_t n = r->n_todo - at < (size_t)1 << 26 ? r->n_todo - at : (size_t)1 << 26;
+    mrc0 = MPI_Bcast(r->todo + at, (int)(n * sizeof *r->todo), MPI_BYTE, 0, MPI_COMM_WORLD);
+  }
+  if (mrc0 != MPI_SUCCESS) return dist__mpi_error(mrc0, "MPI_Bcast of the queue", err);
   int rc = rank == 0 ? dist__root(r, err) : dist__worker_run(r, rank, err);
+  if (!rc && r->stopped) return DIST_STOPPED;
   /* Every rank learns whether the job went through, so none goes on alone. */
   int ok = rc == HEAT_OK, all = 0;
   int mrc = MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);

@@ -447,8 +447,10 @@ int cmd_sweep(int argc, char **argv) {
   static ckpt ck;
   char inputs[17];
   bool found = false, ck_open = false;
-  sweep_job x = {&m, &base, arr, kib, gbs, ghz, n_arr, n_kib, n_gbs, n_ghz, n_plans, plans,
-                 &dense_plan, (n_plans + 1) * SWEEP_ROW_MAX + 1};
+  sweep_job x = {.m = &m, .base = &base, .arr = arr, .kib = kib, .gbs = gbs, .ghz = ghz,
+                 .n_arr = n_arr, .n_kib = n_kib, .n_gbs = n_gbs, .n_ghz = n_ghz,
+                 .n_plans = n_plans, .plans = plans, .dense = &dense_plan,
+                 .rsize = (n_plans + 1) * SWEEP_ROW_MAX + 1};
   x.ck = &ck;
   x.results = calloc(total, x.rsize);
   int *status = calloc(total, sizeof *status);

@@ -86,7 +86,8 @@ static dist__fault_kind dist__fault(size_t i, int rank) {
   char kind[8] = "";
   long point = -1, on_rank = -1;
   if (sscanf(spec, "%7[a-z]:%ld:%ld", kind, &point, &on_rank) < 2) return DIST_FAULT_NONE;
-  if ((size_t)point != i || (on_rank >= 0 && on_rank != rank)) return DIST_FAULT_NONE;
+  if ((point >= 0 && (size_t)point != i) || (on_rank >= 0 && on_rank != rank))
+    return DIST_FAULT_NONE; /* point -1: any */
   if (!strcmp(kind, "fail")) return DIST_FAULT_FAIL;
   if (!strcmp(kind, "oom")) return DIST_FAULT_OOM;
   if (!strcmp(kind, "die")) return DIST_FAULT_DIE;

@@ -21,7 +21,7 @@
  * 1 and dist_run is an OpenMP loop; MPI_Init is never called then, so a plain run pays nothing.
  *
  * Fault injection for tests (SQLite-style): HEAT_DIST_FAULT=KIND:POINT[:RANK] makes point
- * POINT of every job fail (KIND fail), report out of memory (oom) or kill its process (die),
+ * POINT (-1: any) of every job fail (KIND fail), report out of memory (oom) or kill its process (die),
  * on rank RANK only when given. */
 #ifndef HEAT_DIST_H
 #define HEAT_DIST_H

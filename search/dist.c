@@ -52,12 +52,43 @@ int dist_init(int *argc, char ***argv, heat_error *err) {
 #endif
 }
 
+static char dist__kept[HEAT_ERROR_WHERE_MAX + HEAT_ERROR_MSG_MAX + 16];
+
+void dist_keep_error(const char *text) {
+  if (!dist__kept[0]) snprintf(dist__kept, sizeof dist__kept, "%s", text);
+}
+
 int dist_finish(int exit_code) {
 #ifdef HEAT_HAVE_MPI
-  return dist__mpi_finish(exit_code, dist__size_v);
+  return dist__mpi_finish(exit_code, dist__size_v, dist__rank_v, dist__kept);
 #else
   return exit_code;
 #endif
+}
+
+int dist_bcast(void *buf, size_t bytes, heat_error *err) {
+#ifdef HEAT_HAVE_MPI
+  if (dist__size_v > 1) return dist__mpi_bcast(buf, bytes, err);
+#endif
+  (void)buf, (void)bytes, (void)err;
+  return HEAT_OK;
+}
+
+bool dist__launcher_tty(void) {
+  char link[64], target[256];
+  snprintf(link, sizeof link, "/proc/%ld/fd/2", (long)getppid());
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n <= 0) return false;
+  target[n] = '\0';
+  return !strncmp(target, "/dev/pts/", 9) || !strncmp(target, "/dev/tty", 8);
+}
+
+bool dist_progress_wanted(void) {
+  if (dist__rank_v != 0) return false;
+  const char *force = getenv("HEAT_PROGRESS");
+  if (force && *force) return strcmp(force, "0") != 0;
+  if (isatty(2)) return true;
+  return dist__size_v > 1 && dist__launcher_tty();
 }
 
 double dist__now(void) {

@@ -72,7 +72,10 @@ static void search_help(FILE *out) {
           "                        computed twice; the outputs are those of an uninterrupted run\n"
           "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
           "                        after every completed point). Ctrl-C or SIGTERM saves it and\n"
-          "                        exits with 130 or 143; the checkpoint is deleted on success\n");
+          "                        exits with 130 or 143; the checkpoint is deleted on success\n\n"
+          "Under mpirun or srun (heat built with HEAT_MPI) level 1's settings and level 2's\n"
+          "evaluations are spread over the ranks; rank 0 alone reads and writes the tables, the\n"
+          "checkpoint and the outputs, which are those of a run alone (docs/cluster.md).\n");
 }
 
 /* "45M" -> 45e6; "5ms" -> 0.005 (unit s); "2mJ" -> 0.002 (unit J). */

@@ -216,9 +216,29 @@ static void dist__progress(dist__run *r, bool last) {
   fflush(stderr);
 }
 
+/* HEAT_DIST_TRACE=FILE: rank 0 appends "job,point,rank,seconds since the job started,process
+ * CPU seconds since then" per completed point; bench/distributed reads the per-point costs of a run on one
+ * thread from it (CPU time: what a point costs on a core of its own, on a shared machine too). */
+static double dist__cpu(void) {
+  struct timespec cpu;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+  return (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec;
+}
+
+static void dist__trace(const dist__run *r, size_t i, int rank) {
+  const char *path = getenv("HEAT_DIST_TRACE");
+  if (!path || !*path) return;
+  FILE *f = fopen(path, "a");
+  if (!f) return;
+  fprintf(f, "%s,%zu,%d,%.9f,%.9f\n", r->job->what ? r->job->what : "job", i, rank,
+          dist__now() - r->t0, dist__cpu() - r->cpu0);
+  fclose(f);
+}
+
 void dist__complete(dist__run *r, size_t i, int rank) {
   r->completed++;
   r->by_rank[rank]++;
+  dist__trace(r, i, rank);
   if (r->job->done) r->job->done(r->job->ctx, i, rank);
   dist__stop_text(r);
   if (r->job->progress) dist__progress(r, r->completed == r->n_todo);
@@ -263,7 +283,7 @@ static void dist__serial(dist__run *r) {
 
 int dist_run(dist_job *j, heat_error *err) {
   if (j->threads < 1) j->threads = 1;
-  dist__run r = {.job = j, .size = dist__size_v, .t0 = dist__now()};
+  dist__run r = {.job = j, .size = dist__size_v, .t0 = dist__now(), .cpu0 = dist__cpu()};
   r.todo = malloc((j->n + 1) * sizeof *r.todo);
   r.by_rank = calloc((size_t)r.size, sizeof *r.by_rank);
   if (!r.todo || !r.by_rank) {

@@ -22,7 +22,9 @@
  *
  * Fault injection for tests (SQLite-style): HEAT_DIST_FAULT=KIND:POINT[:RANK] makes point
  * POINT (-1: any) of every job fail (KIND fail), report out of memory (oom) or kill its process (die),
- * on rank RANK only when given. */
+ * on rank RANK only when given. HEAT_DIST_TRACE=FILE makes rank 0 append one line per completed
+ * point (job, point, rank, seconds since the job started, process CPU seconds):
+ * bench/distributed's per-point costs. */
 #ifndef HEAT_DIST_H
 #define HEAT_DIST_H
 

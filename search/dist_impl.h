@@ -17,6 +17,7 @@ typedef struct dist__run {
   int size;
   bool stopped;     /* the job's stop callback fired */
   double t0, last_print;
+  double cpu0; /* process CPU seconds at the start (HEAT_DIST_TRACE) */
 } dist__run;
 
 /* Evaluates point i on this rank into the job's arrays (fault injection included). */

@@ -435,7 +435,8 @@ int cmd_sweep(int argc, char **argv) {
     rc = heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
   snprintf(path, sizeof path, "%s/sweep.csv", out_dir);
   FILE *f = root && !rc ? fopen(path, "w") : NULL;
-  if (root && !rc && !f) rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+  if (root && !rc && !f)
+    rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   static plan dense_plan;
   plan_init_dense(&dense_plan, &m, NULL);
   size_t total = n_arr * n_kib * n_gbs * n_ghz;

@@ -52,6 +52,27 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
   return map_objective_value(ctx->opt->objective, &r.cost);
 }
 
+double hwpath_step_cost_below(const path_step *s, double base, double best, void *vctx) {
+  hwpath_ctx *ctx = vctx;
+  map_problem p;
+  hwpath_problem(ctx->net, s, &p, NULL, NULL);
+  map_result r;
+  heat_error err;
+  bool below;
+  double v;
+  int64_t before = ctx->w->searches;
+  int rc = map_search_below(ctx->a, &p, ctx->opt, base, best, ctx->w, &r, &below, &v, &err);
+  ctx->searches += ctx->w->searches - before;
+  if (rc) {
+    if (ctx->status == HEAT_OK) {
+      ctx->status = rc;
+      ctx->err = err;
+    }
+    return HWPATH_INFEASIBLE;
+  }
+  return v;
+}
+
 double hwpath_step_bound(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
@@ -62,7 +83,9 @@ double hwpath_step_bound(const path_step *s, void *vctx) {
     return status ? HWPATH_INFEASIBLE : map_objective_value(ctx->opt->objective, &r.cost);
   map_cost lb;
   map_step_bound(ctx->a, &p, ctx->opt, &lb);
-  return map_objective_value(ctx->opt->objective, &lb);
+  double v = map_objective_value(ctx->opt->objective, &lb);
+  double learnt = map_memo_bound(ctx->w, ctx->a, ctx->opt, &p);
+  return learnt > v ? learnt : v;
 }
 
 double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
@@ -131,6 +154,7 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
   hopt.objective = PATH_OBJECTIVE_CUSTOM;
   hopt.step_cost = hwpath_step_cost;
   hopt.step_cost_bound = hwpath_step_bound;
+  hopt.step_cost_below = hwpath_step_cost_below;
   hopt.step_cost_ctx = &ctx;
   rc = path_optimize(net, &hopt, out, err);
   map_workspace_memo(w, was);
@@ -146,6 +170,7 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
   path_options mopt = *popt;
   mopt.objective = PATH_OBJECTIVE_MACS;
   mopt.step_cost = mopt.step_cost_bound = NULL;
+  mopt.step_cost_below = NULL;
   rc = path_optimize(net, &mopt, &out->mac_path, err);
   if (!rc) rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
   if (!rc) rc = hwpath_search(net, popt, a, opt, w, &out->hw_path, err);

@@ -98,6 +98,11 @@ typedef struct path_options {
    * exact DP skips step_cost on a split whose bound already cannot beat the best split found,
    * so a true lower bound leaves the path unchanged; NULL: every split is priced. */
   path_step_cost_fn step_cost_bound;
+  /* Optional, CUSTOM with step_cost_bound: the step's cost when base + cost <= best (as
+   * step_cost returns it), else any value v <= cost with base + v > best. The exact DP asks it
+   * for a split that must beat `best` with sub-paths costing `base`, so a search may stop as
+   * soon as it knows it cannot. NULL: step_cost. */
+  double (*step_cost_below)(const path_step *step, double base, double best, void *ctx);
   path_precompute precompute;
   /* Beyond PATH_DP_MAX_OPERANDS: the randomized greedy's seed and trial count (0: default).
    * The same seed gives the same path. */

@@ -181,6 +181,113 @@ static void all_objectives_pass_equals_three(void **state) {
   }
 }
 
+/* map_search_below answers exactly what a full search implies: below the cut, the same mapping
+ * and cost; above it, a true lower bound past the cut. Thresholds under, at and over the
+ * optimum, with and without the memo. */
+static void cut_search_agrees_with_full(void **state) {
+  (void)state;
+  for (size_t k = 0; k < N_PRESETS; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    for (int t = 0; t < 10; t++) {
+      map_problem p;
+      map_options opt;
+      random_case(&a, &p, &opt);
+      p.dim[MAP_DIM_M] *= 2;
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        map_result full;
+        int rc = map_search_unpruned(&a, &p, &opt, ws, &full, &err);
+        double v = rc ? 1 : map_objective_value(opt.objective, &full.cost);
+        static const double f[] = {0.3, 0.999, 1.0, 1.5};
+        for (int memo = 0; memo < 2; memo++) {
+          assert_int_equal(map_workspace_memo(ws, memo), HEAT_OK);
+          for (size_t q = 0; q < sizeof f / sizeof f[0]; q++) {
+            double base = 0.25 * v, best = base + f[q] * v, bound;
+            map_result r;
+            bool below;
+            int rc2 = map_search_below(&a, &p, &opt, base, best, ws, &r, &below, &bound, &err);
+            assert_int_equal(rc2, rc);
+            if (rc) continue;
+            assert_int_equal(below, base + v <= best);
+            if (below) {
+              assert_true(same_result(&r, &full));
+            } else {
+              assert_true(bound <= v);
+              assert_true(base + bound > best);
+            }
+          }
+        }
+        assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+      }
+    }
+  }
+}
+
+/* The hardware-aware DP with every speed-up (step bounds, splits priced best-first, searches
+ * cut at the best split, bounds learnt in the memo) returns exactly the path of the plain DP
+ * that prices every split in full: an exhaustive reference over random small factorized
+ * layers on every preset and a few array sizes, for every objective. */
+static void hw_dp_pruned_equals_plain(void **state) {
+  (void)state;
+  static const struct { const char *format, *shape; } nets[] = {
+      {"tt", "4x6:6x4"},       {"tt", "2x4x6:3x4x4"}, {"tucker", "4x4x6:6x8"},
+      {"cp", "4x6:3x8"},       {"ttm", "4x6:6x4"},    {"tucker", "3x4x4:4x4x3"},
+  };
+  static const int64_t tokens[] = {1, 8, 33, 128};
+  int64_t plain_searches = 0, fast_searches = 0;
+  for (size_t k = 0; k < N_PRESETS; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    for (size_t ni = 0; ni < sizeof nets / sizeof nets[0]; ni++) {
+      wl_layer l;
+      memset(&l, 0, sizeof l);
+      assert_int_equal(wl_format_parse(nets[ni].format, "format", &l.format, &err), HEAT_OK);
+      assert_int_equal(wl_shape_parse(nets[ni].shape, "shape", &l.shape, &err), HEAT_OK);
+      l.n_ranks = wl_layer_rank_count(&l);
+      wl_layer_clip_ranks(&l, pick(2, 6));
+      tn_network net;
+      assert_int_equal(wl_layer_network(&l, tokens[pick(0, 3)], &net, &err), HEAT_OK);
+      map_options opt;
+      map_options_init(&opt, &a);
+      if (pick(0, 2) == 0) opt.array_rows_override = opt.array_cols_override = pick(1, 8);
+      opt.memory_stalls = pick(0, 3) != 0;
+      path_options popt;
+      path_options_init(&popt);
+      popt.precompute = pick(0, 1) ? PATH_PRECOMPUTE_NO_GROWTH : PATH_PRECOMPUTE_NEVER;
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        path fast, plain;
+        int64_t s0 = ws->searches;
+        int rc = hwpath_search(&net, &popt, &a, &opt, ws, &fast, &err);
+        fast_searches += ws->searches - s0;
+        /* The reference: every split priced by a full search (the memo only repeats them). */
+        assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+        hwpath_ctx ctx;
+        hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
+        path_options ref = popt;
+        ref.objective = PATH_OBJECTIVE_CUSTOM;
+        ref.step_cost = hwpath_step_cost;
+        ref.step_cost_ctx = &ctx;
+        s0 = ws->searches;
+        assert_int_equal(path_optimize(&net, &ref, &plain, &err), rc);
+        plain_searches += ws->searches - s0;
+        assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+        if (rc) continue;
+        if (fast.cost != plain.cost || fast.n_steps != plain.n_steps ||
+            memcmp(fast.steps, plain.steps, plain.n_steps * sizeof plain.steps[0]) != 0)
+          fail_msg("%s %s %s on %s, objective %s: the pruned DP's path differs (cost %.17g vs "
+                   "%.17g)",
+                   nets[ni].format, nets[ni].shape, net.expr, presets[k],
+                   map_objective_name(opt.objective), fast.cost, plain.cost);
+      }
+    }
+  }
+  assert_true(fast_searches < plain_searches); /* the speed-ups do skip searches */
+}
+
 /* The memo answers repeats without searching, exactly as a fresh search, and empties itself
  * when the arch changes; the workspace counts the real work. */
 static void memo_and_real_counts(void **state) {
@@ -258,6 +365,8 @@ int main(void) {
       cmocka_unit_test(pruned_search_equals_unpruned),
       cmocka_unit_test(all_objectives_pass_equals_three),
       cmocka_unit_test(memo_and_real_counts),
+      cmocka_unit_test(cut_search_agrees_with_full),
+      cmocka_unit_test(hw_dp_pruned_equals_plain),
       cmocka_unit_test(layer_reports_real_work),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);

@@ -51,6 +51,8 @@ typedef struct arch_buffer {
   double write_pj;        /* per access */
   unsigned operands;      /* mask of enum arch_operand */
   bool double_buffered;   /* halves usable capacity for tiles, overlaps transfer and compute */
+  double leakage_uw_per_kib; /* static power per KiB of capacity */
+  double area_um2_per_kib;   /* silicon area per KiB of capacity */
 } arch_buffer;
 
 typedef struct arch_array {
@@ -61,18 +63,25 @@ typedef struct arch_array {
   bool weights_double_buffered; /* next fold's stationary operand loads during the current one */
   bool output_stage; /* outputs drain through an element-wise stage (requantize, bias, activation,
                        residual add) instead of a SIMD pass over the activation buffer */
+  double pe_leakage_uw; /* static power of one PE (vector: of one MAC of lanes x width) */
+  double pe_area_um2;   /* area of one PE: MAC, operand registers, local control */
 } arch_array;
 
 typedef struct arch_simd {
   int lanes;
   int cycles_add, cycles_mul, cycles_max, cycles_exp, cycles_div, cycles_rsqrt;
   double op_pj; /* per lane per busy cycle: an op taking k cycles costs k x op_pj per lane */
+  double lane_leakage_uw, lane_area_um2; /* static power and area of one lane */
 } arch_simd;
 
 typedef struct arch_dram {
   double gbps;
   double latency_ns;
   double pj_per_byte;
+  /* The on-chip DRAM interface (controller + PHY), per GB/s of bandwidth it provides, so that a
+   * bandwidth sweep scales it. */
+  double phy_leakage_mw_per_gbps;
+  double phy_area_mm2_per_gbps;
 } arch_dram;
 
 typedef struct arch {
@@ -89,8 +98,22 @@ typedef struct arch {
   arch_dram dram;
   double mac_pj;      /* one multiply-accumulate */
   double reg_pj;      /* one array register (operand hop) access */
+  /* Derived from the per-component figures by arch_update_static (the loader and every resize
+   * call it): the whole chip's static power, charged over the runtime, and its area. */
   double leakage_mw;
+  double area_mm2;
 } arch;
+
+/* Static power and area of one component of the chip ("array", "simd", a buffer's name,
+ * "dram_phy"), as printed by heat arch show and charged by the energy model. */
+#define ARCH_MAX_COMPONENTS (ARCH_MAX_BUFFERS + 3)
+typedef struct arch_component {
+  char name[ARCH_NAME_MAX];
+  double units;     /* PEs, lanes, KiB or GB/s */
+  const char *unit; /* "PEs", "lanes", "KiB", "GB/s" */
+  double leakage_mw;
+  double area_mm2;
+} arch_component;
 
 /* Loads and validates a libconfig description. Errors name file:line and the key. */
 int arch_load_file(const char *path, arch *out, heat_error *err);
@@ -110,6 +133,19 @@ double arch_dram_bytes_per_cycle(const arch *a);
 
 const char *arch_dataflow_name(arch_dataflow df); /* "os", "ws", "is" */
 int arch_dataflow_parse(const char *text, arch_dataflow *out, heat_error *err);
+
+/* The chip's components with their static power and area; returns how many (at most
+ * ARCH_MAX_COMPONENTS). Their sums are a->leakage_mw and a->area_mm2. */
+size_t arch_components(const arch *a, arch_component *out);
+/* Recomputes a->leakage_mw and a->area_mm2 after a component was resized. */
+void arch_update_static(arch *a);
+/* Resizes the compute array (systolic: rows x cols; vector: lanes x width) as --array and sweeps
+ * do. The SIMD unit keeps its lanes per array output column (systolic cols, vector lanes), at
+ * least one: the presets give one post-processing lane per column, and an array whose outputs
+ * outgrow its SIMD unit would be SIMD-bound for the wrong reason. Leakage and area follow. */
+void arch_set_array(arch *a, int rows, int cols);
+/* Resizes buffer i to `bytes` (at least its access width); leakage and area follow. */
+void arch_set_buffer_bytes(arch *a, size_t i, int64_t bytes);
 
 /* Human-readable description (heat arch show). */
 void arch_print(FILE *out, const arch *a);

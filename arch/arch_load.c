@@ -23,14 +23,21 @@ static const char *const keys_top[] = {"name",      "description", "energy_sourc
 static const char *const keys_precision[] = {"input_bits", "weight_bits", "accum_bits", NULL};
 static const char *const keys_array[] = {"kind",  "rows",      "cols", "lanes",
                                          "width", "dataflows", "weights_double_buffered",
-                                         "output_stage", NULL};
-static const char *const keys_simd[] = {"lanes", "cycles", "op_pj", NULL};
+                                         "output_stage", "pe_leakage_uw", "pe_area_um2", NULL};
+static const char *const keys_simd[] = {"lanes", "cycles", "op_pj", "lane_leakage_uw",
+                                        "lane_area_um2", NULL};
 static const char *const keys_cycles[] = {"add", "mul", "max", "exp", "div", "rsqrt", NULL};
 static const char *const keys_buffer[] = {"name",   "size_kib", "banks", "bytes_per_cycle",
                                           "access_bytes", "read_pj", "write_pj", "holds",
-                                          "double_buffered", NULL};
-static const char *const keys_dram[] = {"gbps", "latency_ns", "pj_per_byte", NULL};
-static const char *const keys_energy[] = {"mac_pj", "reg_pj", "leakage_mw", NULL};
+                                          "double_buffered", "leakage_uw_per_kib",
+                                          "area_um2_per_kib", NULL};
+static const char *const keys_dram[] = {"gbps", "latency_ns", "pj_per_byte",
+                                        "phy_leakage_mw_per_gbps", "phy_area_mm2_per_gbps", NULL};
+static const char *const keys_energy[] = {"mac_pj", "reg_pj", NULL};
+/* Static figures: up to 1 W per PE, lane, KiB or GB/s, 1 mm² per PE, lane or KiB, 10 mm² per
+ * GB/s; far beyond any real component, but they keep sums finite. */
+#define LOAD_MAX_UW 1e6
+#define LOAD_MAX_UM2 1e6
 
 /* Fails at setting s with "'path' ..." in front of the message. */
 #define LOAD_FAIL(cfg, s, code, err, fmt, ...)                                                    \
@@ -205,6 +212,8 @@ static int load__array(const heat_config *cfg, const config_setting_t *root, arc
     rc = heat_config_bool(cfg, g, "weights_double_buffered", false, false,
                           &arr->weights_double_buffered, err);
   if (!rc) rc = heat_config_bool(cfg, g, "output_stage", false, false, &arr->output_stage, err);
+  if (!rc) rc = load__nonnegative(cfg, g, "pe_leakage_uw", LOAD_MAX_UW, &arr->pe_leakage_uw, err);
+  if (!rc) rc = load__positive(cfg, g, "pe_area_um2", LOAD_MAX_UM2, &arr->pe_area_um2, err);
   return rc;
 }
 
@@ -222,6 +231,8 @@ static int load__simd(const heat_config *cfg, const config_setting_t *root, arch
   if (!rc) rc = load__int(cfg, c, "div", 1, 10000, &s->cycles_div, err);
   if (!rc) rc = load__int(cfg, c, "rsqrt", 1, 10000, &s->cycles_rsqrt, err);
   if (!rc) rc = load__positive(cfg, g, "op_pj", LOAD_MAX_PJ, &s->op_pj, err);
+  if (!rc) rc = load__nonnegative(cfg, g, "lane_leakage_uw", LOAD_MAX_UW, &s->lane_leakage_uw, err);
+  if (!rc) rc = load__positive(cfg, g, "lane_area_um2", LOAD_MAX_UM2, &s->lane_area_um2, err);
   return rc;
 }
 
@@ -244,6 +255,10 @@ static int load__buffer(const heat_config *cfg, const config_setting_t *g, arch_
                            load__holds_item, &b->operands, err);
   if (!rc)
     rc = heat_config_bool(cfg, g, "double_buffered", false, false, &b->double_buffered, err);
+  if (!rc)
+    rc = load__nonnegative(cfg, g, "leakage_uw_per_kib", LOAD_MAX_UW, &b->leakage_uw_per_kib, err);
+  if (!rc)
+    rc = load__positive(cfg, g, "area_um2_per_kib", LOAD_MAX_UM2, &b->area_um2_per_kib, err);
   if (rc) return rc;
   b->size_bytes = kib * 1024;
   b->access_bytes = access;
@@ -300,16 +315,33 @@ static int load__dram(const heat_config *cfg, const config_setting_t *root, arch
   if (!rc) rc = load__rate(cfg, g, "gbps", &a->dram.gbps, err);
   if (!rc) rc = load__nonnegative(cfg, g, "latency_ns", 1e9, &a->dram.latency_ns, err);
   if (!rc) rc = load__positive(cfg, g, "pj_per_byte", LOAD_MAX_PJ, &a->dram.pj_per_byte, err);
+  if (!rc)
+    rc = load__nonnegative(cfg, g, "phy_leakage_mw_per_gbps", 1e3, &a->dram.phy_leakage_mw_per_gbps,
+                           err);
+  if (!rc)
+    rc = load__nonnegative(cfg, g, "phy_area_mm2_per_gbps", 10.0, &a->dram.phy_area_mm2_per_gbps,
+                           err);
   return rc;
 }
 
 static int load__energy(const heat_config *cfg, const config_setting_t *root, arch *a,
                         heat_error *err) {
   const config_setting_t *g;
-  int rc = load__group(cfg, root, "energy", keys_energy, &g, err);
+  int rc = heat_config_member(cfg, root, "energy", CONFIG_TYPE_GROUP, true, &g, err);
+  if (rc) return rc;
+  /* The one chip-wide figure of earlier versions could not follow --array or a sweep: name its
+   * replacements rather than calling it merely unknown. */
+  const config_setting_t *old = config_setting_get_member(g, "leakage_mw");
+  if (old)
+    LOAD_FAIL(cfg, old, HEAT_EINVAL, err,
+              "is no longer read: leakage and area are given per component so that they scale "
+              "with the array and the buffers: %s (arch/README.md)",
+              "array.pe_leakage_uw/pe_area_um2, simd.lane_leakage_uw/lane_area_um2, "
+              "buffers[i].leakage_uw_per_kib/area_um2_per_kib, "
+              "dram.phy_leakage_mw_per_gbps/phy_area_mm2_per_gbps");
+  rc = heat_config_check_keys(cfg, g, keys_energy, err);
   if (!rc) rc = load__positive(cfg, g, "mac_pj", LOAD_MAX_PJ, &a->mac_pj, err);
   if (!rc) rc = load__nonnegative(cfg, g, "reg_pj", LOAD_MAX_PJ, &a->reg_pj, err);
-  if (!rc) rc = load__nonnegative(cfg, g, "leakage_mw", 1e9, &a->leakage_mw, err);
   return rc;
 }
 
@@ -332,6 +364,7 @@ static int load__all(const heat_config *cfg, arch *a, heat_error *err) {
   if (!rc) rc = load__buffers(cfg, root, a, err);
   if (!rc) rc = load__dram(cfg, root, a, err);
   if (!rc) rc = load__energy(cfg, root, a, err);
+  if (!rc) arch_update_static(a);
   return rc;
 }
 

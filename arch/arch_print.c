@@ -50,7 +50,23 @@ static void print__energy(FILE *out, const arch *a) {
             b->write_pj, (long long)b->access_bytes, b->read_pj / bytes, b->write_pj / bytes);
   }
   fprintf(out, "  %-28s %g pJ/B\n", "DRAM", a->dram.pj_per_byte);
-  fprintf(out, "  %-28s %g mW\n", "leakage", a->leakage_mw);
+}
+
+/* Leakage and area per component: what --array, buffer and bandwidth changes scale. */
+static void print__static(FILE *out, const arch *a) {
+  arch_component c[ARCH_MAX_COMPONENTS];
+  size_t n = arch_components(a, c);
+  fprintf(out, "area and leakage (charged over the runtime):\n");
+  fprintf(out, "  %-14s %16s %12s %8s %12s %8s\n", "component", "size", "leakage_mW", "share",
+          "area_mm2", "share");
+  for (size_t i = 0; i < n; i++) {
+    char size[40];
+    snprintf(size, sizeof size, "%g %s", c[i].units, c[i].unit);
+    fprintf(out, "  %-14s %16s %12.4g %7.1f%% %12.4g %7.1f%%\n", c[i].name, size, c[i].leakage_mw,
+            a->leakage_mw > 0 ? 100.0 * c[i].leakage_mw / a->leakage_mw : 0.0, c[i].area_mm2,
+            a->area_mm2 > 0 ? 100.0 * c[i].area_mm2 / a->area_mm2 : 0.0);
+  }
+  fprintf(out, "  %-14s %16s %12.4g %8s %12.4g\n", "total", "", a->leakage_mw, "", a->area_mm2);
 }
 
 void arch_print(FILE *out, const arch *a) {
@@ -71,6 +87,7 @@ void arch_print(FILE *out, const arch *a) {
           a->dram.gbps, arch_dram_bytes_per_cycle(a), a->dram.latency_ns,
           a->dram.latency_ns * a->clock_ghz, a->dram.pj_per_byte);
   print__energy(out, a);
+  print__static(out, a);
 }
 
 void arch_summary(const arch *a, char *out, size_t cap) {

@@ -12,6 +12,8 @@
 #include "cli/cli_opts.h"
 #include "cli/search_out.h"
 #include "common/heat_parse.h"
+#include "search/budget.h"
+#include "workloads/weights.h"
 
 static void search_help(FILE *out) {
   fprintf(out,
@@ -58,7 +60,13 @@ static void search_help(FILE *out) {
           "  --out DIR             results directory (default results/search-MODEL-ARCH)\n"
           "  --cache DIR           cost and error tables (default results/.cache)\n"
           "  --no-cache            neither read nor write the tables\n"
-          "  --no-figures          CSVs and plans only\n");
+          "  --no-figures          CSVs and plans only\n"
+          "  --resume              continue an interrupted run (Ctrl-C, SIGTERM, kill -9) from\n"
+          "                        DIR/checkpoint.txt, with the same options: no point is lost or\n"
+          "                        computed twice; the outputs are those of an uninterrupted run\n"
+          "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
+          "                        after every completed point). Ctrl-C or SIGTERM saves it and\n"
+          "                        exits with 130 or 143; the checkpoint is deleted on success\n");
 }
 
 /* "45M" -> 45e6; "5ms" -> 0.005 (unit s); "2mJ" -> 0.002 (unit J). */
@@ -166,6 +174,26 @@ static void search_heuristic_layer(const search_run *r, size_t size, wl_format f
   }
 }
 
+/* Level 2 of one format, checkpointed after every generation: resumes from the checkpoint's
+ * state when there is one, stops with CKPT_EINTR on SIGINT/SIGTERM. */
+static int search_level2(search_run *r, const s2_space *s, FILE *log, const char *label,
+                         s2_result *res, heat_error *err) {
+  s2_search q;
+  int rc = s2_search_init(&q, &r->s2c, s, err);
+  if (rc) return rc;
+  if (r->ck) rc = s2_search_restore(&q, r->ck, label, log, err);
+  while (!rc && !s2_search_done(&q)) {
+    if (ckpt_signal_pending()) rc = CKPT_EINTR;
+    else {
+      s2_search_iterate(&q, log, label);
+      if (r->ck) rc = s2_search_record(&q, r->ck, label, err);
+    }
+  }
+  if (!rc) s2_search_take(&q, res);
+  s2_search_free(&q);
+  return rc;
+}
+
 static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err) {
   s2_space s;
   int rc = s2_space_init(&s, &r->l1, &r->p, f, err);
@@ -174,7 +202,7 @@ static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err)
   char name[48];
   /* searched */
   s2_result res;
-  rc = s2_run(&r->s2c, &s, log, fname, &res, err);
+  rc = search_level2(r, &s, log, fname, &res, err);
   if (rc) {
     s2_space_free(&s);
     return rc;
@@ -224,20 +252,17 @@ static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err)
   return rc;
 }
 
-static int search_manual(search_run *r, const char *path, heat_error *err) {
-  static plan pl;
-  int rc = plan_read_file(path, &pl, err);
-  if (!rc) rc = plan_check(&pl, &r->m, path, err);
-  if (rc) return rc;
+/* The manual baseline: `pl` was read and checked against the model before level 1. */
+static int search_manual(search_run *r, const plan *manual, const char *path, heat_error *err) {
   s2_space s;
-  rc = s2_space_init(&s, &r->l1, &r->p, WL_FORMAT_DENSE, err);
+  int rc = s2_space_init(&s, &r->l1, &r->p, WL_FORMAT_DENSE, err);
   if (rc) return rc;
   search_row *row = search_row_new(r, "manual", "manual", "mixed", err);
   if (!row) rc = err->code;
   for (size_t k = 0; !rc && k < s.n_weights; k++) {
-    const plan_weight *w = &pl.w[k / PLAN_ROLES][k % PLAN_ROLES];
+    const plan_weight *w = &manual->w[k / PLAN_ROLES][k % PLAN_ROLES];
     row->genome[k] = -1;
-    if (k / PLAN_ROLES >= pl.layers || w->fmt.format == WL_FORMAT_DENSE) continue;
+    if (k / PLAN_ROLES >= manual->layers || w->fmt.format == WL_FORMAT_DENSE) continue;
     int role = (int)(k % PLAN_ROLES);
     wl_layer l = w->fmt;
     if (l.shape.d == 0 || l.format == WL_FORMAT_SVD)
@@ -255,6 +280,125 @@ static int search_manual(search_run *r, const char *path, heat_error *err) {
   }
   if (!rc) rc = search_row_finish(r, row, &s, err);
   s2_space_free(&s);
+  return rc;
+}
+
+/* FNV-1a of a file's bytes (of its name when it cannot be read: the run fails on it later). */
+static uint64_t search_hash_file(const char *path, uint64_t h) {
+  h = stable_hash(path, strlen(path) + 1, h);
+  FILE *f = fopen(path, "rb");
+  if (!f) return h;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) h = stable_hash(buf, n, h);
+  fclose(f);
+  return h;
+}
+
+/* The checkpoint's inputs: everything the results depend on (not --threads, --out, --cache or
+ * the figures), so that --resume refuses a checkpoint of another run. */
+static void search_inputs_hash(const search_run *r, const char *manual, char out[17]) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  uint64_t h = 0;
+  if (f) {
+    const model *m = &r->m;
+    char arch_key[17];
+    l1_cost_inputs(&r->p, arch_key);
+    fprintf(f, "search|model %s %d %lld %lld %lld %lld %lld %lld %lld %lld %lld|arch %s|", m->name,
+            (int)m->kind, (long long)m->layers, (long long)m->hidden, (long long)m->heads,
+            (long long)m->ffn, (long long)m->vocab, (long long)m->positions, (long long)m->seq,
+            (long long)m->batch, (long long)m->classifier_classes, arch_key);
+    const l1_config *c = &r->l1c;
+    fprintf(f, "formats");
+    for (size_t i = 0; i < c->n_formats; i++) fprintf(f, " %s", wl_format_name(c->formats[i]));
+    char syn[128];
+    wl_synthetic_describe(&c->synthetic, syn, sizeof syn);
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    if (c->weights) stat(c->weights, &st);
+    fprintf(f, "|weights %s %lld %lld|synthetic %s|top %zu d %zu %zu target %a|cp %d %a %lu %d "
+               "hooi %d|",
+            c->weights ? c->weights : "-", (long long)st.st_size, (long long)st.st_mtime, syn,
+            c->top_shapes, c->d_min, c->d_max, c->target_compression, c->factor.cp_max_iters,
+            c->factor.cp_tol, c->factor.seed, (int)c->factor.cp_init, c->factor.hooi_sweeps);
+    const s2_config *e = &r->s2c;
+    fprintf(f, "objective %d gamma %a acc %a %a budgets %a %a %a %a pop %d gen %d cross %a "
+               "seed %llu|",
+            (int)e->objective, e->gamma, e->acc_dense, e->acc_kappa, e->max_error, e->max_params,
+            e->max_latency_s, e->max_energy_j, e->population, e->generations, e->crossover,
+            (unsigned long long)e->seed);
+    fclose(f);
+    h = stable_hash(text, len, 0);
+  }
+  free(text);
+  if (manual) h = search_hash_file(manual, h);
+  stable_hash_hex(h, out);
+}
+
+/* Budgets one at a time: one no plan of any format can meet stops the run before level 2,
+ * naming the closest plan (search/budget.h). */
+static int search_budgets_reachable(search_run *r, heat_error *err) {
+  s2_space spaces[WL_FORMAT_COUNT];
+  const char *labels[WL_FORMAT_COUNT];
+  size_t n = 0;
+  int rc = HEAT_OK;
+  for (size_t i = 0; i < r->l1c.n_formats && !rc; i++) {
+    rc = s2_space_init(&spaces[n], &r->l1, &r->p, r->l1c.formats[i], err);
+    if (!rc) labels[n++] = wl_format_name(r->l1c.formats[i]);
+  }
+  if (!rc) rc = s2_budgets_reachable(&r->s2c, spaces, labels, n, err);
+  for (size_t i = 0; i < n; i++) s2_space_free(&spaces[i]);
+  return rc;
+}
+
+/* Budgets that no plan found meets together: a warning naming the closest plan and its misses. */
+static void search_budgets_met(const search_run *r) {
+  const search_row *best = NULL;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    const search_row *row = r->rows[i];
+    if (row->ev.feasible) return;
+    if (!best || row->ev.violation < best->ev.violation) best = row;
+  }
+  char misses[600];
+  if (!best || !s2_budget_misses(&r->s2c, &best->ev, misses, sizeof misses)) return;
+  fprintf(stderr,
+          "heat: warning: no plan found meets the budgets together; the closest is %s: %s\n",
+          best->name, misses);
+}
+
+/* A weight file must hold every linear of the model at the model's shape: checked on its
+ * header before any pricing, so that a checkpoint of another model fails at once. */
+static int search_check_weights(const search_run *r, const char *path, heat_error *err) {
+  wl_tensor_info *t = NULL;
+  size_t n = 0;
+  int rc = wl_safetensors_list(path, &t, &n, err);
+  for (int64_t l = 0; !rc && l < r->m.layers; l++)
+    for (int role = 0; !rc && role < PLAN_ROLES; role++) {
+      char name[WL_TENSOR_NAME_MAX];
+      wl_bert_weight_name((int)l, (wl_bert_role)role, name, sizeof name);
+      const char *bare = strncmp(name, "bert.", 5) == 0 ? name + 5 : name;
+      const wl_tensor_info *hit = NULL;
+      for (size_t i = 0; i < n && !hit; i++)
+        if (strcmp(t[i].name, name) == 0 || strcmp(t[i].name, bare) == 0) hit = &t[i];
+      int64_t out = r->p.role_out[role], in = r->p.role_in[role];
+      if (!hit)
+        rc = heat_error_set(err, HEAT_EINVAL, path,
+                            "does not match model '%s': no tensor '%s' (layer %lld %s; the model "
+                            "has %lld layers, the file %zu tensors)",
+                            r->m.name, name, (long long)l, wl_bert_role_name((wl_bert_role)role),
+                            (long long)r->m.layers, n);
+      else if (hit->ndim != 2 || hit->shape[0] != out || hit->shape[1] != in)
+        rc = heat_error_set(err, HEAT_EINVAL, path,
+                            "does not match model '%s': tensor '%s' is %lld%s%lld, the model's "
+                            "layer %lld %s is %lld x %lld (out x in)",
+                            r->m.name, hit->name, (long long)hit->shape[0],
+                            hit->ndim == 2 ? " x " : "-d, first dims ",
+                            (long long)(hit->ndim > 1 ? hit->shape[1] : 0), (long long)l,
+                            wl_bert_role_name((wl_bert_role)role), (long long)out, (long long)in);
+    }
+  free(t);
   return rc;
 }
 
@@ -282,7 +426,8 @@ int cmd_search(int argc, char **argv) {
              *manual = NULL;
   int64_t seq = 0, threads = 2, seed = 1, top = 2, population = 48, generations = 40;
   double target = 0.25, acc_dense = 0.8816, acc_kappa = 0.03;
-  bool no_cache = false, no_figures = false;
+  double checkpoint_every = 10;
+  bool no_cache = false, no_figures = false, resume = false;
   const cli_opt opts[] = {
       CLI_TEXT("model", &model_name),     CLI_TEXT("arch", &arch_name),
       CLI_TEXT("weights", &weights),      CLI_TEXT("synthetic", &synthetic),
@@ -297,6 +442,7 @@ int cmd_search(int argc, char **argv) {
       CLI_REAL("target-compression", &target, 1e-9, 1),
       CLI_REAL("acc-dense", &acc_dense, 0, 1), CLI_REAL("acc-kappa", &acc_kappa, 0, 1e6),
       CLI_FLAG("no-cache", &no_cache),    CLI_FLAG("no-figures", &no_figures),
+      CLI_FLAG("resume", &resume),        CLI_REAL("checkpoint-every", &checkpoint_every, 0, 1e6),
   };
   cli_parser cp = {.cmd = "search", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&cp, argc, argv);
@@ -322,6 +468,9 @@ int cmd_search(int argc, char **argv) {
   if (!rc) rc = model_resolve(model_name, &r->m, &err);
   if (!rc && seq) rc = model_set_seq(&r->m, seq, "--seq", &err);
   if (!rc) rc = arch_resolve(arch_name, &r->a, &err);
+  static plan manual_plan; /* checked before any pricing */
+  if (!rc && manual) rc = plan_read_file(manual, &manual_plan, &err);
+  if (!rc && manual) rc = plan_check(&manual_plan, &r->m, manual, &err);
   l1_config_init(&r->l1c);
   s2_config_init(&r->s2c);
   if (!rc && formats) rc = search_parse_formats(formats, &r->l1c, &err);
@@ -363,6 +512,24 @@ int cmd_search(int argc, char **argv) {
   rc = search_mkdirs(out_dir, &err);
   if (!rc && r->l1c.cache_dir) rc = search_mkdirs(r->l1c.cache_dir, &err);
   if (!rc) rc = pricer_init(&r->p, &r->eff, &r->m, &r->opt, w, &err);
+  if (!rc && weights) rc = search_check_weights(r, weights, &err);
+  static ckpt ck;
+  bool ck_open = false;
+  if (!rc) {
+    char inputs[17];
+    bool found = false;
+    search_inputs_hash(r, manual, inputs);
+    rc = ckpt_open(&ck, out_dir, "search", inputs, l1_cost_model_version(), resume,
+                   checkpoint_every, &found, &err);
+    ck_open = !rc;
+    r->ck = ck_open ? &ck : NULL;
+    r->l1c.ck = r->ck;
+    if (resume && !rc && found)
+      fprintf(stderr, "heat: resuming from %s (%zu completed records)\n", ck.path, ck.loaded);
+    else if (resume && !rc)
+      fprintf(stderr, "heat: note: no checkpoint %s: starting from the beginning\n", ck.path);
+    ckpt_signals_install();
+  }
   if (!rc) rc = l1_run(&r->l1c, &r->p, &r->l1, &err);
   if (!rc) {
     if (r->l1.cost_state == STABLE_STALE || r->l1.cost_state == STABLE_CORRUPT)
@@ -389,16 +556,31 @@ int cmd_search(int argc, char **argv) {
       s2_space_free(&s);
     }
   }
-  if (!rc && manual) rc = search_manual(r, manual, &err);
+  if (!rc) rc = search_budgets_reachable(r, &err);
+  if (!rc && manual) rc = search_manual(r, &manual_plan, manual, &err);
   for (size_t i = 0; !rc && i < r->l1c.n_formats; i++)
     rc = search_format(r, r->l1c.formats[i], log, &err);
   if (log && fclose(log) != 0 && !rc)
     rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (!rc) search_budgets_met(r);
   if (!rc) rc = search_write_outputs(r, &err);
   if (!rc && !no_figures) rc = search_write_figures(r, &err);
   if (!rc) search_print_summary(stdout, r, true);
+  ckpt_signals_restore();
+  int status = 0;
+  if (ck_open) {
+    heat_error cerr;
+    if (!rc) ckpt_remove(&ck); /* the outputs hold everything now */
+    else if (ckpt_save(&ck, &cerr) != 0) heat_error_print(stderr, &cerr);
+    else if (rc == CKPT_EINTR) {
+      char msg[1400];
+      status = ckpt_interrupt_message(&ck, msg, sizeof msg);
+      fprintf(stderr, "\nheat: %s\n", msg);
+    }
+    ckpt_free(&ck);
+  }
   for (size_t i = 0; i < r->n_rows; i++) {
     free(r->rows[i]->genome);
     free(r->rows[i]->evals);
@@ -408,5 +590,6 @@ int cmd_search(int argc, char **argv) {
   pricer_free(&r->p);
   map_workspace_free(w);
   free(r);
+  if (status) return status;
   return rc ? cli_fail(&err) : 0;
 }

@@ -8,7 +8,10 @@
 
 #include "cli/cli.h"
 #include "cli/map_args.h"
+#include "cli/map_plan.h"
 #include "cli/map_report.h"
+#include "cli/sim_plan.h"
+#include "cli/sim_scalesim.h"
 #include "common/heat_csv.h"
 #include "common/heat_parse.h"
 #include "sim/sim.h"
@@ -17,7 +20,9 @@ static void sim_help(FILE *out) {
   fprintf(out,
           "usage: heat sim --arch NAME|FILE --gemm M,N,K [heat map options] [options]\n"
           "       heat sim --arch NAME|FILE --model NAME|FILE [--layer OP] [...] [options]\n"
+          "       heat sim --arch NAME|FILE --plan FILE [--model M] [--seq N] [options]\n"
           "       heat sim --program FILE [--arch NAME|FILE] [options]\n"
+          "       heat sim --scalesim-config X.cfg --topology Y.csv [--out DIR]\n"
           "       heat sim --clock-check [--cycles N] [--clock-ghz F]\n\n"
           "Maps the workload as heat map does, emits its program (DMA loads/stores, array folds,\n"
           "SIMD ops, dependences; mapper/program.h) and runs it on the SystemC cycle-level model:\n"
@@ -27,6 +32,9 @@ static void sim_help(FILE *out) {
           "  (heat map's workload and mapping options: --gemm, --model, --layer, --format,\n"
           "   --shape, --ranks, --path, --precompute, --no-fuse, --seq, --batch, --dataflow,\n"
           "   --array, --timing, --objective, --no-stalls; see heat map --help)\n"
+          "  --plan FILE             a decomposition plan (search/PLAN.md), as heat map --plan:\n"
+          "                          the dense parts and each distinct linear simulated (timing\n"
+          "                          mode); --csv has heat map --plan --csv's columns\n"
           "  --program FILE          run this program instead (the arch: --arch, else the\n"
           "                          program's 'arch' line)\n"
           "  --mode functional|timing  functional computes every fold's values by stepping the\n"
@@ -40,6 +48,11 @@ static void sim_help(FILE *out) {
           "                          the reason, accesses per buffer, DRAM bytes, MACs, energy\n"
           "  --trace FILE.vcd        unit activity over time (GTKWave)\n"
           "  --csv                   CSV on stdout with heat map --csv's columns\n"
+          "  --scalesim-config X.cfg --topology Y.csv [--out DIR]\n"
+          "                          SCALE-Sim v2's own inputs (INI config, GEMM or conv\n"
+          "                          topology) in; its COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv\n"
+          "                          and DETAILED_ACCESS_REPORT.csv out, in DIR/run_name/\n"
+          "                          (default DIR .), with its cycle counts (sim/README.md)\n"
           "  --clock-check           run a clock and one clocked process for --cycles N\n"
           "                          (default 1) at --clock-ghz F and print the edges seen\n");
 }
@@ -47,6 +60,7 @@ static void sim_help(FILE *out) {
 typedef struct sim_args {
   map_args map;
   const char *mode, *stats, *trace, *clock_ghz_text;
+  const char *scalesim_config, *topology, *out;
   int64_t seed, cycles;
   double ghz;
   bool check, clock_check;
@@ -258,6 +272,44 @@ static int sim_run(const sim_args *g) {
   return wrong ? 1 : 0;
 }
 
+/* heat sim --plan: heat map --plan's report with every part simulated. */
+static int sim_plan_run(const sim_args *g) {
+  heat_error err;
+  arch a, eff;
+  map_options opt;
+  static plan pl;
+  static plan_cost pc;
+  model m;
+  int64_t seq = 0, batch = 0, simulated = 0;
+  int rc = map_args_arch(&g->map, &a, &opt, &eff, &err);
+  if (!rc && g->map.seq) rc = heat_parse_int64(g->map.seq, 1, INT32_MAX, "--seq", &seq, &err);
+  if (!rc && g->map.batch)
+    rc = heat_parse_int64(g->map.batch, 1, INT32_MAX, "--batch", &batch, &err);
+  if (!rc) rc = plan_read_file(g->map.plan, &pl, &err);
+  if (!rc) {
+    rc = model_resolve(g->map.model ? g->map.model : pl.model, &m, &err);
+    if (rc && !g->map.model) heat_error_prefix(&err, "%s: field 'model'", g->map.plan);
+  }
+  if (!rc) {
+    int64_t s = seq > 0 ? seq : pl.seq;
+    if (s > 0 && s != m.seq) rc = model_set_seq(&m, s, seq > 0 ? "--seq" : g->map.plan, &err);
+  }
+  if (!rc && batch > 0) rc = model_set_batch(&m, batch, "--batch", &err);
+  sim_session *s = NULL;
+  price_cost dense;
+  if (!rc) rc = sim_plan_cost(&s, &eff, &opt, &m, &pl, g->map.plan, &pc, &dense, &simulated, &err);
+  sim_session_free(s);
+  if (rc) return cli_fail(&err);
+  if (g->map.csv) {
+    map_plan_csv(stdout, &pl, &m, &pc);
+  } else {
+    map_plan_text(stdout, g->map.plan, &pl, &m, &eff, &pc, &dense, simulated);
+    printf("(simulated: SystemC model, timing mode, %s timing; the dense parts and each distinct "
+           "linear run once)\n", fold_timing_name(opt.timing));
+  }
+  return 0;
+}
+
 int cmd_sim(int argc, char **argv) {
   sim_args g;
   memset(&g, 0, sizeof g);
@@ -269,6 +321,7 @@ int cmd_sim(int argc, char **argv) {
       MAP_ARGS_OPTS(m),
       CLI_FLAG("csv", &m->csv),
       CLI_TEXT("program", &m->program),
+      CLI_TEXT("plan", &m->plan),
       CLI_TEXT("mode", &g.mode),
       CLI_FLAG("check", &g.check),
       CLI_INT("seed", &g.seed, 0, INT64_MAX),
@@ -277,6 +330,9 @@ int cmd_sim(int argc, char **argv) {
       CLI_FLAG("clock-check", &g.clock_check),
       CLI_INT("cycles", &g.cycles, 1, INT64_C(1000000000)),
       CLI_REAL("clock-ghz", &g.ghz, 1e-3, 1000.0),
+      CLI_TEXT("scalesim-config", &g.scalesim_config),
+      CLI_TEXT("topology", &g.topology),
+      CLI_TEXT("out", &g.out),
   };
   cli_parser p = {.cmd = "sim", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&p, argc, argv);
@@ -286,8 +342,26 @@ int cmd_sim(int argc, char **argv) {
     return 0;
   }
   if (g.clock_check) return sim_clock_check_run(&g);
+  if (g.scalesim_config || g.topology || g.out) {
+    if (!g.scalesim_config || !g.topology)
+      return cli_usage_error("sim", "--scalesim-config X.cfg and --topology Y.csv go together");
+    if (m->program || m->gemm || m->model || m->arch)
+      return cli_usage_error("sim", "--scalesim-config takes no --arch, --gemm, --model or "
+                                    "--program: the config is the arch, the topology the workload");
+    return sim_scalesim_run(g.scalesim_config, g.topology, g.out);
+  }
   if ((cli_given(&p, "cycles") || cli_given(&p, "clock-ghz")))
     return cli_usage_error("sim", "--cycles and --clock-ghz need --clock-check");
+  if (m->plan) {
+    if (m->program)
+      return cli_usage_error("sim", "give --plan FILE or --program FILE, not both");
+    if (g.check || g.trace || g.stats || (g.mode && strcmp(g.mode, "timing") != 0))
+      return cli_usage_error("sim", "--plan runs the timing mode only (no --check, --trace, "
+                                    "--stats or --mode functional)");
+    rc = map_args_check("sim", m);
+    if (rc) return rc;
+    return sim_plan_run(&g);
+  }
   if (m->program) {
     if (m->gemm || m->model)
       return cli_usage_error("sim", "give --program FILE or a workload (--gemm, --model), not both");

@@ -37,7 +37,7 @@ static void map_plan_csv_row(FILE *out, const char *item, long layer, const char
   fprintf(out, ",%.6g,%.6g,%.6g,%.6g\n", c->latency_s, c->energy_j, price_edp(c), c->dram_bytes);
 }
 
-static void map_plan_csv(FILE *out, const plan *pl, const model *m, const plan_cost *pc) {
+void map_plan_csv(FILE *out, const plan *pl, const model *m, const plan_cost *pc) {
   fprintf(out, "item,layer,role,format,shape,ranks,params,latency_s,energy_j,edp_js,dram_bytes\n");
   map_plan_csv_row(out, "input", -1, "", NULL, -1, &pc->input);
   for (size_t l = 0; l < pc->layers; l++) {
@@ -57,7 +57,7 @@ static void map_plan_csv(FILE *out, const plan *pl, const model *m, const plan_c
   map_plan_csv_row(out, "total", -1, "", NULL, pc->params, &pc->total);
 }
 
-static void map_plan_text(FILE *out, const char *path, const plan *pl, const model *m,
+void map_plan_text(FILE *out, const char *path, const plan *pl, const model *m,
                           const arch *a, const plan_cost *pc, const price_cost *dense,
                           int64_t priced) {
   fprintf(out, "plan %s: model %s (seq %lld, batch %lld) on %s\n", path, m->name,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/heat_csv.h"
+#include "mapper/energy.h"
 
 static const char map_report_dims[] = "bmkn";
 
@@ -34,6 +35,17 @@ static void map_report_energy(FILE *out, const arch *a, const map_cost *c) {
     fprintf(out, ", %s %.3g", a->buffers[j].name, c->buffer_pj[j] * 1e-12);
   fprintf(out, ", dram %.3g, simd %.3g, leakage %.3g\n", c->dram_pj * 1e-12, c->simd_pj * 1e-12,
           c->leak_pj * 1e-12);
+}
+
+/* Static power x runtime per component (arch/README.md), and the area it comes with. */
+static void map_report_leakage(FILE *out, const arch *a, double cycles) {
+  arch_component c[ARCH_MAX_COMPONENTS];
+  double pj[ARCH_MAX_COMPONENTS];
+  size_t k = energy_leakage_split(a, cycles, c, pj);
+  fprintf(out, "\nleakage: %.4g J (%.4g mW x runtime):", energy_leakage_pj(a, cycles) * 1e-12,
+          a->leakage_mw);
+  for (size_t i = 0; i < k; i++) fprintf(out, "%s %s %.3g", i ? "," : "", c[i].name, pj[i] * 1e-12);
+  fprintf(out, "; chip area %.4g mm2\n", a->area_mm2);
 }
 
 /* Where the op's activations lived and the DRAM bytes that saved against pricing it alone. */
@@ -269,6 +281,7 @@ void map_report_text(FILE *out, const arch *a, const map_options *opt, const lay
     fprintf(out, "\nfusion: %.0f DRAM bytes saved over the %s\n", saved_dram_bytes,
             model_rep ? "model" : "priced operations (all layers)");
   if (scope) map_report_stored(out, scope);
+  map_report_leakage(out, a, cycles);
   fprintf(out, "\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J, EDP %.4g J*s, "
                "%lld mappings evaluated%s\n",
           cycles, latency, macs, dram, energy, energy * latency,

@@ -32,6 +32,7 @@ typedef struct search_run {
   size_t n_rows;
   search_row *rows[SEARCH_MAX_ROWS];
   map_workspace *w;
+  ckpt *ck; /* the run's checkpoint (NULL: none) */
   int64_t evaluations;
   double seconds;
 } search_run;

@@ -17,6 +17,12 @@ void heat_csv_field(FILE *out, const char *s);
  * row (labels and rank lists that usually hold commas). */
 void heat_csv_field_quoted(FILE *out, const char *s);
 
+/* The reader of what heat_csv_field writes: splits one CSV line (its trailing CR/LF ignored) in
+ * place into at most max fields, unquoting "..." fields and their doubled quotes. Returns the
+ * number of fields, or -1 when a quote is not closed, text follows a closing quote, or the line
+ * has more than max fields. A line cannot hold a quoted line break: the caller reads by line. */
+int heat_csv_split(char *line, char **field, int max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,12 @@
 
 double energy_leakage_pj(const arch *a, double cycles) { return a->leakage_mw * cycles / a->clock_ghz; }
 
+size_t energy_leakage_split(const arch *a, double cycles, arch_component *c, double *pj) {
+  size_t n = arch_components(a, c);
+  for (size_t i = 0; i < n; i++) pj[i] = c[i].leakage_mw * cycles / a->clock_ghz;
+  return n;
+}
+
 void energy_eval(const arch *a, const energy_events *ev, energy_breakdown *out) {
   memset(out, 0, sizeof *out);
   out->mac_pj = ev->macs * a->mac_pj;

@@ -29,8 +29,11 @@ typedef struct energy_breakdown {
 /* Events x pJ per event from the arch tables, plus leakage x time. */
 void energy_eval(const arch *a, const energy_events *ev, energy_breakdown *out);
 
-/* Leakage of `cycles` cycles in pJ (mW x ns). */
+/* Leakage of `cycles` cycles in pJ (mW x ns): every component's static power (arch_components)
+ * times the runtime; their sum is a->leakage_mw. */
 double energy_leakage_pj(const arch *a, double cycles);
+/* The same for one component (arch_components order); returns how many components there are. */
+size_t energy_leakage_split(const arch *a, double cycles, arch_component *c, double *pj);
 
 #ifdef __cplusplus
 }

@@ -56,13 +56,13 @@ int map_options_check(const map_options *opt, const arch *a, heat_error *err) {
 
 void map_effective_arch(const arch *a, const map_options *opt, arch *out) {
   *out = *a;
-  if (a->array.kind == ARCH_ARRAY_VECTOR) {
-    if (opt->array_rows_override) out->array.lanes = (int)opt->array_rows_override;
-    if (opt->array_cols_override) out->array.width = (int)opt->array_cols_override;
-  } else {
-    if (opt->array_rows_override) out->array.rows = (int)opt->array_rows_override;
-    if (opt->array_cols_override) out->array.cols = (int)opt->array_cols_override;
-  }
+  if (!opt->array_rows_override && !opt->array_cols_override) return;
+  bool vec = a->array.kind == ARCH_ARRAY_VECTOR;
+  int rows = vec ? a->array.lanes : a->array.rows, cols = vec ? a->array.width : a->array.cols;
+  if (opt->array_rows_override) rows = (int)opt->array_rows_override;
+  if (opt->array_cols_override) cols = (int)opt->array_cols_override;
+  /* SIMD lanes, leakage and area follow the array (arch_set_array). */
+  arch_set_array(out, rows, cols);
 }
 
 void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N) {

@@ -14,7 +14,7 @@ fi
 cmake --build "$build" -j "${JOBS:-2}" --target heat_fuzz_all
 mkdir -p "$build/fuzz-artifacts"
 failed=()
-for t in einsum arch model npy safetensors json shape options program; do
+for t in einsum arch model npy safetensors json shape options program scalesim plan checkpoint; do
   work="$build/fuzz-corpus/$t"
   mkdir -p "$work"
   echo "fuzz: $t for ${seconds}s" >&2

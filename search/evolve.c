@@ -192,89 +192,238 @@ static void s2__log(FILE *log, const char *label, int gen, size_t ind, const s2_
           e->feasible);
 }
 
-int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_label,
-           s2_result *out, heat_error *err) {
-  memset(out, 0, sizeof *out);
-  size_t P = (size_t)(c->population > 4 ? c->population : 4), W = s->n_weights;
-  int G = c->generations > 0 ? c->generations : 1;
-  int *pop = malloc(P * W * sizeof *pop), *next = malloc(P * W * sizeof *next);
-  s2_eval *ev = malloc(P * sizeof *ev);
-  size_t *order = malloc(P * sizeof *order), *rank = malloc(P * sizeof *rank);
+int s2_search_init(s2_search *q, const s2_config *c, const s2_space *s, heat_error *err) {
+  memset(q, 0, sizeof *q);
+  q->c = c;
+  q->s = s;
+  size_t P = q->P = (size_t)(c->population > 4 ? c->population : 4), W = q->W = s->n_weights;
+  int G = q->G = c->generations > 0 ? c->generations : 1;
+  s2_result *out = &q->res;
+  q->pop = malloc(P * W * sizeof *q->pop);
+  q->next = malloc(P * W * sizeof *q->next);
+  q->ev = malloc(P * sizeof *q->ev);
+  q->order = malloc(P * sizeof *q->order);
+  q->rank = malloc(P * sizeof *q->rank);
   out->best = malloc(W * sizeof *out->best);
   out->history = malloc((size_t)G * sizeof *out->history);
   out->evals = malloc((size_t)G * P * sizeof *out->evals);
-  if (!out->evals || !pop || !next || !ev || !order || !rank || !out->best || !out->history) {
-    free(pop), free(next), free(ev), free(order), free(rank);
-    s2_result_free(out);
+  if (!out->evals || !q->pop || !q->next || !q->ev || !q->order || !q->rank || !out->best ||
+      !out->history) {
+    s2_search_free(q);
     return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
   }
-  uint64_t rng = c->seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
+  q->rng = c->seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
   size_t max_choices = 1;
   for (size_t w = 0; w < W; w++)
     if (s->n_choices[w] > max_choices) max_choices = s->n_choices[w];
   /* Seeds: every uniform plan (dense first), then random plans. */
   for (size_t i = 0; i < P; i++) {
-    if (i < max_choices) s2_uniform(s, i, &pop[i * W]);
+    if (i < max_choices) s2_uniform(s, i, &q->pop[i * W]);
     else
-      for (size_t w = 0; w < W; w++) pop[i * W + w] = s->choices[w][s2__pick(&rng, s->n_choices[w])];
+      for (size_t w = 0; w < W; w++)
+        q->pop[i * W + w] = s->choices[w][s2__pick(&q->rng, s->n_choices[w])];
   }
-  double mutation = 1.0 / (double)W;
-  for (int g = 0; g < G; g++) {
+  return HEAT_OK;
+}
+
+bool s2_search_done(const s2_search *q) { return q->g >= q->G; }
+
+void s2_search_iterate(s2_search *q, FILE *log, const char *log_label) {
+  const s2_config *c = q->c;
+  const s2_space *s = q->s;
+  size_t P = q->P, W = q->W;
+  int G = q->G, g = q->g;
+  s2_result *out = &q->res;
+  int *pop = q->pop, *next = q->next;
+  s2_eval *ev = q->ev;
+  size_t *order = q->order, *rank = q->rank;
+  if (g >= G) return;
 #pragma omp parallel for schedule(static) num_threads(c->threads)
-    for (size_t i = 0; i < P; i++) s2_evaluate(c, s, &pop[i * W], &ev[i]);
-    out->evaluations += (int64_t)P;
-    for (size_t i = 0; i < P; i++) s2__log(log, log_label, g, i, &ev[i]);
-    memcpy(&out->evals[(size_t)g * P], ev, P * sizeof *ev);
-    /* rank: stable insertion sort on s2_better (ties keep index order) */
-    for (size_t i = 0; i < P; i++) order[i] = i;
-    for (size_t i = 1; i < P; i++) {
-      size_t x = order[i], j = i;
-      while (j > 0 && s2_better(&ev[x], &ev[order[j - 1]])) {
-        order[j] = order[j - 1];
-        j--;
-      }
-      order[j] = x;
+  for (size_t i = 0; i < P; i++) s2_evaluate(c, s, &pop[i * W], &ev[i]);
+  out->evaluations += (int64_t)P;
+  for (size_t i = 0; i < P; i++) s2__log(log, log_label, g, i, &ev[i]);
+  memcpy(&out->evals[(size_t)g * P], ev, P * sizeof *ev);
+  /* rank: stable insertion sort on s2_better (ties keep index order) */
+  for (size_t i = 0; i < P; i++) order[i] = i;
+  for (size_t i = 1; i < P; i++) {
+    size_t x = order[i], j = i;
+    while (j > 0 && s2_better(&ev[x], &ev[order[j - 1]])) {
+      order[j] = order[j - 1];
+      j--;
     }
-    for (size_t i = 0; i < P; i++) rank[order[i]] = i;
-    if (g == 0 || s2_better(&ev[order[0]], &out->best_eval)) {
-      out->best_eval = ev[order[0]];
-      memcpy(out->best, &pop[order[0] * W], W * sizeof *out->best);
-    }
-    out->history[g] = out->best_eval.objective;
-    out->generations = g + 1;
-    if (c->progress) {
-      fprintf(stderr, "\rlevel 2 %s: generation %d/%d, best %s %.4g%s   ", log_label, g + 1, G,
-              s2_objective_name(c->objective), out->best_eval.objective,
-              out->best_eval.feasible ? "" : " (budget not met)");
-      if (g + 1 == G) fputc('\n', stderr);
-      fflush(stderr);
-    }
-    if (g + 1 == G) break;
-    /* next generation: two elites, then children */
-    memcpy(&next[0], &pop[order[0] * W], W * sizeof *next);
-    memcpy(&next[W], &pop[order[1] * W], W * sizeof *next);
-    for (size_t i = 2; i < P; i++) {
-      size_t a = s2__tournament(&rng, rank, P), b = s2__tournament(&rng, rank, P);
-      bool cross = s2__unit(&rng) < c->crossover;
-      int *child = &next[i * W];
-      for (size_t w = 0; w < W; w++) {
-        size_t from = cross && (heat_rng_next(&rng) & 1) ? b : a;
-        child[w] = pop[from * W + w];
-        if (s2__unit(&rng) < mutation && s->n_choices[w] > 1) {
-          /* half the time a neighbouring rank, else any choice (dense included) */
-          size_t n = s->n_choices[w], at = 0;
-          while (at < n && s->choices[w][at] != child[w]) at++;
-          if (heat_rng_next(&rng) & 1) at = (at + (heat_rng_next(&rng) & 1 ? 1 : n - 1)) % n;
-          else at = s2__pick(&rng, n);
-          child[w] = s->choices[w][at];
-        }
-      }
-    }
-    int *t = pop;
-    pop = next;
-    next = t;
+    order[j] = x;
   }
-  free(pop), free(next), free(ev), free(order), free(rank);
+  for (size_t i = 0; i < P; i++) rank[order[i]] = i;
+  if (g == 0 || s2_better(&ev[order[0]], &out->best_eval)) {
+    out->best_eval = ev[order[0]];
+    memcpy(out->best, &pop[order[0] * W], W * sizeof *out->best);
+  }
+  out->history[g] = out->best_eval.objective;
+  out->generations = g + 1;
+  q->g = g + 1;
+  if (c->progress) {
+    fprintf(stderr, "\rlevel 2 %s: generation %d/%d, best %s %.4g%s   ", log_label, g + 1, G,
+            s2_objective_name(c->objective), out->best_eval.objective,
+            out->best_eval.feasible ? "" : " (budget not met)");
+    if (g + 1 == G) fputc('\n', stderr);
+    fflush(stderr);
+  }
+  if (g + 1 == G) return;
+  /* next generation: two elites, then children */
+  double mutation = 1.0 / (double)W;
+  uint64_t *rng = &q->rng;
+  memcpy(&next[0], &pop[order[0] * W], W * sizeof *next);
+  memcpy(&next[W], &pop[order[1] * W], W * sizeof *next);
+  for (size_t i = 2; i < P; i++) {
+    size_t a = s2__tournament(rng, rank, P), b = s2__tournament(rng, rank, P);
+    bool cross = s2__unit(rng) < c->crossover;
+    int *child = &next[i * W];
+    for (size_t w = 0; w < W; w++) {
+      size_t from = cross && (heat_rng_next(rng) & 1) ? b : a;
+      child[w] = pop[from * W + w];
+      if (s2__unit(rng) < mutation && s->n_choices[w] > 1) {
+        /* half the time a neighbouring rank, else any choice (dense included) */
+        size_t n = s->n_choices[w], at = 0;
+        while (at < n && s->choices[w][at] != child[w]) at++;
+        if (heat_rng_next(rng) & 1) at = (at + (heat_rng_next(rng) & 1 ? 1 : n - 1)) % n;
+        else at = s2__pick(rng, n);
+        child[w] = s->choices[w][at];
+      }
+    }
+  }
+  q->pop = next;
+  q->next = pop;
+}
+
+void s2_search_take(s2_search *q, s2_result *out) {
+  *out = q->res;
+  memset(&q->res, 0, sizeof q->res);
+}
+
+void s2_search_free(s2_search *q) {
+  free(q->pop), free(q->next), free(q->ev), free(q->order), free(q->rank);
+  q->pop = q->next = NULL;
+  q->ev = NULL;
+  q->order = q->rank = NULL;
+  s2_result_free(&q->res);
+}
+
+/* ---- checkpoints: "l2 <label> state" (generations done, rng, best, population to evaluate
+ * next, best objective per generation) and "l2 <label> gen <g>" (the evaluations of
+ * generation g) ---- */
+
+static void s2__buf_eval(ckpt_buf *b, const s2_eval *e) {
+  const double v[] = {e->latency_s, e->energy_j, e->edp_js, e->eps_mean, e->acc, e->objective,
+                      e->violation};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) ckpt_buf_f64(b, v[i]);
+  ckpt_buf_i64(b, e->params);
+  ckpt_buf_i64(b, e->feasible);
+}
+
+static void s2__read_eval(ckpt_reader *r, s2_eval *e) {
+  double *v[] = {&e->latency_s, &e->energy_j, &e->edp_js, &e->eps_mean, &e->acc, &e->objective,
+                 &e->violation};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) *v[i] = ckpt_read_f64(r);
+  e->params = ckpt_read_i64(r, 0, INT64_MAX);
+  e->feasible = ckpt_read_i64(r, 0, 1) != 0;
+}
+
+static int s2__put(ckpt *ck, const char *key, ckpt_buf *b, heat_error *err) {
+  const char *text;
+  int rc = ckpt_buf_done(b, &text, err);
+  if (!rc) rc = ckpt_put(ck, key, text, err);
+  ckpt_buf_free(b);
+  return rc;
+}
+
+int s2_search_record(const s2_search *q, ckpt *ck, const char *label, heat_error *err) {
+  char key[128];
+  int g = q->g;
+  const s2_result *out = &q->res;
+  ckpt_buf b = {0};
+  if (g > 0) {
+    for (size_t i = 0; i < q->P; i++) s2__buf_eval(&b, &out->evals[(size_t)(g - 1) * q->P + i]);
+    snprintf(key, sizeof key, "l2 %s gen %06d", label, g - 1);
+    int rc = s2__put(ck, key, &b, err);
+    if (rc) return rc;
+  }
+  ckpt_buf_i64(&b, g);
+  ckpt_buf_u64(&b, q->rng);
+  if (g > 0) {
+    s2__buf_eval(&b, &out->best_eval);
+    for (size_t w = 0; w < q->W; w++) ckpt_buf_i64(&b, out->best[w]);
+    for (int k = 0; k < g; k++) ckpt_buf_f64(&b, out->history[k]);
+  }
+  for (size_t i = 0; g < q->G && i < q->P * q->W; i++) ckpt_buf_i64(&b, q->pop[i]);
+  snprintf(key, sizeof key, "l2 %s state", label);
+  int rc = s2__put(ck, key, &b, err);
+  return rc ? rc : ckpt_tick(ck, err);
+}
+
+/* True when v is one of weight w's choices. */
+static bool s2__is_choice(const s2_space *s, size_t w, int64_t v) {
+  for (size_t i = 0; i < s->n_choices[w]; i++)
+    if (s->choices[w][i] == v) return true;
+  return false;
+}
+
+int s2_search_restore(s2_search *q, const ckpt *ck, const char *label, FILE *log,
+                      heat_error *err) {
+  char key[128];
+  snprintf(key, sizeof key, "l2 %s state", label);
+  const ckpt_rec *rec = ckpt_get(ck, key);
+  if (!rec) return HEAT_OK;
+  ckpt_reader r;
+  ckpt_reader_init(&r, ck, rec, err);
+  s2_result *out = &q->res;
+  int g = (int)ckpt_read_i64(&r, 0, q->G);
+  uint64_t rng = ckpt_read_u64(&r);
+  if (g > 0) {
+    s2__read_eval(&r, &out->best_eval);
+    for (size_t w = 0; w < q->W; w++) {
+      out->best[w] = (int)ckpt_read_i64(&r, -1, INT32_MAX);
+      if (!r.rc && !s2__is_choice(q->s, w, out->best[w]))
+        ckpt_reader_fail(&r, "a plan choice not in this search's space");
+    }
+    for (int k = 0; k < g; k++) out->history[k] = ckpt_read_f64(&r);
+  }
+  for (size_t i = 0; g < q->G && i < q->P * q->W; i++) {
+    q->pop[i] = (int)ckpt_read_i64(&r, -1, INT32_MAX);
+    if (!r.rc && !s2__is_choice(q->s, i % q->W, q->pop[i]))
+      ckpt_reader_fail(&r, "a plan choice not in this search's space");
+  }
+  int rc = ckpt_reader_end(&r);
+  for (int k = 0; k < g && !rc; k++) {
+    snprintf(key, sizeof key, "l2 %s gen %06d", label, k);
+    const ckpt_rec *gen = ckpt_get(ck, key);
+    if (!gen) {
+      char why[200];
+      snprintf(why, sizeof why, "the record of generation %d is missing", k);
+      ckpt_reader_init(&r, ck, rec, err);
+      return ckpt_reader_fail(&r, why);
+    }
+    ckpt_reader_init(&r, ck, gen, err);
+    for (size_t i = 0; i < q->P; i++) s2__read_eval(&r, &out->evals[(size_t)k * q->P + i]);
+    rc = ckpt_reader_end(&r);
+  }
+  if (rc) return rc;
+  q->g = g;
+  q->rng = rng;
+  out->generations = g;
+  out->evaluations = (int64_t)g * (int64_t)q->P;
+  for (int k = 0; k < g; k++)
+    for (size_t i = 0; i < q->P; i++) s2__log(log, label, k, i, &out->evals[(size_t)k * q->P + i]);
+  return HEAT_OK;
+}
+
+int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_label,
+           s2_result *out, heat_error *err) {
+  s2_search q;
+  int rc = s2_search_init(&q, c, s, err);
+  if (rc) return rc;
+  while (!s2_search_done(&q)) s2_search_iterate(&q, log, log_label);
+  s2_search_take(&q, out);
+  s2_search_free(&q);
   return HEAT_OK;
 }
 

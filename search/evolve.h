@@ -97,7 +97,39 @@ typedef struct s2_result {
   s2_eval *evals;  /* every evaluation, generation by generation (evaluations of them) */
 } s2_result;
 
-/* Runs the search. `log` (may be NULL) gets one CSV row per evaluated individual. */
+/* The search step by step (GSL's init / iterate / test): init seeds the population;
+ * each iterate evaluates one generation, logs it (`log` may be NULL: one CSV row per
+ * individual) and breeds the next. */
+typedef struct s2_search {
+  const s2_config *c;
+  const s2_space *s;
+  size_t P, W;
+  int G, g; /* generations in all, and done */
+  uint64_t rng;
+  int *pop, *next; /* P x W: the population to evaluate next, and scratch */
+  s2_eval *ev;
+  size_t *order, *rank;
+  s2_result res;
+} s2_search;
+
+int s2_search_init(s2_search *q, const s2_config *c, const s2_space *s, heat_error *err);
+void s2_search_iterate(s2_search *q, FILE *log, const char *log_label);
+bool s2_search_done(const s2_search *q);
+/* Moves the result out (q keeps nothing of it). */
+void s2_search_take(s2_search *q, s2_result *out);
+void s2_search_free(s2_search *q);
+
+/* Checkpoints (search/checkpoint.h) after any iteration: the generation just evaluated
+ * ("l2 <label> gen <g>") and the state to continue from ("l2 <label> state"); then ckpt_tick.
+ * restore (right after init) continues from the recorded state when there is one, writing the
+ * recorded generations' rows to `log` as iterate would have: the rest of the search and its
+ * result are exactly those of an uninterrupted run. A malformed record, or one naming a plan
+ * choice outside this search's space, is HEAT_EINVAL naming the checkpoint's file:line. */
+int s2_search_record(const s2_search *q, ckpt *ck, const char *label, heat_error *err);
+int s2_search_restore(s2_search *q, const ckpt *ck, const char *label, FILE *log,
+                      heat_error *err);
+
+/* Runs the search (init, iterate until done). */
 int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_label,
            s2_result *out, heat_error *err);
 void s2_result_free(s2_result *r);

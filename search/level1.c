@@ -76,6 +76,8 @@ static int l1__push(l1_result *r, const l1_point *pt, heat_error *err) {
   return HEAT_OK;
 }
 
+const char *l1_cost_model_version(void) { return SEARCH_COST_MODEL_VERSION; }
+
 void l1_cost_inputs(const pricer *p, char out[17]) {
   char *text = NULL;
   size_t len = 0;
@@ -220,6 +222,7 @@ static int l1__candidates(const l1_config *c, const pricer *p, l1_result *r, hea
 typedef struct l1__eps_task {
   size_t size, weight;   /* which weight */
   size_t first, n;       /* points [first, first+n) (one shape and format; cp: one point) */
+  bool done;
 } l1__eps_task;
 
 static int l1__matrix(const l1_config *c, const l1_size *s, size_t w, const wl_matrix *synth,
@@ -272,6 +275,52 @@ static void l1__progress(const l1_config *c, const char *what, size_t done, size
   fflush(stderr);
 }
 
+/* A point's error as the error table holds it: ε and whether it is an upper bound. */
+static void l1__eps_value(const l1_point *pt, double eps, double v[2]) {
+  v[0] = eps;
+  v[1] = pt->fmt.format == WL_FORMAT_CP || pt->fmt.format == WL_FORMAT_SVD ? 0 : 1;
+}
+
+/* The checkpoint's records of a finished task: one per point ("l1 eps <table key>": ε). */
+static int l1__eps_record(const l1_config *c, const l1_result *r, const l1__eps_task *t,
+                          heat_error *err) {
+  if (!c->ck) return HEAT_OK;
+  int rc = HEAT_OK;
+  for (size_t k = t->first; k < t->first + t->n && !rc; k++) {
+    const l1_point *pt = &r->pts[k];
+    char key[STABLE_KEY_MAX + 16] = "l1 eps ";
+    l1__eps_key(c, &r->sizes[pt->size], t->weight, &pt->fmt, key + 7, sizeof key - 7);
+    ckpt_buf b = {0};
+    ckpt_buf_f64(&b, r->eps_w[pt->eps_at + t->weight]);
+    const char *text;
+    rc = ckpt_buf_done(&b, &text, err);
+    if (!rc) rc = ckpt_put(c->ck, key, text, err);
+    ckpt_buf_free(&b);
+  }
+  return rc ? rc : ckpt_tick(c->ck, err);
+}
+
+/* A point's error from the checkpoint, when there (*found). */
+static int l1__eps_resume(const l1_config *c, const wl_layer *fmt, const char *table_key,
+                          double v[2], bool *found, heat_error *err) {
+  *found = false;
+  if (!c->ck) return HEAT_OK;
+  char key[STABLE_KEY_MAX + 16];
+  snprintf(key, sizeof key, "l1 eps %s", table_key);
+  const ckpt_rec *rec = ckpt_get(c->ck, key);
+  if (!rec) return HEAT_OK;
+  ckpt_reader rd;
+  ckpt_reader_init(&rd, c->ck, rec, err);
+  double eps = ckpt_read_f64(&rd);
+  if (!rd.rc && !(eps >= 0 && eps <= 1e6)) ckpt_reader_fail(&rd, "an error out of range");
+  int rc = ckpt_reader_end(&rd);
+  if (rc) return rc;
+  l1_point pt = {.fmt = *fmt};
+  l1__eps_value(&pt, eps, v);
+  *found = true;
+  return HEAT_OK;
+}
+
 /* Fills every point's per-weight errors from the table or by factorizing. */
 static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error *err) {
   size_t total = 0;
@@ -301,7 +350,8 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
     return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
   }
   size_t n_tasks = 0;
-  for (size_t i = from; i < r->n;) {
+  bool table_dirty = false;
+  for (size_t i = from; i < r->n && !rc;) {
     size_t j = i + 1; /* a group: same size, format and shape */
     while (j < r->n && r->pts[j].size == r->pts[i].size &&
            r->pts[j].fmt.format == r->pts[i].fmt.format &&
@@ -314,17 +364,25 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
         char key[STABLE_KEY_MAX];
         l1__eps_key(c, s, w, &r->pts[k].fmt, key, sizeof key);
         const double *v = stable_get(&t, key);
-        if (v) {
+        double saved[2];
+        bool found = false;
+        if (!v && !rc) rc = l1__eps_resume(c, &r->pts[k].fmt, key, saved, &found, err);
+        if (found) rc = stable_put(&t, key, saved, err);
+        if (found) {
+          r->eps_w[r->pts[k].eps_at + w] = saved[0];
+          r->eps_resumed++;
+          table_dirty = true;
+        } else if (v) {
           r->eps_w[r->pts[k].eps_at + w] = v[0];
           r->eps_cached++;
         } else {
           all_cached = false;
           if (r->pts[k].fmt.format == WL_FORMAT_CP)
-            tasks[n_tasks++] = (l1__eps_task){r->pts[k].size, w, k, 1};
+            tasks[n_tasks++] = (l1__eps_task){r->pts[k].size, w, k, 1, false};
         }
       }
       if (!all_cached && r->pts[i].fmt.format != WL_FORMAT_CP)
-        tasks[n_tasks++] = (l1__eps_task){r->pts[i].size, w, i, j - i};
+        tasks[n_tasks++] = (l1__eps_task){r->pts[i].size, w, i, j - i, false};
     }
     i = j;
   }
@@ -342,10 +400,15 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
   if (!rc) {
 #pragma omp parallel for schedule(dynamic) num_threads(c->threads)
     for (size_t i = 0; i < n_tasks; i++) {
+      if (ckpt_signal_pending()) continue;
       heat_error e;
       int trc = l1__eps_run(c, r, &tasks[i], &synth[tasks[i].size], &e);
 #pragma omp critical(l1_eps)
       {
+        if (!trc) {
+          tasks[i].done = true;
+          trc = l1__eps_record(c, r, &tasks[i], &e);
+        }
         /* the first failing task in task order, whatever the thread count */
         if (trc && (!failed || i < failed_at)) {
           failed = trc;
@@ -362,18 +425,21 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
   }
   for (size_t s = 0; s < r->n_sizes; s++) wl_matrix_free(&synth[s]);
   /* Back into the table, in point order (deterministic file). */
-  for (size_t i = 0; i < n_tasks && !rc; i++)
-    for (size_t k = tasks[i].first; k < tasks[i].first + tasks[i].n && !rc; k++) {
+  bool stopped = false;
+  for (size_t i = 0; i < n_tasks && !rc; i++) {
+    stopped = stopped || !tasks[i].done; /* the tasks done still go into the table */
+    for (size_t k = tasks[i].first; k < tasks[i].first + tasks[i].n && tasks[i].done && !rc; k++) {
       char key[STABLE_KEY_MAX];
       const l1_size *s = &r->sizes[r->pts[k].size];
       l1__eps_key(c, s, tasks[i].weight, &r->pts[k].fmt, key, sizeof key);
-      double v[2] = {r->eps_w[r->pts[k].eps_at + tasks[i].weight],
-                     r->pts[k].fmt.format == WL_FORMAT_CP || r->pts[k].fmt.format == WL_FORMAT_SVD
-                         ? 0 : 1};
+      double v[2];
+      l1__eps_value(&r->pts[k], r->eps_w[r->pts[k].eps_at + tasks[i].weight], v);
       rc = stable_put(&t, key, v, err);
       r->factorized++;
     }
-  if (!rc && c->cache_dir && n_tasks) rc = stable_save(&t, err);
+  }
+  if (!rc && c->cache_dir && (n_tasks || table_dirty)) rc = stable_save(&t, err);
+  if (!rc && stopped) rc = CKPT_EINTR;
   for (size_t i = from; i < r->n && !rc; i++) {
     l1_point *pt = &r->pts[i];
     double sum = 0;
@@ -409,6 +475,44 @@ static void l1__cost_unpack(const double *v, int *status, price_cost *c) {
   for (int k = 0; k < PRICE_COMPONENTS; k++) c->comp_j[k] = v[5 + k];
 }
 
+/* The checkpoint's record of a priced setting: its status and cost. */
+static int l1__cost_record(const l1_config *c, const price_key *k, int status,
+                           const price_cost *cost, heat_error *err) {
+  char key[STABLE_KEY_MAX + 16] = "l1 cost ";
+  l1__cost_key(k, key + 8, sizeof key - 8);
+  double v[L1_COST_WIDTH];
+  l1__cost_pack(status, cost, v);
+  ckpt_buf b = {0};
+  for (size_t i = 0; i < L1_COST_WIDTH; i++) ckpt_buf_f64(&b, v[i]);
+  const char *text;
+  int rc = ckpt_buf_done(&b, &text, err);
+  if (!rc) rc = ckpt_put(c->ck, key, text, err);
+  if (!rc) rc = ckpt_tick(c->ck, err);
+  ckpt_buf_free(&b);
+  return rc;
+}
+
+/* A setting's cost from the checkpoint, when there (*found). */
+static int l1__cost_resume(const l1_config *c, const char *table_key, int *status,
+                           price_cost *cost, bool *found, heat_error *err) {
+  *found = false;
+  if (!c->ck) return HEAT_OK;
+  char key[STABLE_KEY_MAX + 16];
+  snprintf(key, sizeof key, "l1 cost %s", table_key);
+  const ckpt_rec *rec = ckpt_get(c->ck, key);
+  if (!rec) return HEAT_OK;
+  ckpt_reader rd;
+  ckpt_reader_init(&rd, c->ck, rec, err);
+  double v[L1_COST_WIDTH];
+  for (size_t i = 0; i < L1_COST_WIDTH; i++) v[i] = ckpt_read_f64(&rd);
+  if (!rd.rc && v[0] != HEAT_OK && v[0] != HEAT_ENOFIT) ckpt_reader_fail(&rd, "a bad status");
+  int rc = ckpt_reader_end(&rd);
+  if (rc) return rc;
+  l1__cost_unpack(v, status, cost);
+  *found = true;
+  return HEAT_OK;
+}
+
 static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, heat_error *err) {
   stable t;
   char inputs[17];
@@ -428,14 +532,17 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
   size_t *todo = calloc(r->n - from + 1, sizeof *todo);
   price_key *keys = calloc(r->n - from + 1, sizeof *keys);
   int *status = calloc(r->n - from + 1, sizeof *status);
-  if (!todo || !keys || !status) {
+  bool *resumed = calloc(r->n - from + 1, sizeof *resumed);
+  if (!todo || !keys || !status || !resumed) {
     free(todo);
     free(keys);
     free(status);
+    free(resumed);
     stable_free(&t);
     return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
   }
   size_t n_todo = 0;
+  int64_t n_resumed = 0;
   for (size_t i = from; i < r->n; i++) {
     l1_point *pt = &r->pts[i];
     const l1_size *s = &r->sizes[pt->size];
@@ -452,6 +559,12 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
       continue;
     }
     keys[n_todo] = k;
+    rc = l1__cost_resume(c, key, &status[n_todo], &pt->cost, &resumed[n_todo], err);
+    if (rc) break;
+    if (resumed[n_todo]) {
+      r->cost_resumed++;
+      n_resumed++;
+    }
     todo[n_todo++] = i;
   }
   size_t done = 0, failed_at = 0;
@@ -462,6 +575,11 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     map_workspace *w = map_workspace_alloc();
 #pragma omp for schedule(dynamic)
     for (size_t j = 0; j < n_todo; j++) {
+      if (rc || resumed[j]) continue;
+      if (ckpt_signal_pending()) {
+        status[j] = CKPT_EINTR;
+        continue;
+      }
       heat_error e;
       l1_point *pt = &r->pts[todo[j]];
       int trc = w ? pricer_compute(p, &keys[j], w, &pt->cost, &e)
@@ -475,7 +593,15 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
           failed_at = j;
           first_err = e;
         }
-        l1__progress(c, "pricing", ++done, n_todo);
+        if ((!trc || trc == HEAT_ENOFIT) && c->ck) {
+          int crc = l1__cost_record(c, &keys[j], trc, &pt->cost, &e);
+          if (crc && !failed) {
+            failed = crc;
+            failed_at = j;
+            first_err = e;
+          }
+        }
+        l1__progress(c, "pricing", ++done, n_todo - (size_t)n_resumed);
       }
     }
     map_workspace_free(w);
@@ -484,8 +610,13 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     *err = first_err;
     rc = failed;
   }
+  bool stopped = false;
   for (size_t j = 0; j < n_todo && !rc; j++) {
     l1_point *pt = &r->pts[todo[j]];
+    if (status[j] == CKPT_EINTR) {
+      stopped = true; /* the settings done still go into the table */
+      continue;
+    }
     pt->status = status[j];
     if (pt->status) memset(&pt->cost, 0, sizeof pt->cost);
     double v[L1_COST_WIDTH];
@@ -493,8 +624,10 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     char key[STABLE_KEY_MAX];
     l1__cost_key(&keys[j], key, sizeof key);
     rc = stable_put(&t, key, v, err);
-    r->priced++;
+    if (!resumed[j]) r->priced++;
   }
+  if (!rc && c->cache_dir && n_todo) rc = stable_save(&t, err);
+  if (!rc && stopped) rc = CKPT_EINTR;
   for (size_t i = from; i < r->n && !rc; i++)
     if (!r->pts[i].status) {
       plan_weight pw = {.fmt = r->pts[i].fmt, .path = LAYER_PATH_HARDWARE,
@@ -503,10 +636,10 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
       pricer_key(p, r->sizes[r->pts[i].size].role[0], &pw, &k);
       rc = pricer_insert(p, &k, &r->pts[i].cost, err);
     }
-  if (!rc && c->cache_dir && n_todo) rc = stable_save(&t, err);
   free(todo);
   free(keys);
   free(status);
+  free(resumed);
   stable_free(&t);
   return rc;
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include "search/checkpoint.h"
 #include "search/price.h"
 #include "search/table.h"
 #include "workloads/factorize.h"
@@ -41,6 +42,10 @@ typedef struct l1_config {
   const char *cache_dir;     /* NULL: no on-disk tables */
   int threads;               /* OpenMP threads (>= 1) */
   bool progress;             /* progress lines on stderr */
+  /* The run's checkpoint (NULL: none): every setting priced and every error computed is
+   * recorded as it completes ("l1 cost <key>", "l1 eps <key>") and taken from it when there;
+   * a pending SIGINT/SIGTERM stops the work between settings with CKPT_EINTR. */
+  ckpt *ck;
 } l1_config;
 
 void l1_config_init(l1_config *c);
@@ -81,6 +86,7 @@ typedef struct l1_result {
   char weights[PLAN_TEXT_MAX];                   /* what ε was measured on */
   /* Bookkeeping for the report. */
   int64_t priced, cost_cached, factorized, eps_cached;
+  int64_t cost_resumed, eps_resumed; /* taken from the checkpoint */
   stable_state cost_state, eps_state;
   char cost_why[256], eps_why[256], cost_path[1024], eps_path[1024];
 } l1_result;
@@ -97,6 +103,9 @@ void l1_free(l1_result *r);
  * r (not on any front). Returns its index in *at. */
 int l1_add_point(const l1_config *c, pricer *p, l1_result *r, size_t size, const wl_layer *fmt,
                  size_t *at, heat_error *err);
+
+/* heat's cost-model version (a hash of the mapper, arch and model sources of this build). */
+const char *l1_cost_model_version(void);
 
 /* The text key of an arch + map options + workload for the cost table's header. */
 void l1_cost_inputs(const pricer *p, char out[17]);

@@ -56,9 +56,11 @@ int64_t plan_params(const plan *p, const model *m) {
     int64_t o, i;
     plan_role_dims(m, r, &o, &i);
     for (size_t l = 0; l < p->layers; l++) {
-      const wl_layer *f = &p->w[l][r].fmt;
-      if (f->format == WL_FORMAT_DENSE) continue;
-      params += wl_layer_params(f) - o * i;
+      wl_layer f = p->w[l][r].fmt;
+      if (f.format == WL_FORMAT_DENSE) continue;
+      /* svd may be read without a shape: it is the matrix (found by tests/fuzz/fuzz_plan.c) */
+      if (f.shape.d == 0) wl_shape_matrix(o, i, &f.shape);
+      params += wl_layer_params(&f) - o * i;
     }
   }
   return params;

@@ -63,7 +63,12 @@ SC_MODULE(machine) {
   sc_event q_ev[SIM_UNITS], start_ev;
   sc_event_queue done_ev;
 
-  static double now() { return sc_time_stamp().to_seconds() * 1e9; } // 1 cycle = 1 ns
+  // 1 cycle = 1 ns. From the kernel's integer time (picoseconds by default), so whole cycles
+  // are exact at any simulated time (to_seconds() * 1e9 drifts below an integer once runs
+  // add up, and a ceil then adds a cycle: the same step took different cycles per run).
+  static double now() {
+    return (double)sc_time_stamp().value() / (sc_time(1, SC_NS).value());
+  }
 
   bool is_done(size_t i) const { return done_at[i] <= now() + 1e-6; }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench/bench_util.h"
+#include "common/heat_csv.h"
 #include "common/heat_rng.h"
 #include "mapper/path.h"
 
@@ -186,25 +187,6 @@ static void mac_figure(int rc, const path *p, char *buf, size_t cap) {
     snprintf(buf, cap, "%lld", (long long)p->total_macs);
 }
 
-/* Splits a CSV line in place into n fields; a field may be quoted ("a,b"). False when short. */
-static bool split_csv(char *line, char **field, int n) {
-  char *p = line;
-  for (int i = 0; i < n; i++) {
-    if (*p == '"') {
-      field[i] = ++p;
-      p = strchr(p, '"');
-      if (!p) return false;
-      *p++ = '\0';
-    } else {
-      field[i] = p;
-      p += strcspn(p, ",\n");
-    }
-    if (*p != ',' && !(i == n - 1 && (*p == '\n' || *p == '\0'))) return false;
-    if (*p) *p++ = '\0';
-  }
-  return true;
-}
-
 /* The 17..24-operand networks: heat beside opt_einsum (path_large.csv). */
 static int large_networks(path_workspace *ws) {
   char fname[1024], line[4096];
@@ -224,7 +206,7 @@ static int large_networks(path_workspace *ws) {
   int rc = 0;
   while (fgets(line, sizeof line, f)) {
     char *field[7];
-    if (!split_csv(line, field, 7)) {
+    if (heat_csv_split(line, field, 7) != 7) {
       fprintf(stderr, "bench_path: a malformed row in %s\n", fname);
       rc = 1;
       break;

@@ -1,5 +1,6 @@
 /* arch: every preset loads with its published figures; every bad description is rejected with
  * origin:line and a message naming the key and what is allowed. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,19 +23,22 @@ static const char base[] =
     "  kind = \"systolic\";\n"                                                 /* 6 */
     "  rows = 4;\n"                                                            /* 7 */
     "  cols = 8;\n"                                                            /* 8 */
-    "  dataflows = [\"os\", \"ws\"];\n"                                        /* 9 */
+    "  dataflows = [\"os\", \"ws\"];"
+    " pe_leakage_uw = 10.0; pe_area_um2 = 1000.0;\n"                           /* 9 */
     "};\n"                                                                     /* 10 */
     "simd = { lanes = 4; cycles = { add = 1; mul = 2; max = 1; exp = 4; div = 8; rsqrt = 9; };"
-    " op_pj = 1.5; };\n"                                                       /* 11 */
+    " op_pj = 1.5; lane_leakage_uw = 20.0; lane_area_um2 = 2000.0; };\n"       /* 11 */
     "buffers = (\n"                                                            /* 12 */
     "  { name = \"a\"; size_kib = 64; banks = 4; bytes_per_cycle = 32.0; access_bytes = 8;\n"
-    "    read_pj = 5.0; write_pj = 6.0; holds = [\"input\", \"output\"]; double_buffered = true; "
-    "},\n"                                                                     /* 13-14 */
+    "    read_pj = 5.0; write_pj = 6.0; holds = [\"input\", \"output\"]; double_buffered = true;"
+    " leakage_uw_per_kib = 5.0; area_um2_per_kib = 8000.0; },\n"               /* 13-14 */
     "  { name = \"w\"; size_kib = 16; banks = 1; bytes_per_cycle = 16.0; access_bytes = 8;\n"
-    "    read_pj = 2.0; write_pj = 3.0; holds = [\"weight\"]; }\n"             /* 15-16 */
+    "    read_pj = 2.0; write_pj = 3.0; holds = [\"weight\"];"
+    " leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0; }\n"                /* 15-16 */
     ");\n"                                                                     /* 17 */
-    "dram = { gbps = 16.0; latency_ns = 100.0; pj_per_byte = 64.0; };\n"       /* 18 */
-    "energy = { mac_pj = 0.2; reg_pj = 0.1; leakage_mw = 5.0; };\n";           /* 19 */
+    "dram = { gbps = 16.0; latency_ns = 100.0; pj_per_byte = 64.0;"
+    " phy_leakage_mw_per_gbps = 2.0; phy_area_mm2_per_gbps = 0.05; };\n"       /* 18 */
+    "energy = { mac_pj = 0.2; reg_pj = 0.1; };\n";                             /* 19 */
 
 /* base with the first occurrence of `from` replaced by `to`; the test fails if it is absent. */
 static char *edit(const char *text, const char *from, const char *to) {
@@ -60,6 +64,9 @@ static void expect_text_error(const char *text, int code, const char *where, con
   assert_string_equal(err.where, where);
   assert_non_null(strstr(err.msg, msg));
 }
+
+/* cmocka 1.1's assert_float_equal rounds to float; sums of tens of mW need doubles. */
+#define assert_close(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
 
 /* base edited by (from -> to). */
 static void expect_error(const char *from, const char *to, int code, const char *where,
@@ -97,7 +104,11 @@ static void base_loads_with_every_field(void **state) {
   assert_int_equal(a.buffers[1].operands, ARCH_OPERAND_WEIGHT);
   assert_true(a.buffers[1].write_pj == 3.0);
   assert_true(a.dram.gbps == 16.0 && a.dram.latency_ns == 100.0 && a.dram.pj_per_byte == 64.0);
-  assert_true(a.mac_pj == 0.2 && a.reg_pj == 0.1 && a.leakage_mw == 5.0);
+  assert_true(a.mac_pj == 0.2 && a.reg_pj == 0.1);
+  /* 32 PEs x 10 uW + 4 lanes x 20 uW + 64 KiB x 5 uW + 16 KiB x 4 uW + 16 GB/s x 2 mW;
+   * 32 x 1000 + 4 x 2000 + 64 x 8000 + 16 x 9000 um2 + 16 x 0.05 mm2. */
+  assert_close(a.leakage_mw, 0.32 + 0.08 + 0.32 + 0.064 + 32.0, 1e-12);
+  assert_close(a.area_mm2, 0.032 + 0.008 + 0.512 + 0.144 + 0.8, 1e-12);
   assert_int_equal(arch_peak_macs_per_cycle(&a), 32);
   assert_true(arch_peak_tops(&a) == 2.0 * 32 * 1e9 / 1e12);
   assert_true(arch_dram_bytes_per_cycle(&a) == 16.0);
@@ -108,7 +119,7 @@ static void vector_arrays_and_any_holds(void **state) {
   (void)state;
   char *t1 = edit(base, "kind = \"systolic\";\n  rows = 4;\n  cols = 8;",
                   "kind = \"vector\";\n  lanes = 16;\n  width = 32;");
-  char *t2 = edit(t1, "holds = [\"weight\"];", "holds = [\"any\"];");
+  char *t2 = edit(t1, "holds = [\"weight\"]; leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0;", "holds = [\"any\"]; leakage_uw_per_kib = 10.0; area_um2_per_kib = 9000.0;");
   arch a;
   heat_error err;
   assert_int_equal(arch_load_string(t2, "v.cfg", &a, &err), HEAT_OK);
@@ -150,7 +161,7 @@ static void presets_load_with_their_figures(void **state) {
     assert_string_equal(a.origin, origin);
     assert_int_equal(arch_peak_macs_per_cycle(&a), want[i].macs);
     assert_true(a.clock_ghz == want[i].ghz);
-    assert_float_equal(arch_peak_tops(&a), 2.0 * (double)want[i].macs * want[i].ghz / 1000.0,
+    assert_close(arch_peak_tops(&a), 2.0 * (double)want[i].macs * want[i].ghz / 1000.0,
                        1e-12);
   }
   arch a;
@@ -225,8 +236,18 @@ static void missing_unknown_and_mistyped_keys(void **state) {
                "'dram.gbps' must be a number");
   expect_error("double_buffered = true;", "double_buffered = 1;", HEAT_EINVAL, "t.cfg:14",
                "'buffers[0].double_buffered' must be true or false");
-  expect_error("dram = { gbps = 16.0; latency_ns = 100.0; pj_per_byte = 64.0; };", "dram = 5;",
-               HEAT_EINVAL, "t.cfg:18", "'dram' must be a group");
+  expect_error("dram = { gbps = 16.0; latency_ns = 100.0; pj_per_byte = 64.0;"
+               " phy_leakage_mw_per_gbps = 2.0; phy_area_mm2_per_gbps = 0.05; };",
+               "dram = 5;", HEAT_EINVAL, "t.cfg:18", "'dram' must be a group");
+  /* Every static figure is required: a missing one would price leakage at zero silently. */
+  expect_error(" pe_area_um2 = 1000.0;", "", HEAT_EINVAL, "t.cfg:5",
+               "missing key 'array.pe_area_um2'");
+  expect_error(" lane_leakage_uw = 20.0;", "", HEAT_EINVAL, "t.cfg:11",
+               "missing key 'simd.lane_leakage_uw'");
+  expect_error(" area_um2_per_kib = 9000.0;", "", HEAT_EINVAL, "t.cfg:15",
+               "missing key 'buffers[1].area_um2_per_kib'");
+  expect_error(" phy_area_mm2_per_gbps = 0.05;", "", HEAT_EINVAL, "t.cfg:18",
+               "missing key 'dram.phy_area_mm2_per_gbps'");
   char *t1 = edit(base, "buffers = (\n", "buffers = 3; /*\n");
   char *t2 = edit(t1, "\n);\ndram", "*/\ndram");
   expect_text_error(t2, HEAT_EINVAL, "t.cfg:12", "'buffers' must be a list");
@@ -255,8 +276,19 @@ static void zero_negative_and_inconsistent_values(void **state) {
   expect_error("exp = 4;", "exp = 0;", HEAT_ERANGE, "t.cfg:11", "'simd.cycles.exp' = 0");
   expect_error("latency_ns = 100.0;", "latency_ns = -1.0;", HEAT_ERANGE, "t.cfg:18",
                "'dram.latency_ns' = -1 is out of range; allowed 0..");
-  expect_error("leakage_mw = 5.0;", "leakage_mw = -5.0;", HEAT_ERANGE, "t.cfg:19",
-               "'energy.leakage_mw'");
+  /* The one chip-wide leakage figure of earlier versions names its per-component successors. */
+  expect_error("reg_pj = 0.1;", "reg_pj = 0.1; leakage_mw = 5.0;", HEAT_EINVAL, "t.cfg:19",
+               "'energy.leakage_mw' is no longer read: leakage and area are given per component");
+  expect_error("pe_leakage_uw = 10.0;", "pe_leakage_uw = -1.0;", HEAT_ERANGE, "t.cfg:9",
+               "'array.pe_leakage_uw' = -1 is out of range; allowed 0..");
+  expect_error("pe_area_um2 = 1000.0;", "pe_area_um2 = 0;", HEAT_ERANGE, "t.cfg:9",
+               "'array.pe_area_um2' = 0 is out of range (allowed: > 0 up to");
+  expect_error("lane_area_um2 = 2000.0;", "lane_area_um2 = \"big\";", HEAT_EINVAL, "t.cfg:11",
+               "'simd.lane_area_um2' must be a number");
+  expect_error("leakage_uw_per_kib = 4.0;", "leakage_uw_per_kib = -4.0;", HEAT_ERANGE,
+               "t.cfg:16", "'buffers[1].leakage_uw_per_kib' = -4 is out of range");
+  expect_error("phy_leakage_mw_per_gbps = 2.0;", "phy_leakage_mw_per_gbps = 2e9;", HEAT_ERANGE,
+               "t.cfg:18", "'dram.phy_leakage_mw_per_gbps' = 2e+09 is out of range");
   expect_error("accum_bits = 32;", "accum_bits = 4;", HEAT_EINVAL, "t.cfg:4",
                "'precision.accum_bits' = 4 is narrower than the operands");
   expect_error("size_kib = 16; banks = 1; bytes_per_cycle = 16.0; access_bytes = 8;",
@@ -281,7 +313,7 @@ static void array_kinds_and_dataflows(void **state) {
                "'array.dataflows' is empty; list at least one of \"os\", \"ws\", \"is\"");
   expect_error("[\"os\", \"ws\"]", "[1, 2]", HEAT_EINVAL, "t.cfg:9",
                "'array.dataflows' must hold strings");
-  expect_error("  dataflows = [\"os\", \"ws\"];\n", "", HEAT_EINVAL, "t.cfg:5",
+  expect_error("  dataflows = [\"os\", \"ws\"]; pe_leakage_uw = 10.0; pe_area_um2 = 1000.0;\n", "", HEAT_EINVAL, "t.cfg:5",
                "missing key 'array.dataflows'");
   arch_dataflow df;
   heat_error err;
@@ -295,16 +327,16 @@ static void array_kinds_and_dataflows(void **state) {
 
 static void buffers_and_operands(void **state) {
   (void)state;
-  expect_error("holds = [\"weight\"];", "holds = [];", HEAT_EINVAL, "t.cfg:16",
+  expect_error("holds = [\"weight\"]; leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0;", "holds = []; leakage_uw_per_kib = 10.0; area_um2_per_kib = 9000.0;", HEAT_EINVAL, "t.cfg:16",
                "'buffers[1].holds' is empty; list at least one of \"input\", \"weight\", "
                "\"output\", \"any\"");
-  expect_error("holds = [\"weight\"];", "holds = [\"bias\"];", HEAT_EINVAL, "t.cfg:16",
+  expect_error("holds = [\"weight\"]; leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0;", "holds = [\"bias\"]; leakage_uw_per_kib = 10.0; area_um2_per_kib = 9000.0;", HEAT_EINVAL, "t.cfg:16",
                "'buffers[1].holds' has the unknown operand \"bias\"");
-  expect_error("holds = [\"weight\"];", "holds = [\"weight\", \"weight\"];", HEAT_EINVAL,
+  expect_error("holds = [\"weight\"]; leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0;", "holds = [\"weight\", \"weight\"]; leakage_uw_per_kib = 10.0; area_um2_per_kib = 9000.0;", HEAT_EINVAL,
                "t.cfg:16", "'buffers[1].holds' lists \"weight\" twice (or beside \"any\")");
-  expect_error("holds = [\"weight\"];", "holds = [\"any\", \"input\"];", HEAT_EINVAL, "t.cfg:16",
+  expect_error("holds = [\"weight\"]; leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0;", "holds = [\"any\", \"input\"]; leakage_uw_per_kib = 10.0; area_um2_per_kib = 9000.0;", HEAT_EINVAL, "t.cfg:16",
                "'buffers[1].holds' lists \"input\" twice (or beside \"any\")");
-  expect_error("holds = [\"weight\"];", "holds = [\"input\"];", HEAT_EINVAL, "t.cfg:12",
+  expect_error("holds = [\"weight\"]; leakage_uw_per_kib = 4.0; area_um2_per_kib = 9000.0;", "holds = [\"input\"]; leakage_uw_per_kib = 10.0; area_um2_per_kib = 9000.0;", HEAT_EINVAL, "t.cfg:12",
                "'buffers' has no buffer that may hold weight operands; add \"weight\"");
   expect_error("[\"input\", \"output\"]", "[\"input\"]", HEAT_EINVAL, "t.cfg:12",
                "no buffer that may hold output operands");
@@ -324,10 +356,11 @@ static void too_many_buffers(void **state) {
   (void)state;
   char extra[2048] = "";
   for (int i = 0; i < ARCH_MAX_BUFFERS - 1; i++) {
-    char one[160];
+    char one[256];
     snprintf(one, sizeof one,
              "  { name = \"x%d\"; size_kib = 1; banks = 1; bytes_per_cycle = 8.0; "
-             "access_bytes = 8; read_pj = 1.0; write_pj = 1.0; holds = [\"any\"]; },\n",
+             "access_bytes = 8; read_pj = 1.0; write_pj = 1.0; holds = [\"any\"];"
+             " leakage_uw_per_kib = 1.0; area_um2_per_kib = 9000.0; },\n",
              i);
     strcat(extra, one);
   }
@@ -363,6 +396,92 @@ static void print_and_summary_use_human_units(void **state) {
                             "SRAM, 25.6 GB/s DRAM");
 }
 
+/* Leakage and area per component scale linearly with PEs, lanes, KiB and GB/s (issue 8 §6). */
+static void static_power_and_area_scale_linearly(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_load_string(base, "t.cfg", &a, &err), HEAT_OK);
+  arch_component c[ARCH_MAX_COMPONENTS];
+  size_t n = arch_components(&a, c);
+  assert_int_equal(n, 5);
+  const char *names[] = {"array", "simd", "a", "w", "dram_phy"};
+  double sum_mw = 0, sum_mm2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert_string_equal(c[i].name, names[i]);
+    sum_mw += c[i].leakage_mw;
+    sum_mm2 += c[i].area_mm2;
+  }
+  assert_close(sum_mw, a.leakage_mw, 1e-12);
+  assert_close(sum_mm2, a.area_mm2, 1e-12);
+  assert_close(c[0].leakage_mw, 32 * 10.0e-3, 1e-12);
+  /* 4x8 -> 16x32: 16x the PEs; the 4 SIMD lanes per 8 columns become 16 per 32. */
+  arch big = a;
+  arch_set_array(&big, 16, 32);
+  arch_component cb[ARCH_MAX_COMPONENTS];
+  arch_components(&big, cb);
+  assert_int_equal(big.array.rows * 100 + big.array.cols, 1632);
+  assert_int_equal(big.simd.lanes, 16);
+  assert_close(cb[0].leakage_mw, 16 * c[0].leakage_mw, 1e-12);
+  assert_close(cb[0].area_mm2, 16 * c[0].area_mm2, 1e-12);
+  assert_close(cb[1].leakage_mw, 4 * c[1].leakage_mw, 1e-12);
+  assert_close(cb[1].area_mm2, 4 * c[1].area_mm2, 1e-12);
+  assert_close(big.leakage_mw - a.leakage_mw,
+                     15 * c[0].leakage_mw + 3 * c[1].leakage_mw, 1e-9);
+  /* Rows alone: the SIMD unit keeps its lanes (it is matched to the output columns). */
+  arch tall = a;
+  arch_set_array(&tall, 8, 8);
+  assert_int_equal(tall.simd.lanes, 4);
+  /* A 1x1 array keeps at least one lane. */
+  arch one = a;
+  arch_set_array(&one, 1, 1);
+  assert_int_equal(one.simd.lanes, 1);
+  assert_close(one.area_mm2, a.area_mm2 - 31 * 1000e-6 - 3 * 2000e-6, 1e-9);
+  /* A buffer 4x larger: 4x its leakage and area, the rest unchanged. */
+  arch wide = a;
+  arch_set_buffer_bytes(&wide, 0, 4 * a.buffers[0].size_bytes);
+  arch_component cw[ARCH_MAX_COMPONENTS];
+  arch_components(&wide, cw);
+  assert_close(cw[2].leakage_mw, 4 * c[2].leakage_mw, 1e-12);
+  assert_close(cw[2].area_mm2, 4 * c[2].area_mm2, 1e-12);
+  assert_close(wide.leakage_mw - a.leakage_mw, 3 * c[2].leakage_mw, 1e-12);
+  /* Never below one access; an out-of-range index changes nothing. */
+  arch_set_buffer_bytes(&wide, 1, 0);
+  assert_int_equal(wide.buffers[1].size_bytes, 8);
+  arch same = a;
+  arch_set_buffer_bytes(&same, 7, 1);
+  assert_close(same.leakage_mw, a.leakage_mw, 0);
+  /* The DRAM interface follows the bandwidth. */
+  arch fast = a;
+  fast.dram.gbps *= 2;
+  arch_update_static(&fast);
+  assert_close(fast.leakage_mw - a.leakage_mw, 16 * 2.0, 1e-12);
+}
+
+/* heat arch show prints the area and leakage breakdown; every preset has one with every share. */
+static void presets_print_area_and_leakage(void **state) {
+  (void)state;
+  for (size_t i = 0; i < arch_preset_count(); i++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(arch_preset_name(i), &a, &err), HEAT_OK);
+    assert_true(a.leakage_mw > 0 && a.area_mm2 > 0);
+    assert_true(a.array.pe_leakage_uw > 0 && a.simd.lane_area_um2 > 0);
+    for (size_t b = 0; b < a.n_buffers; b++)
+      assert_true(a.buffers[b].leakage_uw_per_kib > 0 && a.buffers[b].area_um2_per_kib > 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    arch_print(f, &a);
+    fclose(f);
+    assert_non_null(strstr(buf, "area and leakage (charged over the runtime):"));
+    assert_non_null(strstr(buf, "  array "));
+    assert_non_null(strstr(buf, "  dram_phy "));
+    assert_non_null(strstr(buf, "  total "));
+    free(buf);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(base_loads_with_every_field),
@@ -377,6 +496,8 @@ int main(void) {
       cmocka_unit_test(buffers_and_operands),
       cmocka_unit_test(too_many_buffers),
       cmocka_unit_test(print_and_summary_use_human_units),
+      cmocka_unit_test(static_power_and_area_scale_linearly),
+      cmocka_unit_test(presets_print_area_and_leakage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

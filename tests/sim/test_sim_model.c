@@ -111,10 +111,38 @@ static void a_bad_program_is_refused_before_running(void **state) {
   program_free(&p);
 }
 
+/* A step takes the same cycles however much simulated time earlier runs used (the kernel's
+ * time as a double drifted below whole cycles after ~10^7 cycles and added a cycle). */
+static void a_run_does_not_depend_on_earlier_runs(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("simba-l", &a, &err), HEAT_OK);
+  assert_int_equal(sim_session_set_arch(session, &a, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  map_problem p;
+  map_problem_gemm(&p, 1, 384, 768, 3072);
+  map_result r;
+  assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_OK);
+  program prog;
+  program_init(&prog);
+  assert_int_equal(program_emit_gemm(&prog, &a, &opt, "g", 1, &p, &r.mapping, &r.cost, &err), HEAT_OK);
+  sim_options so = {.mode = SIM_MODE_TIMING};
+  sim_step_result first, again;
+  assert_int_equal(sim_session_run(session, &prog, &so, &first, &err), HEAT_OK);
+  for (int i = 0; i < 60; i++) /* about 6 x 10^7 cycles */
+    assert_int_equal(sim_session_run(session, &prog, &so, &again, &err), HEAT_OK);
+  assert_true(first.cycles > 500000);
+  assert_true(again.cycles == first.cycles);
+  program_free(&prog);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_dataflow_both_modes_agree),
       cmocka_unit_test(a_bad_program_is_refused_before_running),
+      cmocka_unit_test(a_run_does_not_depend_on_earlier_runs),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

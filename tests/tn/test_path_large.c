@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/heat_csv.h"
 #include "mapper/path.h"
 
 static void load(tn_network *net, const char *expr, const char *shapes) {
@@ -24,25 +25,6 @@ typedef struct golden {
   char name[32], expr[TN_EXPR_MAX], shapes[1024];
   long long dp_macs, rg128_macs; /* dp_macs -1: opt_einsum's dp did not finish */
 } golden;
-
-/* Splits a CSV line in place into n fields; a field may be quoted ("a,b"). False when short. */
-static bool split_csv(char *line, char **field, int n) {
-  char *p = line;
-  for (int i = 0; i < n; i++) {
-    if (*p == '"') {
-      field[i] = ++p;
-      p = strchr(p, '"');
-      if (!p) return false;
-      *p++ = '\0';
-    } else {
-      field[i] = p;
-      p += strcspn(p, ",\n");
-    }
-    if (*p != ',' && !(i == n - 1 && (*p == '\n' || *p == '\0'))) return false;
-    if (*p) *p++ = '\0';
-  }
-  return true;
-}
 
 /* Reads path_large.csv: name,expr,shapes(';'),dp_macs,dp_ms,rg128_macs,rg128_ms. */
 static size_t read_goldens(golden *g, size_t cap) {
@@ -57,7 +39,8 @@ static size_t read_goldens(golden *g, size_t cap) {
   while (n < cap && fgets(line, sizeof line, f)) {
     golden *r = &g[n];
     char *field[7];
-    if (!split_csv(line, field, 7)) fail_msg("path_large.csv row %zu is malformed", n + 2);
+    if (heat_csv_split(line, field, 7) != 7)
+      fail_msg("path_large.csv row %zu is malformed", n + 2);
     snprintf(r->name, sizeof r->name, "%s", field[0]);
     snprintf(r->expr, sizeof r->expr, "%s", field[1]);
     snprintf(r->shapes, sizeof r->shapes, "%s", field[2]);

@@ -1,0 +1,25 @@
+/* A decomposition plan (search/PLAN.md) run on the SystemC cycle-level model: the same
+ * composition as search/price.h (input + output + per block the dense block with the plan's
+ * linears in place of the dense ones), each distinct part simulated once in timing mode
+ * instead of priced analytically. Lives in cli/ because search/ must not depend on sim/. */
+#ifndef HEAT_CLI_SIM_PLAN_H
+#define HEAT_CLI_SIM_PLAN_H
+
+#include "search/price.h"
+#include "sim/sim.h"
+
+/* The cost of one part of a priced model report (items of `part`, one instance each, as
+ * search/price.c's report sums), simulated: latency from the simulated cycles, energy and
+ * its components from the simulated counts. *session is elaborated on first use. */
+int sim_plan_report_part(sim_session **session, const arch *eff, const map_options *opt,
+                         const model *m, const layer_report *rep, model_part part,
+                         price_cost *out, heat_error *err);
+
+/* The model under the plan, every part simulated (plan checked against m first). Also fills
+ * *dense with the whole dense model simulated, and *simulated with the distinct linear
+ * settings run. */
+int sim_plan_cost(sim_session **session, const arch *eff, const map_options *opt,
+                  const model *m, const plan *pl, const char *origin, plan_cost *out,
+                  price_cost *dense, int64_t *simulated, heat_error *err);
+
+#endif

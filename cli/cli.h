@@ -23,6 +23,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* True when argv[i] is -h or --help. */
 bool cli_is_help(const char *arg);
+/* The user set OPENBLAS_NUM_THREADS: no subcommand changes BLAS threads then (main.c). */
+extern bool cli_blas_threads_fixed;
 
 /* The subcommands (cli/cmd_*.c). */
 int cmd_arch(int argc, char **argv);

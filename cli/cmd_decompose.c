@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cli_opts.h"
@@ -15,6 +16,7 @@
 #include "common/heat_parse.h"
 #include "mapper/path.h"
 #include "workloads/factorize.h"
+#include "workloads/lapack_dl.h"
 #include "workloads/synthetic.h"
 #include "workloads/weights.h"
 
@@ -315,6 +317,9 @@ int cmd_decompose(int argc, char **argv) {
     decompose_help(stdout);
     return 0;
   }
+  /* Large SVDs gain from every core (the other subcommands keep BLAS on one thread). */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (!cli_blas_threads_fixed && cores > 1) wl_lapack_threads((int)cores);
   heat_error err;
   int64_t max_bytes = heat_budget_default();
   if (a.max_memory && heat_budget_parse(a.max_memory, "--max-memory", &max_bytes, &err))

@@ -12,6 +12,7 @@
 #include "cli/cli_opts.h"
 #include "cli/search_out.h"
 #include "common/heat_parse.h"
+#include "search/accuracy.h"
 #include "search/budget.h"
 #include "workloads/weights.h"
 
@@ -51,6 +52,10 @@ static void search_help(FILE *out) {
           "  --max-latency T       budget, seconds (suffix s, ms, us allowed)\n"
           "  --max-energy E        budget, joules (suffix J, mJ, uJ allowed)\n"
           "  --acc-dense A, --acc-kappa K   the accuracy proxy acc = A - K*eps (0.8816, 0.03)\n"
+          "  --accuracy-data FILE  fit acc to measured accuracies instead: a CSV with columns\n"
+          "                        eps_mean,accuracy (a fraction) per measured plan; a monotone\n"
+          "                        least-squares line acc = c0 + c1*eps (c1 <= 0, GSL); its fit\n"
+          "                        (R^2, RMSE, eps range) is printed in every output\n"
           "  --manual FILE         a plan to list as the 'manual' baseline\n"
           "  --top-shapes K        shapes per size and format (default 2)\n"
           "  --target-compression C   level 1's shape rule target (default 0.25)\n"
@@ -147,8 +152,9 @@ static int search_row_finish(search_run *r, search_row *row, const s2_space *s, 
   snprintf(pl->model, sizeof pl->model, "%s", r->m.name);
   snprintf(pl->arch, sizeof pl->arch, "%s", r->a.name);
   snprintf(pl->weights, sizeof pl->weights, "%s", r->l1.weights);
-  snprintf(pl->note, sizeof pl->note, "heat search: %s plan, objective %s, seed %llu", row->kind,
-           s2_objective_name(r->s2c.objective), (unsigned long long)r->s2c.seed);
+  snprintf(pl->note, sizeof pl->note, "heat search: %s plan, objective %s, seed %llu%s", row->kind,
+           s2_objective_name(r->s2c.objective), (unsigned long long)r->s2c.seed,
+           r->s2c.acc_model[0] ? "; acc model fitted to measured accuracies (summary.txt)" : "");
   int rc = pricer_plan(&r->p, pl, r->w, &row->pc, err);
   if (rc) return rc;
   pl->figures = (plan_figures){(double)row->pc.params, row->ev.eps_mean, row->pc.total.latency_s,
@@ -423,7 +429,7 @@ int cmd_search(int argc, char **argv) {
   const char *model_name = "bert-base", *arch_name = "simba-l", *weights = NULL, *synthetic = NULL,
              *formats = NULL, *objective = NULL, *max_error = NULL, *max_params = NULL,
              *max_latency = NULL, *max_energy = NULL, *out_dir = NULL, *cache = "results/.cache",
-             *manual = NULL;
+             *manual = NULL, *accuracy_data = NULL;
   int64_t seq = 0, threads = 2, seed = 1, top = 2, population = 48, generations = 40;
   double target = 0.25, acc_dense = 0.8816, acc_kappa = 0.03;
   double checkpoint_every = 10;
@@ -435,7 +441,7 @@ int cmd_search(int argc, char **argv) {
       CLI_TEXT("max-error", &max_error),  CLI_TEXT("max-params", &max_params),
       CLI_TEXT("max-latency", &max_latency), CLI_TEXT("max-energy", &max_energy),
       CLI_TEXT("out", &out_dir),          CLI_TEXT("cache", &cache),
-      CLI_TEXT("manual", &manual),        CLI_INT("seq", &seq, 1, INT32_MAX),
+      CLI_TEXT("manual", &manual),        CLI_TEXT("accuracy-data", &accuracy_data),        CLI_INT("seq", &seq, 1, INT32_MAX),
       CLI_INT("threads", &threads, 1, 256), CLI_INT("seed", &seed, 0, INT64_MAX),
       CLI_INT("top-shapes", &top, 1, 64), CLI_INT("population", &population, 4, 100000),
       CLI_INT("generations", &generations, 1, 100000),
@@ -480,6 +486,19 @@ int cmd_search(int argc, char **argv) {
   if (!rc && max_params) rc = search_parse_quantity(max_params, "--max-params", NULL, &r->s2c.max_params, &err);
   if (!rc && max_latency) rc = search_parse_quantity(max_latency, "--max-latency", "s", &r->s2c.max_latency_s, &err);
   if (!rc && max_energy) rc = search_parse_quantity(max_energy, "--max-energy", "J", &r->s2c.max_energy_j, &err);
+  if (!rc && accuracy_data && (cli_given(&cp, "acc-dense") || cli_given(&cp, "acc-kappa")))
+    rc = heat_error_set(&err, HEAT_EINVAL, "--accuracy-data",
+                        "the fitted model replaces the proxy: give it or --acc-dense/--acc-kappa, "
+                        "not both");
+  if (!rc && accuracy_data) {
+    acc_fit fit;
+    rc = acc_fit_file(accuracy_data, &fit, &err);
+    if (!rc) {
+      acc_dense = fit.c0;
+      acc_kappa = -fit.c1;
+      acc_fit_text(&fit, accuracy_data, r->s2c.acc_model, sizeof r->s2c.acc_model);
+    }
+  }
   if (!rc && r->s2c.objective == S2_OBJ_ERROR && !max_latency && !max_energy)
     rc = heat_error_set(&err, HEAT_EINVAL, "--objective",
                         "'error' minimises eps under --max-latency or --max-energy: give one");

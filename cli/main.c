@@ -2,6 +2,7 @@
 #include <gsl/gsl_errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -57,9 +58,16 @@ static void print_help(FILE *out) {
                "Exit codes: 0 success, 2 bad input, 1 internal failure.\n");
 }
 
+bool cli_blas_threads_fixed;
+
 int main(int argc, char **argv) {
   /* GSL's default handler aborts; heat checks every return code instead. */
   gsl_set_error_handler_off();
+  /* OpenBLAS loads only when a factorization needs it (workloads/lapack_dl.c); one thread unless
+   * the user chose (heat decompose asks for every core, cli_blas_threads_fixed). Set before it
+   * loads, so that it starts no worker threads. */
+  if (getenv("OPENBLAS_NUM_THREADS")) cli_blas_threads_fixed = true;
+  else setenv("OPENBLAS_NUM_THREADS", "1", 1);
   if (argc < 2) {
     print_help(stderr);
     return 2;

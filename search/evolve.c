@@ -38,6 +38,10 @@ void s2_config_init(s2_config *c) {
 }
 
 void s2_proxy_text(const s2_config *c, char *buf, size_t cap) {
+  if (c->acc_model[0]) {
+    snprintf(buf, cap, "%s", c->acc_model);
+    return;
+  }
   snprintf(buf, cap,
            "acc proxy = max(0, %.4g - %.4g * mean eps), eps weighted by weight size (dense 0); "
            "not a measured accuracy",

@@ -50,11 +50,15 @@ typedef struct s2_config {
   uint64_t seed;
   int threads;
   bool progress;
+  /* Non-empty: acc_dense and acc_kappa come from a model fitted to measured accuracies
+   * (search/accuracy.h) and this says so in every output instead of the proxy's text. */
+  char acc_model[240];
 } s2_config;
 
 void s2_config_init(s2_config *c);
 
-/* The proxy's description, printed in every output that shows acc. */
+/* The accuracy model's description (the proxy, or the fitted model), printed in every output
+ * that shows acc. */
 void s2_proxy_text(const s2_config *c, char *buf, size_t cap);
 
 typedef struct s2_eval {

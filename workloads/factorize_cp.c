@@ -8,12 +8,12 @@
  * when ε changes by at most tol·ε. */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "workloads/factorize_impl.h"
+#include "workloads/lapack_dl.h"
 #include "workloads/linalg.h"
 
 /* Khatri–Rao product of factors[0..n) (dims[k] x R each), row index row-major over the modes:
@@ -63,6 +63,8 @@ typedef struct cp_state {
 
 /* Solves A_k V = MTTKRP for mode k (V = Hadamard of the other Grams), then normalizes. */
 static int update_mode(cp_state *st, size_t k, heat_error *err) {
+  const wl_lapack *L = wl_lapack_get(err);
+  if (!L) return err->code;
   int64_t R = st->R, n = st->dims[k];
   for (int64_t i = 0; i < R * R; i++) st->V[i] = 1.0;
   for (size_t j = 0; j < st->D; j++)
@@ -73,14 +75,14 @@ static int update_mode(cp_state *st, size_t k, heat_error *err) {
   /* Cholesky first; a singular V (collinear columns) falls back to minimum-norm least squares. */
   double *Vc = st->tmp + R;
   memcpy(Vc, st->V, (size_t)(R * R) * sizeof *Vc);
-  lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)R, (lapack_int)n, Vc,
+  lapack_int info = L->dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)R, (lapack_int)n, Vc,
                                   (lapack_int)R, st->B, (lapack_int)n);
   if (info > 0) {
     lapack_int rank;
     memcpy(Vc, st->V, (size_t)(R * R) * sizeof *Vc);
     for (int64_t i = 0; i < n; i++)
       for (int64_t r = 0; r < R; r++) st->B[r * n + i] = st->mtt[i * R + r];
-    info = LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (lapack_int)R, (lapack_int)R, (lapack_int)n, Vc,
+    info = L->dgelsd(LAPACK_ROW_MAJOR, (lapack_int)R, (lapack_int)R, (lapack_int)n, Vc,
                           (lapack_int)R, st->B, (lapack_int)n, st->sv, -1.0, &rank);
   }
   if (info != 0)

@@ -2,23 +2,26 @@
 
 #include <float.h>
 #include <gsl/gsl_matrix.h>
-#include <lapacke.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "workloads/lapack_dl.h"
+
 int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, heat_error *err) {
   if (m < 1 || n < 1 || m > INT_MAX || n > INT_MAX)
     return heat_error_set(err, HEAT_ERANGE, "svd", "cannot decompose a %lld x %lld matrix",
                           (long long)m, (long long)n);
+  const wl_lapack *L = wl_lapack_get(err);
+  if (!L) return err->code;
   int64_t k = m < n ? m : n;
   bool vectors = u && vt;
   double dummy = 0.0;
   /* Row-major a (m x n) is the column-major aᵀ (n x m); its SVD aᵀ = V S Uᵀ written column-major
    * lands U in u (m x k row-major) and Vᵀ in vt (k x n row-major) with no transposing copies,
    * which LAPACK_ROW_MAJOR would make. */
-  lapack_int info = LAPACKE_dgesdd(
+  lapack_int info = L->dgesdd(
       LAPACK_COL_MAJOR, vectors ? 'S' : 'N', (lapack_int)n, (lapack_int)m, a, (lapack_int)n, s,
       vectors ? vt : &dummy, (lapack_int)n, vectors ? u : &dummy, (lapack_int)(vectors ? k : 1));
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
@@ -36,18 +39,20 @@ int wl__svd(double *a, int64_t m, int64_t n, double *s, double *u, double *vt, h
  * values sqrt(λ), largest first (dsyevd returns them ascending). */
 static int gram_eig(const double *a, int64_t rows, int64_t cols, bool tall, double *g, double *s,
                     heat_error *err) {
+  const wl_lapack *L = wl_lapack_get(err);
+  if (!L) return err->code;
   int64_t n = tall ? cols : rows, K = rows < cols ? rows : cols;
+  if (rows > INT_MAX || cols > INT_MAX)
+    return heat_error_set(err, HEAT_ERANGE, "svd", "cannot decompose a %lld x %lld matrix",
+                          (long long)rows, (long long)cols);
   double *ev = malloc((size_t)n * sizeof *ev);
   if (!ev) return heat_error_set(err, HEAT_ENOMEM, "svd", "out of memory");
-  gsl_matrix_const_view va = gsl_matrix_const_view_array(a, (size_t)rows, (size_t)cols);
-  gsl_matrix_view vg = gsl_matrix_view_array(g, (size_t)n, (size_t)n);
   int rc = HEAT_OK;
-  if (gsl_blas_dsyrk(CblasUpper, tall ? CblasTrans : CblasNoTrans, 1.0, &va.matrix, 0.0,
-                     &vg.matrix))
-    rc = heat_error_set(err, HEAT_EINTERNAL, "svd", "gsl_blas_dsyrk failed");
+  /* g = a·aᵀ (or aᵀ·a), upper triangle, row-major. */
+  L->dsyrk(CblasRowMajor, CblasUpper, tall ? CblasTrans : CblasNoTrans, (int)n,
+           (int)(tall ? rows : cols), 1.0, a, (int)cols, 0.0, g, (int)n);
   if (!rc) {
-    lapack_int info =
-        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, g, (lapack_int)n, ev);
+    lapack_int info = L->dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, g, (lapack_int)n, ev);
     if (info)
       rc = heat_error_set(err, HEAT_EINTERNAL, "svd",
                           "LAPACKE_dsyevd failed on a %lld x %lld Gram matrix (info %d)",
@@ -158,12 +163,14 @@ int wl__gemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha, const dou
   if (inner != inner_b)
     return heat_error_set(err, HEAT_EINTERNAL, "gemm", "inner sizes differ: %lld vs %lld",
                           (long long)inner, (long long)inner_b);
-  gsl_matrix_const_view va = gsl_matrix_const_view_array(a, (size_t)ar, (size_t)ac);
-  gsl_matrix_const_view vb = gsl_matrix_const_view_array(b, (size_t)br, (size_t)bc);
-  gsl_matrix_view vc = gsl_matrix_view_array(c, (size_t)rows, (size_t)cols);
-  int rc = gsl_blas_dgemm(ta, tb, alpha, &va.matrix, &vb.matrix, beta, &vc.matrix);
-  if (rc)
-    return heat_error_set(err, HEAT_EINTERNAL, "gemm", "gsl_blas_dgemm failed (GSL error %d)", rc);
+  if (ar > INT_MAX || ac > INT_MAX || br > INT_MAX || bc > INT_MAX)
+    return heat_error_set(err, HEAT_ERANGE, "gemm", "a %lld x %lld by %lld x %lld product is "
+                          "beyond BLAS's 32-bit sizes", (long long)ar, (long long)ac,
+                          (long long)br, (long long)bc);
+  const wl_lapack *L = wl_lapack_get(err);
+  if (!L) return err->code;
+  L->dgemm(CblasRowMajor, (enum CBLAS_TRANSPOSE)ta, (enum CBLAS_TRANSPOSE)tb, (int)rows, (int)cols,
+           (int)inner, alpha, a, (int)ac, b, (int)bc, beta, c, (int)cols);
   return HEAT_OK;
 }
 

@@ -2,13 +2,13 @@
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/heat_parse.h"
+#include "workloads/lapack_dl.h"
 #include "workloads/linalg.h"
 
 void wl_synthetic_init(wl_synthetic *s) {
@@ -69,13 +69,15 @@ void wl_synthetic_describe(const wl_synthetic *s, char *buf, size_t cap) {
 /* Orthonormal columns: QR of a Gaussian rows x cols matrix (rows >= cols). */
 static int random_orthonormal(gsl_rng *rng, int64_t rows, int64_t cols, double *q,
                               heat_error *err) {
+  const wl_lapack *L = wl_lapack_get(err);
+  if (!L) return err->code;
   double *tau = malloc((size_t)cols * sizeof *tau);
   if (!tau) return heat_error_set(err, HEAT_ENOMEM, "synthetic", "out of memory");
   for (int64_t i = 0; i < rows * cols; i++) q[i] = gsl_ran_gaussian(rng, 1.0);
-  lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, q,
+  lapack_int info = L->dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, q,
                                    (lapack_int)cols, tau);
   if (!info)
-    info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)cols, q,
+    info = L->dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)cols, q,
                           (lapack_int)cols, tau);
   free(tau);
   if (info)

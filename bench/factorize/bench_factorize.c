@@ -8,10 +8,8 @@
 
 #include "bench/bench_util.h"
 #include "workloads/factorize.h"
+#include "workloads/lapack_dl.h"
 #include "workloads/synthetic.h"
-
-void openblas_set_num_threads(int n);
-int openblas_get_num_threads(void);
 
 #define REPS 3
 
@@ -56,7 +54,7 @@ static void time_factorization(const char *label, const wl_matrix *w, const wl_l
 }
 
 int main(void) {
-  if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
+  if (!getenv("OPENBLAS_NUM_THREADS")) wl_lapack_threads(1);
   heat_error err;
   wl_synthetic syn;
   wl_synthetic_init(&syn);
@@ -67,7 +65,7 @@ int main(void) {
   char desc[96];
   wl_synthetic_describe(&syn, desc, sizeof desc);
   printf("bench_factorize: 768 x 3072 %s, shape 8x8x12:12x16x16, OpenBLAS threads %d\n", desc,
-         openblas_get_num_threads());
+         wl_lapack_threads_used());
   printf("%-34s %.3f s\n", "synthetic matrix", bench_now_s() - t0);
 
   wl_factor_options opt;

@@ -50,6 +50,7 @@ SC_MODULE(machine) {
   dp_workspace *dpw = nullptr;
   vcd_writer *vcd = nullptr;
   bool internal_error = false;
+  bool aborting = false;         // unwinding a deadlocked run: every wait returns at once
   char internal_msg[256] = "";
   size_t issued = 0;             // controller position in todo
   size_t waiting_on = SIZE_MAX;  // instruction the controller waits for (deadlock report)
@@ -58,6 +59,13 @@ SC_MODULE(machine) {
   // Resource calendars (cycles).
   double dram_free = 0;
   double port_free[ARCH_MAX_BUFFERS] = {0};
+
+  // The load that last filled each (buffer, operand, slot) in this step, SIZE_MAX: none. A slot
+  // is valid once that load completed: a fold waits for the slots it reads to be valid (the
+  // buffers' full flags), so a fold reading a slot no load fills never starts (a deadlock,
+  // reported), whatever dependences the program states.
+  size_t filled[ARCH_MAX_BUFFERS][2][2];
+  char slot_wait[128] = "";
 
   std::deque<size_t> q[SIM_UNITS];
   sc_event q_ev[SIM_UNITS], start_ev;
@@ -106,7 +114,7 @@ SC_MODULE(machine) {
       int blocking = -1;
       for (int d = 0; d < in.n_deps; d++)
         if (!is_done((size_t)in.dep[d])) blocking = in.dep[d];
-      if (blocking < 0) return;
+      if (blocking < 0 || aborting) return;
       double t0 = now();
       wait(done_ev.default_event());
       int reason = SIM_STALL_DEP;
@@ -124,7 +132,7 @@ SC_MODULE(machine) {
   void controller() {
     for (;;) {
       wait(start_ev);
-      for (issued = 0; issued < todo.size(); issued++) {
+      for (issued = 0; issued < todo.size() && !aborting; issued++) {
         size_t i = todo[issued];
         const prog_insn &in = prog->insn[i];
         if (in.op == PROG_SYNC) {
@@ -157,11 +165,33 @@ SC_MODULE(machine) {
     return i;
   }
 
+  bool slot_valid(const prog_insn &in, const prog_step &st, int op) const {
+    if (st.problem.on_chip[op]) return true;
+    size_t l = filled[st.mapping.buffer[op]][op][in.slots[op] & 1];
+    return l != SIZE_MAX && is_done(l);
+  }
+
+  void wait_slots(size_t i, const prog_insn &in, const prog_step &st) {
+    for (int op = 0; op < 2; op++) {
+      if (slot_valid(in, st, op)) continue;
+      head[SIM_UNIT_ARRAY] = i;
+      std::snprintf(slot_wait, sizeof slot_wait, "slot %d of buffer '%s' (%s), which no load has filled",
+                    in.slots[op], a->buffers[st.mapping.buffer[op]].name, op ? "weight" : "input");
+      double t0 = now();
+      while (!slot_valid(in, st, op) && !aborting) wait(done_ev.default_event());
+      res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_DRAM] += now() - t0;
+      head[SIM_UNIT_ARRAY] = SIZE_MAX;
+      slot_wait[0] = 0;
+    }
+  }
+
   void array() {
     for (;;) {
       size_t i = pop(SIM_UNIT_ARRAY);
       const prog_insn &in = prog->insn[i];
       const prog_step &st = prog->steps[in.step];
+      wait_slots(i, in, st);
+      if (aborting) continue;
       fold_stats fs;
       int64_t pack = st.mapping.batch_pack > 1 ? st.mapping.batch_pack : 1;
       fold_eval_packed(&a->array, st.mapping.dataflow, prog->timing, in.len[0], in.len[1],
@@ -260,6 +290,7 @@ SC_MODULE(machine) {
     int inflight = 0;
     for (;;) {
       size_t i = pop(SIM_UNIT_DMA);
+      if (aborting) continue;
       const prog_insn &in = prog->insn[i];
       prog_counts c;
       std::memset(&c, 0, sizeof c);
@@ -267,6 +298,7 @@ SC_MODULE(machine) {
       add_counts(c);
       double bytes = c.dram_read_bytes + c.dram_write_bytes;
       double start = now();
+      if (in.op == PROG_LOAD && in.operand < 2) filled[in.buffer][in.operand][in.slot & 1] = i;
       if (!prog->stalls) { // the array alone (SCALE-Sim's compute report): memory takes no time
         finish(i, start);
         continue;
@@ -284,7 +316,9 @@ SC_MODULE(machine) {
       trace(VCD_DMA_BUSY, 0);
       res->unit[SIM_UNIT_DMA].busy += data_end - ch_start;
       res->unit[SIM_UNIT_DMA].stall[SIM_STALL_DRAM] += ch_start - start;
-      finish(i, data_end + latency);
+      // A store is posted: its slot is free once the data has left the buffer; a load's data
+      // lands after the DRAM latency.
+      finish(i, in.op == PROG_STORE ? data_end : data_end + latency);
       trace(VCD_DMA_INFLIGHT, --inflight);
     }
   }
@@ -292,6 +326,7 @@ SC_MODULE(machine) {
   void simd() {
     for (;;) {
       size_t i = pop(SIM_UNIT_SIMD);
+      if (aborting) continue;
       const prog_insn &in = prog->insn[i];
       prog_counts c;
       std::memset(&c, 0, sizeof c);
@@ -315,6 +350,19 @@ SC_MODULE(machine) {
       res->unit[SIM_UNIT_SIMD].stall[SIM_STALL_SRAM] += std::max(0.0, took - (double)in.cycles);
       finish(i, now());
     }
+  }
+
+  // After a deadlock: every blocked process returns and the queues empty, so the session runs
+  // the next program from a clean machine.
+  void unwind() {
+    aborting = true;
+    for (auto &qu : q) qu.clear();
+    done_ev.notify(SC_ZERO_TIME);
+    sc_start();
+    aborting = false;
+    waiting_on = SIZE_MAX;
+    for (auto &h : head) h = SIZE_MAX;
+    slot_wait[0] = 0;
   }
 
   SC_CTOR(machine) {
@@ -432,6 +480,10 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     std::memset(r, 0, sizeof *r);
     m.res = r;
     m.todo = by_step[st];
+    for (auto &b : m.filled)
+      for (auto &o : b)
+        for (auto &sl : o) sl = SIZE_MAX;
+    m.slot_wait[0] = 0;
     const prog_step &ps = p->steps[st];
     bool values = opt->mode == SIM_MODE_FUNCTIONAL && !ps.simd;
     if (values) sim__seed(vals, &s->a, ps, opt->seed, st);
@@ -459,10 +511,16 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
         for (int u = 0; u < SIM_UNITS; u++)
           if (m.head[u] != SIZE_MAX) w = std::min(w, m.head[u]);
         const prog_insn &in = p->insn[w];
-        rc = heat_error_set(err, HEAT_EINVAL, "program",
-                            "deadlock in step %s: instruction %zu (%s) waits for work that "
-                            "never completes",
-                            ps.name, w, program_opcode_name(in.op));
+        if (m.slot_wait[0])
+          rc = heat_error_set(err, HEAT_EINVAL, p->origin[0] ? p->origin : "program",
+                              "deadlock in step %s: instruction %zu (%s) waits for %s",
+                              ps.name, w, program_opcode_name(in.op), m.slot_wait);
+        else
+          rc = heat_error_set(err, HEAT_EINVAL, p->origin[0] ? p->origin : "program",
+                              "deadlock in step %s: instruction %zu (%s) waits for work that "
+                              "never completes",
+                              ps.name, w, program_opcode_name(in.op));
+        m.unwind();
         break;
       }
       end = std::max(end, m.done_at[i]);

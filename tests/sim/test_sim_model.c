@@ -138,11 +138,51 @@ static void a_run_does_not_depend_on_earlier_runs(void **state) {
   program_free(&prog);
 }
 
+/* A fold reading a slot that no load fills would wait forever on the slot's full flag: the run
+ * stops with the deadlock named, and the session runs the next program normally. */
+static void a_deadlock_is_reported_and_the_session_recovers(void **state) {
+  (void)state;
+  const char *head = "heat-program 1\narch tpu-32\ntiming scalesim\nstalls 1\n"
+                     "step 0 name=g times=1 simd=0 dims=1,8,8,8 df=os tile=1,8,8,8 order=m,k,n "
+                     "buf=0,1,0 on_chip=0,0,0 permuted=0,0\n"
+                     "0: load step=0 op=input buf=0 slot=0 at=0,0,0,0 len=1,8,8,1 partial=0 strided=0 deps=\n"
+                     "1: load step=0 op=weight buf=1 slot=0 at=0,0,0,0 len=1,1,8,8 partial=0 strided=0 deps=\n";
+  const char *tail = " acc=0 deps=0,1\n3: store step=0 op=output buf=0 slot=0 at=0,0,0,0 "
+                     "len=1,8,1,8 partial=0 deps=2\n";
+  char text[1024];
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  assert_int_equal(sim_session_set_arch(session, &a, &err), HEAT_OK);
+  sim_options so = {.mode = SIM_MODE_FUNCTIONAL, .check = true};
+  sim_step_result r;
+  for (int good = 0; good < 2; good++) {
+    snprintf(text, sizeof text, "%s2: fold step=0 at=0,0,0,0 len=1,8,8,8 slots=%d,0,0%s", head,
+             good ? 0 : 1, tail);
+    program p;
+    assert_int_equal(program_parse(text, "dl.prog", &p, &err), HEAT_OK);
+    int rc = sim_session_run(session, &p, &so, &r, &err);
+    if (good) {
+      assert_int_equal(rc, HEAT_OK);
+      assert_true(r.cycles > 0);
+      assert_int_equal(r.checked, 64);
+      assert_int_equal(r.mismatches, 0);
+    } else {
+      assert_int_equal(rc, HEAT_EINVAL);
+      assert_string_equal(err.where, "dl.prog");
+      assert_non_null(strstr(err.msg, "deadlock in step g: instruction 2 (fold) waits for slot 1 "
+                                      "of buffer 'unified' (input), which no load has filled"));
+    }
+    program_free(&p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_dataflow_both_modes_agree),
       cmocka_unit_test(a_bad_program_is_refused_before_running),
       cmocka_unit_test(a_run_does_not_depend_on_earlier_runs),
+      cmocka_unit_test(a_deadlock_is_reported_and_the_session_recovers),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

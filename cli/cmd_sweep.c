@@ -12,6 +12,7 @@
 #include "common/heat_csv.h"
 #include "common/heat_parse.h"
 #include "search/checkpoint.h"
+#include "search/dist.h"
 #include "search/level1.h"
 #include "search/price.h"
 
@@ -22,7 +23,7 @@ static void sweep_help(FILE *out) {
   fprintf(out,
           "usage: heat sweep [--model M] [--arch A] --arrays RxC,... [--buffers-kib K,...]\n"
           "                  [--bandwidth-gbs B,...] [--clock-ghz F,...] [--plan FILE,...]\n"
-          "                  [--seq N] [--out DIR] [--no-figures] [--resume]\n\n"
+          "                  [--seq N] [--threads N] [--out DIR] [--no-figures] [--resume]\n\n"
           "Prices the dense model and each plan (heat search writes them; search/PLAN.md) on\n"
           "every combination of the hardware values given (the arch's own value where an option\n"
           "is left out). One CSV row per (variant, plan); a variant a plan cannot be mapped on\n"
@@ -39,6 +40,7 @@ static void sweep_help(FILE *out) {
           "  --seq N               sequence length\n"
           "  --out DIR             results directory (default results/sweep-MODEL-ARCH): sweep.csv,\n"
           "                        figures.gp and fig_sweep_{edp,latency,energy}.{pdf,svg,png}\n"
+          "  --threads N           variants priced at once per process (default 1)\n"
           "  --no-figures          the CSV only\n"
           "  --resume              continue an interrupted sweep (Ctrl-C, SIGTERM, kill -9) from\n"
           "                        DIR/checkpoint.txt, with the same options: no variant is lost\n"
@@ -46,7 +48,10 @@ static void sweep_help(FILE *out) {
           "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
           "                        after every variant). Ctrl-C or SIGTERM saves it and exits\n"
           "                        with 130 or 143; the checkpoint is deleted on success\n\n"
-          "Leakage and area follow every value (per PE, SIMD lane, KiB and GB/s; arch/README.md).\n");
+          "Leakage and area follow every value (per PE, SIMD lane, KiB and GB/s; arch/README.md).\n"
+          "Under mpirun or srun (heat built with HEAT_MPI) the variants are spread over the\n"
+          "ranks by a work queue on rank 0, which alone writes the files and the checkpoint: the\n"
+          "same files as a run alone (docs/cluster.md).\n");
 }
 
 static int sweep_doubles(const char *text, const char *what, double lo, double hi, double *out,
@@ -181,28 +186,37 @@ static void sweep_inputs_hash(const model *m, const arch *base, const int64_t (*
   stable_hash_hex(h, out);
 }
 
+/* A variant's hardware: the base arch with its buffers, bandwidth and clock set. */
+static void sweep_variant_arch(const arch *base, const int64_t *array, double kib, double gbs,
+                               double ghz, arch *a, map_options *opt, arch *eff) {
+  *a = *base;
+  double scale = kib * 1024.0 / (double)arch_sram_bytes(base);
+  for (size_t b = 0; b < a->n_buffers; b++)
+    arch_set_buffer_bytes(a, b, (int64_t)((double)a->buffers[b].size_bytes * scale));
+  a->dram.gbps = gbs;
+  a->clock_ghz = ghz;
+  arch_update_static(a); /* the DRAM interface scales with the bandwidth */
+  map_options_init(opt, a);
+  opt->array_rows_override = array[0];
+  opt->array_cols_override = array[1];
+  map_effective_arch(a, opt, eff);
+}
+
 /* The rows of one hardware variant (dense, then each plan) as CSV text. */
 static int sweep_variant(const arch *base, const model *m, const int64_t *array, double kib,
                          double gbs, double ghz, const sweep_plan *plans, size_t n_plans,
                          const plan *dense_plan, map_workspace *w, char **text, heat_error *err) {
   size_t len = 0;
   *text = NULL;
-  FILE *f = open_memstream(text, &len);
-  if (!f) return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
-  static plan_cost pc;
-  arch a = *base;
-  double scale = kib * 1024.0 / (double)arch_sram_bytes(base);
-  for (size_t b = 0; b < a.n_buffers; b++)
-    arch_set_buffer_bytes(&a, b, (int64_t)((double)a.buffers[b].size_bytes * scale));
-  a.dram.gbps = gbs;
-  a.clock_ghz = ghz;
-  arch_update_static(&a); /* the DRAM interface scales with the bandwidth */
+  plan_cost *pc = malloc(sizeof *pc); /* large; one per thread */
+  FILE *f = pc ? open_memstream(text, &len) : NULL;
+  if (!f) {
+    free(pc);
+    return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  }
+  arch a, eff;
   map_options opt;
-  map_options_init(&opt, &a);
-  opt.array_rows_override = array[0];
-  opt.array_cols_override = array[1];
-  arch eff;
-  map_effective_arch(&a, &opt, &eff);
+  sweep_variant_arch(base, array, kib, gbs, ghz, &a, &opt, &eff);
   pricer p;
   heat_error e;
   int prc = map_options_check(&opt, &a, &e);
@@ -212,12 +226,13 @@ static int sweep_variant(const arch *base, const model *m, const int64_t *array,
     const plan *pl = k ? &plans[k - 1].pl : dense_plan;
     int r2 = prc;
     heat_error e2 = e;
-    if (!r2) r2 = pricer_plan(&p, pl, w, &pc, &e2);
-    if (!r2 && k == 0) dense_edp = price_edp(&pc.total);
-    if (!r2 && dense_edp <= 0) dense_edp = price_edp(&pc.total);
-    sweep_row(f, &eff, array, kib, k ? plans[k - 1].name : "dense", r2, &e2, &pc, dense_edp);
+    if (!r2) r2 = pricer_plan(&p, pl, w, pc, &e2);
+    if (!r2 && k == 0) dense_edp = price_edp(&pc->total);
+    if (!r2 && dense_edp <= 0) dense_edp = price_edp(&pc->total);
+    sweep_row(f, &eff, array, kib, k ? plans[k - 1].name : "dense", r2, &e2, pc, dense_edp);
   }
   if (!prc) pricer_free(&p);
+  free(pc);
   if (fclose(f) != 0) {
     free(*text);
     *text = NULL;
@@ -226,41 +241,126 @@ static int sweep_variant(const arch *base, const model *m, const int64_t *array,
   return HEAT_OK;
 }
 
-/* A variant's rows: from the checkpoint when it has them, else priced and recorded. */
-static int sweep_variant_rows(ckpt *ck, const char *key, const arch *base, const model *m,
-                              const int64_t *array, double kib, double gbs, double ghz,
-                              const sweep_plan *plans, size_t n_plans, const plan *dense_plan,
-                              map_workspace *w, char **text, heat_error *err) {
-  const ckpt_rec *rec = ckpt_get(ck, key);
-  if (rec) {
-    ckpt_reader rd;
-    ckpt_reader_init(&rd, ck, rec, err);
-    *text = ckpt_read_text(&rd);
-    int rc = ckpt_reader_end(&rd);
-    if (!rc && (!**text || (*text)[strlen(*text) - 1] != '\n'))
-      rc = ckpt_reader_fail(&rd, "not CSV rows");
-    if (rc) {
-      free(*text);
-      *text = NULL;
-    }
-    return rc;
-  }
-  int rc = sweep_variant(base, m, array, kib, gbs, ghz, plans, n_plans, dense_plan, w, text, err);
+/* The sweep as points of a distributed job (search/dist.h): point i is variant i in the order of
+ * the nested loops (array, buffers, bandwidth, clock); its result is its CSV rows. */
+#define SWEEP_ROW_MAX 1600
+
+typedef struct sweep_job {
+  const model *m;
+  const arch *base;
+  int64_t (*arr)[2];
+  const double *kib, *gbs, *ghz;
+  size_t n_arr, n_kib, n_gbs, n_ghz, n_plans;
+  const sweep_plan *plans;
+  const plan *dense;
+  size_t rsize;
+  char *results;
+  const int *status;
+  const heat_error *errors;
+  ckpt *ck;          /* rank 0 */
+  int ck_rc;         /* the first failure recording a point */
+  heat_error ck_err;
+} sweep_job;
+
+static void sweep_indices(const sweep_job *x, size_t i, size_t *ia, size_t *ik, size_t *ib,
+                          size_t *ic) {
+  *ic = i % x->n_ghz;
+  *ib = i / x->n_ghz % x->n_gbs;
+  *ik = i / x->n_ghz / x->n_gbs % x->n_kib;
+  *ia = i / x->n_ghz / x->n_gbs / x->n_kib;
+}
+
+static void sweep_key(const sweep_job *x, size_t i, char *key, size_t cap) {
+  size_t ia, ik, ib, ic;
+  sweep_indices(x, i, &ia, &ik, &ib, &ic);
+  snprintf(key, cap, "variant %02zu %02zu %02zu %02zu", ia, ik, ib, ic);
+}
+
+static void *sweep_local_alloc(void *ctx) {
+  (void)ctx;
+  return map_workspace_alloc();
+}
+
+static void sweep_local_free(void *local) { map_workspace_free(local); }
+
+static int sweep_point(void *ctx, void *local, size_t i, void *out, heat_error *err) {
+  const sweep_job *x = ctx;
+  if (!local) return heat_error_set(err, HEAT_ENOMEM, "sweep", "out of memory");
+  size_t ia, ik, ib, ic;
+  sweep_indices(x, i, &ia, &ik, &ib, &ic);
+  char *rows = NULL;
+  int rc = sweep_variant(x->base, x->m, x->arr[ia], x->kib[ik], x->gbs[ib], x->ghz[ic], x->plans,
+                         x->n_plans, x->dense, local, &rows, err);
   if (rc) return rc;
-  ckpt_buf b = {0};
-  ckpt_buf_text(&b, *text);
-  const char *payload;
-  rc = ckpt_buf_done(&b, &payload, err);
-  if (!rc) rc = ckpt_put(ck, key, payload, err);
-  ckpt_buf_free(&b);
-  if (!rc) rc = ckpt_tick(ck, err);
+  size_t n = strlen(rows);
+  if (n >= x->rsize) rc = heat_error_set(err, HEAT_EINTERNAL, "sweep", "rows of point %zu too long", i);
+  else memcpy(out, rows, n + 1);
+  free(rows);
   return rc;
+}
+
+/* Rank 0, as each point completes: into the checkpoint; a failed point is reported (its rows
+ * say 'failed' and the run goes on; it is not recorded, so --resume tries it again). */
+static void sweep_done(void *ctx, size_t i, int rank) {
+  sweep_job *x = ctx;
+  if (x->status[i]) {
+    fprintf(stderr, "heat: warning: sweep point %zu failed on rank %d: %s%s%s (a failed row)\n",
+            i, rank, x->errors[i].where, x->errors[i].where[0] ? ": " : "", x->errors[i].msg);
+    return;
+  }
+  if (x->ck_rc) return;
+  char key[128];
+  sweep_key(x, i, key, sizeof key);
+  ckpt_buf b = {0};
+  ckpt_buf_text(&b, x->results + i * x->rsize);
+  const char *payload;
+  int rc = ckpt_buf_done(&b, &payload, &x->ck_err);
+  if (!rc) rc = ckpt_put(x->ck, key, payload, &x->ck_err);
+  ckpt_buf_free(&b);
+  if (!rc) rc = ckpt_tick(x->ck, &x->ck_err);
+  x->ck_rc = rc;
+}
+
+/* Rank 0 with --resume: the points the checkpoint has, as if just computed. */
+static int sweep_resume(sweep_job *x, size_t total, bool *skip, heat_error *err) {
+  for (size_t i = 0; i < total; i++) {
+    char key[128];
+    sweep_key(x, i, key, sizeof key);
+    const ckpt_rec *rec = ckpt_get(x->ck, key);
+    if (!rec) continue;
+    ckpt_reader rd;
+    ckpt_reader_init(&rd, x->ck, rec, err);
+    char *text = ckpt_read_text(&rd);
+    int rc = ckpt_reader_end(&rd);
+    if (!rc && (!*text || text[strlen(text) - 1] != '\n' || strlen(text) >= x->rsize))
+      rc = ckpt_reader_fail(&rd, "not CSV rows");
+    if (!rc) memcpy(x->results + i * x->rsize, text, strlen(text) + 1);
+    free(text);
+    if (rc) return rc;
+    skip[i] = true;
+  }
+  return HEAT_OK;
+}
+
+static bool sweep_stop(void) { return ckpt_signal_pending() != 0; }
+
+/* The rows of a point that failed as a whole (out of memory, a fault on its rank). */
+static void sweep_failed_rows(FILE *f, const sweep_job *x, size_t i, int status,
+                              const heat_error *e) {
+  size_t ia, ik, ib, ic;
+  sweep_indices(x, i, &ia, &ik, &ib, &ic);
+  arch a, eff;
+  map_options opt;
+  sweep_variant_arch(x->base, x->arr[ia], x->kib[ik], x->gbs[ib], x->ghz[ic], &a, &opt, &eff);
+  for (size_t k = 0; k <= x->n_plans; k++)
+    sweep_row(f, &eff, x->arr[ia], x->kib[ik], k ? x->plans[k - 1].name : "dense", status, e,
+              NULL, 0);
 }
 
 int cmd_sweep(int argc, char **argv) {
   const char *model_name = "bert-base", *arch_name = "simba-l", *arrays = NULL, *buffers = NULL,
              *bandwidth = NULL, *clock = NULL, *plans_text = NULL, *out_dir = NULL;
-  int64_t seq = 0;
+  int64_t seq = 0, threads = 1;
   double checkpoint_every = 10;
   bool no_figures = false, resume = false;
   const cli_opt opts[] = {
@@ -270,6 +370,7 @@ int cmd_sweep(int argc, char **argv) {
       CLI_TEXT("plan", &plans_text),    CLI_TEXT("out", &out_dir),
       CLI_INT("seq", &seq, 1, INT32_MAX), CLI_FLAG("no-figures", &no_figures),
       CLI_FLAG("resume", &resume),      CLI_REAL("checkpoint-every", &checkpoint_every, 0, 1e6),
+      CLI_INT("threads", &threads, 1, 256),
   };
   cli_parser cp = {.cmd = "sweep", .opts = opts, .n_opts = CLI_COUNT(opts)};
   int rc = cli_parse(&cp, argc, argv);
@@ -328,74 +429,92 @@ int cmd_sweep(int argc, char **argv) {
       mkdir(parents, 0777);
       *q = '/';
     }
-  if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+  /* Every rank prices points; rank 0 alone writes (search/dist.h). */
+  bool root = dist_is_root();
+  if (root && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
     heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
     return cli_fail(&err);
   }
   snprintf(path, sizeof path, "%s/sweep.csv", out_dir);
-  FILE *f = fopen(path, "w");
-  if (!f) {
+  FILE *f = root ? fopen(path, "w") : NULL;
+  if (root && !f) {
     heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
     return cli_fail(&err);
   }
-  fprintf(f, "array,array_pes,buffers_kib,bandwidth_gbs,clock_ghz,plan,status,reason,params,"
-             "latency_s,energy_j,edp_js,edp_reduction_x\n");
-  map_workspace *w = map_workspace_alloc();
   static plan dense_plan;
   plan_init_dense(&dense_plan, &m, NULL);
-  size_t total = n_arr * n_kib * n_gbs * n_ghz, done = 0;
+  size_t total = n_arr * n_kib * n_gbs * n_ghz;
   static ckpt ck;
   char inputs[17];
-  bool found = false;
-  sweep_inputs_hash(&m, &base, (const int64_t(*)[2])arr, n_arr, kib, n_kib, gbs, n_gbs, ghz,
-                    n_ghz, plans_text, inputs);
-  rc = w ? ckpt_open(&ck, out_dir, "sweep", inputs, l1_cost_model_version(), resume,
-                     checkpoint_every, &found, &err)
-         : heat_error_set(&err, HEAT_ENOMEM, "sweep", "out of memory");
-  bool ck_open = w && !rc;
-  if (!rc && resume)
-    fprintf(stderr, found ? "heat: resuming from %s (%zu completed variants)\n"
-                          : "heat: note: no checkpoint %s: starting from the beginning\n",
-            ck.path, ck.loaded);
+  bool found = false, ck_open = false;
+  sweep_job x = {.m = &m, .base = &base, .arr = arr, .kib = kib, .gbs = gbs, .ghz = ghz,
+                 .n_arr = n_arr, .n_kib = n_kib, .n_gbs = n_gbs, .n_ghz = n_ghz,
+                 .n_plans = n_plans, .plans = plans, .dense = &dense_plan,
+                 .rsize = (n_plans + 1) * SWEEP_ROW_MAX + 1};
+  x.ck = &ck;
+  x.results = calloc(total, x.rsize);
+  int *status = calloc(total, sizeof *status);
+  heat_error *errors = calloc(total, sizeof *errors);
+  bool *skip = calloc(total, sizeof *skip);
+  x.status = status;
+  x.errors = errors;
+  if (!x.results || !status || !errors || !skip)
+    rc = heat_error_set(&err, HEAT_ENOMEM, "sweep", "out of memory");
+  if (!rc && root) {
+    sweep_inputs_hash(&m, &base, (const int64_t(*)[2])arr, n_arr, kib, n_kib, gbs, n_gbs, ghz,
+                      n_ghz, plans_text, inputs);
+    rc = ckpt_open(&ck, out_dir, "sweep", inputs, l1_cost_model_version(), resume,
+                   checkpoint_every, &found, &err);
+    ck_open = !rc;
+    if (!rc && resume)
+      fprintf(stderr, found ? "heat: resuming from %s (%zu completed variants)\n"
+                            : "heat: note: no checkpoint %s: starting from the beginning\n",
+              ck.path, ck.loaded);
+    if (!rc) rc = sweep_resume(&x, total, skip, &err);
+  }
   ckpt_signals_install();
-  for (size_t ia = 0; ia < n_arr && !rc; ia++)
-    for (size_t ik = 0; ik < n_kib && !rc; ik++)
-      for (size_t ib = 0; ib < n_gbs && !rc; ib++)
-        for (size_t ic = 0; ic < n_ghz && !rc; ic++) {
-          if (ckpt_signal_pending()) {
-            rc = CKPT_EINTR;
-            break;
-          }
-          char key[128], *rows = NULL;
-          snprintf(key, sizeof key, "variant %02zu %02zu %02zu %02zu", ia, ik, ib, ic);
-          rc = sweep_variant_rows(&ck, key, &base, &m, arr[ia], kib[ik], gbs[ib], ghz[ic], plans,
-                                  n_plans, &dense_plan, w, &rows, &err);
-          if (!rc) fputs(rows, f);
-          free(rows);
-          if (!rc && isatty(2)) {
-            fprintf(stderr, "\rheat sweep: %zu/%zu variants   ", ++done, total);
-            if (done == total) fputc('\n', stderr);
-          }
-        }
+  dist_job job = {.what = "heat sweep", .n = total, .result_size = x.rsize,
+                  .eval = sweep_point, .ctx = &x, .local_alloc = sweep_local_alloc,
+                  .local_free = sweep_local_free, .results = x.results, .status = status,
+                  .errors = errors, .skip = skip, .done = sweep_done, .stop = sweep_stop,
+                  .threads = (int)threads, .progress = root && isatty(2)};
+  /* A failure before the job (rank 0's files) ends every rank: dist_finish aborts them. */
+  if (!rc) rc = dist_run(&job, &err);
+  if (rc == DIST_STOPPED) rc = CKPT_EINTR;
+  if (!rc && x.ck_rc) {
+    rc = x.ck_rc;
+    err = x.ck_err;
+  }
   ckpt_signals_restore();
-  int status = 0;
+  if (root && !rc) {
+    fprintf(f, "array,array_pes,buffers_kib,bandwidth_gbs,clock_ghz,plan,status,reason,params,"
+               "latency_s,energy_j,edp_js,edp_reduction_x\n");
+    for (size_t i = 0; i < total; i++)
+      if (status[i]) sweep_failed_rows(f, &x, i, status[i], &errors[i]);
+      else fputs(x.results + i * x.rsize, f);
+  }
+  free(x.results);
+  free(status);
+  free(errors);
+  free(skip);
+  int exit_status = 0;
   if (ck_open) {
     heat_error cerr;
     if (!rc) ckpt_remove(&ck);
     else if (ckpt_save(&ck, &cerr) != 0) heat_error_print(stderr, &cerr);
     else if (rc == CKPT_EINTR) {
       char msg[1400];
-      status = ckpt_interrupt_message(&ck, msg, sizeof msg);
-      fprintf(stderr, "\nheat: %s\n", msg);
+      exit_status = ckpt_interrupt_message(&ck, msg, sizeof msg);
+      fprintf(stderr, "\nheat: %s%s\n", msg,
+              dist_size() > 1 ? " (under MPI: a rank died, or the job was cancelled)" : "");
     }
     ckpt_free(&ck);
   }
+  if (!root) return rc == CKPT_EINTR ? 128 + 15 : rc ? cli_fail(&err) : 0;
   if (rc) {
-    map_workspace_free(w);
     fclose(f);
-    return status ? status : cli_fail(&err);
+    return exit_status ? exit_status : cli_fail(&err);
   }
-  map_workspace_free(w);
   if (fclose(f) != 0) {
     heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
     return cli_fail(&err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "search/dist.h"
 
 #ifndef HEAT_VERSION
 #define HEAT_VERSION "unknown"
@@ -58,6 +59,14 @@ static void print_help(FILE *out) {
                "Exit codes: 0 success, 2 bad input, 1 internal failure.\n");
 }
 
+/* sweep and search spread their points over MPI ranks when mpirun/srun started them. */
+static int run_command(const cli_command *c, int argc, char **argv) {
+  if (strcmp(c->name, "sweep") != 0 && strcmp(c->name, "search") != 0) return c->run(argc, argv);
+  heat_error err;
+  if (dist_init(&argc, &argv, &err)) return dist_finish(cli_fail(&err));
+  return dist_finish(c->run(argc, argv));
+}
+
 bool cli_blas_threads_fixed;
 
 int main(int argc, char **argv) {
@@ -85,7 +94,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (size_t i = 0; i < n_commands; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], commands[i].name) == 0) return run_command(&commands[i], argc - 1, argv + 1);
   fprintf(stderr, "heat: unknown subcommand '%s'; known:", argv[1]);
   for (size_t i = 0; i < n_commands; i++) fprintf(stderr, " %s", commands[i].name);
   fprintf(stderr, "\nTry 'heat --help'.\n");

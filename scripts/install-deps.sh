@@ -8,6 +8,7 @@ packages=(
   libsystemc-dev libconfig-dev libgsl-dev libcmocka-dev
   liblapacke-dev libopenblas-dev
   gnuplot-nox python3-numpy
+  libopenmpi-dev openmpi-bin
 )
 # make fuzz builds with clang (libFuzzer); the default build stays on gcc.
 if [ "${HEAT_FUZZ:-0}" = 1 ]; then packages+=(clang); fi

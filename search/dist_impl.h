@@ -1,0 +1,40 @@
+/* Internals shared by dist.c (threads, progress, faults) and dist_mpi.c (ranks). */
+#ifndef HEAT_DIST_IMPL_H
+#define HEAT_DIST_IMPL_H
+
+#include "search/dist.h"
+
+#include <stdint.h>
+
+/* One run of a job. The queue is positions 0..n_todo-1 of todo[] (the points not skipped),
+ * handed out in chunks of `grain` consecutive positions. */
+typedef struct dist__run {
+  dist_job *job;
+  size_t *todo, n_todo;
+  size_t next;      /* next position to hand out */
+  size_t completed; /* points completed (skipped ones excluded) */
+  int64_t *by_rank; /* points completed per rank */
+  int size;
+  bool stopped;     /* the job's stop callback fired */
+  double t0, last_print;
+} dist__run;
+
+/* Evaluates point i on this rank into the job's arrays (fault injection included). */
+void dist__eval(const dist_job *j, void *local, size_t i, int rank);
+/* A completed point reaches rank 0: progress, the job's done callback. Under the caller's
+ * lock (one at a time). */
+void dist__complete(dist__run *r, size_t i, int rank);
+/* Takes the next chunk of positions [*pos, *pos + *count); false when none are left. Under
+ * the caller's lock. */
+bool dist__take(dist__run *r, size_t *pos, size_t *count);
+double dist__now(void);
+/* Waits a little: short sleeps that grow while nothing happens (never spins a core). */
+void dist__idle(unsigned *spins);
+
+/* MPI side (dist_mpi.c); only with HEAT_HAVE_MPI. */
+int dist__mpi_init(int *argc, char ***argv, int *rank, int *size, heat_error *err);
+int dist__mpi_finish(int exit_code, int size);
+int dist__mpi_run(dist__run *r, int rank, heat_error *err);
+const char *dist__mpi_describe(void);
+
+#endif

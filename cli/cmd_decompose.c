@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cli_opts.h"
 #include "cli/decompose_list.h"
+#include "cli/decompose_plan.h"
 #include "cli/decompose_run.h"
 #include "common/heat_budget.h"
 #include "common/heat_parse.h"
@@ -35,7 +36,9 @@ static void decompose_help(FILE *out) {
       "                      [--precompute never|no-growth|always] [--csv]\n"
       "       heat decompose --list-shapes (--size MxN | --weights ...) [--order D] [--top K] "
       "[--csv]\n"
-      "       heat decompose --list-tensors --weights FILE.safetensors [--csv]\n\n"
+      "       heat decompose --list-tensors --weights FILE.safetensors [--csv]\n"
+      "       heat decompose --plan PLAN.json --weights CKPT.safetensors [--model M]\n"
+      "                      [--save-factors OUT.safetensors] [--save-dtype F32|F64] [--csv]\n\n"
       "W is out x in (PyTorch Linear.weight); a shape OUT:IN like 12x16x16:8x8x12 reshapes it as\n"
       "numpy's W.reshape(12,16,16,8,8,12). Formats: dense, svd, cp, tucker, ttm, tt.\n"
       "Ranks in mode order: ttm/tt the inner ranks; tucker one per mode, OUT modes first;\n"
@@ -71,12 +74,20 @@ static void decompose_help(FILE *out) {
       "  --list-shapes       shapes with d = 2..4 factors per side (--order D for one d), most\n"
       "                      uniform first (entropy of the factor sizes), top K (default 10)\n"
       "  --list-tensors      the tensors of a safetensors file, with the BERT layer and role\n"
-      "                      (q, k, v, o, ffn1, ffn2) of each Hugging Face linear weight\n");
+      "                      (q, k, v, o, ffn1, ffn2) of each Hugging Face linear weight\n"
+      "  --plan FILE         factorize every linear weight of the checkpoint --weights as the\n"
+      "                      plan (heat search, search/PLAN.md) says; prints each weight's eps\n"
+      "                      of the factors (rebuilt, in double). --model overrides the plan's\n"
+      "  --save-factors OUT  with --plan: write the factors to a safetensors file PyTorch loads\n"
+      "                      (safetensors.torch.load_file), named <weight>.<format>.factor<i>\n"
+      "                      (dense weights under their own name); each weight's metadata\n"
+      "                      entry has weight_einsum: einsum(it, *factors).reshape(out, in) = W'\n"
+      "  --save-dtype T      F32 (default, as PyTorch checkpoints) or F64\n");
 }
 
 typedef struct decompose_args {
   const char *format, *shape, *ranks, *weights, *synthetic, *size, *sweep, *precompute, *cp_init;
-  const char *max_memory;
+  const char *max_memory, *plan, *save, *save_dtype, *model;
   int64_t seq, batch, order, top, hooi, cp_iters, seed;
   double cp_tol;
   bool exact, csv, list_shapes, list_tensors, no_cp_weights;
@@ -109,6 +120,10 @@ static int parse_args(int argc, char **argv, decompose_args *a, bool *help) {
       CLI_TEXT("precompute", &a->precompute),
       CLI_TEXT("cp-init", &a->cp_init),
       CLI_TEXT("max-memory", &a->max_memory),
+      CLI_TEXT("plan", &a->plan),
+      CLI_TEXT("save-factors", &a->save),
+      CLI_TEXT("save-dtype", &a->save_dtype),
+      CLI_TEXT("model", &a->model),
       CLI_INT("seq", &a->seq, 1, INT64_C(1) << 24),
       CLI_INT("tokens", &a->seq, 1, INT64_C(1) << 24), /* the old name of --seq */
       CLI_INT("batch", &a->batch, 1, INT64_C(1) << 24),
@@ -308,6 +323,34 @@ static int run_checkpoint(const decompose_args *a, decompose_job *job, bool have
   return status;
 }
 
+/* --plan: the options that describe one layer do not apply (the plan gives them). */
+static int run_plan(const decompose_args *a) {
+  const char *given = a->format ? "--format" : a->shape ? "--shape" : a->ranks ? "--ranks"
+                      : a->sweep ? "--sweep-ranks" : a->size ? "--size"
+                      : a->synthetic ? "--synthetic" : a->list_shapes ? "--list-shapes"
+                      : NULL;
+  if (given)
+    return cli_usage_error("decompose", "%s does not go with --plan: the plan gives every "
+                           "weight's format, shape and ranks", given);
+  if (!a->weights || !is_checkpoint(a->weights))
+    return cli_usage_error("decompose", "--plan needs --weights CKPT.safetensors (a whole "
+                           "checkpoint, no :tensor)");
+  if (strcmp(a->cp_init, "random") != 0 && strcmp(a->cp_init, "svd") != 0)
+    return cli_usage_error("decompose", "--cp-init '%s' unknown; allowed: random, svd", a->cp_init);
+  decompose_plan_args pa = {.plan = a->plan, .weights = a->weights, .model = a->model,
+                            .save = a->save, .dtype = WL_ST_F32, .csv = a->csv};
+  heat_error err;
+  if (a->save_dtype && wl_st_dtype_parse(a->save_dtype, "--save-dtype", &pa.dtype, &err))
+    return cli_fail(&err);
+  wl_factor_options_init(&pa.fo);
+  pa.fo.hooi_sweeps = (int)a->hooi;
+  pa.fo.cp_max_iters = (int)a->cp_iters;
+  pa.fo.cp_tol = a->cp_tol;
+  pa.fo.seed = (unsigned long)a->seed;
+  pa.fo.cp_init = strcmp(a->cp_init, "svd") == 0 ? WL_CP_INIT_SVD : WL_CP_INIT_RANDOM;
+  return decompose_plan_run(&pa);
+}
+
 int cmd_decompose(int argc, char **argv) {
   decompose_args a;
   bool help = false;
@@ -327,6 +370,9 @@ int cmd_decompose(int argc, char **argv) {
   if (a.list_shapes)
     return decompose_list_shapes(a.weights, a.size, a.order, a.top, a.csv, max_bytes);
   if (a.list_tensors) return decompose_list_tensors(a.weights, a.csv);
+  if (a.plan) return run_plan(&a);
+  if (a.save || a.save_dtype || a.model)
+    return cli_usage_error("decompose", "--save-factors, --save-dtype and --model go with --plan");
   if (!a.format) return cli_usage_error("decompose", "missing --format");
   if (a.weights && a.synthetic)
     return cli_usage_error("decompose", "give --weights or --synthetic, not both");

@@ -49,9 +49,11 @@ int sim_scalesim_run(const char *config, const char *topology, const char *out_d
     if (!rc) rc = scalesim_write_reports(dir, res, topo.n, &err);
   }
   if (!rc) {
+    const char *df = cfg.dataflow == ARCH_DATAFLOW_OS   ? "os"
+                     : cfg.dataflow == ARCH_DATAFLOW_WS ? "ws"
+                                                        : "is";
     printf("heat sim: SCALE-Sim inputs %s x %s: %zu layers, %lldx%lld %s array\n", config,
-           topology, topo.n, (long long)cfg.rows, (long long)cfg.cols,
-           cfg.dataflow == ARCH_DATAFLOW_OS ? "os" : cfg.dataflow == ARCH_DATAFLOW_WS ? "ws" : "is");
+           topology, topo.n, (long long)cfg.rows, (long long)cfg.cols, df);
     for (size_t i = 0; i < topo.n; i++)
       printf("layer %zu %s: GEMM %lldx%lldx%lld, %lld cycles (SCALE-Sim's count), %lld stall\n", i,
              topo.layers[i].name, (long long)topo.layers[i].m, (long long)topo.layers[i].n,

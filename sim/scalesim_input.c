@@ -134,7 +134,8 @@ static int ss_ini_scan(const char *text, size_t len, const char *file, int secti
     if (s[0] == '[') {
       if (s[n - 1] != ']' || n < 3)
         return heat_error_at(err, HEAT_EINVAL, file, ln.no,
-                             "a section header must be '[name]', not '%.*s'", (int)(n > 60 ? 60 : n), s);
+                             "a section header must be '[name]', not '%.*s'",
+                             (int)(n > 60 ? 60 : n), s);
       section = -1;
       for (int i = 0; i < SS_SECTIONS; i++)
         if (n - 2 == strlen(ss_section_names[i]) && !memcmp(s + 1, ss_section_names[i], n - 2))
@@ -153,7 +154,8 @@ static int ss_ini_scan(const char *text, size_t len, const char *file, int secti
     while (d < n && s[d] != '=' && s[d] != ':') d++;
     if (d == n)
       return heat_error_at(err, HEAT_EINVAL, file, ln.no,
-                           "'%.*s' is not 'key = value' or 'key: value'", (int)(n > 60 ? 60 : n), s);
+                           "'%.*s' is not 'key = value' or 'key: value'",
+                           (int)(n > 60 ? 60 : n), s);
     const char *key = s;
     size_t klen = d;
     ss_trim(&key, &klen);

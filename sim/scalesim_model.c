@@ -111,7 +111,9 @@ typedef struct ss_rdbuf {
   bool oom;
 } ss_rdbuf;
 
-static int64_t ss_ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0 && (a < 0) == (b < 0)); }
+static int64_t ss_ceil_div(int64_t a, int64_t b) {
+  return a / b + (a % b != 0 && (a < 0) == (b < 0));
+}
 
 static void ss_rd_init(ss_rdbuf *b, int64_t words) {
   b->items = words / 100;
@@ -202,7 +204,8 @@ static void ss_wr_push_trace(ss_wrbuf *w, int32_t count) {
     /* lines before drain_start are never read again: slide them out first */
     int64_t keep = w->trace_len - w->drain_start;
     if (w->drain_start > w->trace_base && keep < w->trace_cap / 2) {
-      memmove(w->trace, w->trace + (w->drain_start - w->trace_base), (size_t)keep * sizeof *w->trace);
+      memmove(w->trace, w->trace + (w->drain_start - w->trace_base),
+              (size_t)keep * sizeof *w->trace);
       w->trace_base = w->drain_start;
     } else {
       int64_t nc = w->trace_cap ? w->trace_cap * 2 : 4096;
@@ -293,8 +296,8 @@ static inline int64_t ss_ifmap_addr(const ss_layer_ctx *x, int64_t p, int64_t w)
   int64_t crow = w / (L->filter_w * L->channels), k = w % (L->filter_w * L->channels);
   int64_t ccol = k / L->channels, cch = k % L->channels;
   if (crow + irow >= L->ifmap_h || ccol + icol >= L->ifmap_w) return -1;
-  return ((crow * L->ifmap_w + ccol) * L->channels + cch) + (irow * L->ifmap_w + icol) * L->channels +
-         x->off[SS_IFMAP];
+  return ((crow * L->ifmap_w + ccol) * L->channels + cch) +
+         (irow * L->ifmap_w + icol) * L->channels + x->off[SS_IFMAP];
 }
 
 static inline int64_t ss_filter_addr(const ss_layer_ctx *x, int64_t w, int64_t f) {
@@ -426,7 +429,8 @@ static int ss_replay(ss_layer_ctx *x, const scalesim_config *cfg, int64_t total_
         }
         int64_t lo, hi, count = 0;
         ss_ports(x, SS_OFMAP, l, width[SS_OFMAP], &lo, &hi);
-        for (int64_t c = lo; c < hi; c++) count += ss_demand(x, SS_OFMAP, l, c, rs, ru, cs, cu) >= 0;
+        for (int64_t c = lo; c < hi; c++)
+          count += ss_demand(x, SS_OFMAP, l, c, rs, ru, cs, cu) >= 0;
         last_out = ss_wr_line(&wr, cycle, count);
         if (count) ss_span_add(&span[SS_OFMAP], last_out);
         stalls += last_out - cycle;

@@ -336,35 +336,40 @@ static int missing(const char *path, const char *name, const st_header *h, heat_
                         h->count ? list : "(none)", h->count > shown ? ", ..." : "");
 }
 
+/* Finds tensor name and its dtype among heat's float types; fp is left open on success. */
+static int find_tensor(const char *path, const char *name, FILE **fpp, st_header *h,
+                       const st_entry **e, wl__dtype *t, char *where, size_t cap,
+                       heat_error *err) {
+  int rc = open_header(path, fpp, h, err);
+  if (rc) return rc;
+  *e = NULL;
+  for (size_t i = 0; i < h->count && !*e; i++)
+    if (strcmp(h->entries[i].info.name, name) == 0) *e = &h->entries[i];
+  snprintf(where, cap, "%s:%s", path, name);
+  if (!*e) rc = missing(path, name, h, err);
+  else if (strcmp((*e)->info.dtype, "F32") == 0) *t = WL__F32;
+  else if (strcmp((*e)->info.dtype, "F16") == 0) *t = WL__F16;
+  else if (strcmp((*e)->info.dtype, "BF16") == 0) *t = WL__BF16;
+  else if (strcmp((*e)->info.dtype, "F64") == 0) *t = WL__F64;
+  else
+    rc = heat_error_set(err, HEAT_EINVAL, where,
+                        "dtype %s is not supported; heat reads F32, F16, BF16 and F64",
+                        (*e)->info.dtype);
+  if (rc) {
+    free(h->entries);
+    fclose(*fpp);
+  }
+  return rc;
+}
+
 int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat_error *err) {
   FILE *fp;
   st_header h;
-  int rc = open_header(path, &fp, &h, err);
-  if (rc) return rc;
-  const st_entry *e = NULL;
-  for (size_t i = 0; i < h.count && !e; i++)
-    if (strcmp(h.entries[i].info.name, name) == 0) e = &h.entries[i];
-  char where[HEAT_ERROR_WHERE_MAX];
-  snprintf(where, sizeof where, "%s:%s", path, name);
+  const st_entry *e;
   wl__dtype t = WL__F32;
-  if (!e) {
-    rc = missing(path, name, &h, err);
-    goto done;
-  }
-  if (strcmp(e->info.dtype, "F32") == 0)
-    t = WL__F32;
-  else if (strcmp(e->info.dtype, "F16") == 0)
-    t = WL__F16;
-  else if (strcmp(e->info.dtype, "BF16") == 0)
-    t = WL__BF16;
-  else if (strcmp(e->info.dtype, "F64") == 0)
-    t = WL__F64;
-  else {
-    rc = heat_error_set(err, HEAT_EINVAL, where,
-                        "dtype %s is not supported; heat reads F32, F16, BF16 and F64",
-                        e->info.dtype);
-    goto done;
-  }
+  char where[HEAT_ERROR_WHERE_MAX];
+  int rc = find_tensor(path, name, &fp, &h, &e, &t, where, sizeof where, err);
+  if (rc) return rc;
   if (e->info.ndim != 2 || e->info.shape[0] < 1 || e->info.shape[1] < 1) {
     char dims[128] = "";
     size_t used = 0;
@@ -391,6 +396,39 @@ int wl_safetensors_read(const char *path, const char *name, wl_matrix *out, heat
     goto done;
   }
   rc = wl__read_values(fp, where, t, false, e->info.shape[0], e->info.shape[1], out, err);
+done:
+  free(h.entries);
+  fclose(fp);
+  return rc;
+}
+
+int wl_safetensors_read_tensor(const char *path, const char *name, wl_tensor_info *info,
+                               double **data, heat_error *err) {
+  FILE *fp;
+  st_header h;
+  const st_entry *e;
+  wl__dtype t = WL__F32;
+  char where[HEAT_ERROR_WHERE_MAX];
+  int rc = find_tensor(path, name, &fp, &h, &e, &t, where, sizeof where, err);
+  if (rc) return rc;
+  int64_t numel = 0;
+  /* check_layout has matched the offsets to the dtype and shape already */
+  if (e->info.ndim < 1 || e->info.shape[0] < 1 ||
+      wl__checked_numel(e->info.shape, e->info.ndim, 1, &numel) || numel < 1) {
+    rc = heat_error_set(err, HEAT_EINVAL, where, "a tensor of %zu dims and no values; heat "
+                        "reads tensors of 1 to %d dims", e->info.ndim, WL_TENSOR_MAX_DIMS);
+    goto done;
+  }
+  if (fseeko(fp, (off_t)(h.data_start + e->begin), SEEK_SET) != 0) {
+    rc = heat_error_set(err, HEAT_EIO, where, "cannot seek to the tensor data");
+    goto done;
+  }
+  wl_matrix m;
+  rc = wl__read_values(fp, where, t, false, e->info.shape[0], numel / e->info.shape[0], &m, err);
+  if (!rc) {
+    *info = e->info;
+    *data = m.data;
+  }
 done:
   free(h.entries);
   fclose(fp);

@@ -31,6 +31,11 @@ typedef struct wl_tensor_info {
  * caller-owned (free()). */
 int wl_safetensors_list(const char *path, wl_tensor_info **out, size_t *count, heat_error *err);
 
+/* Reads tensor `name` of any shape (1..WL_TENSOR_MAX_DIMS dims) as row-major doubles; *data is
+ * caller-owned (free()). */
+int wl_safetensors_read_tensor(const char *path, const char *name, wl_tensor_info *info,
+                               double **data, heat_error *err);
+
 /* Reads a 2-D .npy array (C or Fortran order). */
 int wl_npy_read(const char *path, wl_matrix *out, heat_error *err);
 

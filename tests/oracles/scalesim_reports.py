@@ -93,6 +93,13 @@ def expanded(line, kind):
     return int(e[5]) if kind == "conv" and "DP" in e[0] else 1
 
 
+def write(out, columns, done):
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["config", "topology", "layer", "name"] + columns)
+        w.writerows(done[key] for key in sorted(done))
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -122,7 +129,10 @@ def main():
                 lid += expanded(line, kind)
     # cheapest first, so an interrupted run has finished as many layers as it could
     jobs.sort(key=lambda j: j[:5])
-    order = {(j[6], j[8], str(j[4])): j[1:5] for j in jobs}
+    order = {}  # (config, topology, layer) -> sort key; a depthwise row is several layers
+    for j in jobs:
+        for sub in range(expanded(j[11], j[9])):
+            order[(j[6], j[8], str(j[4] + sub))] = j[1:4] + (j[4], sub)
     columns, done = None, {}
     if os.path.exists(out):  # resume: keep the layers an earlier run finished
         with open(out, newline="") as f:
@@ -131,7 +141,7 @@ def main():
         for row in rows[1:]:
             key = (row[0], row[1], row[2])
             if key in order:
-                done[order[key] + (0,)] = row
+                done[order[key]] = row
     for cost, is_extra, ci, ti, lid, folder, cfg, run_name, topo, kind, header, line, (m, n, k) in jobs:
         name = line.split(",")[0].strip()
         if (is_extra, ci, ti, lid, 0) in done:
@@ -160,11 +170,8 @@ def main():
                 [rep[c] for c in columns]
         print(f"done {cfg} {topo} layer {lid} ({name}): {reps[0]['Total Cycles']} cycles",
               file=sys.stderr, flush=True)
-        # rewritten after every layer so an interrupted run keeps what it finished
-        with open(out, "w", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["config", "topology", "layer", "name"] + columns)
-            w.writerows(done[key] for key in sorted(done))
+        write(out, columns, done)  # after every layer: an interrupted run keeps what it finished
+    write(out, columns, done)
 
 if __name__ == "__main__":
     main()

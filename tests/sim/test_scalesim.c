@@ -243,6 +243,16 @@ static void reader_rules(void **state) {
                         "InterfaceBandwidth=USER\nx=1\n[architecture_presets2]\n", &c, &err),
                    HEAT_EINVAL); /* USER needs a Bandwidth */
   assert_string_equal(err.where, "c.cfg:6");
+  /* Binary garbage: a NUL byte is named by its line, in both readers. */
+  static const char nul_text[] = "[general]\nrun_name = a\0b\n";
+  assert_int_equal(scalesim_config_parse(nul_text, sizeof nul_text - 1, "c.cfg", &c, &err),
+                   HEAT_EINVAL);
+  assert_string_equal(err.where, "c.cfg:2");
+  assert_non_null(strstr(err.msg, "NUL"));
+  static const char nul_topo[] = "L,M,N,K,\nA,1,2,3,\n\0\n";
+  assert_int_equal(scalesim_topology_parse(nul_topo, sizeof nul_topo - 1, "t.csv", &t, &err),
+                   HEAT_EINVAL);
+  assert_string_equal(err.where, "t.csv:3");
 }
 
 /* A USER-mode config reads, but the layer run refuses it: heat reproduces CALC mode only. */

@@ -28,7 +28,8 @@ static const char *fig_format_title(const char *f) {
 }
 
 /* EDP of every level-2 plan of one format against x (compression or eps), with the front and
- * the baselines. */
+ * the baselines. The EDP-compression front is often one point under the searched marker, so its
+ * circles are drawn large enough to show around it. */
 static void fig_cloud(FILE *f, const search_run *r, const char *fmt, bool by_eps) {
   char plot[6000], base[96];
   double dense = (double)r->rows[0]->pc.dense_params;
@@ -52,7 +53,7 @@ static void fig_cloud(FILE *f, const search_run *r, const char *fmt, bool by_eps
                    "plot 'evaluations.csv' skip 1 using ((strcol(1) eq '%s') ? %s : NaN):6 "
                    "with points pt 7 ps 0.35 lc rgb '#b0b0b0' title 'level-2 plans evaluated', \\\n"
                    "  'fronts.csv' skip 1 using ((strcol(1) eq '%s' && strcol(2) eq '%s') ? %s : "
-                   "NaN):5 with linespoints pt 6 ps 0.8 lw 2 lc rgb '#1f77b4' title 'Pareto front', \\\n"
+                   "NaN):5 with linespoints pt 6 ps %.1f lw 2 lc rgb '#1f77b4' title 'Pareto front', \\\n"
                    "  'summary.csv' skip 1 using ((strcol(2) eq 'dense') ? %s : NaN):10 with points "
                    "pt 5 ps 1.6 lc rgb '#000000' title 'dense', \\\n"
                    "%s"
@@ -62,7 +63,7 @@ static void fig_cloud(FILE *f, const search_run *r, const char *fmt, bool by_eps
                    "points pt 3 ps 2.2 lw 2 lc rgb '#d62728' title 'searched'",
                    r->m.name, r->a.name, fig_format_title(fmt), by_eps ? "error" : "compression",
                    r->l1.weights, xlab, fmt, xe, fmt, by_eps ? "edp-eps" : "edp-compression",
-                   by_eps ? "$4" : "$3", xs, manual, fmt, xs, fmt, xs);
+                   by_eps ? "$4" : "$3", by_eps ? 0.9 : 2.6, xs, manual, fmt, xs, fmt, xs);
   (void)n;
   snprintf(base, sizeof base, "fig_%s_edp_vs_%s", fmt, by_eps ? "error" : "compression");
   fprintf(f, "set key outside right top box\nset grid\nset logscale y\nset format y '%%.1te%%T'\n"
@@ -86,8 +87,12 @@ static void fig_layers(FILE *f, const search_run *r, const char *plans) {
            "set title \"%s on %s: latency per block, dense vs searched plans\" noenhanced\n"
            "set xlabel \"block (layer index)\"\nset ylabel \"latency (ms)\"\n"
            "set xtics 1\nset yrange [0:*]\n"
-           "plot for [p in \"%s\"] 'layers.csv' skip 1 using ((strcol(1) eq p && strcol(2) eq "
-           "'block') ? $3 : NaN):($4*1e3) with linespoints pt 7 lw 2 title p noenhanced\n"
+           "plans = \"%s\"\n"
+           /* distinct point and dash types: plans with equal latency (a searched plan that kept
+            * every weight dense) would otherwise hide one another */
+           "plot for [i=1:words(plans)] 'layers.csv' skip 1 using ((strcol(1) eq word(plans, i) "
+           "&& strcol(2) eq 'block') ? $3 : NaN):($4*1e3) with linespoints pt (i+3) "
+           "ps (2.0-0.2*i) dt i lw 2 title word(plans, i) noenhanced\n"
            "set xtics autofreq\nset yrange [*:*]",
            r->m.name, r->a.name, plans);
   fprintf(f, "set key outside right top box\nset grid\n");

@@ -54,9 +54,16 @@ void search_print_summary(FILE *out, const search_run *r, bool run_info) {
             row->ev.acc, row->pc.total.latency_s, row->pc.total.energy_j,
             price_edp(&row->pc.total), search_reduction(r, row),
             row->ev.feasible ? "" : "  (misses a budget)");
+    /* A searched plan equal to dense in size kept every weight dense: say so, so that the row
+     * is not read as a factorized plan that happens to cost what dense costs. */
+    if (!strcmp(row->kind, "searched") && row->pc.params == r->rows[0]->pc.params)
+      fprintf(out, "%-18s   (every weight kept dense: no %s setting beat dense under the "
+                   "objective)\n",
+              "", row->format);
   }
-  fprintf(out, "\n* acc is the proxy above, not a measured accuracy. compress = params / dense "
-               "params (embeddings included, as HEAT counts). edp_x = dense EDP / plan EDP.\n");
+  fprintf(out, "\n* acc is %s, not a measured accuracy of these plans. compress = params / dense "
+               "params (embeddings included, as HEAT counts). edp_x = dense EDP / plan EDP.\n",
+          r->s2c.acc_model[0] ? "the fitted model above" : "the proxy above");
   if (run_info)
     fprintf(out, "results: %s/ (summary.csv, points.csv, pareto_level1.csv, fronts.csv, "
                "evaluations.csv, plans.csv, layers.csv, components.csv, <plan>.json, figures)\n",

@@ -205,23 +205,27 @@ bool dist__take(dist__run *r, size_t *pos, size_t *count) {
 
 /* ---- one process: OpenMP threads take chunks from the queue ---- */
 
+void dist__drain(dist__run *r, void *local) {
+  for (;;) {
+    size_t pos = 0, count = 0;
+    bool got;
+#pragma omp critical(dist_queue)
+    got = dist__take(r, &pos, &count);
+    if (!got) break;
+    for (size_t k = pos; k < pos + count; k++) {
+      dist__eval(r->job, local, r->todo[k], 0);
+#pragma omp critical(dist_queue)
+      dist__complete(r, r->todo[k], 0);
+    }
+  }
+}
+
 static void dist__serial(dist__run *r) {
   dist_job *j = r->job;
 #pragma omp parallel num_threads(j->threads)
   {
     void *local = j->local_alloc ? j->local_alloc(j->ctx) : NULL;
-    for (;;) {
-      size_t pos = 0, count = 0;
-      bool got;
-#pragma omp critical(dist_queue)
-      got = dist__take(r, &pos, &count);
-      if (!got) break;
-      for (size_t k = pos; k < pos + count; k++) {
-        dist__eval(j, local, r->todo[k], 0);
-#pragma omp critical(dist_queue)
-        dist__complete(r, r->todo[k], 0);
-      }
-    }
+    dist__drain(r, local);
     if (j->local_free) j->local_free(local);
   }
 }

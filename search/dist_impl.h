@@ -27,6 +27,9 @@ void dist__complete(dist__run *r, size_t i, int rank);
 /* Takes the next chunk of positions [*pos, *pos + *count); false when none are left. Under
  * the caller's lock. */
 bool dist__take(dist__run *r, size_t *pos, size_t *count);
+/* Rank 0's compute threads: take chunks and evaluate and complete their points until the queue
+ * is empty (one process, or rank 0's compute threads under MPI). */
+void dist__drain(dist__run *r, void *local);
 double dist__now(void);
 /* Waits a little: short sleeps that grow while nothing happens (never spins a core). */
 void dist__idle(unsigned *spins);

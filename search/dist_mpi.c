@@ -228,18 +228,7 @@ static int dist__root(dist__run *r, heat_error *err) {
       }
       free(buf);
     } else {
-      for (;;) {
-        size_t pos = 0, count = 0;
-        bool got;
-#pragma omp critical(dist_queue)
-        got = dist__take(r, &pos, &count);
-        if (!got) break;
-        for (size_t k = pos; k < pos + count; k++) {
-          dist__eval(j, local, r->todo[k], 0);
-#pragma omp critical(dist_queue)
-          dist__complete(r, r->todo[k], 0);
-        }
-      }
+      dist__drain(r, local);
     }
     if (local && j->local_free) j->local_free(local);
   }

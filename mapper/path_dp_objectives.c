@@ -158,20 +158,30 @@ static int dp_cand_cmp(const void *x, const void *y) {
  * ascending order of it, stopping at the first whose bound cannot beat (nor tie earlier than)
  * the best found. Returns what the plain enumeration returns: the first split in enumeration
  * order with the least total (a skipped split's total is at least its bound, so at least the
- * best; a tie with the best goes to the lower rank, as the enumeration's strict `<` does). */
-static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double *best_out,
-                                uint32_t *bs_out, heat_error *err) {
+ * best; a tie with the best goes to the lower rank, as the enumeration's strict `<` does).
+ * Splits totalling more than `cap` are not kept: when every split does, *best_out is INFINITY
+ * (and no split is recorded). A sub-path costing more than the cap has no part in a path within
+ * it, so the subsets within it get exactly the splits and layouts of the uncapped DP. */
+static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double cap,
+                                double *best_out, uint32_t *bs_out, heat_error *err) {
   uint32_t low = s & -s, rest = s ^ low;
   uint64_t keep = dp_letters_of(w, w->inter[s]);
   size_t n = 0;
   for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
     uint32_t a = low | sub, b = rest ^ sub;
-    path_step st;
-    dp_custom_step(w, a, b, keep, &st);
-    cand[n].lb = w->dc[a] + w->dc[b] + w->opt->step_cost_bound(&st, w->opt->step_cost_ctx);
-    cand[n].rank = (uint32_t)n;
-    cand[n].a = a;
-    n++;
+    double lb = w->dc[a] + w->dc[b];
+    if (lb <= cap) {
+      /* A split past the cap on its sub-paths alone is not described nor bounded. */
+      path_step st;
+      dp_custom_step(w, a, b, keep, &st);
+      lb += w->opt->step_cost_bound(&st, w->opt->step_cost_ctx);
+    }
+    if (lb <= cap) {
+      cand[n].lb = lb;
+      cand[n].rank = (uint32_t)n;
+      cand[n].a = a;
+      n++;
+    }
     if (!sub) break;
   }
   qsort(cand, n, sizeof *cand, dp_cand_cmp);
@@ -187,9 +197,10 @@ static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double *bes
     dp_custom_step(w, a, b, keep, &st);
     double sc, c = w->dc[a] + w->dc[b];
     int rc;
-    if (bs && w->opt->step_cost_below) {
-      /* Only whether it can beat the best: the exact cost when it can (t <= best below). */
-      sc = w->opt->step_cost_below(&st, c, best, w->opt->step_cost_ctx);
+    if ((bs || isfinite(cap)) && w->opt->step_cost_below) {
+      /* Only whether it can beat the best (or come within the cap): the exact cost when it
+       * can (t <= limit below). */
+      sc = w->opt->step_cost_below(&st, c, bs ? best : cap, w->opt->step_cost_ctx);
       rc = isfinite(sc) && sc >= 0 ? HEAT_OK
                                    : heat_error_set(err, HEAT_EINVAL, w->net->expr,
                                                     "step cost function returned %g; costs must "
@@ -200,6 +211,7 @@ static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double *bes
     }
     if (rc) return rc;
     double t = c + sc;
+    if (t > cap) continue;
     if (!bs || t < best || (t == best && cand[i].rank < best_rank)) {
       best = t;
       bs = a;
@@ -216,15 +228,8 @@ static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double *bes
  * cost depends on the step's index sets and sizes; the operands' stored layouts (and so the
  * permutation fields) are those of the best sub-solutions. With a step-cost bound the splits
  * are priced best-first (dp_custom_best_first); without, in enumeration order. */
-int dp_custom(dp_ws *w, heat_error *err) {
+static int dp_custom_pass(dp_ws *w, dp_cand *cand, double cap, heat_error *err) {
   const tn_network *net = w->net;
-  dp_cand *cand = NULL;
-  if (w->opt->step_cost_bound && w->n > 1) {
-    cand = malloc(((size_t)1 << (w->n - 1)) * sizeof *cand);
-    if (!cand)
-      return heat_error_set(err, HEAT_ENOMEM, net->expr, "out of memory for the DP over %zu operands",
-                            w->n);
-  }
   int rc = HEAT_OK;
   for (uint32_t s = 1; s <= w->full && !rc; s++) {
     w->split[s] = 0;
@@ -241,7 +246,7 @@ int dp_custom(dp_ws *w, heat_error *err) {
       continue;
     }
     if (cand) {
-      rc = dp_custom_best_first(w, s, cand, &w->dc[s], &w->split[s], err);
+      rc = dp_custom_best_first(w, s, cand, cap, &w->dc[s], &w->split[s], err);
       continue;
     }
     uint32_t low = s & -s, rest = s ^ low, bs = 0;
@@ -267,6 +272,26 @@ int dp_custom(dp_ws *w, heat_error *err) {
     w->dc[s] = best;
     w->split[s] = bs;
   }
+  return rc;
+}
+
+/* CUSTOM: the step-cost function sees every candidate split fully described. Exact when the
+ * cost depends on the step's index sets and sizes; the operands' stored layouts (and so the
+ * permutation fields) are those of the best sub-solutions. With a step-cost bound the splits
+ * are priced best-first (dp_custom_best_first), first under the options' cost cap when there
+ * is one (again without it when no path is within it); without, in enumeration order. */
+int dp_custom(dp_ws *w, heat_error *err) {
+  dp_cand *cand = NULL;
+  if (w->opt->step_cost_bound && w->n > 1) {
+    cand = malloc(((size_t)1 << (w->n - 1)) * sizeof *cand);
+    if (!cand)
+      return heat_error_set(err, HEAT_ENOMEM, w->net->expr,
+                            "out of memory for the DP over %zu operands", w->n);
+  }
+  double cap = cand && w->opt->cost_cap > 0 ? w->opt->cost_cap : INFINITY;
+  int rc = dp_custom_pass(w, cand, cap, err);
+  if (!rc && isfinite(cap) && w->full > 1 && !w->folded[w->full] && w->split[w->full] == 0)
+    rc = dp_custom_pass(w, cand, INFINITY, err);
   free(cand);
   return rc;
 }

@@ -313,22 +313,26 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   out->dram_bytes = d.in[0] + d.in[1] + d.out;
 }
 
-static void map__array_bound(const arch *a, const map__bound_base *b, const map__array *ar,
-                             const map__dram *d, map_cost *out) {
+/* The bound of one schedule of a tiling. On the SIMD unit (map__simd_compute_eval) the array
+ * side holds the SIMD cycles and `reg` its busy lane-cycles, priced at op_pj each instead of a
+ * PE's MAC and register events (tile.c, map__memory_eval); the cycles are bounded alike. */
+static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
+                             const map__array *ar, const map__dram *d, map_cost *out) {
   double cycles, pj;
-  map__bound_of(a, b, ar->array_cycles + ar->fill_drain, ar->reg, ar->input_reads,
+  map__bound_of(a, b, ar->array_cycles + ar->fill_drain, simd ? 0 : ar->reg, ar->input_reads,
                 ar->weight_reads, ar->output_writes, ar->output_reads, d, &cycles, &pj);
+  if (simd) pj += (ar->reg * a->simd.op_pj - b->macs * a->mac_pj) * MAP_BOUND_SLACK;
   map__bound_cost(a, cycles, pj, out);
 }
 
 /* The bound of a tiling: either schedule (map__compute) may be the one an order picks. */
 static void map__tiling_bound(const arch *a, const map_problem *p, const map__bound_base *b,
-                              const map__compute *c, map_cost *out) {
+                              bool simd, const map__compute *c, map_cost *out) {
   map__dram d;
   map__dram_compulsory(a, p, b, &d);
   map_cost x, y;
-  map__array_bound(a, b, &c->tiled, &d, &x);
-  map__array_bound(a, b, &c->streamed, &d, &y);
+  map__array_bound(a, b, simd, &c->tiled, &d, &x);
+  map__array_bound(a, b, simd, &c->streamed, &d, &y);
   map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
                   (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
 }
@@ -395,8 +399,8 @@ static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   return nfit;
 }
 
-/* Prices every assignment and order of one tiling (unless its bound shows none can win). The
- * bounds price MACs on the array: the SIMD configuration is priced in full. */
+/* Prices every assignment and order of one tiling (unless its bound shows none can win; on
+ * the SIMD unit the bound prices lane-cycles instead of MACs). */
 static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const int *ti,
                               const int *fits, int nfit) {
   map_mapping m;
@@ -409,9 +413,9 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   int keep[6];
   int norders = map__distinct_orders(x->p, m.tile, keep);
-  bool bounded = x->prune && cfg->unit == MAP_UNIT_ARRAY;
+  bool bounded = x->prune, simd = cfg->unit == MAP_UNIT_SIMD;
   map_cost lb, cost;
-  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, &c, &lb);
+  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
   if (bounded && map__hopeless(x, &lb)) {
     x->pruned += (int64_t)nfit * norders;
     return;
@@ -423,7 +427,7 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     bool streamed;
     if (bounded) {
       map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
-      map__array_bound(&x->a, &x->base, streamed ? &c.streamed : &c.tiled, &d, &lb);
+      map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled, &d, &lb);
     }
     if (bounded && map__hopeless(x, &lb)) {
       x->pruned += nfit;

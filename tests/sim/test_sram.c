@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -100,12 +102,41 @@ static void fold_streams_follow_the_layout(void **state) {
   assert_true(conflict[0] == 0 && conflict[1] == 0);
 }
 
+/* The layout is part of a program's text: printed when row, read back; vector by default. */
+static void the_layout_round_trips_through_program_text(void **state) {
+  (void)state;
+  const char *text = "heat-program 1\narch edge-16\ntiming scalesim\nstalls 1\n"
+                     "step 0 name=g times=1 simd=0 dims=1,16,128,16 df=os tile=1,16,128,16 "
+                     "order=m,k,n buf=0,1,0 on_chip=0,0,0 permuted=0,0 layout=row\n"
+                     "step 1 name=h times=1 simd=0 dims=1,16,128,16 df=os tile=1,16,128,16 "
+                     "order=m,k,n buf=0,1,0 on_chip=0,0,0 permuted=0,0\n";
+  program p, q;
+  heat_error err;
+  assert_int_equal(program_parse(text, "t.prog", &p, &err), HEAT_OK);
+  assert_int_equal(p.steps[0].layout, PROG_LAYOUT_ROW);
+  assert_int_equal(p.steps[1].layout, PROG_LAYOUT_VECTOR);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(program_print(f, &p), HEAT_OK);
+  fclose(f);
+  assert_non_null(strstr(buf, "permuted=0,0 layout=row\nstep 1"));
+  assert_int_equal(program_parse(buf, "printed", &q, &err), HEAT_OK);
+  assert_int_equal(q.steps[0].layout, PROG_LAYOUT_ROW);
+  assert_int_equal(q.steps[1].layout, PROG_LAYOUT_VECTOR);
+  free(buf);
+  program_free(&p);
+  program_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(words_interleave_over_banks),
       cmocka_unit_test(lanes_a_bank_row_apart_all_conflict),
       cmocka_unit_test(stream_times),
       cmocka_unit_test(fold_streams_follow_the_layout),
+      cmocka_unit_test(the_layout_round_trips_through_program_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -477,7 +477,7 @@ int cmd_sweep(int argc, char **argv) {
                   .eval = sweep_point, .ctx = &x, .local_alloc = sweep_local_alloc,
                   .local_free = sweep_local_free, .results = x.results, .status = status,
                   .errors = errors, .skip = skip, .done = sweep_done, .stop = sweep_stop,
-                  .threads = (int)threads, .progress = root && isatty(2)};
+                  .threads = (int)threads, .progress = dist_progress_wanted()};
   /* A failure before the job (rank 0's files) ends every rank: dist_finish aborts them. */
   if (!rc) rc = dist_run(&job, &err);
   if (rc == DIST_STOPPED) rc = CKPT_EINTR;

@@ -554,6 +554,8 @@ int cmd_search(int argc, char **argv) {
     else if (resume && !rc)
       fprintf(stderr, "heat: note: no checkpoint %s: starting from the beginning\n", ck.path);
   }
+  /* rank 0's directories and checkpoint: a failure there ends every rank, cleanly */
+  rc = dist_agree(rc, "heat search", &err);
   if (!rc) ckpt_signals_install();
   if (!rc) rc = l1_run(&r->l1c, &r->p, &r->l1, &err);
   if (!rc && root) {

@@ -66,6 +66,14 @@ int dist_finish(int exit_code) {
 #endif
 }
 
+int dist_agree(int rc, const char *what, heat_error *err) {
+#ifdef HEAT_HAVE_MPI
+  if (dist__size_v > 1) return dist__mpi_agree(rc, dist__rank_v, dist__size_v, what, err);
+#endif
+  (void)what, (void)err;
+  return rc;
+}
+
 int dist_bcast(void *buf, size_t bytes, heat_error *err) {
 #ifdef HEAT_HAVE_MPI
   if (dist__size_v > 1) return dist__mpi_bcast(buf, bytes, err);

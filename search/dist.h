@@ -88,6 +88,12 @@ typedef struct dist_job {
  * on another rank comes back on every rank with that rank's message, so rank 0 can say it). */
 int dist_run(dist_job *job, heat_error *err);
 
+/* A collective: when any rank failed (rc != HEAT_OK there), every rank returns the lowest
+ * failing rank's status and error (rank 0 then prints it once, and the ranks end together);
+ * otherwise HEAT_OK. For work one rank did alone, e.g. rank 0 opening its files, before the
+ * others wait for it in a job. */
+int dist_agree(int rc, const char *what, heat_error *err);
+
 /* Rank 0's bytes to every rank (a collective; nothing to do in one process): state only rank 0
  * read, e.g. a search restored from rank 0's checkpoint. */
 int dist_bcast(void *buf, size_t bytes, heat_error *err);

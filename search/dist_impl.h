@@ -39,6 +39,7 @@ void dist__idle(unsigned *spins);
 int dist__mpi_init(int *argc, char ***argv, int *rank, int *size, heat_error *err);
 int dist__mpi_finish(int exit_code, int size, int rank, const char *kept);
 int dist__mpi_bcast(void *buf, size_t bytes, heat_error *err);
+int dist__mpi_agree(int rc, int rank, int size, const char *what, heat_error *err);
 /* The launcher's stderr (our parent's) is a terminal: mpirun gives each rank a pipe. */
 bool dist__launcher_tty(void);
 int dist__mpi_run(dist__run *r, int rank, heat_error *err);

@@ -411,6 +411,29 @@ static int dist__worker_run(dist__run *r, int rank, heat_error *err) {
   return HEAT_OK;
 }
 
+/* Every rank learns whether all went through, so none goes on alone; the lowest failing rank's
+ * error reaches every rank, so rank 0 reports it once. */
+int dist__mpi_agree(int rc, int rank, int size, const char *what, heat_error *err) {
+  int first_failed = size;
+  int mine = rc == HEAT_OK ? size : rank;
+  int mrc = MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Allreduce", err);
+  if (first_failed == size) return HEAT_OK;
+  heat_error e = {0};
+  if (rank == first_failed) e = *err;
+  mrc = MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, first_failed, MPI_COMM_WORLD);
+  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Bcast of an error", err);
+  e.where[HEAT_ERROR_WHERE_MAX - 1] = '\0';
+  e.msg[HEAT_ERROR_MSG_MAX - 1] = '\0';
+  if (rank != first_failed) {
+    *err = e;
+    heat_error_prefix(err, "rank %d in '%s'", first_failed, what);
+  }
+  if (!e.code) e.code = HEAT_EINTERNAL;
+  if (!err->code) err->code = e.code;
+  return e.code;
+}
+
 int dist__mpi_run(dist__run *r, int rank, heat_error *err) {
   dist__seq++;
   /* The queue (points not skipped) is rank 0's: only it knows what a checkpoint holds. This
@@ -426,26 +449,8 @@ int dist__mpi_run(dist__run *r, int rank, heat_error *err) {
   if (mrc0 != MPI_SUCCESS) return dist__mpi_error(mrc0, "MPI_Bcast of the queue", err);
   int rc = rank == 0 ? dist__root(r, err) : dist__worker_run(r, rank, err);
   if (!rc && r->stopped) return DIST_STOPPED;
-  /* Every rank learns whether the job went through, so none goes on alone; the lowest failing
-   * rank's error reaches every rank, so rank 0 reports it once. */
-  int size = r->size, first_failed = size;
-  int mine = rc == HEAT_OK ? size : rank;
-  int mrc = MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Allreduce", err);
-  if (first_failed < size) {
-    heat_error e = {0};
-    if (rank == first_failed) e = *err;
-    mrc = MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, first_failed, MPI_COMM_WORLD);
-    if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Bcast of an error", err);
-    e.where[HEAT_ERROR_WHERE_MAX - 1] = '\0';
-    e.msg[HEAT_ERROR_MSG_MAX - 1] = '\0';
-    if (rank != first_failed) {
-      *err = e;
-      heat_error_prefix(err, "rank %d in '%s'", first_failed,
-                        r->job->what ? r->job->what : "job");
-    }
-    return e.code ? e.code : HEAT_EINTERNAL;
-  }
+  int arc = dist__mpi_agree(rc, rank, r->size, r->job->what ? r->job->what : "job", err);
+  if (arc) return arc;
   if (!r->job->share) return HEAT_OK;
   dist_job *j = r->job;
   struct { void *p; size_t bytes; } parts[3] = {

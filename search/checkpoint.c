@@ -3,6 +3,7 @@
 #include "search/checkpoint.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -313,7 +314,27 @@ int ckpt_tick(ckpt *c, heat_error *err) {
   return ckpt_save(c, err);
 }
 
-void ckpt_remove(const ckpt *c) { remove(c->path); }
+void ckpt_remove(const ckpt *c) {
+  remove(c->path);
+  /* A process killed while saving (kill -9, or mpirun ending every rank when one died) leaves
+   * its "checkpoint.txt.tmp<pid>": the run that completes the work clears them. */
+  char dir[sizeof c->path];
+  snprintf(dir, sizeof dir, "%s", c->path);
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : dir;
+  char prefix[sizeof c->path + 8];
+  snprintf(prefix, sizeof prefix, "%s.tmp", base);
+  if (slash) *slash = '\0';
+  DIR *d = opendir(slash ? dir : ".");
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
+    char path[sizeof dir + 300];
+    snprintf(path, sizeof path, "%s/%s", slash ? dir : ".", e->d_name);
+    remove(path);
+  }
+  closedir(d);
+}
 
 /* ---- payloads ---- */
 

@@ -84,7 +84,8 @@ int ckpt_put(ckpt *c, const char *key, const char *payload, heat_error *err);
 int ckpt_tick(ckpt *c, heat_error *err);
 /* Saves now (atomically). */
 int ckpt_save(ckpt *c, heat_error *err);
-/* Deletes the file (the run completed and wrote its outputs). */
+/* Deletes the file (the run completed and wrote its outputs), and the temporary files of saves
+ * a killed process left. */
 void ckpt_remove(const ckpt *c);
 
 /* Payload builder: tokens separated by single spaces. */

@@ -14,6 +14,7 @@
 #include "common/heat_parse.h"
 #include "search/accuracy.h"
 #include "search/budget.h"
+#include "search/dist.h"
 #include "workloads/weights.h"
 
 static void search_help(FILE *out) {
@@ -71,7 +72,10 @@ static void search_help(FILE *out) {
           "                        computed twice; the outputs are those of an uninterrupted run\n"
           "  --checkpoint-every S  save the checkpoint at most every S seconds (default 10; 0:\n"
           "                        after every completed point). Ctrl-C or SIGTERM saves it and\n"
-          "                        exits with 130 or 143; the checkpoint is deleted on success\n");
+          "                        exits with 130 or 143; the checkpoint is deleted on success\n\n"
+          "Under mpirun or srun (heat built with HEAT_MPI) level 1's settings and level 2's\n"
+          "evaluations are spread over the ranks; rank 0 alone reads and writes the tables, the\n"
+          "checkpoint and the outputs, which are those of a run alone (docs/cluster.md).\n");
 }
 
 /* "45M" -> 45e6; "5ms" -> 0.005 (unit s); "2mJ" -> 0.002 (unit J). */
@@ -188,11 +192,12 @@ static int search_level2(search_run *r, const s2_space *s, FILE *log, const char
   int rc = s2_search_init(&q, &r->s2c, s, err);
   if (rc) return rc;
   if (r->ck) rc = s2_search_restore(&q, r->ck, label, log, err);
+  if (!rc) rc = s2_search_share(&q, err); /* rank 0's checkpoint to every rank (MPI) */
   while (!rc && !s2_search_done(&q)) {
     if (ckpt_signal_pending()) rc = CKPT_EINTR;
     else {
-      s2_search_iterate(&q, log, label);
-      if (r->ck) rc = s2_search_record(&q, r->ck, label, err);
+      rc = s2_search_iterate(&q, log, label, err);
+      if (!rc && r->ck) rc = s2_search_record(&q, r->ck, label, err);
     }
   }
   if (!rc) s2_search_take(&q, res);
@@ -507,7 +512,8 @@ int cmd_search(int argc, char **argv) {
     free(r);
     return cli_fail(&err);
   }
-  bool tty = isatty(2);
+  /* Under MPI every rank runs this (search/dist.h); rank 0 alone writes files and reports. */
+  bool root = dist_is_root(), tty = dist_progress_wanted();
   r->l1c.weights = weights;
   r->l1c.top_shapes = (size_t)top;
   r->l1c.target_compression = target;
@@ -528,13 +534,13 @@ int cmd_search(int argc, char **argv) {
   r->out_dir = out_dir;
   map_options_init(&r->opt, &r->a);
   map_effective_arch(&r->a, &r->opt, &r->eff);
-  rc = search_mkdirs(out_dir, &err);
-  if (!rc && r->l1c.cache_dir) rc = search_mkdirs(r->l1c.cache_dir, &err);
+  rc = root ? search_mkdirs(out_dir, &err) : HEAT_OK;
+  if (!rc && root && r->l1c.cache_dir) rc = search_mkdirs(r->l1c.cache_dir, &err);
   if (!rc) rc = pricer_init(&r->p, &r->eff, &r->m, &r->opt, w, &err);
   if (!rc && weights) rc = search_check_weights(r, weights, &err);
   static ckpt ck;
   bool ck_open = false;
-  if (!rc) {
+  if (!rc && root) {
     char inputs[17];
     bool found = false;
     search_inputs_hash(r, manual, inputs);
@@ -547,10 +553,12 @@ int cmd_search(int argc, char **argv) {
       fprintf(stderr, "heat: resuming from %s (%zu completed records)\n", ck.path, ck.loaded);
     else if (resume && !rc)
       fprintf(stderr, "heat: note: no checkpoint %s: starting from the beginning\n", ck.path);
-    ckpt_signals_install();
   }
+  /* rank 0's directories and checkpoint: a failure there ends every rank, cleanly */
+  rc = dist_agree(rc, "heat search", &err);
+  if (!rc) ckpt_signals_install();
   if (!rc) rc = l1_run(&r->l1c, &r->p, &r->l1, &err);
-  if (!rc) {
+  if (!rc && root) {
     if (r->l1.cost_state == STABLE_STALE || r->l1.cost_state == STABLE_CORRUPT)
       fprintf(stderr, "heat: warning: %s: %s cost table (%s); rebuilt\n", r->l1.cost_path,
               stable_state_name(r->l1.cost_state), r->l1.cost_why);
@@ -583,10 +591,10 @@ int cmd_search(int argc, char **argv) {
     rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-  if (!rc) search_budgets_met(r);
-  if (!rc) rc = search_write_outputs(r, &err);
-  if (!rc && !no_figures) rc = search_write_figures(r, &err);
-  if (!rc) search_print_summary(stdout, r, true);
+  if (!rc && root) search_budgets_met(r);
+  if (!rc && root) rc = search_write_outputs(r, &err);
+  if (!rc && root && !no_figures) rc = search_write_figures(r, &err);
+  if (!rc && root) search_print_summary(stdout, r, true);
   ckpt_signals_restore();
   int status = 0;
   if (ck_open) {
@@ -610,5 +618,6 @@ int cmd_search(int argc, char **argv) {
   map_workspace_free(w);
   free(r);
   if (status) return status;
+  if (rc == CKPT_EINTR && !root) return 128 + 15; /* rank 0 says where the checkpoint is */
   return rc ? cli_fail(&err) : 0;
 }

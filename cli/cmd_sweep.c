@@ -431,16 +431,17 @@ int cmd_sweep(int argc, char **argv) {
     }
   /* Every rank prices points; rank 0 alone writes (search/dist.h). */
   bool root = dist_is_root();
-  if (root && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-    heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
-    return cli_fail(&err);
-  }
-  snprintf(path, sizeof path, "%s/sweep.csv", out_dir);
-  FILE *f = root ? fopen(path, "w") : NULL;
-  if (root && !f) {
-    heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
-    return cli_fail(&err);
-  }
+  if (root && mkdir(out_dir, 0777) != 0 && errno != EEXIST)
+    rc = heat_error_set(&err, HEAT_EIO, out_dir, "cannot create directory: %s", strerror(errno));
+  /* sweep.csv is written beside and renamed over at the end, once every point is priced: an
+   * interrupted, killed or failed run (or a refused --resume) leaves the previous one as it was.
+   * The directory's permission is checked now rather than after a long run. */
+  char final_path[600];
+  snprintf(final_path, sizeof final_path, "%s/sweep.csv", out_dir);
+  snprintf(path, sizeof path, "%s.tmp%ld", final_path, (long)getpid());
+  FILE *f = NULL;
+  if (root && !rc && access(out_dir, W_OK) != 0)
+    rc = heat_error_set(&err, HEAT_EIO, out_dir, "cannot write: %s", strerror(errno));
   static plan dense_plan;
   plan_init_dense(&dense_plan, &m, NULL);
   size_t total = n_arr * n_kib * n_gbs * n_ghz;
@@ -458,7 +459,7 @@ int cmd_sweep(int argc, char **argv) {
   bool *skip = calloc(total, sizeof *skip);
   x.status = status;
   x.errors = errors;
-  if (!x.results || !status || !errors || !skip)
+  if (!rc && (!x.results || !status || !errors || !skip))
     rc = heat_error_set(&err, HEAT_ENOMEM, "sweep", "out of memory");
   if (!rc && root) {
     sweep_inputs_hash(&m, &base, (const int64_t(*)[2])arr, n_arr, kib, n_kib, gbs, n_gbs, ghz,
@@ -477,8 +478,9 @@ int cmd_sweep(int argc, char **argv) {
                   .eval = sweep_point, .ctx = &x, .local_alloc = sweep_local_alloc,
                   .local_free = sweep_local_free, .results = x.results, .status = status,
                   .errors = errors, .skip = skip, .done = sweep_done, .stop = sweep_stop,
-                  .threads = (int)threads, .progress = root && isatty(2)};
-  /* A failure before the job (rank 0's files) ends every rank: dist_finish aborts them. */
+                  .threads = (int)threads, .progress = dist_progress_wanted()};
+  /* A failure before the job (rank 0's files) ends every rank, cleanly. */
+  rc = dist_agree(rc, "heat sweep", &err);
   if (!rc) rc = dist_run(&job, &err);
   if (rc == DIST_STOPPED) rc = CKPT_EINTR;
   if (!rc && x.ck_rc) {
@@ -486,6 +488,8 @@ int cmd_sweep(int argc, char **argv) {
     err = x.ck_err;
   }
   ckpt_signals_restore();
+  if (root && !rc && !(f = fopen(path, "w")))
+    rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   if (root && !rc) {
     fprintf(f, "array,array_pes,buffers_kib,bandwidth_gbs,clock_ghz,plan,status,reason,params,"
                "latency_s,energy_j,edp_js,edp_reduction_x\n");
@@ -512,11 +516,15 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (!root) return rc == CKPT_EINTR ? 128 + 15 : rc ? cli_fail(&err) : 0;
   if (rc) {
-    fclose(f);
+    if (f) {
+      fclose(f);
+      unlink(path);
+    }
     return exit_status ? exit_status : cli_fail(&err);
   }
-  if (fclose(f) != 0) {
-    heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+  if (fclose(f) != 0 || rename(path, final_path) != 0) {
+    heat_error_set(&err, HEAT_EIO, final_path, "cannot write: %s", strerror(errno));
+    unlink(path);
     return cli_fail(&err);
   }
   if (!no_figures) {

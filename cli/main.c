@@ -31,7 +31,13 @@ static const cli_command commands[] = {
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 int cli_fail(const heat_error *err) {
-  heat_error_print(stderr, err);
+  if (dist_rank() > 0) { /* rank 0 prints what every rank saw; search/dist.h */
+    char text[sizeof err->where + sizeof err->msg + 8];
+    snprintf(text, sizeof text, "%s%s%s\n", err->where, err->where[0] ? ": " : "",
+             err->msg[0] ? err->msg : heat_strerror(err->code));
+    dist_keep_error(text);
+  } else
+    heat_error_print(stderr, err);
   return heat_exit_code(err->code);
 }
 
@@ -41,7 +47,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "heat: %s\nTry 'heat %s --help'.\n", msg, cmd);
+  if (dist_rank() > 0) {
+    char text[sizeof msg + 4];
+    snprintf(text, sizeof text, "%s\n", msg);
+    dist_keep_error(text);
+  } else
+    fprintf(stderr, "heat: %s\nTry 'heat %s --help'.\n", msg, cmd);
   return 2;
 }
 
@@ -64,6 +75,8 @@ static int run_command(const cli_command *c, int argc, char **argv) {
   if (strcmp(c->name, "sweep") != 0 && strcmp(c->name, "search") != 0) return c->run(argc, argv);
   heat_error err;
   if (dist_init(&argc, &argv, &err)) return dist_finish(cli_fail(&err));
+  /* Rank 0 speaks for the run: the others' reports and help would repeat it once per rank. */
+  if (dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) return dist_finish(1);
   return dist_finish(c->run(argc, argv));
 }
 

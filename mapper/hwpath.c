@@ -52,6 +52,27 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
   return map_objective_value(ctx->opt->objective, &r.cost);
 }
 
+double hwpath_step_cost_below(const path_step *s, double base, double best, void *vctx) {
+  hwpath_ctx *ctx = vctx;
+  map_problem p;
+  hwpath_problem(ctx->net, s, &p, NULL, NULL);
+  map_result r;
+  heat_error err;
+  bool below;
+  double v;
+  int64_t before = ctx->w->searches;
+  int rc = map_search_below(ctx->a, &p, ctx->opt, base, best, ctx->w, &r, &below, &v, &err);
+  ctx->searches += ctx->w->searches - before;
+  if (rc) {
+    if (ctx->status == HEAT_OK) {
+      ctx->status = rc;
+      ctx->err = err;
+    }
+    return HWPATH_INFEASIBLE;
+  }
+  return v;
+}
+
 double hwpath_step_bound(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
@@ -62,7 +83,9 @@ double hwpath_step_bound(const path_step *s, void *vctx) {
     return status ? HWPATH_INFEASIBLE : map_objective_value(ctx->opt->objective, &r.cost);
   map_cost lb;
   map_step_bound(ctx->a, &p, ctx->opt, &lb);
-  return map_objective_value(ctx->opt->objective, &lb);
+  double v = map_objective_value(ctx->opt->objective, &lb);
+  double learnt = map_memo_bound(ctx->w, ctx->a, ctx->opt, &p);
+  return learnt > v ? learnt : v;
 }
 
 double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
@@ -120,8 +143,22 @@ static int hwpath__memo_on(map_workspace *w, bool *was, heat_error *err) {
   return HEAT_OK;
 }
 
-int hwpath_search(const tn_network *net, const path_options *popt, const arch *a,
-                  const map_options *opt, map_workspace *w, path *out, heat_error *err) {
+/* The objective value of a path's online steps as the DP sums them (hwpath_step_cost). */
+static double hwpath__path_value(const map_options *opt, const path *pth,
+                                 const map_result *results) {
+  double v = 0;
+  for (size_t i = pth->n_precomputed; i < pth->n_steps; i++)
+    v += map_objective_value(opt->objective, &results[i].cost);
+  return v;
+}
+
+/* The hardware-aware DP, told that a path of about `guess` exists (0: nothing known). The cap
+ * leaves the path unchanged (path_options.cost_cap); the slack keeps the DP from running twice
+ * when its sub-path layouts price the guessed path a little higher than its own do. */
+#define HWPATH_CAP_SLACK 1.25
+static int hwpath__search(const tn_network *net, const path_options *popt, const arch *a,
+                          const map_options *opt, map_workspace *w, double guess, path *out,
+                          heat_error *err) {
   bool was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
@@ -131,10 +168,40 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
   hopt.objective = PATH_OBJECTIVE_CUSTOM;
   hopt.step_cost = hwpath_step_cost;
   hopt.step_cost_bound = hwpath_step_bound;
+  hopt.step_cost_below = hwpath_step_cost_below;
   hopt.step_cost_ctx = &ctx;
+  hopt.cost_cap = guess > 0 && guess < HWPATH_INFEASIBLE ? guess * HWPATH_CAP_SLACK : 0;
   rc = path_optimize(net, &hopt, out, err);
   map_workspace_memo(w, was);
   return rc;
+}
+
+int hwpath_search(const tn_network *net, const path_options *popt, const arch *a,
+                  const map_options *opt, map_workspace *w, path *out, heat_error *err) {
+  /* The MAC-optimal path mapped is the guess (its steps are searched once for every
+   * objective, and the memo keeps them for the pricing that follows). */
+  double guess = 0;
+  if (net->n_operands <= PATH_DP_MAX_OPERANDS) {
+    path_options mopt = *popt;
+    mopt.objective = PATH_OBJECTIVE_MACS;
+    mopt.step_cost = mopt.step_cost_bound = NULL;
+    mopt.step_cost_below = NULL;
+    mopt.cost_cap = 0;
+    bool was;
+    int rc = hwpath__memo_on(w, &was, err);
+    if (rc) return rc;
+    path mac;
+    if (path_optimize(net, &mopt, &mac, err) == HEAT_OK) {
+      map_result results[TN_MAX_OPERANDS];
+      hwpath_totals t;
+      heat_error ignored;
+      /* A MAC path that cannot be mapped guesses nothing: the DP then finds the error. */
+      if (hwpath_price(net, &mac, a, opt, w, results, &t, &ignored) == HEAT_OK)
+        guess = hwpath__path_value(opt, &mac, results);
+    }
+    map_workspace_memo(w, was);
+  }
+  return hwpath__search(net, popt, a, opt, w, guess, out, err);
 }
 
 int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
@@ -146,9 +213,13 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
   path_options mopt = *popt;
   mopt.objective = PATH_OBJECTIVE_MACS;
   mopt.step_cost = mopt.step_cost_bound = NULL;
+  mopt.step_cost_below = NULL;
+  mopt.cost_cap = 0;
   rc = path_optimize(net, &mopt, &out->mac_path, err);
   if (!rc) rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
-  if (!rc) rc = hwpath_search(net, popt, a, opt, w, &out->hw_path, err);
+  if (!rc)
+    rc = hwpath__search(net, popt, a, opt, w, hwpath__path_value(opt, &out->mac_path, out->results),
+                        &out->hw_path, err);
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;
   if (!rc && hwpath_feasible(&out->hw_path)) {

@@ -46,6 +46,10 @@ void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
  * HWPATH_INFEASIBLE when the step cannot be mapped. */
 double hwpath_step_cost(const path_step *s, void *ctx);
 
+/* path_options.step_cost_below: the search stops at the cut base + value > best
+ * (map_search_below); HWPATH_INFEASIBLE when the step cannot be mapped. */
+double hwpath_step_cost_below(const path_step *s, double base, double best, void *ctx);
+
 /* path_options.step_cost_bound: a lower bound of hwpath_step_cost without a search (the exact
  * cost when the memo holds the step, else map_step_bound's value for the objective). */
 double hwpath_step_bound(const path_step *s, void *ctx);

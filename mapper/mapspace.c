@@ -2,6 +2,8 @@
 
 #include "mapper/mapspace_units.h"
 
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,7 +100,8 @@ static int map__distinct_orders(const map_problem *p, const int64_t *tile, int *
     bool dup = false;
     for (int e = 0; e < n && !dup; e++) {
       int q = keep[e];
-      dup = lens[q] == len && memcmp(seqs[q], seqs[o], (size_t)len * sizeof(int)) == 0;
+      dup = lens[q] == len;
+      for (int i = 0; i < len && dup; i++) dup = seqs[q][i] == seqs[o][i];
     }
     if (!dup) keep[n++] = o;
   }
@@ -310,22 +313,26 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   out->dram_bytes = d.in[0] + d.in[1] + d.out;
 }
 
-static void map__array_bound(const arch *a, const map__bound_base *b, const map__array *ar,
-                             const map__dram *d, map_cost *out) {
+/* The bound of one schedule of a tiling. On the SIMD unit (map__simd_compute_eval) the array
+ * side holds the SIMD cycles and `reg` its busy lane-cycles, priced at op_pj each instead of a
+ * PE's MAC and register events (tile.c, map__memory_eval); the cycles are bounded alike. */
+static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
+                             const map__array *ar, const map__dram *d, map_cost *out) {
   double cycles, pj;
-  map__bound_of(a, b, ar->array_cycles + ar->fill_drain, ar->reg, ar->input_reads,
+  map__bound_of(a, b, ar->array_cycles + ar->fill_drain, simd ? 0 : ar->reg, ar->input_reads,
                 ar->weight_reads, ar->output_writes, ar->output_reads, d, &cycles, &pj);
+  if (simd) pj += (ar->reg * a->simd.op_pj - b->macs * a->mac_pj) * MAP_BOUND_SLACK;
   map__bound_cost(a, cycles, pj, out);
 }
 
 /* The bound of a tiling: either schedule (map__compute) may be the one an order picks. */
 static void map__tiling_bound(const arch *a, const map_problem *p, const map__bound_base *b,
-                              const map__compute *c, map_cost *out) {
+                              bool simd, const map__compute *c, map_cost *out) {
   map__dram d;
   map__dram_compulsory(a, p, b, &d);
   map_cost x, y;
-  map__array_bound(a, b, &c->tiled, &d, &x);
-  map__array_bound(a, b, &c->streamed, &d, &y);
+  map__array_bound(a, b, simd, &c->tiled, &d, &x);
+  map__array_bound(a, b, simd, &c->streamed, &d, &y);
   map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
                   (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
 }
@@ -344,11 +351,24 @@ typedef struct map__ctx {
   map_result *out;
   bool prune; /* false: price every mapping (map_search_unpruned) */
   int64_t evaluated, rejected, pruned;
+  /* A cut search (map_search_below): mappings with cut_base + value > cut_best for objective
+   * cut_obj are skipped; cut_lb is the least bound of what was skipped so. */
+  bool cut;
+  int cut_obj;
+  double cut_base, cut_best, cut_lb;
+  bool fit_any; /* some tiling of an array configuration fits */
 } map__ctx;
 
 /* True when a mapping bounded below by `lb` cannot beat (nor tie) the best found so far for
  * any wanted objective: the search may skip it without changing what it returns. */
-static bool map__hopeless(const map__ctx *x, const map_cost *lb) {
+static bool map__hopeless(map__ctx *x, const map_cost *lb) {
+  if (x->cut) {
+    double v = map_objective_value((map_objective)x->cut_obj, lb);
+    if (x->cut_base + v > x->cut_best) {
+      if (v < x->cut_lb) x->cut_lb = v;
+      return true;
+    }
+  }
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (!(x->want & (1u << obj))) continue;
     if (!x->found[obj]) return false;
@@ -379,8 +399,8 @@ static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   return nfit;
 }
 
-/* Prices every assignment and order of one tiling (unless its bound shows none can win). The
- * bounds price MACs on the array: the SIMD configuration is priced in full. */
+/* Prices every assignment and order of one tiling (unless its bound shows none can win; on
+ * the SIMD unit the bound prices lane-cycles instead of MACs). */
 static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const int *ti,
                               const int *fits, int nfit) {
   map_mapping m;
@@ -393,9 +413,9 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   int keep[6];
   int norders = map__distinct_orders(x->p, m.tile, keep);
-  bool bounded = x->prune && cfg->unit == MAP_UNIT_ARRAY;
+  bool bounded = x->prune, simd = cfg->unit == MAP_UNIT_SIMD;
   map_cost lb, cost;
-  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, &c, &lb);
+  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
   if (bounded && map__hopeless(x, &lb)) {
     x->pruned += (int64_t)nfit * norders;
     return;
@@ -407,7 +427,7 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     bool streamed;
     if (bounded) {
       map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
-      map__array_bound(&x->a, &x->base, streamed ? &c.streamed : &c.tiled, &d, &lb);
+      map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled, &d, &lb);
     }
     if (bounded && map__hopeless(x, &lb)) {
       x->pruned += nfit;
@@ -447,6 +467,7 @@ static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
         for (ti[3] = 0; ti[3] < w->ncand[3]; ti[3]++) {
           for (int d = 0; d < MAP_DIMS; d++) tile[d] = w->cand[d][ti[d]];
           int nfit = map__fitting(x, tile, fits);
+          if (nfit > 0 && cfg->unit == MAP_UNIT_ARRAY) x->fit_any = true;
           if (nfit == 0) {
             /* Footprints grow with every tile size: larger N tiles cannot fit either. */
             x->rejected += w->ncand[3] - ti[3];
@@ -459,9 +480,16 @@ static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
 /* The search: every wanted objective's best over the whole mapspace, ties to the first mapping
  * in enumeration order. Skipping mappings strictly worse than a best so far does not change the
  * result: a mapping that is minimal is never skipped. */
+typedef struct map__cut {
+  int obj;
+  double base, best;
+  bool below;   /* out: the best mapping has base + value <= best (out[obj] is exact) */
+  double bound; /* out: otherwise a lower bound of every mapping's value, base + bound > best */
+} map__cut;
+
 static int map__search(const arch *arch_in, const map_problem *p, const map_options *opt,
                        unsigned want, bool prune, map_workspace *w, map_result *out,
-                       heat_error *err) {
+                       map__cut *cut, heat_error *err) {
   int rc = map_options_check(opt, arch_in, err);
   if (rc) return rc;
   rc = map_problem_check(p, err);
@@ -477,6 +505,14 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   x.want = want;
   x.prune = prune;
   x.out = out;
+  if (cut) {
+    x.cut = true;
+    x.cut_obj = cut->obj;
+    x.cut_base = cut->base;
+    x.cut_best = cut->best;
+    x.cut_lb = INFINITY;
+    want = x.want = 1u << cut->obj;
+  }
   rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
   map__bound_base_of(&x.a, p, opt, &x.base);
@@ -488,11 +524,24 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   /* The SIMD unit when its bound does not already lose for some objective searched (for the
    * others its mappings cannot win, so searching it changes nothing for them). */
   bool simd = false;
-  for (int obj = 0; obj < MAP_OBJECTIVES && !simd; obj++) {
+  for (int obj = 0; obj < MAP_OBJECTIVES && !simd && !x.cut; obj++) {
     if (!(want & (1u << obj))) continue;
     map_options o = *opt;
     o.objective = (map_objective)obj;
     simd = map__simd_worth(&x.a, p, &o, x.found[obj] ? &out[obj].cost : NULL);
+  }
+  map_cost simd_lb;
+  if (x.cut && x.fit_any && map__simd_bound(&x.a, p, opt, &simd_lb)) {
+    /* What the full search does (the SIMD unit when the array can run the step and its bound
+     * does not lose to the array's best), less what the cut skips. */
+    double v = map_objective_value((map_objective)x.cut_obj, &simd_lb);
+    bool worth = !x.found[x.cut_obj] ||
+                 v <= map_objective_value((map_objective)x.cut_obj, &out[x.cut_obj].cost);
+    if (worth && x.cut_base + v > x.cut_best) {
+      if (v < x.cut_lb) x.cut_lb = v;
+    } else {
+      simd = worth;
+    }
   }
   if (simd) {
     map__simd_config(&cfg[ncfg]);
@@ -500,6 +549,14 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   }
   w->searches++;
   w->evaluated += x.evaluated;
+  if (x.cut && x.fit_any) {
+    /* Some tiling fits: the full search would find a mapping. Below the cut or not? */
+    int o = x.cut_obj;
+    double v = x.found[o] ? map_objective_value((map_objective)o, &out[o].cost) : INFINITY;
+    cut->below = x.found[o] && x.cut_base + v <= x.cut_best;
+    cut->bound = v < x.cut_lb ? v : x.cut_lb;
+    if (!cut->below) return HEAT_OK;
+  }
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (!(want & (1u << obj))) continue;
     if (!x.found[obj]) return map__no_fit_error(&x.a, p, opt, &x.as, err);
@@ -510,20 +567,29 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   return HEAT_OK;
 }
 
-/* ---- the memo: open addressing on the problem's fields, grown at half load ---- */
+/* ---- the memo: entries in one array, found through an open-addressing index (slots of an
+ * entry number and the hash's high half) grown at half load: a probe touches 8 bytes, not an
+ * entry, and growing moves no entry ---- */
 
 typedef struct map__entry {
   bool used;
   unsigned have; /* objectives searched (status applies to all) */
   int status;
+  double lb[MAP_OBJECTIVES]; /* objectives not in `have`: a proven lower bound (cut searches) */
   map_problem key;
   map_result result[MAP_OBJECTIVES];
   heat_error err; /* status != HEAT_OK */
 } map__entry;
 
+typedef struct map__slot {
+  uint32_t entry; /* entry index + 1; 0: empty */
+  uint32_t hash;  /* high half of the problem's hash */
+} map__slot;
+
 struct map_memo {
-  size_t cap, n; /* cap: a power of two, or 0 */
-  map__entry *slot;
+  size_t cap, n, n_alloc; /* cap: slots, a power of two, or 0; n: entries used */
+  map__slot *slot;
+  map__entry *entry;
   bool bound;
   arch a;
   map_options opt; /* objective zeroed */
@@ -531,7 +597,10 @@ struct map_memo {
 
 int map_workspace_memo(map_workspace *w, bool on) {
   if (!on) {
-    if (w->memo) free(w->memo->slot);
+    if (w->memo) {
+      free(w->memo->slot);
+      free(w->memo->entry);
+    }
     free(w->memo);
     w->memo = NULL;
     return HEAT_OK;
@@ -545,13 +614,16 @@ static void map__memo_clear(map_memo *c) {
   c->n = 0;
 }
 
-/* Empties the memo unless it holds searches for this arch and these options. */
+/* Empties the memo unless it holds searches for this arch and these options. The arch's text
+ * fields (name, description, sources) do not change a search: only what follows is compared. */
 static void map__memo_bind(map_memo *c, const arch *a, const map_options *opt) {
   map_options o = *opt;
   o.objective = MAP_OBJECTIVE_LATENCY;
+  const size_t from = offsetof(arch, clock_ghz);
   if (c->bound && c->opt.timing == o.timing && c->opt.memory_stalls == o.memory_stalls &&
       c->opt.dataflows == o.dataflows && c->opt.array_rows_override == o.array_rows_override &&
-      c->opt.array_cols_override == o.array_cols_override && memcmp(&c->a, a, sizeof *a) == 0)
+      c->opt.array_cols_override == o.array_cols_override && c->opt.array_only == o.array_only &&
+      memcmp((const char *)&c->a + from, (const char *)a + from, sizeof *a - from) == 0)
     return;
   map__memo_clear(c);
   c->bound = true;
@@ -565,19 +637,21 @@ static bool map__same_problem(const map_problem *x, const map_problem *y) {
   for (int op = 0; op < MAP_OPS; op++)
     if (x->on_chip[op] != y->on_chip[op] || x->buffers[op] != y->buffers[op]) return false;
   return x->permuted[0] == y->permuted[0] && x->permuted[1] == y->permuted[1] &&
+         x->reserved_bytes == y->reserved_bytes && x->reserved_buffers == y->reserved_buffers &&
          x->epilogue_cycles == y->epilogue_cycles; /* times the tile pipeline (tile.c) */
 }
 
 static uint64_t map__problem_hash(const map_problem *p) {
-  uint64_t v[MAP_DIMS + 2];
+  uint64_t v[MAP_DIMS + 3];
   for (int d = 0; d < MAP_DIMS; d++) v[d] = (uint64_t)p->dim[d];
   v[MAP_DIMS] = (uint64_t)p->on_chip[0] | (uint64_t)p->on_chip[1] << 1 |
                 (uint64_t)p->on_chip[2] << 2 | (uint64_t)p->permuted[0] << 3 |
-                (uint64_t)p->permuted[1] << 4;
+                (uint64_t)p->permuted[1] << 4 | (uint64_t)p->reserved_buffers << 5;
   v[MAP_DIMS + 1] =
       (uint64_t)p->buffers[0] | (uint64_t)p->buffers[1] << 21 | (uint64_t)p->buffers[2] << 42;
+  v[MAP_DIMS + 2] = (uint64_t)p->reserved_bytes;
   uint64_t h = 1469598103934665603ull;
-  for (int i = 0; i < MAP_DIMS + 2; i++) {
+  for (int i = 0; i < MAP_DIMS + 3; i++) {
     h ^= v[i];
     h *= 1099511628211ull;
     h ^= h >> 29;
@@ -585,60 +659,97 @@ static uint64_t map__problem_hash(const map_problem *p) {
   return h;
 }
 
-/* The slot holding p, or the empty slot where it goes; NULL when the table is empty. */
-static map__entry *map__memo_find(const map_memo *c, const map_problem *p) {
+/* The entry holding p (NULL when none); *at gets the slot it is in or would go to. */
+static map__entry *map__memo_find(const map_memo *c, const map_problem *p, uint64_t h,
+                                  size_t *at) {
+  *at = 0;
   if (!c->cap) return NULL;
-  for (size_t i = map__problem_hash(p) & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
-    map__entry *e = &c->slot[i];
-    if (!e->used || map__same_problem(&e->key, p)) return e;
+  uint32_t hi = (uint32_t)(h >> 32);
+  for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+    const map__slot *sl = &c->slot[i];
+    *at = i;
+    if (!sl->entry) return NULL;
+    map__entry *e = &c->entry[sl->entry - 1];
+    if (sl->hash == hi && map__same_problem(&e->key, p)) return e;
   }
 }
 
 static int map__memo_grow(map_memo *c) {
   size_t cap = c->cap ? 2 * c->cap : 64;
-  map__entry *old = c->slot;
-  size_t old_cap = c->cap;
-  map__entry *slot = calloc(cap, sizeof *slot);
+  map__slot *slot = calloc(cap, sizeof *slot);
   if (!slot) return HEAT_ENOMEM;
+  free(c->slot);
   c->slot = slot;
   c->cap = cap;
-  for (size_t i = 0; i < old_cap; i++)
-    if (old[i].used) *map__memo_find(c, &old[i].key) = old[i];
-  free(old);
+  for (size_t k = 0; k < c->n; k++) {
+    uint64_t h = map__problem_hash(&c->entry[k].key);
+    size_t at;
+    map__memo_find(c, &c->entry[k].key, h, &at);
+    c->slot[at].entry = (uint32_t)(k + 1);
+    c->slot[at].hash = (uint32_t)(h >> 32);
+  }
   return HEAT_OK;
+}
+
+static const map__entry *map__memo_lookup(map_workspace *w, const arch *a,
+                                          const map_options *opt, const map_problem *p) {
+  map__memo_bind(w->memo, a, opt);
+  size_t at;
+  return map__memo_find(w->memo, p, map__problem_hash(p), &at);
 }
 
 bool map_memo_peek(map_workspace *w, const arch *a, const map_options *opt,
                    const map_problem *p, map_result *out, int *status) {
   if (!w->memo) return false;
-  map__memo_bind(w->memo, a, opt);
-  const map__entry *e = map__memo_find(w->memo, p);
-  if (!e || !e->used || !(e->have & (1u << opt->objective))) return false;
+  const map__entry *e = map__memo_lookup(w, a, opt, p);
+  if (!e || !(e->have & (1u << opt->objective))) return false;
   *status = e->status;
   if (!e->status) *out = e->result[opt->objective];
   return true;
+}
+
+/* The memo's entry of p, created empty when missing; NULL when out of memory. */
+static map__entry *map__memo_entry(map_workspace *w, const arch *a, const map_problem *p,
+                                   const map_options *opt) {
+  map_memo *c = w->memo;
+  map__memo_bind(c, a, opt);
+  uint64_t h = map__problem_hash(p);
+  size_t at;
+  map__entry *e = map__memo_find(c, p, h, &at);
+  if (!e) {
+    if (c->n >= MAP_MEMO_MAX) map__memo_clear(c);
+    if (2 * (c->n + 1) > c->cap && map__memo_grow(c)) return NULL;
+    if (c->n == c->n_alloc) {
+      size_t na = c->n_alloc ? 2 * c->n_alloc : 64;
+      map__entry *ne = realloc(c->entry, na * sizeof *ne);
+      if (!ne) return NULL;
+      c->entry = ne;
+      c->n_alloc = na;
+    }
+    map__memo_find(c, p, h, &at);
+    c->slot[at].entry = (uint32_t)(c->n + 1);
+    c->slot[at].hash = (uint32_t)(h >> 32);
+    e = &c->entry[c->n];
+    memset(e, 0, sizeof *e);
+    e->used = true;
+    e->have = 0;
+    e->status = HEAT_OK;
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) e->lb[obj] = 0;
+    e->key = *p;
+    c->n++;
+  }
+  return e;
 }
 
 /* The memo's entry of p with the objectives in `want` searched (those missing, in one pass);
  * NULL when out of memory. */
 static const map__entry *map__memo_search(map_workspace *w, const arch *a, const map_problem *p,
                                           const map_options *opt, unsigned want) {
-  map_memo *c = w->memo;
-  map__memo_bind(c, a, opt);
-  map__entry *e = map__memo_find(c, p);
-  if (e && e->used && (e->status || (e->have & want) == want)) return e;
-  if (!e || !e->used) {
-    if (c->n >= MAP_MEMO_MAX) map__memo_clear(c);
-    if (2 * (c->n + 1) > c->cap && map__memo_grow(c)) return NULL;
-    e = map__memo_find(c, p);
-    e->used = true;
-    e->have = 0;
-    e->key = *p;
-    c->n++;
-  }
+  map__entry *e = map__memo_entry(w, a, p, opt);
+  if (!e || e->status || (e->have & want) == want) return e;
   map_result r[MAP_OBJECTIVES];
   unsigned missing = want & ~e->have;
-  e->status = map__search(a, p, opt, missing, true, w, r, &e->err);
+  e->status = map__search(a, p, opt, missing, true, w, r, NULL, &e->err);
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
     if (missing & (1u << obj)) e->result[obj] = r[obj];
   e->have |= missing;
@@ -658,7 +769,7 @@ int map_search(const arch *a, const map_problem *p, const map_options *opt, map_
     return HEAT_OK;
   }
   map_result all[MAP_OBJECTIVES];
-  int rc = map__search(a, p, opt, 1u << opt->objective, true, w, all, err);
+  int rc = map__search(a, p, opt, 1u << opt->objective, true, w, all, NULL, err);
   if (rc) return rc;
   *out = all[opt->objective];
   return HEAT_OK;
@@ -680,14 +791,66 @@ int map_search_objectives(const arch *a, const map_problem *p, const map_options
       if (want & (1u << obj)) out[obj] = e->result[obj];
     return HEAT_OK;
   }
-  return map__search(a, p, opt, want, true, w, out, err);
+  return map__search(a, p, opt, want, true, w, out, NULL, err);
 }
 
 int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,
                         map_workspace *w, map_result *out, heat_error *err) {
   map_result all[MAP_OBJECTIVES];
-  int rc = map__search(a, p, opt, 1u << opt->objective, false, w, all, err);
+  int rc = map__search(a, p, opt, 1u << opt->objective, false, w, all, NULL, err);
   if (rc) return rc;
   *out = all[opt->objective];
+  return HEAT_OK;
+}
+
+double map_memo_bound(map_workspace *w, const arch *a, const map_options *opt,
+                      const map_problem *p) {
+  if (!w->memo) return 0;
+  const map__entry *e = map__memo_lookup(w, a, opt, p);
+  return e && !e->status ? e->lb[opt->objective] : 0;
+}
+
+int map_search_below(const arch *a, const map_problem *p, const map_options *opt, double base,
+                     double best, map_workspace *w, map_result *out, bool *below,
+                     double *bound, heat_error *err) {
+  int obj = (int)opt->objective;
+  map__entry *e = w->memo ? map__memo_entry(w, a, p, opt) : NULL;
+  if (w->memo && !e) return heat_error_set(err, HEAT_ENOMEM, "map_search", "out of memory");
+  if (e && e->status) {
+    if (err) *err = e->err;
+    return e->status;
+  }
+  if (e && (e->have & (1u << obj))) {
+    *out = e->result[obj];
+    *bound = map_objective_value(opt->objective, &out->cost);
+    *below = base + *bound <= best;
+    return HEAT_OK;
+  }
+  if (e && base + e->lb[obj] > best) {
+    *below = false;
+    *bound = e->lb[obj];
+    return HEAT_OK;
+  }
+  map_result r[MAP_OBJECTIVES];
+  map__cut cut = {.obj = obj, .base = base, .best = best};
+  heat_error e2;
+  int rc = map__search(a, p, opt, 1u << obj, true, w, r, &cut, e ? &e->err : &e2);
+  if (rc) {
+    if (e) e->status = rc;
+    if (err) *err = e ? e->err : e2;
+    return rc;
+  }
+  *below = cut.below;
+  if (cut.below) {
+    *out = r[obj];
+    *bound = map_objective_value(opt->objective, &out->cost);
+    if (e) {
+      e->result[obj] = r[obj];
+      e->have |= 1u << obj;
+    }
+  } else {
+    *bound = cut.bound;
+    if (e && cut.bound > e->lb[obj]) e->lb[obj] = cut.bound;
+  }
   return HEAT_OK;
 }

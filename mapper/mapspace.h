@@ -71,6 +71,21 @@ int map_search_objectives(const arch *a, const map_problem *p, const map_options
                           unsigned want, map_workspace *w, map_result out[MAP_OBJECTIVES],
                           heat_error *err);
 
+/* map_search asked only whether the step can cost at most `best - base` under opt->objective
+ * (as the path DP asks: base + value <= best, in floating point): the search skips every
+ * mapping whose lower bound says it cannot. *below = true: *out is exactly map_search's result
+ * and *bound its value; false: no mapping qualifies, *out is untouched and *bound is a lower
+ * bound of every mapping's value (base + *bound > best). Errors as map_search. With the memo
+ * on, exact answers and bounds are kept and reused. */
+int map_search_below(const arch *a, const map_problem *p, const map_options *opt, double base,
+                     double best, map_workspace *w, map_result *out, bool *below,
+                     double *bound, heat_error *err);
+
+/* The best lower bound of p's value under opt->objective the memo learnt from searches that
+ * stopped at a cut (0 when none). */
+double map_memo_bound(map_workspace *w, const arch *a, const map_options *opt,
+                      const map_problem *p);
+
 /* map_search without the lower-bound pruning (every mapping priced, no memo): what the
  * pruned search must equal; for tests and benchmarks. */
 int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,

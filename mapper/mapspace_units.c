@@ -62,13 +62,10 @@ void map__simd_config(map__config *out) {
   for (int d = 0; d < MAP_DIMS; d++) out->extent[d] = 1;
 }
 
-bool map__simd_worth(const arch *a, const map_problem *p, const map_options *opt,
-                     const map_cost *best) {
+bool map__simd_bound(const arch *a, const map_problem *p, const map_options *opt, map_cost *lb) {
   /* The SIMD unit is no array: --no-stalls prices the array alone, as SCALE-Sim does, and a
-   * fixed --dataflow says how the array runs the step. It is an alternative for steps the
-   * array runs poorly, not a way around buffers too small for the array's smallest tile. */
-  if (opt->array_only || !opt->memory_stalls || opt->dataflows || a->simd.lanes < 1 || !best)
-    return false;
+   * fixed --dataflow says how the array runs the step. */
+  if (opt->array_only || !opt->memory_stalls || opt->dataflows || a->simd.lanes < 1) return false;
   fold_simd_stats st;
   const int64_t *d = p->dim;
   fold_simd_eval(&a->simd, d[MAP_DIM_B], d[MAP_DIM_M], d[MAP_DIM_K], d[MAP_DIM_N], false, &st);
@@ -83,13 +80,21 @@ bool map__simd_worth(const arch *a, const map_problem *p, const map_options *opt
         elems *= (double)d[k];
     dram += elems * (op == MAP_OP_WEIGHT ? a->weight_bits : a->input_bits) / 8.0;
   }
+  memset(lb, 0, sizeof *lb);
+  lb->cycles = cycles;
+  lb->energy_j = ((double)st.lane_cycles * a->simd.op_pj + dram * a->dram.pj_per_byte +
+                  a->leakage_mw * cycles / a->clock_ghz) * 1e-12;
+  lb->latency_s = cycles / (a->clock_ghz * 1e9);
+  lb->edp_js = lb->energy_j * lb->latency_s;
+  return true;
+}
+
+bool map__simd_worth(const arch *a, const map_problem *p, const map_options *opt,
+                     const map_cost *best) {
+  /* An alternative for steps the array runs poorly, not a way around buffers too small for
+   * the array's smallest tile. */
   map_cost lb;
-  memset(&lb, 0, sizeof lb);
-  lb.cycles = cycles;
-  lb.energy_j = ((double)st.lane_cycles * a->simd.op_pj + dram * a->dram.pj_per_byte +
-                 a->leakage_mw * cycles / a->clock_ghz) * 1e-12;
-  lb.latency_s = cycles / (a->clock_ghz * 1e9);
-  lb.edp_js = lb.energy_j * lb.latency_s;
+  if (!best || !map__simd_bound(a, p, opt, &lb)) return false;
   return map_objective_value(opt->objective, &lb) <= map_objective_value(opt->objective, best);
 }
 

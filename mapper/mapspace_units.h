@@ -33,6 +33,11 @@ void map__simd_config(map__config *out);
 bool map__simd_worth(const arch *a, const map_problem *p, const map_options *opt,
                      const map_cost *best);
 
+/* A lower bound of every SIMD mapping of the step (its compute cycles, lane energy, leakage
+ * over those cycles and the compulsory DRAM bytes); false when the options leave the SIMD unit
+ * out of the mapspace. */
+bool map__simd_bound(const arch *a, const map_problem *p, const map_options *opt, map_cost *lb);
+
 /* The compute part of a tiling under a configuration. */
 void map__config_compute(const arch *a, const map_options *opt, const map__config *cfg,
                          const int64_t *dim, const int64_t *tile, map__compute *out);

@@ -98,6 +98,16 @@ typedef struct path_options {
    * exact DP skips step_cost on a split whose bound already cannot beat the best split found,
    * so a true lower bound leaves the path unchanged; NULL: every split is priced. */
   path_step_cost_fn step_cost_bound;
+  /* Optional, CUSTOM with step_cost_bound: the step's cost when base + cost <= best (as
+   * step_cost returns it), else any value v <= cost with base + v > best. The exact DP asks it
+   * for a split that must beat `best` with sub-paths costing `base`, so a search may stop as
+   * soon as it knows it cannot. NULL: step_cost. */
+  double (*step_cost_below)(const path_step *step, double base, double best, void *ctx);
+  /* Optional, CUSTOM with step_cost_bound (exact DP): a guess of the best path's cost (0:
+   * none). The DP then solves only sub-paths costing at most it (a sub-path past it cannot be
+   * part of a path within it), and runs again without the guess when no path is within it:
+   * the path is the same either way, only the work differs. */
+  double cost_cap;
   path_precompute precompute;
   /* Beyond PATH_DP_MAX_OPERANDS: the randomized greedy's seed and trial count (0: default).
    * The same seed gives the same path. */

@@ -1,6 +1,7 @@
 /* The other passes of the subset DP: offline (pre-computed) orders, SIZE and WRITE keys, and
  * the CUSTOM objective through the step-cost function. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mapper/path_dp.h"
@@ -120,12 +121,117 @@ static void offline_layout(dp_ws *w, uint32_t s, char *layout) {
   strcpy(layout, st.result_indices);
 }
 
+/* The step of split a | b of subset s, fully described (layouts of the best sub-solutions). */
+static void dp_custom_step(const dp_ws *w, uint32_t a, uint32_t b, uint64_t keep, path_step *st) {
+  path__describe_step(w->net, w->layout[a], w->layout[b], keep, st);
+  st->lhs = (a & (a - 1)) ? -1 : __builtin_ctz(a);
+  st->rhs = (b & (b - 1)) ? -1 : __builtin_ctz(b);
+  st->lhs_static = !(a & ~w->static_mask);
+  st->rhs_static = !(b & ~w->static_mask);
+  st->is_static = st->lhs_static && st->rhs_static;
+}
+
+static int dp_custom_price(const dp_ws *w, const path_step *st, double *sc, heat_error *err) {
+  *sc = w->opt->step_cost(st, w->opt->step_cost_ctx);
+  if (!isfinite(*sc) || *sc < 0)
+    return heat_error_set(err, HEAT_EINVAL, w->net->expr,
+                          "step cost function returned %g; costs must be finite and "
+                          "non-negative",
+                          *sc);
+  return HEAT_OK;
+}
+
+/* A split of the subset being solved, with the lower bound of its total (sub-paths + step). */
+typedef struct dp_cand {
+  double lb;
+  uint32_t rank; /* position in the enumeration order: ties go to the lowest */
+  uint32_t a;
+} dp_cand;
+
+static int dp_cand_cmp(const void *x, const void *y) {
+  const dp_cand *p = x, *q = y;
+  if (p->lb != q->lb) return p->lb < q->lb ? -1 : 1;
+  return (p->rank > q->rank) - (p->rank < q->rank);
+}
+
+/* Best split of s with the bound: every split's lower bound first, then the splits priced in
+ * ascending order of it, stopping at the first whose bound cannot beat (nor tie earlier than)
+ * the best found. Returns what the plain enumeration returns: the first split in enumeration
+ * order with the least total (a skipped split's total is at least its bound, so at least the
+ * best; a tie with the best goes to the lower rank, as the enumeration's strict `<` does).
+ * Splits totalling more than `cap` are not kept: when every split does, *best_out is INFINITY
+ * (and no split is recorded). A sub-path costing more than the cap has no part in a path within
+ * it, so the subsets within it get exactly the splits and layouts of the uncapped DP. */
+static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double cap,
+                                double *best_out, uint32_t *bs_out, heat_error *err) {
+  uint32_t low = s & -s, rest = s ^ low;
+  uint64_t keep = dp_letters_of(w, w->inter[s]);
+  size_t n = 0;
+  for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
+    uint32_t a = low | sub, b = rest ^ sub;
+    double lb = w->dc[a] + w->dc[b];
+    if (lb <= cap) {
+      /* A split past the cap on its sub-paths alone is not described nor bounded. */
+      path_step st;
+      dp_custom_step(w, a, b, keep, &st);
+      lb += w->opt->step_cost_bound(&st, w->opt->step_cost_ctx);
+    }
+    if (lb <= cap) {
+      cand[n].lb = lb;
+      cand[n].rank = (uint32_t)n;
+      cand[n].a = a;
+      n++;
+    }
+    if (!sub) break;
+  }
+  qsort(cand, n, sizeof *cand, dp_cand_cmp);
+  double best = INFINITY;
+  uint32_t bs = 0, best_rank = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (bs && (cand[i].lb > best || (cand[i].lb == best && cand[i].rank > best_rank))) {
+      if (cand[i].lb > best) break; /* sorted: no later split can win */
+      continue;
+    }
+    uint32_t a = cand[i].a, b = s ^ a;
+    path_step st;
+    dp_custom_step(w, a, b, keep, &st);
+    double sc, c = w->dc[a] + w->dc[b];
+    int rc;
+    if ((bs || isfinite(cap)) && w->opt->step_cost_below) {
+      /* Only whether it can beat the best (or come within the cap): the exact cost when it
+       * can (t <= limit below). */
+      sc = w->opt->step_cost_below(&st, c, bs ? best : cap, w->opt->step_cost_ctx);
+      rc = isfinite(sc) && sc >= 0 ? HEAT_OK
+                                   : heat_error_set(err, HEAT_EINVAL, w->net->expr,
+                                                    "step cost function returned %g; costs must "
+                                                    "be finite and non-negative",
+                                                    sc);
+    } else {
+      rc = dp_custom_price(w, &st, &sc, err);
+    }
+    if (rc) return rc;
+    double t = c + sc;
+    if (t > cap) continue;
+    if (!bs || t < best || (t == best && cand[i].rank < best_rank)) {
+      best = t;
+      bs = a;
+      best_rank = cand[i].rank;
+      strcpy(w->layout[s], st.result_indices);
+    }
+  }
+  *best_out = best;
+  *bs_out = bs;
+  return HEAT_OK;
+}
+
 /* CUSTOM: the step-cost function sees every candidate split fully described. Exact when the
  * cost depends on the step's index sets and sizes; the operands' stored layouts (and so the
- * permutation fields) are those of the best sub-solutions. */
-int dp_custom(dp_ws *w, heat_error *err) {
+ * permutation fields) are those of the best sub-solutions. With a step-cost bound the splits
+ * are priced best-first (dp_custom_best_first); without, in enumeration order. */
+static int dp_custom_pass(dp_ws *w, dp_cand *cand, double cap, heat_error *err) {
   const tn_network *net = w->net;
-  for (uint32_t s = 1; s <= w->full; s++) {
+  int rc = HEAT_OK;
+  for (uint32_t s = 1; s <= w->full && !rc; s++) {
     w->split[s] = 0;
     if (!(s & (s - 1))) {
       w->dc[s] = 0.0;
@@ -139,6 +245,10 @@ int dp_custom(dp_ws *w, heat_error *err) {
       offline_layout(w, s, w->layout[s]);
       continue;
     }
+    if (cand) {
+      rc = dp_custom_best_first(w, s, cand, cap, &w->dc[s], &w->split[s], err);
+      continue;
+    }
     uint32_t low = s & -s, rest = s ^ low, bs = 0;
     uint64_t keep = dp_letters_of(w, w->inter[s]);
     double best = INFINITY;
@@ -147,33 +257,41 @@ int dp_custom(dp_ws *w, heat_error *err) {
       double c = w->dc[a] + w->dc[b];
       if (c < best || !bs) {
         path_step st;
-        path__describe_step(net, w->layout[a], w->layout[b], keep, &st);
-        st.lhs = (a & (a - 1)) ? -1 : __builtin_ctz(a);
-        st.rhs = (b & (b - 1)) ? -1 : __builtin_ctz(b);
-        st.lhs_static = !(a & ~w->static_mask);
-        st.rhs_static = !(b & ~w->static_mask);
-        st.is_static = st.lhs_static && st.rhs_static;
-        /* c + sc >= c + bound >= best: this split cannot win, skip its costly price. */
-        if (bs && w->opt->step_cost_bound &&
-            c + w->opt->step_cost_bound(&st, w->opt->step_cost_ctx) >= best)
-          goto next_split;
-        double sc = w->opt->step_cost(&st, w->opt->step_cost_ctx);
-        if (!isfinite(sc) || sc < 0)
-          return heat_error_set(err, HEAT_EINVAL, net->expr,
-                                "step cost function returned %g; costs must be finite and "
-                                "non-negative",
-                                sc);
+        dp_custom_step(w, a, b, keep, &st);
+        double sc;
+        rc = dp_custom_price(w, &st, &sc, err);
+        if (rc) break;
         if (c + sc < best || !bs) {
           best = c + sc;
           bs = a;
           strcpy(w->layout[s], st.result_indices);
         }
       }
-    next_split:
       if (!sub) break;
     }
     w->dc[s] = best;
     w->split[s] = bs;
   }
-  return HEAT_OK;
+  return rc;
+}
+
+/* CUSTOM: the step-cost function sees every candidate split fully described. Exact when the
+ * cost depends on the step's index sets and sizes; the operands' stored layouts (and so the
+ * permutation fields) are those of the best sub-solutions. With a step-cost bound the splits
+ * are priced best-first (dp_custom_best_first), first under the options' cost cap when there
+ * is one (again without it when no path is within it); without, in enumeration order. */
+int dp_custom(dp_ws *w, heat_error *err) {
+  dp_cand *cand = NULL;
+  if (w->opt->step_cost_bound && w->n > 1) {
+    cand = malloc(((size_t)1 << (w->n - 1)) * sizeof *cand);
+    if (!cand)
+      return heat_error_set(err, HEAT_ENOMEM, w->net->expr,
+                            "out of memory for the DP over %zu operands", w->n);
+  }
+  double cap = cand && w->opt->cost_cap > 0 ? w->opt->cost_cap : INFINITY;
+  int rc = dp_custom_pass(w, cand, cap, err);
+  if (!rc && isfinite(cap) && w->full > 1 && !w->folded[w->full] && w->split[w->full] == 0)
+    rc = dp_custom_pass(w, cand, INFINITY, err);
+  free(cand);
+  return rc;
 }

@@ -52,12 +52,51 @@ int dist_init(int *argc, char ***argv, heat_error *err) {
 #endif
 }
 
+static char dist__kept[HEAT_ERROR_WHERE_MAX + HEAT_ERROR_MSG_MAX + 16];
+
+void dist_keep_error(const char *text) {
+  if (!dist__kept[0]) snprintf(dist__kept, sizeof dist__kept, "%s", text);
+}
+
 int dist_finish(int exit_code) {
 #ifdef HEAT_HAVE_MPI
-  return dist__mpi_finish(exit_code, dist__size_v);
+  return dist__mpi_finish(exit_code, dist__size_v, dist__rank_v, dist__kept);
 #else
   return exit_code;
 #endif
+}
+
+int dist_agree(int rc, const char *what, heat_error *err) {
+#ifdef HEAT_HAVE_MPI
+  if (dist__size_v > 1) return dist__mpi_agree(rc, dist__rank_v, dist__size_v, what, err);
+#endif
+  (void)what, (void)err;
+  return rc;
+}
+
+int dist_bcast(void *buf, size_t bytes, heat_error *err) {
+#ifdef HEAT_HAVE_MPI
+  if (dist__size_v > 1) return dist__mpi_bcast(buf, bytes, err);
+#endif
+  (void)buf, (void)bytes, (void)err;
+  return HEAT_OK;
+}
+
+bool dist__launcher_tty(void) {
+  char link[64], target[256];
+  snprintf(link, sizeof link, "/proc/%ld/fd/2", (long)getppid());
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n <= 0) return false;
+  target[n] = '\0';
+  return !strncmp(target, "/dev/pts/", 9) || !strncmp(target, "/dev/tty", 8);
+}
+
+bool dist_progress_wanted(void) {
+  if (dist__rank_v != 0) return false;
+  const char *force = getenv("HEAT_PROGRESS");
+  if (force && *force) return strcmp(force, "0") != 0;
+  if (isatty(2)) return true;
+  return dist__size_v > 1 && dist__launcher_tty();
 }
 
 double dist__now(void) {
@@ -185,9 +224,29 @@ static void dist__progress(dist__run *r, bool last) {
   fflush(stderr);
 }
 
+/* HEAT_DIST_TRACE=FILE: rank 0 appends "job,point,rank,seconds since the job started,process
+ * CPU seconds since then" per completed point; bench/distributed reads the per-point costs of a run on one
+ * thread from it (CPU time: what a point costs on a core of its own, on a shared machine too). */
+static double dist__cpu(void) {
+  struct timespec cpu;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+  return (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec;
+}
+
+static void dist__trace(const dist__run *r, size_t i, int rank) {
+  const char *path = getenv("HEAT_DIST_TRACE");
+  if (!path || !*path) return;
+  FILE *f = fopen(path, "a");
+  if (!f) return;
+  fprintf(f, "%s,%zu,%d,%.9f,%.9f\n", r->job->what ? r->job->what : "job", i, rank,
+          dist__now() - r->t0, dist__cpu() - r->cpu0);
+  fclose(f);
+}
+
 void dist__complete(dist__run *r, size_t i, int rank) {
   r->completed++;
   r->by_rank[rank]++;
+  dist__trace(r, i, rank);
   if (r->job->done) r->job->done(r->job->ctx, i, rank);
   dist__stop_text(r);
   if (r->job->progress) dist__progress(r, r->completed == r->n_todo);
@@ -232,7 +291,7 @@ static void dist__serial(dist__run *r) {
 
 int dist_run(dist_job *j, heat_error *err) {
   if (j->threads < 1) j->threads = 1;
-  dist__run r = {.job = j, .size = dist__size_v, .t0 = dist__now()};
+  dist__run r = {.job = j, .size = dist__size_v, .t0 = dist__now(), .cpu0 = dist__cpu()};
   r.todo = malloc((j->n + 1) * sizeof *r.todo);
   r.by_rank = calloc((size_t)r.size, sizeof *r.by_rank);
   if (!r.todo || !r.by_rank) {

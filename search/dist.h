@@ -22,7 +22,9 @@
  *
  * Fault injection for tests (SQLite-style): HEAT_DIST_FAULT=KIND:POINT[:RANK] makes point
  * POINT (-1: any) of every job fail (KIND fail), report out of memory (oom) or kill its process (die),
- * on rank RANK only when given. */
+ * on rank RANK only when given. HEAT_DIST_TRACE=FILE makes rank 0 append one line per completed
+ * point (job, point, rank, seconds since the job started, process CPU seconds):
+ * bench/distributed's per-point costs. */
 #ifndef HEAT_DIST_H
 #define HEAT_DIST_H
 
@@ -38,8 +40,9 @@ extern "C" {
 /* Starts MPI when built with it and launched by mpirun/srun (or HEAT_MPI=1 in the
  * environment; HEAT_MPI=0 never starts it). Call once, first thing, from the command. */
 int dist_init(int *argc, char ***argv, heat_error *err);
-/* Ends MPI: MPI_Finalize after success; after a failure with several ranks, MPI_Abort with
- * exit_code (other ranks may be waiting for this one). Returns exit_code. */
+/* Ends MPI: MPI_Finalize when every rank reaches it within a few seconds (success, or a
+ * failure every rank shares, such as bad input: a clean exit); otherwise MPI_Abort with
+ * exit_code, since other ranks are waiting in a job for this one. Returns exit_code. */
 int dist_finish(int exit_code);
 
 int dist_rank(void);
@@ -81,8 +84,29 @@ typedef struct dist_job {
 #define DIST_STOPPED (-65)
 
 /* Runs the job on every rank (a collective: all ranks call it in the same order). Point
- * failures are in status[]; an error return is a failure of the distribution itself. */
+ * failures are in status[]; an error return is a failure of the distribution itself (a failure
+ * on another rank comes back on every rank with that rank's message, so rank 0 can say it). */
 int dist_run(dist_job *job, heat_error *err);
+
+/* A collective: when any rank failed (rc != HEAT_OK there), every rank returns the lowest
+ * failing rank's status and error (rank 0 then prints it once, and the ranks end together);
+ * otherwise HEAT_OK. For work one rank did alone, e.g. rank 0 opening its files, before the
+ * others wait for it in a job. */
+int dist_agree(int rc, const char *what, heat_error *err);
+
+/* Rank 0's bytes to every rank (a collective; nothing to do in one process): state only rank 0
+ * read, e.g. a search restored from rank 0's checkpoint. */
+int dist_bcast(void *buf, size_t bytes, heat_error *err);
+
+/* Whether rank 0 should draw a progress line: its stderr is a terminal, or, under mpirun
+ * (which hands each rank a pipe), the launcher's is. HEAT_PROGRESS=1 or 0 decides instead.
+ * False on other ranks. */
+bool dist_progress_wanted(void);
+
+/* An error on a rank other than 0 is kept, not printed: rank 0 prints the errors every rank
+ * shares (bad input) once. dist_finish prints a kept one ("heat: rank N: ...") only when rank 0
+ * did not fail too, or when the ranks could not agree on how to end. */
+void dist_keep_error(const char *text);
 
 #ifdef __cplusplus
 }

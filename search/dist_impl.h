@@ -17,6 +17,7 @@ typedef struct dist__run {
   int size;
   bool stopped;     /* the job's stop callback fired */
   double t0, last_print;
+  double cpu0; /* process CPU seconds at the start (HEAT_DIST_TRACE) */
 } dist__run;
 
 /* Evaluates point i on this rank into the job's arrays (fault injection included). */
@@ -36,7 +37,11 @@ void dist__idle(unsigned *spins);
 
 /* MPI side (dist_mpi.c); only with HEAT_HAVE_MPI. */
 int dist__mpi_init(int *argc, char ***argv, int *rank, int *size, heat_error *err);
-int dist__mpi_finish(int exit_code, int size);
+int dist__mpi_finish(int exit_code, int size, int rank, const char *kept);
+int dist__mpi_bcast(void *buf, size_t bytes, heat_error *err);
+int dist__mpi_agree(int rc, int rank, int size, const char *what, heat_error *err);
+/* The launcher's stderr (our parent's) is a terminal: mpirun gives each rank a pipe. */
+bool dist__launcher_tty(void);
 int dist__mpi_run(dist__run *r, int rank, heat_error *err);
 const char *dist__mpi_describe(void);
 

@@ -20,6 +20,9 @@
 enum { DIST_REQ = 0, DIST_WORK = 1, DIST_RES = 2 };
 
 static int dist__seq;
+/* The end-of-run handshake's own communicator: a rank still in a job on MPI_COMM_WORLD never
+ * takes it for a message of the job. */
+static MPI_Comm dist__end_comm = MPI_COMM_NULL;
 static char dist__version[MPI_MAX_LIBRARY_VERSION_STRING + 16];
 
 static int dist__tag(int kind) { return (dist__seq % 4096) * 4 + kind; }
@@ -54,18 +57,53 @@ int dist__mpi_init(int *argc, char ***argv, int *rank, int *size, heat_error *er
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, rank);
   MPI_Comm_size(MPI_COMM_WORLD, size);
+  mrc = MPI_Comm_dup(MPI_COMM_WORLD, &dist__end_comm);
+  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Comm_dup", err);
+  MPI_Comm_set_errhandler(dist__end_comm, MPI_ERRORS_RETURN);
   return HEAT_OK;
 }
 
-int dist__mpi_finish(int exit_code, int size) {
+/* Seconds a failed rank waits for the others to end too before it aborts them. */
+#define DIST_END_WAIT 5.0
+
+int dist__mpi_finish(int exit_code, int size, int rank, const char *kept) {
   int inited = 0, finalized = 0;
   MPI_Initialized(&inited);
   MPI_Finalized(&finalized);
   if (!inited || finalized) return exit_code;
-  /* Other ranks may be waiting in a job for this one: only an abort ends them. */
-  if (exit_code && size > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
+  if (size > 1) {
+    /* Every rank tells how it ended. All arrive: a shared end (success, or bad input every rank
+     * saw), a clean MPI_Finalize, rank 0 alone having printed. Not all within DIST_END_WAIT of
+     * a failure: the others wait in a job for this rank, and only an abort ends them. */
+    int mine = rank == 0 && exit_code != 0, root_failed = 0;
+    MPI_Request req;
+    int mrc = MPI_Iallreduce(&mine, &root_failed, 1, MPI_INT, MPI_MAX, dist__end_comm, &req);
+    int done = 0;
+    double t0 = dist__now();
+    unsigned spins = 0;
+    while (mrc == MPI_SUCCESS && !done && (!exit_code || dist__now() - t0 < DIST_END_WAIT)) {
+      mrc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+      if (!done) dist__idle(&spins);
+    }
+    if (!done || mrc != MPI_SUCCESS) {
+      if (kept[0]) fprintf(stderr, "heat: rank %d: %s", rank, kept);
+      fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, exit_code ? exit_code : 1);
+    }
+    if (kept[0] && !root_failed) fprintf(stderr, "heat: rank %d: %s", rank, kept);
+    MPI_Comm_free(&dist__end_comm);
+  }
   MPI_Finalize();
   return exit_code;
+}
+
+int dist__mpi_bcast(void *buf, size_t bytes, heat_error *err) {
+  int mrc = MPI_SUCCESS;
+  for (size_t at = 0; at < bytes && mrc == MPI_SUCCESS; at += 1 << 30) {
+    size_t n = bytes - at < (size_t)1 << 30 ? bytes - at : (size_t)1 << 30;
+    mrc = MPI_Bcast((char *)buf + at, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+  }
+  return mrc == MPI_SUCCESS ? HEAT_OK : dist__mpi_error(mrc, "MPI_Bcast", err);
 }
 
 /* ---- result messages ---- */
@@ -373,6 +411,29 @@ static int dist__worker_run(dist__run *r, int rank, heat_error *err) {
   return HEAT_OK;
 }
 
+/* Every rank learns whether all went through, so none goes on alone; the lowest failing rank's
+ * error reaches every rank, so rank 0 reports it once. */
+int dist__mpi_agree(int rc, int rank, int size, const char *what, heat_error *err) {
+  int first_failed = size;
+  int mine = rc == HEAT_OK ? size : rank;
+  int mrc = MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Allreduce", err);
+  if (first_failed == size) return HEAT_OK;
+  heat_error e = {0};
+  if (rank == first_failed) e = *err;
+  mrc = MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, first_failed, MPI_COMM_WORLD);
+  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Bcast of an error", err);
+  e.where[HEAT_ERROR_WHERE_MAX - 1] = '\0';
+  e.msg[HEAT_ERROR_MSG_MAX - 1] = '\0';
+  if (rank != first_failed) {
+    *err = e;
+    heat_error_prefix(err, "rank %d in '%s'", first_failed, what);
+  }
+  if (!e.code) e.code = HEAT_EINTERNAL;
+  if (!err->code) err->code = e.code;
+  return e.code;
+}
+
 int dist__mpi_run(dist__run *r, int rank, heat_error *err) {
   dist__seq++;
   /* The queue (points not skipped) is rank 0's: only it knows what a checkpoint holds. This
@@ -388,25 +449,15 @@ int dist__mpi_run(dist__run *r, int rank, heat_error *err) {
   if (mrc0 != MPI_SUCCESS) return dist__mpi_error(mrc0, "MPI_Bcast of the queue", err);
   int rc = rank == 0 ? dist__root(r, err) : dist__worker_run(r, rank, err);
   if (!rc && r->stopped) return DIST_STOPPED;
-  /* Every rank learns whether the job went through, so none goes on alone. */
-  int ok = rc == HEAT_OK, all = 0;
-  int mrc = MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Allreduce", err);
-  if (!all && rc == HEAT_OK)
-    return heat_error_set(err, HEAT_EINTERNAL, "MPI", "another rank failed in '%s'",
-                          r->job->what ? r->job->what : "job");
-  if (rc || !r->job->share) return rc;
+  int arc = dist__mpi_agree(rc, rank, r->size, r->job->what ? r->job->what : "job", err);
+  if (arc) return arc;
+  if (!r->job->share) return HEAT_OK;
   dist_job *j = r->job;
-  /* Counts of MPI calls are ints: large arrays go in pieces. */
   struct { void *p; size_t bytes; } parts[3] = {
       {j->results, j->n * j->result_size},
       {j->status, j->n * sizeof *j->status},
       {j->errors, j->errors ? j->n * sizeof *j->errors : 0}};
-  for (int k = 0; k < 3; k++)
-    for (size_t at = 0; at < parts[k].bytes && mrc == MPI_SUCCESS; at += 1 << 30) {
-      size_t n = parts[k].bytes - at < (size_t)1 << 30 ? parts[k].bytes - at : (size_t)1 << 30;
-      mrc = MPI_Bcast((char *)parts[k].p + at, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
-    }
-  if (mrc != MPI_SUCCESS) return dist__mpi_error(mrc, "MPI_Bcast of the results", err);
-  return HEAT_OK;
+  int rc2 = HEAT_OK;
+  for (int k = 0; k < 3 && !rc2; k++) rc2 = dist__mpi_bcast(parts[k].p, parts[k].bytes, err);
+  return rc2;
 }

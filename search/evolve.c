@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/heat_rng.h"
+#include "search/dist.h"
 
 const char *s2_objective_name(s2_objective o) {
   static const char *const names[] = {"heat", "edp", "latency", "energy", "error"};
@@ -232,7 +233,15 @@ int s2_search_init(s2_search *q, const s2_config *c, const s2_space *s, heat_err
 
 bool s2_search_done(const s2_search *q) { return q->g >= q->G; }
 
-void s2_search_iterate(s2_search *q, FILE *log, const char *log_label) {
+/* A generation's evaluations as a distributed job (search/dist.h): individual i is point i. */
+static int s2__eval_point(void *ctx, void *local, size_t i, void *result, heat_error *err) {
+  (void)local, (void)err;
+  const s2_search *q = ctx;
+  s2_evaluate(q->c, q->s, &q->pop[i * q->W], result);
+  return HEAT_OK;
+}
+
+int s2_search_iterate(s2_search *q, FILE *log, const char *log_label, heat_error *err) {
   const s2_config *c = q->c;
   const s2_space *s = q->s;
   size_t P = q->P, W = q->W;
@@ -241,9 +250,21 @@ void s2_search_iterate(s2_search *q, FILE *log, const char *log_label) {
   int *pop = q->pop, *next = q->next;
   s2_eval *ev = q->ev;
   size_t *order = q->order, *rank = q->rank;
-  if (g >= G) return;
-#pragma omp parallel for schedule(static) num_threads(c->threads)
-  for (size_t i = 0; i < P; i++) s2_evaluate(c, s, &pop[i * W], &ev[i]);
+  if (g >= G) return HEAT_OK;
+  /* Every rank breeds the same next generation from the same evaluations (share), drawing the
+   * same random numbers: only the evaluations are spread. An evaluation takes microseconds,
+   * so each message carries a few of them. */
+  int *st = calloc(P, sizeof *st);
+  if (!st) return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  size_t workers = (size_t)dist_size() * (size_t)(c->threads > 0 ? c->threads : 1);
+  dist_job job = {.what = "level 2", .n = P, .result_size = sizeof *ev,
+                  .grain = P / (4 * workers) > 0 ? P / (4 * workers) : 1,
+                  .eval = s2__eval_point, .ctx = q, .results = ev, .status = st,
+                  .share = true, .threads = c->threads};
+  int rc = dist_run(&job, err);
+  free(st);
+  if (rc == DIST_STOPPED) rc = CKPT_EINTR;
+  if (rc) return rc;
   out->evaluations += (int64_t)P;
   for (size_t i = 0; i < P; i++) s2__log(log, log_label, g, i, &ev[i]);
   memcpy(&out->evals[(size_t)g * P], ev, P * sizeof *ev);
@@ -272,7 +293,7 @@ void s2_search_iterate(s2_search *q, FILE *log, const char *log_label) {
     if (g + 1 == G) fputc('\n', stderr);
     fflush(stderr);
   }
-  if (g + 1 == G) return;
+  if (g + 1 == G) return HEAT_OK;
   /* next generation: two elites, then children */
   double mutation = 1.0 / (double)W;
   uint64_t *rng = &q->rng;
@@ -297,6 +318,27 @@ void s2_search_iterate(s2_search *q, FILE *log, const char *log_label) {
   }
   q->pop = next;
   q->next = pop;
+  return HEAT_OK;
+}
+
+int s2_search_share(s2_search *q, heat_error *err) {
+  if (dist_size() < 2) return HEAT_OK;
+  s2_result *out = &q->res;
+  int64_t head[3] = {q->g, out->evaluations, out->generations};
+  int rc = dist_bcast(head, sizeof head, err);
+  if (!rc) rc = dist_bcast(&q->rng, sizeof q->rng, err);
+  if (rc) return rc;
+  q->g = (int)head[0];
+  out->evaluations = head[1];
+  out->generations = (int)head[2];
+  size_t g = (size_t)q->g;
+  struct { void *p; size_t bytes; } parts[] = {
+      {q->pop, q->P * q->W * sizeof *q->pop},    {&out->best_eval, sizeof out->best_eval},
+      {out->best, q->W * sizeof *out->best},     {out->history, g * sizeof *out->history},
+      {out->evals, g * q->P * sizeof *out->evals}};
+  for (size_t k = 0; k < sizeof parts / sizeof parts[0] && !rc; k++)
+    rc = dist_bcast(parts[k].p, parts[k].bytes, err);
+  return rc;
 }
 
 void s2_search_take(s2_search *q, s2_result *out) {
@@ -425,10 +467,10 @@ int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_lab
   s2_search q;
   int rc = s2_search_init(&q, c, s, err);
   if (rc) return rc;
-  while (!s2_search_done(&q)) s2_search_iterate(&q, log, log_label);
-  s2_search_take(&q, out);
+  while (!rc && !s2_search_done(&q)) rc = s2_search_iterate(&q, log, log_label, err);
+  if (!rc) s2_search_take(&q, out);
   s2_search_free(&q);
-  return HEAT_OK;
+  return rc;
 }
 
 void s2_result_free(s2_result *r) {

@@ -17,8 +17,9 @@
  * that does not, and those that do not rank by how far they miss.
  *
  * Seeded (splitmix64), generational with elitism, tournament selection, uniform crossover and
- * per-gene mutation. Evaluations run in parallel (OpenMP); every random draw is made on one
- * thread in a fixed order, so results are byte-identical for any thread count. */
+ * per-gene mutation. Evaluations run in parallel (OpenMP threads and, under MPI, ranks:
+ * search/dist.h); every random draw is made on one thread in a fixed order, the same on every
+ * rank, so results are byte-identical for any thread and rank count. */
 #ifndef HEAT_EVOLVE_H
 #define HEAT_EVOLVE_H
 
@@ -117,7 +118,7 @@ typedef struct s2_search {
 } s2_search;
 
 int s2_search_init(s2_search *q, const s2_config *c, const s2_space *s, heat_error *err);
-void s2_search_iterate(s2_search *q, FILE *log, const char *log_label);
+int s2_search_iterate(s2_search *q, FILE *log, const char *log_label, heat_error *err);
 bool s2_search_done(const s2_search *q);
 /* Moves the result out (q keeps nothing of it). */
 void s2_search_take(s2_search *q, s2_result *out);
@@ -132,6 +133,9 @@ void s2_search_free(s2_search *q);
 int s2_search_record(const s2_search *q, ckpt *ck, const char *label, heat_error *err);
 int s2_search_restore(s2_search *q, const ckpt *ck, const char *label, FILE *log,
                       heat_error *err);
+/* Under MPI (search/dist.h) rank 0 alone holds the checkpoint: after its restore, this gives
+ * every rank its state (a collective; nothing to do in one process). */
+int s2_search_share(s2_search *q, heat_error *err);
 
 /* Runs the search (init, iterate until done). */
 int s2_run(const s2_config *c, const s2_space *s, FILE *log, const char *log_label,

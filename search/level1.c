@@ -2,12 +2,12 @@
 #include "search/level1.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "search/dist.h"
 #include "search_cost_version.h"
 #include "workloads/factorize.h"
 #include "workloads/weights.h"
@@ -151,14 +151,17 @@ static void l1__eps_inputs(const l1_config *c, char out[17]) {
   stable_hash_hex(stable_hash(text, strlen(text), 0), out);
 }
 
+/* Rank 0 alone reads and writes the tables (the cache directory need only be on its disk);
+ * the other ranks receive rank 0's values with the results (search/dist.h). */
 static int l1__open_table(const l1_config *c, stable *t, const char *name, const char *kind,
                           const char *inputs, const char *version, size_t width, heat_error *err) {
   char path[1024] = "";
-  if (c->cache_dir) {
+  bool use = c->cache_dir && dist_is_root();
+  if (use) {
     mkdir(c->cache_dir, 0777);
     snprintf(path, sizeof path, "%s/%s", c->cache_dir, name);
   }
-  int rc = stable_open(t, c->cache_dir ? path : "/nonexistent/heat-no-cache", kind, inputs,
+  int rc = stable_open(t, use ? path : "/nonexistent/heat-no-cache", kind, inputs,
                        version, width, err);
   return rc;
 }
@@ -219,18 +222,49 @@ static int l1__candidates(const l1_config *c, const pricer *p, l1_result *r, hea
 
 /* ---- errors ---- */
 
+/* A task: one weight's errors for a group of points (one size, format and shape: one spectrum
+ * gives them all; cp: one point, one CP-ALS). Tasks are the points of a distributed job
+ * (search/dist.h), defined whatever the cache holds so that every rank numbers them alike;
+ * rank 0 skips those its table or checkpoint already has. */
 typedef struct l1__eps_task {
-  size_t size, weight;   /* which weight */
-  size_t first, n;       /* points [first, first+n) (one shape and format; cp: one point) */
-  bool done;
+  size_t size, weight; /* which weight */
+  size_t first, n;     /* points [first, first+n) */
 } l1__eps_task;
 
-static int l1__matrix(const l1_config *c, const l1_size *s, size_t w, const wl_matrix *synth,
-                      wl_matrix *out, bool *owned, heat_error *err) {
+typedef struct l1__eps_job {
+  const l1_config *c;
+  l1_result *r;
+  const l1__eps_task *tasks;
+  double (*vals)[L1_MAX_RANKS]; /* per task: the errors of its n points */
+  bool *got;                    /* rank 0: the task's errors are known */
+  /* One synthetic matrix per size, made by the first thread that needs it. */
+  wl_matrix synth[L1_MAX_SIZES];
+  bool synth_made[L1_MAX_SIZES];
+  int synth_rc[L1_MAX_SIZES];
+  heat_error synth_err[L1_MAX_SIZES];
+  int rec_rc; /* the first failure recording into the checkpoint */
+  heat_error rec_err;
+} l1__eps_job;
+
+static int l1__matrix(l1__eps_job *x, const l1_size *s, size_t size, size_t w, wl_matrix *out,
+                      bool *owned, heat_error *err) {
+  const l1_config *c = x->c;
   if (!c->weights) {
-    *out = *synth;
+    int rc;
+#pragma omp critical(l1_synth)
+    {
+      if (!x->synth_made[size]) {
+        wl_synthetic sy = c->synthetic;
+        x->synth_rc[size] =
+            wl_synthetic_matrix(&sy, s->out, s->in, &x->synth[size], &x->synth_err[size]);
+        x->synth_made[size] = true;
+      }
+      rc = x->synth_rc[size];
+    }
+    if (rc) *err = x->synth_err[size];
+    *out = x->synth[size];
     *owned = false;
-    return HEAT_OK;
+    return rc;
   }
   char spec[1400];
   snprintf(spec, sizeof spec, "%s:layer%d.%s", c->weights, s->layer[w],
@@ -239,40 +273,36 @@ static int l1__matrix(const l1_config *c, const l1_size *s, size_t w, const wl_m
   return wl_weights_load(spec, s->out, s->in, out, err);
 }
 
-static int l1__eps_run(const l1_config *c, l1_result *r, const l1__eps_task *t,
-                       const wl_matrix *synth, heat_error *err) {
+static int l1__eps_run(void *ctx, void *local, size_t i, void *result, heat_error *err) {
+  (void)local;
+  l1__eps_job *x = ctx;
+  const l1__eps_task *t = &x->tasks[i];
+  l1_result *r = x->r;
+  double *out = result;
   const l1_size *s = &r->sizes[t->size];
   wl_matrix m;
   bool owned;
-  int rc = l1__matrix(c, s, t->weight, synth, &m, &owned, err);
+  int rc = l1__matrix(x, s, t->size, t->weight, &m, &owned, err);
   if (rc) return rc;
-  l1_point *p0 = &r->pts[t->first];
+  const l1_point *p0 = &r->pts[t->first];
   if (p0->fmt.format == WL_FORMAT_CP) {
     wl_factors f;
-    rc = wl_factorize(&m, &p0->fmt, &c->factor, &f, err);
+    rc = wl_factorize(&m, &p0->fmt, &x->c->factor, &f, err);
     if (!rc) {
-      r->eps_w[p0->eps_at + t->weight] = f.rel_error;
+      out[0] = f.rel_error;
       wl_factors_free(&f);
     }
   } else {
     wl_spectra sp;
     rc = wl_spectra_compute(&m, p0->fmt.format, &p0->fmt.shape, &sp, err);
-    for (size_t i = 0; !rc && i < t->n; i++) {
-      l1_point *pt = &r->pts[t->first + i];
+    for (size_t k = 0; !rc && k < t->n; k++) {
       wl_error_kind kind;
-      rc = wl_spectra_error(&sp, &pt->fmt, &r->eps_w[pt->eps_at + t->weight], &kind, err);
+      rc = wl_spectra_error(&sp, &r->pts[t->first + k].fmt, &out[k], &kind, err);
     }
     if (!rc) wl_spectra_free(&sp);
   }
   if (owned) wl_matrix_free(&m);
   return rc;
-}
-
-static void l1__progress(const l1_config *c, const char *what, size_t done, size_t total) {
-  if (!c->progress) return;
-  fprintf(stderr, "\rlevel 1: %s %zu/%zu   ", what, done, total);
-  if (done == total) fputc('\n', stderr);
-  fflush(stderr);
 }
 
 /* A point's error as the error table holds it: ε and whether it is an upper bound. */
@@ -281,23 +311,28 @@ static void l1__eps_value(const l1_point *pt, double eps, double v[2]) {
   v[1] = pt->fmt.format == WL_FORMAT_CP || pt->fmt.format == WL_FORMAT_SVD ? 0 : 1;
 }
 
-/* The checkpoint's records of a finished task: one per point ("l1 eps <table key>": ε). */
-static int l1__eps_record(const l1_config *c, const l1_result *r, const l1__eps_task *t,
-                          heat_error *err) {
-  if (!c->ck) return HEAT_OK;
+/* Rank 0, as a task completes: its records in the checkpoint, one per point
+ * ("l1 eps <table key>": ε). A failed task is reported after the job, in task order. */
+static void l1__eps_done(void *ctx, size_t i, int rank) {
+  (void)rank;
+  l1__eps_job *x = ctx;
+  const l1__eps_task *t = &x->tasks[i];
+  x->got[i] = true;
+  if (!x->c->ck || x->rec_rc) return;
   int rc = HEAT_OK;
-  for (size_t k = t->first; k < t->first + t->n && !rc; k++) {
-    const l1_point *pt = &r->pts[k];
+  for (size_t k = 0; k < t->n && !rc; k++) {
+    const l1_point *pt = &x->r->pts[t->first + k];
     char key[STABLE_KEY_MAX + 16] = "l1 eps ";
-    l1__eps_key(c, &r->sizes[pt->size], t->weight, &pt->fmt, key + 7, sizeof key - 7);
+    l1__eps_key(x->c, &x->r->sizes[pt->size], t->weight, &pt->fmt, key + 7, sizeof key - 7);
     ckpt_buf b = {0};
-    ckpt_buf_f64(&b, r->eps_w[pt->eps_at + t->weight]);
+    ckpt_buf_f64(&b, x->vals[i][k]);
     const char *text;
-    rc = ckpt_buf_done(&b, &text, err);
-    if (!rc) rc = ckpt_put(c->ck, key, text, err);
+    rc = ckpt_buf_done(&b, &text, &x->rec_err);
+    if (!rc) rc = ckpt_put(x->c->ck, key, text, &x->rec_err);
     ckpt_buf_free(&b);
   }
-  return rc ? rc : ckpt_tick(c->ck, err);
+  if (!rc) rc = ckpt_tick(x->c->ck, &x->rec_err);
+  x->rec_rc = rc;
 }
 
 /* A point's error from the checkpoint, when there (*found). */
@@ -321,8 +356,33 @@ static int l1__eps_resume(const l1_config *c, const wl_layer *fmt, const char *t
   return HEAT_OK;
 }
 
-/* Fills every point's per-weight errors from the table or by factorizing. */
+static bool l1__stop(void) { return ckpt_signal_pending() != 0; }
+
+/* The tasks of points [from, r->n): per group and weight (cp: per point and weight). */
+static size_t l1__eps_tasks(const l1_result *r, size_t from, l1__eps_task *tasks) {
+  size_t n = 0;
+  for (size_t i = from; i < r->n;) {
+    size_t j = i + 1; /* a group: same size, format and shape */
+    while (j < r->n && j - i < L1_MAX_RANKS && r->pts[j].size == r->pts[i].size &&
+           r->pts[j].fmt.format == r->pts[i].fmt.format &&
+           memcmp(&r->pts[j].fmt.shape, &r->pts[i].fmt.shape, sizeof(wl_shape)) == 0)
+      j++;
+    const l1_size *s = &r->sizes[r->pts[i].size];
+    for (size_t w = 0; w < s->n_weights; w++) {
+      if (r->pts[i].fmt.format == WL_FORMAT_CP)
+        for (size_t k = i; k < j; k++) tasks[n++] = (l1__eps_task){r->pts[i].size, w, k, 1};
+      else
+        tasks[n++] = (l1__eps_task){r->pts[i].size, w, i, j - i};
+    }
+    i = j;
+  }
+  return n;
+}
+
+/* Fills every point's per-weight errors from the table (rank 0's), the checkpoint, or by
+ * factorizing over the ranks and threads. */
 static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error *err) {
+  bool root = dist_is_root();
   size_t total = 0;
   for (size_t i = from; i < r->n; i++) {
     r->pts[i].eps_at = r->n_eps_w + total;
@@ -343,102 +403,84 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
     snprintf(r->eps_why, sizeof r->eps_why, "%s", t.why);
     snprintf(r->eps_path, sizeof r->eps_path, "%s", c->cache_dir ? t.path : "");
   }
-  /* Cached values first; the rest become tasks. */
+  l1__eps_job *x = calloc(1, sizeof *x);
   l1__eps_task *tasks = calloc(total + 1, sizeof *tasks);
-  if (!tasks) {
-    stable_free(&t);
-    return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
-  }
-  size_t n_tasks = 0;
+  size_t cap = total + 1;
+  double(*vals)[L1_MAX_RANKS] = calloc(cap, sizeof *vals);
+  bool *got = calloc(cap, sizeof *got), *skip = calloc(cap, sizeof *skip);
+  int *status = calloc(cap, sizeof *status);
+  heat_error *errors = calloc(cap, sizeof *errors);
+  if (!x || !tasks || !vals || !got || !skip || !status || !errors)
+    rc = heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  size_t n_tasks = rc ? 0 : l1__eps_tasks(r, from, tasks);
   bool table_dirty = false;
-  for (size_t i = from; i < r->n && !rc;) {
-    size_t j = i + 1; /* a group: same size, format and shape */
-    while (j < r->n && r->pts[j].size == r->pts[i].size &&
-           r->pts[j].fmt.format == r->pts[i].fmt.format &&
-           memcmp(&r->pts[j].fmt.shape, &r->pts[i].fmt.shape, sizeof(wl_shape)) == 0)
-      j++;
-    const l1_size *s = &r->sizes[r->pts[i].size];
-    for (size_t w = 0; w < s->n_weights; w++) {
-      bool all_cached = true;
-      for (size_t k = i; k < j; k++) {
-        char key[STABLE_KEY_MAX];
-        l1__eps_key(c, s, w, &r->pts[k].fmt, key, sizeof key);
-        const double *v = stable_get(&t, key);
-        double saved[2];
-        bool found = false;
-        if (!v && !rc) rc = l1__eps_resume(c, &r->pts[k].fmt, key, saved, &found, err);
-        if (found) rc = stable_put(&t, key, saved, err);
-        if (found) {
-          r->eps_w[r->pts[k].eps_at + w] = saved[0];
-          r->eps_resumed++;
-          table_dirty = true;
-        } else if (v) {
-          r->eps_w[r->pts[k].eps_at + w] = v[0];
-          r->eps_cached++;
-        } else {
-          all_cached = false;
-          if (r->pts[k].fmt.format == WL_FORMAT_CP)
-            tasks[n_tasks++] = (l1__eps_task){r->pts[k].size, w, k, 1, false};
-        }
-      }
-      if (!all_cached && r->pts[i].fmt.format != WL_FORMAT_CP)
-        tasks[n_tasks++] = (l1__eps_task){r->pts[i].size, w, i, j - i, false};
-    }
-    i = j;
-  }
-  /* One synthetic matrix per size, made before the parallel part. */
-  wl_matrix synth[L1_MAX_SIZES];
-  memset(synth, 0, sizeof synth);
-  for (size_t s = 0; s < r->n_sizes && !rc && !c->weights && n_tasks; s++) {
-    wl_synthetic sy = c->synthetic;
-    rc = wl_synthetic_matrix(&sy, r->sizes[s].out, r->sizes[s].in, &synth[s], err);
-  }
-  int failed = HEAT_OK;
-  size_t failed_at = 0;
-  heat_error first_err;
-  size_t done = 0;
-  if (!rc) {
-#pragma omp parallel for schedule(dynamic) num_threads(c->threads)
-    for (size_t i = 0; i < n_tasks; i++) {
-      if (ckpt_signal_pending()) continue;
-      heat_error e;
-      int trc = l1__eps_run(c, r, &tasks[i], &synth[tasks[i].size], &e);
-#pragma omp critical(l1_eps)
-      {
-        if (!trc) {
-          tasks[i].done = true;
-          trc = l1__eps_record(c, r, &tasks[i], &e);
-        }
-        /* the first failing task in task order, whatever the thread count */
-        if (trc && (!failed || i < failed_at)) {
-          failed = trc;
-          failed_at = i;
-          first_err = e;
-        }
-        l1__progress(c, "factorizing", ++done, n_tasks);
-      }
-    }
-    if (failed) {
-      *err = first_err;
-      rc = failed;
-    }
-  }
-  for (size_t s = 0; s < r->n_sizes; s++) wl_matrix_free(&synth[s]);
-  /* Back into the table, in point order (deterministic file). */
-  bool stopped = false;
-  for (size_t i = 0; i < n_tasks && !rc; i++) {
-    stopped = stopped || !tasks[i].done; /* the tasks done still go into the table */
-    for (size_t k = tasks[i].first; k < tasks[i].first + tasks[i].n && tasks[i].done && !rc; k++) {
+  /* Rank 0: the values its table or checkpoint has; a task all of whose points are there is
+   * skipped. */
+  for (size_t ti = 0; ti < n_tasks && root && !rc; ti++) {
+    const l1__eps_task *tk = &tasks[ti];
+    const l1_size *s = &r->sizes[tk->size];
+    bool all = true;
+    for (size_t k = 0; k < tk->n && !rc; k++) {
+      const l1_point *pt = &r->pts[tk->first + k];
       char key[STABLE_KEY_MAX];
-      const l1_size *s = &r->sizes[r->pts[k].size];
-      l1__eps_key(c, s, tasks[i].weight, &r->pts[k].fmt, key, sizeof key);
+      l1__eps_key(c, s, tk->weight, &pt->fmt, key, sizeof key);
+      const double *v = stable_get(&t, key);
+      double saved[2];
+      bool found = false;
+      if (!v) rc = l1__eps_resume(c, &pt->fmt, key, saved, &found, err);
+      if (found) rc = stable_put(&t, key, saved, err);
+      if (found) {
+        vals[ti][k] = saved[0];
+        r->eps_resumed++;
+        table_dirty = true;
+      } else if (v) {
+        vals[ti][k] = v[0];
+        r->eps_cached++;
+      } else
+        all = false;
+    }
+    skip[ti] = got[ti] = all;
+  }
+  if (!rc) {
+    *x = (l1__eps_job){.c = c, .r = r, .tasks = tasks, .vals = vals, .got = got};
+    dist_job job = {.what = "level 1: factorizing", .n = n_tasks, .result_size = sizeof *vals,
+                    .eval = l1__eps_run, .ctx = x, .results = vals, .status = status,
+                    .errors = errors, .skip = skip, .done = l1__eps_done, .stop = l1__stop,
+                    .share = true, .threads = c->threads, .progress = c->progress};
+    rc = dist_run(&job, err);
+    for (size_t s = 0; s < r->n_sizes; s++)
+      if (x->synth_made[s] && !x->synth_rc[s]) wl_matrix_free(&x->synth[s]);
+  }
+  bool stopped = rc == DIST_STOPPED;
+  if (stopped) rc = root ? HEAT_OK : CKPT_EINTR; /* rank 0 keeps what was done */
+  /* the first failing task in task order, whatever the rank and thread counts */
+  for (size_t ti = 0; ti < n_tasks && !rc && !stopped; ti++)
+    if (status[ti]) {
+      *err = errors[ti];
+      rc = status[ti];
+    }
+  if (!rc && x->rec_rc) {
+    *err = x->rec_err;
+    rc = x->rec_rc;
+  }
+  /* Into the points and, on rank 0, the table in task order (a deterministic file). */
+  for (size_t ti = 0; ti < n_tasks && !rc; ti++) {
+    if (stopped && !got[ti]) continue; /* the tasks done still go into the table */
+    const l1__eps_task *tk = &tasks[ti];
+    for (size_t k = 0; k < tk->n && !rc; k++) {
+      l1_point *pt = &r->pts[tk->first + k];
+      r->eps_w[pt->eps_at + tk->weight] = vals[ti][k];
+      if (skip[ti] || !root) continue;
+      char key[STABLE_KEY_MAX];
+      l1__eps_key(c, &r->sizes[pt->size], tk->weight, &pt->fmt, key, sizeof key);
       double v[2];
-      l1__eps_value(&r->pts[k], r->eps_w[r->pts[k].eps_at + tasks[i].weight], v);
+      l1__eps_value(pt, vals[ti][k], v);
       rc = stable_put(&t, key, v, err);
       r->factorized++;
+      table_dirty = true;
     }
   }
-  if (!rc && c->cache_dir && (n_tasks || table_dirty)) rc = stable_save(&t, err);
+  if (!rc && root && c->cache_dir && table_dirty) rc = stable_save(&t, err);
   if (!rc && stopped) rc = CKPT_EINTR;
   for (size_t i = from; i < r->n && !rc; i++) {
     l1_point *pt = &r->pts[i];
@@ -448,7 +490,13 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
     pt->eps = sum / (double)nw;
     pt->eps_bound = pt->fmt.format != WL_FORMAT_CP && pt->fmt.format != WL_FORMAT_SVD;
   }
+  free(x);
   free(tasks);
+  free(vals);
+  free(got);
+  free(skip);
+  free(status);
+  free(errors);
   stable_free(&t);
   return rc;
 }
@@ -475,23 +523,6 @@ static void l1__cost_unpack(const double *v, int *status, price_cost *c) {
   for (int k = 0; k < PRICE_COMPONENTS; k++) c->comp_j[k] = v[5 + k];
 }
 
-/* The checkpoint's record of a priced setting: its status and cost. */
-static int l1__cost_record(const l1_config *c, const price_key *k, int status,
-                           const price_cost *cost, heat_error *err) {
-  char key[STABLE_KEY_MAX + 16] = "l1 cost ";
-  l1__cost_key(k, key + 8, sizeof key - 8);
-  double v[L1_COST_WIDTH];
-  l1__cost_pack(status, cost, v);
-  ckpt_buf b = {0};
-  for (size_t i = 0; i < L1_COST_WIDTH; i++) ckpt_buf_f64(&b, v[i]);
-  const char *text;
-  int rc = ckpt_buf_done(&b, &text, err);
-  if (!rc) rc = ckpt_put(c->ck, key, text, err);
-  if (!rc) rc = ckpt_tick(c->ck, err);
-  ckpt_buf_free(&b);
-  return rc;
-}
-
 /* A setting's cost from the checkpoint, when there (*found). */
 static int l1__cost_resume(const l1_config *c, const char *table_key, int *status,
                            price_cost *cost, bool *found, heat_error *err) {
@@ -513,7 +544,55 @@ static int l1__cost_resume(const l1_config *c, const char *table_key, int *statu
   return HEAT_OK;
 }
 
+/* Pricing as a distributed job: point j is setting from + j; its result its cost. */
+typedef struct l1__cost_job {
+  const l1_config *c;
+  const pricer *p;
+  const price_key *keys;
+  price_cost *costs;
+  const int *status;
+  bool *got;  /* rank 0: the setting's cost is known */
+  int rec_rc; /* the first failure recording into the checkpoint */
+  heat_error rec_err;
+} l1__cost_job;
+
+static void *l1__workspace_alloc(void *ctx) {
+  (void)ctx;
+  return map_workspace_alloc();
+}
+
+static void l1__workspace_free(void *local) { map_workspace_free(local); }
+
+static int l1__cost_run(void *ctx, void *local, size_t j, void *result, heat_error *err) {
+  const l1__cost_job *x = ctx;
+  if (!local) return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  return pricer_compute(x->p, &x->keys[j], local, result, err);
+}
+
+/* Rank 0, as a setting is priced: its status and cost into the checkpoint. A setting the arch
+ * cannot hold is a point with its reason (HEAT_ENOFIT), not a failure. */
+static void l1__cost_done(void *ctx, size_t j, int rank) {
+  (void)rank;
+  l1__cost_job *x = ctx;
+  x->got[j] = true;
+  int st = x->status[j];
+  if (!x->c->ck || x->rec_rc || (st && st != HEAT_ENOFIT)) return;
+  char key[STABLE_KEY_MAX + 16] = "l1 cost ";
+  l1__cost_key(&x->keys[j], key + 8, sizeof key - 8);
+  double v[L1_COST_WIDTH];
+  l1__cost_pack(st, &x->costs[j], v);
+  ckpt_buf b = {0};
+  for (size_t i = 0; i < L1_COST_WIDTH; i++) ckpt_buf_f64(&b, v[i]);
+  const char *text;
+  int rc = ckpt_buf_done(&b, &text, &x->rec_err);
+  if (!rc) rc = ckpt_put(x->c->ck, key, text, &x->rec_err);
+  if (!rc) rc = ckpt_tick(x->c->ck, &x->rec_err);
+  ckpt_buf_free(&b);
+  x->rec_rc = rc;
+}
+
 static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, heat_error *err) {
+  bool root = dist_is_root();
   stable t;
   char inputs[17];
   l1_cost_inputs(p, inputs);
@@ -529,117 +608,84 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     snprintf(r->cost_why, sizeof r->cost_why, "%s", t.why);
     snprintf(r->cost_path, sizeof r->cost_path, "%s", c->cache_dir ? t.path : "");
   }
-  size_t *todo = calloc(r->n - from + 1, sizeof *todo);
-  price_key *keys = calloc(r->n - from + 1, sizeof *keys);
-  int *status = calloc(r->n - from + 1, sizeof *status);
-  bool *resumed = calloc(r->n - from + 1, sizeof *resumed);
-  if (!todo || !keys || !status || !resumed) {
-    free(todo);
-    free(keys);
-    free(status);
-    free(resumed);
-    stable_free(&t);
-    return heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
-  }
-  size_t n_todo = 0;
-  int64_t n_resumed = 0;
-  for (size_t i = from; i < r->n; i++) {
-    l1_point *pt = &r->pts[i];
-    const l1_size *s = &r->sizes[pt->size];
+  size_t n = r->n - from;
+  price_key *keys = calloc(n + 1, sizeof *keys);
+  price_cost *costs = calloc(n + 1, sizeof *costs);
+  int *status = calloc(n + 1, sizeof *status);
+  heat_error *errors = calloc(n + 1, sizeof *errors);
+  bool *cached = calloc(n + 1, sizeof *cached), *resumed = calloc(n + 1, sizeof *resumed),
+       *skip = calloc(n + 1, sizeof *skip), *got = calloc(n + 1, sizeof *got);
+  if (!keys || !costs || !status || !errors || !cached || !resumed || !skip || !got)
+    rc = heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
+  /* Every rank makes the keys; rank 0 fills what its table and checkpoint have (skipped). */
+  for (size_t j = 0; j < n && !rc; j++) {
+    l1_point *pt = &r->pts[from + j];
     plan_weight pw = {.fmt = pt->fmt, .path = LAYER_PATH_HARDWARE,
                       .precompute = PATH_PRECOMPUTE_NO_GROWTH, .rel_error = -1};
-    price_key k;
-    pricer_key(p, s->role[0], &pw, &k);
+    pricer_key(p, r->sizes[pt->size].role[0], &pw, &keys[j]);
+    if (!root) continue;
     char key[STABLE_KEY_MAX];
-    l1__cost_key(&k, key, sizeof key);
+    l1__cost_key(&keys[j], key, sizeof key);
     const double *v = stable_get(&t, key);
     if (v) {
-      l1__cost_unpack(v, &pt->status, &pt->cost);
+      l1__cost_unpack(v, &status[j], &costs[j]);
+      cached[j] = true;
       r->cost_cached++;
-      continue;
+    } else {
+      rc = l1__cost_resume(c, key, &status[j], &costs[j], &resumed[j], err);
+      if (resumed[j]) r->cost_resumed++;
     }
-    keys[n_todo] = k;
-    rc = l1__cost_resume(c, key, &status[n_todo], &pt->cost, &resumed[n_todo], err);
-    if (rc) break;
-    if (resumed[n_todo]) {
-      r->cost_resumed++;
-      n_resumed++;
-    }
-    todo[n_todo++] = i;
+    skip[j] = got[j] = cached[j] || resumed[j];
   }
-  size_t done = 0, failed_at = 0;
-  int failed = HEAT_OK;
-  heat_error first_err;
-#pragma omp parallel num_threads(c->threads)
-  {
-    map_workspace *w = map_workspace_alloc();
-#pragma omp for schedule(dynamic)
-    for (size_t j = 0; j < n_todo; j++) {
-      if (rc || resumed[j]) continue;
-      if (ckpt_signal_pending()) {
-        status[j] = CKPT_EINTR;
-        continue;
-      }
-      heat_error e;
-      l1_point *pt = &r->pts[todo[j]];
-      int trc = w ? pricer_compute(p, &keys[j], w, &pt->cost, &e)
-                  : heat_error_set(&e, HEAT_ENOMEM, "search", "out of memory");
-      status[j] = trc;
-#pragma omp critical(l1_cost)
-      {
-        /* A setting the arch cannot hold is a point with its reason, not a failure. */
-        if (trc && trc != HEAT_ENOFIT && (!failed || j < failed_at)) {
-          failed = trc;
-          failed_at = j;
-          first_err = e;
-        }
-        if ((!trc || trc == HEAT_ENOFIT) && c->ck) {
-          int crc = l1__cost_record(c, &keys[j], trc, &pt->cost, &e);
-          if (crc && !failed) {
-            failed = crc;
-            failed_at = j;
-            first_err = e;
-          }
-        }
-        l1__progress(c, "pricing", ++done, n_todo - (size_t)n_resumed);
-      }
-    }
-    map_workspace_free(w);
+  l1__cost_job x = {.c = c, .p = p, .keys = keys, .costs = costs, .status = status, .got = got};
+  if (!rc) {
+    dist_job job = {.what = "level 1: pricing", .n = n, .result_size = sizeof *costs,
+                    .eval = l1__cost_run, .ctx = &x, .local_alloc = l1__workspace_alloc,
+                    .local_free = l1__workspace_free, .results = costs, .status = status,
+                    .errors = errors, .skip = skip, .done = l1__cost_done, .stop = l1__stop,
+                    .share = true, .threads = c->threads, .progress = c->progress};
+    rc = dist_run(&job, err);
   }
-  if (failed) {
-    *err = first_err;
-    rc = failed;
-  }
-  bool stopped = false;
-  for (size_t j = 0; j < n_todo && !rc; j++) {
-    l1_point *pt = &r->pts[todo[j]];
-    if (status[j] == CKPT_EINTR) {
-      stopped = true; /* the settings done still go into the table */
-      continue;
+  bool stopped = rc == DIST_STOPPED;
+  if (stopped) rc = root ? HEAT_OK : CKPT_EINTR; /* rank 0 keeps what was done */
+  /* the first failure in setting order, whatever the rank and thread counts */
+  for (size_t j = 0; j < n && !rc && !stopped; j++)
+    if (status[j] && status[j] != HEAT_ENOFIT) {
+      *err = errors[j];
+      rc = status[j];
     }
+  if (!rc && x.rec_rc) {
+    *err = x.rec_err;
+    rc = x.rec_rc;
+  }
+  bool table_dirty = false;
+  for (size_t j = 0; j < n && !rc; j++) {
+    if (stopped && !got[j]) continue; /* the settings done still go into the table */
+    l1_point *pt = &r->pts[from + j];
     pt->status = status[j];
+    pt->cost = costs[j];
     if (pt->status) memset(&pt->cost, 0, sizeof pt->cost);
+    if (cached[j] || !root) continue;
     double v[L1_COST_WIDTH];
     l1__cost_pack(pt->status, &pt->cost, v);
     char key[STABLE_KEY_MAX];
     l1__cost_key(&keys[j], key, sizeof key);
     rc = stable_put(&t, key, v, err);
+    table_dirty = true;
     if (!resumed[j]) r->priced++;
   }
-  if (!rc && c->cache_dir && n_todo) rc = stable_save(&t, err);
+  if (!rc && root && c->cache_dir && table_dirty) rc = stable_save(&t, err);
   if (!rc && stopped) rc = CKPT_EINTR;
-  for (size_t i = from; i < r->n && !rc; i++)
-    if (!r->pts[i].status) {
-      plan_weight pw = {.fmt = r->pts[i].fmt, .path = LAYER_PATH_HARDWARE,
-                        .precompute = PATH_PRECOMPUTE_NO_GROWTH, .rel_error = -1};
-      price_key k;
-      pricer_key(p, r->sizes[r->pts[i].size].role[0], &pw, &k);
-      rc = pricer_insert(p, &k, &r->pts[i].cost, err);
-    }
-  free(todo);
+  for (size_t j = 0; j < n && !rc; j++)
+    if (!r->pts[from + j].status) rc = pricer_insert(p, &keys[j], &r->pts[from + j].cost, err);
   free(keys);
+  free(costs);
   free(status);
+  free(errors);
+  free(cached);
   free(resumed);
+  free(skip);
+  free(got);
   stable_free(&t);
   return rc;
 }

@@ -40,10 +40,19 @@ static inline char *fuzz_text(const uint8_t *data, size_t size) {
   return t;
 }
 
-/* Writes the input to a file of this process (readers that take a path) and returns its path. */
+static char fuzz__file_path[128];
+
+/* Every corpus replay in `make test` would otherwise leave its file in /tmp. */
+static inline void fuzz__remove_file(void) {
+  if (fuzz__file_path[0]) unlink(fuzz__file_path);
+}
+
+/* Writes the input to a file of this process (readers that take a path) and returns its path;
+ * the file is removed when the process exits normally. */
 static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *suffix) {
-  static char path[128];
-  snprintf(path, sizeof path, "/tmp/heat_fuzz_%ld%s", (long)getpid(), suffix);
+  char *path = fuzz__file_path;
+  if (!path[0]) atexit(fuzz__remove_file);
+  snprintf(path, sizeof fuzz__file_path, "/tmp/heat_fuzz_%ld%s", (long)getpid(), suffix);
   FILE *f = fopen(path, "wb");
   if (!f) abort();
   if (size && fwrite(data, 1, size, f) != size) abort();

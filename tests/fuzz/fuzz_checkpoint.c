@@ -74,10 +74,23 @@ static void fuzz_restore(const ckpt *c) {
   s2_search_free(&q);
 }
 
+static char fuzz_dirs[2][140];
+
+/* The two directories and their checkpoint files go when the process exits normally. */
+static void fuzz_remove_dirs(void) {
+  char path[200];
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%s", fuzz_dirs[i], CKPT_FILE);
+    unlink(path);
+    rmdir(fuzz_dirs[i]);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char dir[128], dir2[140], path[200];
-  snprintf(dir, sizeof dir, "/tmp/heat_fuzz_ckpt_%ld", (long)getpid());
-  snprintf(dir2, sizeof dir2, "%s_saved", dir);
+  char *dir = fuzz_dirs[0], *dir2 = fuzz_dirs[1], path[200];
+  if (!dir[0]) atexit(fuzz_remove_dirs);
+  snprintf(dir, sizeof fuzz_dirs[0], "/tmp/heat_fuzz_ckpt_%ld", (long)getpid());
+  snprintf(dir2, sizeof fuzz_dirs[1], "/tmp/heat_fuzz_ckpt_%ld_saved", (long)getpid());
   mkdir(dir, 0700);
   mkdir(dir2, 0700);
   snprintf(path, sizeof path, "%s/%s", dir, CKPT_FILE);

@@ -127,7 +127,7 @@ static void pruned_search_equals_unpruned(void **state) {
     arch a;
     heat_error err;
     assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
-    for (int t = 0; t < 12; t++) {
+    for (int t = 0; t < 5; t++) {
       map_problem p;
       map_options opt;
       random_case(&a, &p, &opt);
@@ -164,7 +164,7 @@ static void all_objectives_pass_equals_three(void **state) {
     arch a;
     heat_error err;
     assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
-    for (int t = 0; t < 20; t++) {
+    for (int t = 0; t < 8; t++) {
       map_problem p;
       map_options opt;
       random_case(&a, &p, &opt);
@@ -179,6 +179,132 @@ static void all_objectives_pass_equals_three(void **state) {
       }
     }
   }
+}
+
+/* map_search_below answers exactly what a full search implies: below the cut, the same mapping
+ * and cost; above it, a true lower bound past the cut. Thresholds under, at and over the
+ * optimum, with and without the memo. */
+static void cut_search_agrees_with_full(void **state) {
+  (void)state;
+  for (size_t k = 0; k < N_PRESETS; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    for (int t = 0; t < 6; t++) {
+      map_problem p;
+      map_options opt;
+      random_case(&a, &p, &opt);
+      p.dim[MAP_DIM_M] *= 2;
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        map_result full;
+        int rc = map_search_unpruned(&a, &p, &opt, ws, &full, &err);
+        double v = rc ? 1 : map_objective_value(opt.objective, &full.cost);
+        static const double f[] = {0.3, 0.999, 1.0, 1.5};
+        for (int memo = 0; memo < 2; memo++) {
+          assert_int_equal(map_workspace_memo(ws, memo), HEAT_OK);
+          for (size_t q = 0; q < sizeof f / sizeof f[0]; q++) {
+            double base = 0.25 * v, best = base + f[q] * v, bound;
+            map_result r;
+            bool below;
+            int rc2 = map_search_below(&a, &p, &opt, base, best, ws, &r, &below, &bound, &err);
+            assert_int_equal(rc2, rc);
+            if (rc) continue;
+            assert_int_equal(below, base + v <= best);
+            if (below) {
+              assert_true(same_result(&r, &full));
+            } else {
+              assert_true(bound <= v);
+              assert_true(base + bound > best);
+            }
+          }
+        }
+        assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+      }
+    }
+  }
+}
+
+/* Paths equal step for step. */
+static bool same_path(const path *x, const path *y) {
+  return x->cost == y->cost && x->n_steps == y->n_steps &&
+         memcmp(x->steps, y->steps, y->n_steps * sizeof y->steps[0]) == 0;
+}
+
+/* The hardware-aware DP with every speed-up (step bounds, splits priced best-first, searches
+ * cut at the best split, bounds learnt in the memo, sub-paths capped at the mapped MAC path's
+ * cost) returns exactly the path of the plain DP that prices every split in full: an exhaustive
+ * reference over random small factorized layers, each on one preset (all presets covered),
+ * some on small arrays, for every objective. A cost cap given outright leaves the path
+ * unchanged too: below the optimum (no path within it: the DP runs again without), at it, and
+ * above it. Small cases: the plain DP searches every split, and the suite runs under ASan. */
+static void hw_dp_pruned_equals_plain(void **state) {
+  (void)state;
+  static const struct { const char *format, *shape; } nets[] = {
+      {"tt", "4x6:6x4"},       {"tt", "2x12:6x4"},    {"tucker", "4x4x6:6x8"},
+      {"cp", "4x6:3x8"},       {"ttm", "4x6:6x4"},    {"tucker", "3x8:4x6"},
+  };
+  static const int64_t tokens[] = {1, 8, 33, 128};
+  int64_t plain_searches = 0, fast_searches = 0;
+  for (size_t ni = 0; ni < sizeof nets / sizeof nets[0]; ni++) {
+    const char *preset = presets[ni % N_PRESETS];
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(preset, &a, &err), HEAT_OK);
+    wl_layer l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(wl_format_parse(nets[ni].format, "format", &l.format, &err), HEAT_OK);
+    assert_int_equal(wl_shape_parse(nets[ni].shape, "shape", &l.shape, &err), HEAT_OK);
+    l.n_ranks = wl_layer_rank_count(&l);
+    wl_layer_clip_ranks(&l, pick(2, 6));
+    tn_network net;
+    assert_int_equal(wl_layer_network(&l, tokens[pick(0, 3)], &net, &err), HEAT_OK);
+    map_options opt;
+    map_options_init(&opt, &a);
+    if (ni % 2) opt.array_rows_override = opt.array_cols_override = pick(1, 8);
+    opt.memory_stalls = pick(0, 3) != 0;
+    path_options popt;
+    path_options_init(&popt);
+    popt.precompute = pick(0, 1) ? PATH_PRECOMPUTE_NO_GROWTH : PATH_PRECOMPUTE_NEVER;
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      opt.objective = (map_objective)obj;
+      path fast, plain;
+      int64_t s0 = ws->searches;
+      int rc = hwpath_search(&net, &popt, &a, &opt, ws, &fast, &err);
+      fast_searches += ws->searches - s0;
+      /* The reference: every split priced by a full search (the memo only repeats them). */
+      assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+      hwpath_ctx ctx;
+      hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
+      path_options ref = popt;
+      ref.objective = PATH_OBJECTIVE_CUSTOM;
+      ref.step_cost = hwpath_step_cost;
+      ref.step_cost_ctx = &ctx;
+      s0 = ws->searches;
+      assert_int_equal(path_optimize(&net, &ref, &plain, &err), rc);
+      plain_searches += ws->searches - s0;
+      if (!rc && !same_path(&fast, &plain))
+        fail_msg("%s %s %s on %s, objective %s: the pruned DP's path differs (cost %.17g vs "
+                 "%.17g)",
+                 nets[ni].format, nets[ni].shape, net.expr, preset,
+                 map_objective_name(opt.objective), fast.cost, plain.cost);
+      /* Caps given outright (with the memo on, as hwpath_search runs). */
+      ref.step_cost_bound = hwpath_step_bound;
+      ref.step_cost_below = hwpath_step_cost_below;
+      static const double caps[] = {0.5, 1.0, 3.0};
+      for (size_t q = 0; q < sizeof caps / sizeof caps[0] && !rc && plain.cost > 0; q++) {
+        ref.cost_cap = caps[q] * plain.cost;
+        path capped;
+        assert_int_equal(path_optimize(&net, &ref, &capped, &err), HEAT_OK);
+        if (!same_path(&capped, &plain))
+          fail_msg("%s on %s, objective %s: the DP capped at %g x the optimum finds another "
+                   "path",
+                   net.expr, preset, map_objective_name(opt.objective), caps[q]);
+      }
+      assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+    }
+  }
+  assert_true(fast_searches < plain_searches); /* the speed-ups do skip searches */
 }
 
 /* The memo answers repeats without searching, exactly as a fresh search, and empties itself
@@ -258,6 +384,8 @@ int main(void) {
       cmocka_unit_test(pruned_search_equals_unpruned),
       cmocka_unit_test(all_objectives_pass_equals_three),
       cmocka_unit_test(memo_and_real_counts),
+      cmocka_unit_test(cut_search_agrees_with_full),
+      cmocka_unit_test(hw_dp_pruned_equals_plain),
       cmocka_unit_test(layer_reports_real_work),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);

@@ -224,15 +224,16 @@ static void dist__progress(dist__run *r, bool last) {
   fflush(stderr);
 }
 
-/* HEAT_DIST_TRACE=FILE: rank 0 appends "job,point,rank,seconds since the job started,process
- * CPU seconds since then" per completed point; bench/distributed reads the per-point costs of a run on one
- * thread from it (CPU time: what a point costs on a core of its own, on a shared machine too). */
 static double dist__cpu(void) {
   struct timespec cpu;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
   return (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec;
 }
 
+/* HEAT_DIST_TRACE=FILE: rank 0 appends "job,point,rank,seconds since the job started,process
+ * CPU seconds since then" per completed point; bench/distributed reads the per-point costs of
+ * a run on one thread from it (CPU time: what a point costs on a core of its own, also on a
+ * shared machine). */
 static void dist__trace(const dist__run *r, size_t i, int rank) {
   const char *path = getenv("HEAT_DIST_TRACE");
   if (!path || !*path) return;

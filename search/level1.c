@@ -237,6 +237,7 @@ typedef struct l1__eps_job {
   const l1__eps_task *tasks;
   double (*vals)[L1_MAX_RANKS]; /* per task: the errors of its n points */
   bool *got;                    /* rank 0: the task's errors are known */
+  int *rank_of;                 /* rank 0: the rank that computed the task */
   /* One synthetic matrix per size, made by the first thread that needs it. */
   wl_matrix synth[L1_MAX_SIZES];
   bool synth_made[L1_MAX_SIZES];
@@ -314,10 +315,10 @@ static void l1__eps_value(const l1_point *pt, double eps, double v[2]) {
 /* Rank 0, as a task completes: its records in the checkpoint, one per point
  * ("l1 eps <table key>": ε). A failed task is reported after the job, in task order. */
 static void l1__eps_done(void *ctx, size_t i, int rank) {
-  (void)rank;
   l1__eps_job *x = ctx;
   const l1__eps_task *t = &x->tasks[i];
   x->got[i] = true;
+  x->rank_of[i] = rank;
   if (!x->c->ck || x->rec_rc) return;
   int rc = HEAT_OK;
   for (size_t k = 0; k < t->n && !rc; k++) {
@@ -408,9 +409,9 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
   size_t cap = total + 1;
   double(*vals)[L1_MAX_RANKS] = calloc(cap, sizeof *vals);
   bool *got = calloc(cap, sizeof *got), *skip = calloc(cap, sizeof *skip);
-  int *status = calloc(cap, sizeof *status);
+  int *status = calloc(cap, sizeof *status), *rank_of = calloc(cap, sizeof *rank_of);
   heat_error *errors = calloc(cap, sizeof *errors);
-  if (!x || !tasks || !vals || !got || !skip || !status || !errors)
+  if (!x || !tasks || !vals || !got || !skip || !status || !errors || !rank_of)
     rc = heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
   size_t n_tasks = rc ? 0 : l1__eps_tasks(r, from, tasks);
   bool table_dirty = false;
@@ -442,11 +443,12 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
     skip[ti] = got[ti] = all;
   }
   if (!rc) {
-    *x = (l1__eps_job){.c = c, .r = r, .tasks = tasks, .vals = vals, .got = got};
+    *x = (l1__eps_job){.c = c, .r = r, .tasks = tasks, .vals = vals, .got = got,
+                       .rank_of = rank_of};
     dist_job job = {.what = "level 1: factorizing", .n = n_tasks, .result_size = sizeof *vals,
                     .eval = l1__eps_run, .ctx = x, .results = vals, .status = status,
                     .errors = errors, .skip = skip, .done = l1__eps_done, .stop = l1__stop,
-                    .share = true, .threads = c->threads, .progress = c->progress};
+                    .share = true, .threads = c->threads, .progress = c->progress && from == 0};
     rc = dist_run(&job, err);
     for (size_t s = 0; s < r->n_sizes; s++)
       if (x->synth_made[s] && !x->synth_rc[s]) wl_matrix_free(&x->synth[s]);
@@ -458,6 +460,10 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
     if (status[ti]) {
       *err = errors[ti];
       rc = status[ti];
+      const l1_point *pt = &r->pts[tasks[ti].first];
+      char key[STABLE_KEY_MAX];
+      l1__eps_key(c, &r->sizes[pt->size], tasks[ti].weight, &pt->fmt, key, sizeof key);
+      heat_error_prefix(err, "level 1: the error of '%s' (rank %d)", key, rank_of[ti]);
     }
   if (!rc && x->rec_rc) {
     *err = x->rec_err;
@@ -496,6 +502,7 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
   free(got);
   free(skip);
   free(status);
+  free(rank_of);
   free(errors);
   stable_free(&t);
   return rc;
@@ -552,6 +559,7 @@ typedef struct l1__cost_job {
   price_cost *costs;
   const int *status;
   bool *got;  /* rank 0: the setting's cost is known */
+  int *rank_of; /* rank 0: the rank that priced it */
   int rec_rc; /* the first failure recording into the checkpoint */
   heat_error rec_err;
 } l1__cost_job;
@@ -572,9 +580,9 @@ static int l1__cost_run(void *ctx, void *local, size_t j, void *result, heat_err
 /* Rank 0, as a setting is priced: its status and cost into the checkpoint. A setting the arch
  * cannot hold is a point with its reason (HEAT_ENOFIT), not a failure. */
 static void l1__cost_done(void *ctx, size_t j, int rank) {
-  (void)rank;
   l1__cost_job *x = ctx;
   x->got[j] = true;
+  x->rank_of[j] = rank;
   int st = x->status[j];
   if (!x->c->ck || x->rec_rc || (st && st != HEAT_ENOFIT)) return;
   char key[STABLE_KEY_MAX + 16] = "l1 cost ";
@@ -611,11 +619,11 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
   size_t n = r->n - from;
   price_key *keys = calloc(n + 1, sizeof *keys);
   price_cost *costs = calloc(n + 1, sizeof *costs);
-  int *status = calloc(n + 1, sizeof *status);
+  int *status = calloc(n + 1, sizeof *status), *rank_of = calloc(n + 1, sizeof *rank_of);
   heat_error *errors = calloc(n + 1, sizeof *errors);
   bool *cached = calloc(n + 1, sizeof *cached), *resumed = calloc(n + 1, sizeof *resumed),
        *skip = calloc(n + 1, sizeof *skip), *got = calloc(n + 1, sizeof *got);
-  if (!keys || !costs || !status || !errors || !cached || !resumed || !skip || !got)
+  if (!keys || !costs || !status || !errors || !cached || !resumed || !skip || !got || !rank_of)
     rc = heat_error_set(err, HEAT_ENOMEM, "search", "out of memory");
   /* Every rank makes the keys; rank 0 fills what its table and checkpoint have (skipped). */
   for (size_t j = 0; j < n && !rc; j++) {
@@ -637,13 +645,14 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     }
     skip[j] = got[j] = cached[j] || resumed[j];
   }
-  l1__cost_job x = {.c = c, .p = p, .keys = keys, .costs = costs, .status = status, .got = got};
+  l1__cost_job x = {.c = c, .p = p, .keys = keys, .costs = costs, .status = status, .got = got,
+                    .rank_of = rank_of};
   if (!rc) {
     dist_job job = {.what = "level 1: pricing", .n = n, .result_size = sizeof *costs,
                     .eval = l1__cost_run, .ctx = &x, .local_alloc = l1__workspace_alloc,
                     .local_free = l1__workspace_free, .results = costs, .status = status,
                     .errors = errors, .skip = skip, .done = l1__cost_done, .stop = l1__stop,
-                    .share = true, .threads = c->threads, .progress = c->progress};
+                    .share = true, .threads = c->threads, .progress = c->progress && from == 0};
     rc = dist_run(&job, err);
   }
   bool stopped = rc == DIST_STOPPED;
@@ -653,6 +662,9 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     if (status[j] && status[j] != HEAT_ENOFIT) {
       *err = errors[j];
       rc = status[j];
+      char key[STABLE_KEY_MAX];
+      l1__cost_key(&keys[j], key, sizeof key);
+      heat_error_prefix(err, "level 1: pricing '%s' (rank %d)", key, rank_of[j]);
     }
   if (!rc && x.rec_rc) {
     *err = x.rec_err;
@@ -681,6 +693,7 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
   free(keys);
   free(costs);
   free(status);
+  free(rank_of);
   free(errors);
   free(cached);
   free(resumed);

@@ -4,7 +4,8 @@
  * from the measured per-point costs. Prints figures; asserts nothing.
  *
  * Throughput is the job's: points / the time from the job's start to its last completed point
- * on rank 0 (HEAT_DIST_TRACE, search/dist.h), so mpirun's start-up is left out. Per-point costs
+ * on rank 0 (HEAT_DIST_TRACE, search/dist.h), so mpirun's start-up is left out; the better of
+ * two runs each, as other work on a shared machine only slows a run down. Per-point costs
  * are the CPU seconds of each point in the run alone on one thread (what a point costs on a
  * core of its own, also on a shared machine). The projection replays rank 0's work queue: 64
  * ranks of one compute thread each, every free rank taking the next point in sweep order, the
@@ -20,6 +21,7 @@
 #include "bench/bench_util.h"
 
 #define MAX_POINTS 4096
+#define REPEATS 2
 /* distilbert with a cp plan over 4 arrays x 2 buffers x 2 bandwidths x 2 clocks: 32 points
  * whose costs differ with the array and buffer sizes */
 #define SWEEP                                                                                  \
@@ -109,9 +111,13 @@ int main(void) {
   printf("bench_distributed: heat %s\n(%ld cores online, load average %.2f at the start; a "
          "shared machine lowers every figure)\n\n",
          SWEEP, cores, load[0]);
-  static trace alone;
-  double cpu_alone;
+  static trace alone, again;
+  double cpu_alone, cpu2;
   if (run("", dir, &alone, &cpu_alone)) return 1;
+  for (int k = 1; k < REPEATS; k++) {
+    if (run("", dir, &again, &cpu2)) return 1;
+    if (again.wall[again.n - 1] < alone.wall[alone.n - 1]) alone = again, cpu_alone = cpu2;
+  }
   size_t n = alone.n;
   /* per-point CPU cost: the CPU clock between consecutive completions (one thread) */
   double *cost = malloc(n * sizeof *cost), *sorted = malloc(n * sizeof *sorted);
@@ -129,17 +135,23 @@ int main(void) {
   printf("%-22s %8zu %10.3f %9.3f %12s (CPU %.2f s)\n", "alone, 1 thread", n, alone.wall[n - 1],
          thr_alone, "-", cpu_alone);
 #ifdef MPIEXEC
-  double thr1 = 0;
+  double thr1 = 0, cpu_by[5] = {0};
   const int counts[] = {1, 2, 4};
   for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
     int ranks = counts[c];
     char launcher[600];
     snprintf(launcher, sizeof launcher, "%s --oversubscribe -n %d", MPIEXEC, ranks);
-    static trace t;
-    double cpu;
+    /* the better of REPEATS runs: other jobs on a shared machine only ever slow a run down */
+    static trace t, again;
+    double cpu, cpu2;
     if (run(launcher, dir, &t, &cpu)) return 1;
+    for (int k = 1; k < REPEATS; k++) {
+      if (run(launcher, dir, &again, &cpu2)) return 1;
+      if (again.wall[again.n - 1] < t.wall[t.n - 1]) t = again, cpu = cpu2;
+    }
     double thr = (double)t.n / t.wall[t.n - 1];
     if (ranks == 1) thr1 = thr;
+    cpu_by[ranks] = cpu;
     char per[128] = "";
     size_t at = 0;
     for (int r = 0; r < ranks && at < sizeof per; r++) {
@@ -156,10 +168,18 @@ int main(void) {
     printf("%-22s %8zu %10.3f %9.3f %12s %s (CPU %.2f s)\n", label, t.n, t.wall[t.n - 1], thr,
            eff, per, cpu);
   }
+  getloadavg(load, 3);
   printf("efficiency = points/s / (ranks x points/s of 1 rank); in brackets against min(ranks, "
-         "%ld cores): 4 ranks on %ld cores share them\n",
-         cores, cores);
+         "%ld cores): 4 ranks on %ld cores share them. CPU: all processes of the better run, "
+         "start-up included (every rank reads the model and arch). Load average at the end "
+         "%.2f\n",
+         cores, cores, load[0]);
+  /* what one more rank costs besides its points: MPI's start-up, reading the model and arch */
+  double per_rank = (cpu_by[4] - cpu_by[1]) / 3;
+  printf("CPU per added rank (start-up and messaging, from the 1- and 4-rank runs): %.2f s\n",
+         per_rank);
 #else
+  double per_rank = 0;
   printf("(built without HEAT_MPI: no runs over ranks)\n");
 #endif
   double mean = sum / (double)n;
@@ -184,6 +204,9 @@ int main(void) {
          100 * serial / (ranks64 * span_lat));
   printf("  lower bound: max(total / 64, longest point) = %.1f s\n",
          fmax(serial / ranks64, sorted[n - 1]));
+  printf("  plus every rank's start-up (%.2f CPU s, paid in parallel): %.1f s (efficiency "
+         "%.1f%%)\n",
+         per_rank, span_lat + per_rank, 100 * serial / (ranks64 * (span_lat + per_rank)));
   free(cost);
   free(sorted);
   char rm[600];

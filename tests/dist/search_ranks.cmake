@@ -91,7 +91,7 @@ once("${err_text}" "heat: --max-params: '45Q': unknown suffix 'Q'")
 set(ENV{HEAT_DIST_FAULT} "fail:1")
 run(2 fault 1 --no-cache)
 unset(ENV{HEAT_DIST_FAULT})
-once("${err_text}" "heat: [^\n]*HEAT_DIST_FAULT: injected failure of point 1")
+once("${err_text}" "heat: HEAT_DIST_FAULT: level 1: pricing 't[0-9]+ [^\n]*' \\(rank [01]\\): injected failure of point 1\n")
 # a failure of rank 0 alone (its output directory) before the others wait for it: said once,
 # and every rank ends at once with exit 2 (no abort)
 file(WRITE ${WORK}/a-file "")

@@ -45,14 +45,16 @@ static void sim_help(FILE *out) {
           "                          (exit 1 on a mismatch)\n"
           "  --seed N                seed of the data (default 1)\n"
           "  --stats FILE.csv        per-step statistics: cycles, busy/stall cycles per unit with\n"
-          "                          the reason, accesses per buffer, DRAM bytes, MACs, energy\n"
+          "                          the reason (dram, sram_port, bank_conflict, dep, simd),\n"
+          "                          accesses per buffer, DRAM bytes, MACs, energy\n"
           "  --trace FILE.vcd        unit activity over time (GTKWave)\n"
           "  --csv                   CSV on stdout with heat map --csv's columns\n"
           "  --scalesim-config X.cfg --topology Y.csv [--out DIR]\n"
           "                          SCALE-Sim v2's own inputs (INI config, GEMM or conv\n"
           "                          topology) in; its COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv\n"
           "                          and DETAILED_ACCESS_REPORT.csv out, in DIR/run_name/\n"
-          "                          (default DIR .), with its cycle counts (sim/README.md)\n"
+          "                          (default DIR .), with its cycle counts (sim/README.md);\n"
+          "                          without --topology, the config's TopologyCsvLoc\n"
           "  --clock-check           run a clock and one clocked process for --cycles N\n"
           "                          (default 1) at --clock-ghz F and print the edges seen\n");
 }
@@ -343,7 +345,7 @@ int cmd_sim(int argc, char **argv) {
   }
   if (g.clock_check) return sim_clock_check_run(&g);
   if (g.scalesim_config || g.topology || g.out) {
-    if (!g.scalesim_config || !g.topology)
+    if (!g.scalesim_config) /* the topology may come from the config's TopologyCsvLoc */
       return cli_usage_error("sim", "--scalesim-config X.cfg and --topology Y.csv go together");
     if (m->program || m->gemm || m->model || m->arch || m->plan)
       return cli_usage_error("sim", "--scalesim-config takes no --arch, --gemm, --model, "

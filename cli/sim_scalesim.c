@@ -21,6 +21,14 @@ int sim_scalesim_run(const char *config, const char *topology, const char *out_d
                    "stalls) is not reproduced; heat reproduces SCALE-Sim's CALC mode");
     return cli_fail(&err);
   }
+  if (!topology) { /* SCALE-Sim takes -t over the config's TopologyCsvLoc */
+    if (!cfg.topology[0]) {
+      heat_error_set(&err, HEAT_EINVAL, config,
+                     "no --topology Y.csv given and no TopologyCsvLoc in [network_presets]");
+      return cli_fail(&err);
+    }
+    topology = cfg.topology;
+  }
   if (scalesim_topology_load(topology, &topo, &err)) return cli_fail(&err);
   scalesim_result *res = calloc(topo.n, sizeof *res);
   if (!res) {
@@ -34,7 +42,8 @@ int sim_scalesim_run(const char *config, const char *topology, const char *out_d
     rc = scalesim_run_layer(&cfg, &topo.layers[i], 0, progress, &res[i], &err);
     if (rc) {
       char where[HEAT_ERROR_WHERE_MAX];
-      snprintf(where, sizeof where, "%s:%d", topology, topo.layers[i].line);
+      if (snprintf(where, sizeof where, "%s:%d", topology, topo.layers[i].line) >= (int)sizeof where)
+        where[sizeof where - 1] = '\0'; /* a long path is cut, the message stays */
       heat_error_prefix(&err, "layer %zu", i);
       memcpy(err.where, where, sizeof where);
     }

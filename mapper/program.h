@@ -25,7 +25,7 @@
  *   stalls 0|1
  *   step ID name=NAME times=T simd=0 dims=B,M,K,N df=os|ws|is|simd [pack=G]
  *        tile=B,M,K,N order=m,k,n buf=I,W,O
- *        on_chip=0,0,0 permuted=0,0
+ *        on_chip=0,0,0 permuted=0,0 [layout=vector|row]
  *   step ID name=NAME times=T simd=1
  *   ID: load step=S op=input|weight|output buf=J slot=L at=B,M,K,N len=B,M,K,N partial=0
  *       strided=0 deps=I,J,...
@@ -34,6 +34,10 @@
  *   ID: simd step=S kind=K elems=E lane_ops=X cycles=C buf=J rd_bytes=R wr_bytes=W
  *       dram_rd=D dram_wr=D deps=...
  *   ID: sync step=S deps=...
+ * layout: where the tiles' elements sit in their buffer slots, so which SRAM banks a fold's lanes
+ * hit (sim/sram.h): vector (the default, what the mapper emits: each array-edge vector
+ * contiguous, conflict-free) or row (operands row-major in their slots; lanes a tile row apart
+ * can conflict on a bank). Only the cycle-level model reads it.
  * IDs are 0, 1, 2, ... in order. acc: 0 the fold writes its outputs, 1 it adds to partial sums
  * read back from the output buffer, 2 the partial sums stay in the array's accumulators (OS
  * with the K loop innermost). Parse errors name file:line and the field. */
@@ -76,12 +80,15 @@ typedef enum prog_simd_kind {
   PROG_SIMD_KINDS
 } prog_simd_kind;
 
+typedef enum prog_layout { PROG_LAYOUT_VECTOR = 0, PROG_LAYOUT_ROW = 1 } prog_layout;
+
 typedef struct prog_step {
   char name[PROG_NAME_MAX];
   int64_t times;       /* how often the workload runs this step (count x repeat) */
   bool simd;           /* a SIMD/DMA op: problem and mapping unused */
   map_problem problem; /* dims, on_chip, permuted */
   map_mapping mapping; /* dataflow, tile, order, buffer */
+  prog_layout layout;  /* tiles in SRAM: which banks a fold's lanes hit */
 } prog_step;
 
 typedef struct prog_insn {

@@ -84,6 +84,7 @@ int program_print(FILE *out, const program *p) {
               prog__dimc[m->order[0]], prog__dimc[m->order[1]], prog__dimc[m->order[2]],
               m->buffer[0], m->buffer[1], m->buffer[2], pr->on_chip[0], pr->on_chip[1],
               pr->on_chip[2], pr->permuted[0], pr->permuted[1]);
+      if (st->layout == PROG_LAYOUT_ROW) fprintf(out, " layout=row");
     }
     fputc('\n', out);
   }
@@ -281,6 +282,10 @@ static int prog__parse_step(prog__line *l, program *p, heat_error *err) {
     for (int i = 0; i < 3; i++) pr->on_chip[i] = v4[i] != 0;
     if ((rc = prog__key_list(l, "permuted", 2, 0, 1, v4, NULL, err))) return rc;
     for (int i = 0; i < 2; i++) pr->permuted[i] = v4[i] != 0;
+    const char *layout = prog__get(l, "layout");
+    if (layout && strcmp(layout, "row") == 0) st->layout = PROG_LAYOUT_ROW;
+    else if (layout && strcmp(layout, "vector") != 0)
+      return prog__err(l, err, "layout", "unknown layout '%s'; allowed: vector, row", layout, NULL);
   }
   p->n_steps++;
   return prog__check_unused(l, err);

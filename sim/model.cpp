@@ -16,6 +16,7 @@
 #include "sim/datapath.h"
 #include "sim/sim.h"
 #include "sim/sim_internal.h"
+#include "sim/sram.h"
 #include "sim/vcd.h"
 
 using namespace sc_core;
@@ -210,19 +211,53 @@ SC_MODULE(machine) {
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
       double start = now(), end = start + array_time;
+      // Each buffer's port is held for the fold's bytes, and longer where its lanes queue on
+      // banks (sim/sram.h); a port another unit holds delays the fold.
+      double port[ARCH_MAX_BUFFERS], busy[ARCH_MAX_BUFFERS], conflict[ARCH_MAX_BUFFERS];
+      sram_fold_time(a, &st, &in, &fs, port, busy, conflict);
+      double bank_extra = 0;
       for (size_t j = 0; j < a->n_buffers && prog->stalls; j++) {
         double bytes = c.sram_read_bytes[j] + c.sram_write_bytes[j];
-        if (bytes > 0) end = std::max(end, port_reserve((int)j, start, bytes / a->buffers[j].bytes_per_cycle));
+        if (bytes <= 0) continue;
+        double held = bytes / a->buffers[j].bytes_per_cycle + (busy[j] - port[j]);
+        end = std::max(end, port_reserve((int)j, start, held));
+        bank_extra = std::max(bank_extra, conflict[j]);
       }
       if (mode == SIM_MODE_FUNCTIONAL) compute(in, st, fs);
-      trace(VCD_ARRAY_BUSY, 1);
-      wait_until(end);
-      trace(VCD_ARRAY_BUSY, 0);
-      double took = now() - start;
-      res->unit[SIM_UNIT_ARRAY].busy += std::min(array_time, took);
-      res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_SRAM] += std::max(0.0, took - array_time);
+      stall_phases(SIM_UNIT_ARRAY, start, array_time, end, bank_extra, VCD_ARRAY_BUSY,
+                   VCD_ARRAY_STALL_SRAM_PORT, VCD_ARRAY_STALL_BANK);
       finish(i, now() + drain);
     }
+  }
+
+  // Waits from `start` until `end`: `work` cycles busy, then the rest stalled on the SRAM, the
+  // last `bank` cycles of it on bank conflicts (traced as such; the total wait is one span, cut
+  // only where the trace changes, so both modes take the same cycles).
+  void stall_phases(int unit, double start, double work, double end, double bank, int sig_busy,
+                    int sig_port, int sig_bank) {
+    double excess = std::max(0.0, end - start - work);
+    bank = std::min(bank, excess);
+    double port_end = end - bank;
+    trace(sig_busy, 1);
+    if (excess > 0) {
+      wait_until(start + work);
+      trace(sig_busy, 0);
+      if (port_end > now() + 1e-9) {
+        trace(sig_port, 1);
+        wait_until(port_end);
+        trace(sig_port, 0);
+      }
+      if (bank > 0) trace(sig_bank, 1);
+    }
+    wait_until(end);
+    trace(sig_busy, 0);
+    if (bank > 0) trace(sig_bank, 0);
+    double took = now() - start;
+    res->unit[unit].busy += std::min(work, took);
+    double stalled = std::max(0.0, took - work);
+    double b = std::min(bank, stalled);
+    res->unit[unit].stall[SIM_STALL_BANK] += b;
+    res->unit[unit].stall[SIM_STALL_SRAM] += stalled - b;
   }
 
   void compute(const prog_insn &in, const prog_step &st, const fold_stats &fs) {
@@ -301,16 +336,24 @@ SC_MODULE(machine) {
       }
       double ch_start = std::max(start, dram_free);
       dram_free = ch_start + dram_cycles(bytes, in.strided);
+      double ch_end = dram_free; // the SIMD unit may book the channel while this one waits
       double port_end = port_reserve(in.buffer, start, bytes / a->buffers[in.buffer].bytes_per_cycle);
       double latency = map_dram_latency_cycles(a);
-      double data_end = std::max(dram_free, port_end);
+      double data_end = std::max(ch_end, port_end);
       trace(VCD_DMA_BUSY, 1);
       trace(VCD_DMA_INFLIGHT, ++inflight);
       // The engine is free once the channel has taken the transfer; the data lands after the
       // latency (transfers pipeline behind each other, so the latency is paid once per stream).
+      // A buffer port still busy when the channel is done holds the transfer (sram_port).
+      if (port_end > ch_end) {
+        wait_until(ch_end);
+        trace(VCD_DMA_STALL_SRAM_PORT, 1);
+      }
       wait_until(data_end);
+      trace(VCD_DMA_STALL_SRAM_PORT, 0);
       trace(VCD_DMA_BUSY, 0);
-      res->unit[SIM_UNIT_DMA].busy += data_end - ch_start;
+      res->unit[SIM_UNIT_DMA].busy += ch_end - ch_start;
+      res->unit[SIM_UNIT_DMA].stall[SIM_STALL_SRAM] += data_end - ch_end;
       res->unit[SIM_UNIT_DMA].stall[SIM_STALL_DRAM] += ch_start - start;
       // A store is posted: its slot is free once the data has left the buffer; a load's data
       // lands after the DRAM latency.
@@ -338,12 +381,8 @@ SC_MODULE(machine) {
       double port = in.rd_bytes + in.wr_bytes;
       if (port > 0 && in.buffer >= 0 && prog->stalls)
         end = std::max(end, port_reserve(in.buffer, start, port / a->buffers[in.buffer].bytes_per_cycle));
-      trace(VCD_SIMD_BUSY, 1);
-      wait_until(end);
-      trace(VCD_SIMD_BUSY, 0);
-      double took = now() - start;
-      res->unit[SIM_UNIT_SIMD].busy += std::min((double)in.cycles, took);
-      res->unit[SIM_UNIT_SIMD].stall[SIM_STALL_SRAM] += std::max(0.0, took - (double)in.cycles);
+      stall_phases(SIM_UNIT_SIMD, start, (double)in.cycles, end, 0, VCD_SIMD_BUSY,
+                   VCD_SIMD_STALL_SRAM_PORT, VCD_SIMD_STALL_SRAM_PORT);
       finish(i, now());
     }
   }
@@ -555,7 +594,7 @@ extern "C" int sim_mode_parse(const char *text, sim_mode *out, heat_error *err) 
 }
 
 extern "C" const char *sim_stall_name(int r) {
-  static const char *const n[] = {"dram", "sram", "dep", "simd"};
+  static const char *const n[] = {"dram", "sram_port", "dep", "simd", "bank_conflict"};
   return r >= 0 && r < SIM_STALLS ? n[r] : "?";
 }
 

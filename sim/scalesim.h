@@ -45,6 +45,9 @@ typedef struct scalesim_config {
   arch_dataflow dataflow;
   bool user_bandwidth;                           /* InterfaceBandwidth USER (else CALC) */
   int64_t bandwidth;                             /* Bandwidth (words/cycle), first of a list */
+  char topology[1024]; /* TopologyCsvLoc, unquoted ("" when absent): the topology to run when
+                          none is given, relative to the working folder as in SCALE-Sim */
+  int topology_line;
 } scalesim_config;
 
 typedef struct scalesim_layer {

@@ -81,9 +81,9 @@ static int ss_int(const char *s, size_t len, int64_t min, const char *file, int 
 
 /* ---- INI config ---------------------------------------------------------------------------- */
 
-enum { SS_GENERAL, SS_ARCH, SS_RUN, SS_SECTIONS };
+enum { SS_GENERAL, SS_ARCH, SS_RUN, SS_NETWORK, SS_SECTIONS };
 static const char *const ss_section_names[SS_SECTIONS] = {"general", "architecture_presets",
-                                                          "run_presets"};
+                                                          "run_presets", "network_presets"};
 
 /* The keys heat reads, in SCALE-Sim's spelling (configparser compares them case-blind). */
 typedef struct ss_key {
@@ -93,7 +93,7 @@ typedef struct ss_key {
 } ss_key;
 enum {
   K_RUN_NAME, K_HEIGHT, K_WIDTH, K_IFMAP_KB, K_FILTER_KB, K_OFMAP_KB, K_IFMAP_OFF, K_FILTER_OFF,
-  K_OFMAP_OFF, K_DATAFLOW, K_BANDWIDTH, K_INTERFACE, K_COUNT
+  K_OFMAP_OFF, K_DATAFLOW, K_BANDWIDTH, K_INTERFACE, K_TOPO_NET, K_TOPO_ARCH, K_COUNT
 };
 static const ss_key ss_keys[K_COUNT] = {
     {SS_GENERAL, "run_name", true},         {SS_ARCH, "ArrayHeight", true},
@@ -102,6 +102,7 @@ static const ss_key ss_keys[K_COUNT] = {
     {SS_ARCH, "IfmapOffset", true},         {SS_ARCH, "FilterOffset", true},
     {SS_ARCH, "OfmapOffset", true},         {SS_ARCH, "Dataflow", true},
     {SS_ARCH, "Bandwidth", false},          {SS_RUN, "InterfaceBandwidth", true},
+    {SS_NETWORK, "TopologyCsvLoc", false},  {SS_ARCH, "TopologyCsvLoc", false},
 };
 
 typedef struct ss_value {
@@ -246,6 +247,28 @@ int scalesim_config_parse(const char *text, size_t len, const char *file, scales
     return heat_error_at(err, HEAT_EINVAL, file, section_line[SS_ARCH],
                          "section [architecture_presets]: missing field 'Bandwidth' "
                          "(InterfaceBandwidth is USER)");
+  }
+  /* TopologyCsvLoc: SCALE-Sim writes it to [network_presets] (scale_config.write_conf_file) and
+   * reads it, once that section exists, from [architecture_presets] (read_conf_file); heat
+   * takes either, [network_presets] first. SCALE-Sim keeps the text between the first two
+   * double quotes (split('"')[1]). */
+  const ss_value *tp = v[K_TOPO_NET].line ? &v[K_TOPO_NET] : &v[K_TOPO_ARCH];
+  if (tp->line) {
+    const char *q = memchr(tp->s, '"', tp->len);
+    if (!q)
+      return heat_error_at(err, HEAT_EINVAL, file, tp->line,
+                           "field 'TopologyCsvLoc': the path must be in double quotes, "
+                           "as SCALE-Sim reads it (TopologyCsvLoc = \"topology.csv\")");
+    size_t rest = tp->len - (size_t)(q + 1 - tp->s);
+    const char *q2 = memchr(q + 1, '"', rest);
+    size_t plen = q2 ? (size_t)(q2 - q - 1) : rest;
+    if (plen == 0 || plen >= sizeof out->topology)
+      return heat_error_at(err, HEAT_EINVAL, file, tp->line,
+                           "field 'TopologyCsvLoc': the path must be 1 to %d bytes",
+                           (int)sizeof out->topology - 1);
+    memcpy(out->topology, q + 1, plen);
+    out->topology[plen] = '\0';
+    out->topology_line = tp->line;
   }
   return HEAT_OK;
 }

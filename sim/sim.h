@@ -11,7 +11,8 @@
  * SIMD unit each execute their queue in order. The DMA moves bytes over one DRAM channel
  * (bandwidth, 64-byte bursts, latency paid per transfer but pipelined) and the buffer's port;
  * buffer ports are shared by the array, the DMA and the SIMD unit (contention delays whoever
- * comes second). A fold runs max(array cycles, its port time); in overlap timing its results
+ * comes second, stall reason sram_port), and a fold's lanes that meet on one SRAM bank hold
+ * the port longer (bank_conflict; sim/sram.h). A fold runs max(array cycles, its port time); in overlap timing its results
  * leave the array fold_cycles - pace after it frees the array for the next fold.
  * Modes: timing (a fold, a DMA transfer or a SIMD op is one wait(n)) and functional (the same
  * timing, and each fold's values are computed by stepping the array's registers cycle by cycle,
@@ -44,10 +45,12 @@ int sim_clock_run(double clock_ghz, uint64_t cycles, sim_clock_check *out, heat_
 typedef enum sim_mode { SIM_MODE_TIMING = 0, SIM_MODE_FUNCTIONAL = 1 } sim_mode;
 
 enum sim_unit { SIM_UNIT_ARRAY = 0, SIM_UNIT_DMA = 1, SIM_UNIT_SIMD = 2, SIM_UNITS = 3 };
-/* Why a unit waited: for a DMA transfer (DRAM), a buffer port, a fold on the array (dep), the
- * SIMD unit. */
+/* Why a unit waited: for a DMA transfer (DRAM), a buffer port (busy with another requester, or
+ * too narrow for the unit's traffic), a fold on the array (dep), the SIMD unit, two or more of
+ * the unit's lanes on one SRAM bank in the same wave (bank_conflict; sim/sram.h). */
 enum sim_stall { SIM_STALL_DRAM = 0, SIM_STALL_SRAM = 1, SIM_STALL_DEP = 2, SIM_STALL_SIMD = 3,
-                 SIM_STALLS = 4 };
+                 SIM_STALL_BANK = 4, SIM_STALLS = 5 };
+#define SIM_STALL_SRAM_PORT SIM_STALL_SRAM
 
 typedef struct sim_unit_stats {
   double busy;              /* cycles doing work */
@@ -86,7 +89,7 @@ void sim_session_free(sim_session *s);
 
 const char *sim_mode_name(sim_mode m); /* "timing", "functional" */
 int sim_mode_parse(const char *text, sim_mode *out, heat_error *err);
-const char *sim_stall_name(int reason); /* "dram", "sram", "dep", "simd" */
+const char *sim_stall_name(int reason); /* "dram", "sram_port", "dep", "simd", "bank_conflict" */
 const char *sim_unit_name(int unit);    /* "array", "dma", "simd" */
 
 /* The SystemC version string libsystemc reports. */

@@ -15,7 +15,9 @@ struct vcd_writer {
 namespace {
 struct vcd_sig { const char *name; int width; char id; };
 const vcd_sig sigs[VCD_SIGNALS] = {
-    {"array_busy", 1, '!'}, {"dma_busy", 1, '"'}, {"dma_inflight", 16, '#'}, {"simd_busy", 1, '$'}};
+    {"array_busy", 1, '!'}, {"dma_busy", 1, '"'}, {"dma_inflight", 16, '#'}, {"simd_busy", 1, '$'},
+    {"array_stall_sram_port", 1, '%'}, {"array_stall_bank_conflict", 1, '&'},
+    {"dma_stall_sram_port", 1, '\''}, {"simd_stall_sram_port", 1, '('}};
 
 void put(FILE *f, int sig, int64_t v) {
   if (sigs[sig].width == 1) {

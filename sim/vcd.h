@@ -6,7 +6,11 @@
 
 #include "common/heat_error.h"
 
-enum vcd_signal { VCD_ARRAY_BUSY = 0, VCD_DMA_BUSY, VCD_DMA_INFLIGHT, VCD_SIMD_BUSY, VCD_SIGNALS };
+// A unit's stall signals are high while it waits on an SRAM port or on a bank (sim/sram.h).
+enum vcd_signal {
+  VCD_ARRAY_BUSY = 0, VCD_DMA_BUSY, VCD_DMA_INFLIGHT, VCD_SIMD_BUSY, VCD_ARRAY_STALL_SRAM_PORT,
+  VCD_ARRAY_STALL_BANK, VCD_DMA_STALL_SRAM_PORT, VCD_SIMD_STALL_SRAM_PORT, VCD_SIGNALS
+};
 
 typedef struct vcd_writer vcd_writer;
 

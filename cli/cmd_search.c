@@ -43,7 +43,9 @@ static void search_help(FILE *out) {
           "  --seq N               sequence length (default the model's)\n"
           "  --weights FILE        a safetensors checkpoint: eps of every weight of each size\n"
           "  --synthetic SPEC      seeded synthetic weights, one per size (default, labelled\n"
-          "                        in every output): decay=power:1|exp:A[,seed=S]\n"
+          "                        in every output): decay=power:A|exp:A[,structure=F]\n"
+          "                        [,noise=F][,seed=S]; default decay=power:0.75,\n"
+          "                        structure=0.9,noise=0.01,seed=1 (workloads/README.md)\n"
           "  --formats LIST        of svd, cp, tucker, ttm, tt (default cp,tucker,ttm: HEAT's)\n"
           "  --objective O         heat: (1-acc)*EDP^0.25 with acc a proxy of eps (default);\n"
           "                        edp, latency, energy; error (min eps under --max-latency or\n"
@@ -57,7 +59,8 @@ static void search_help(FILE *out) {
           "                        eps_mean,accuracy (a fraction) per measured plan; a monotone\n"
           "                        least-squares line acc = c0 + c1*eps (c1 <= 0, GSL); its fit\n"
           "                        (R^2, RMSE, eps range) is printed in every output\n"
-          "  --manual FILE         a plan to list as the 'manual' baseline\n"
+          "  --manual FILE[,FILE]  plans to list as 'manual' baselines (up to 8; one is named\n"
+          "                        'manual', several 'manual-<file name>')\n"
           "  --top-shapes K        shapes per size and format (default 2)\n"
           "  --target-compression C   level 1's shape rule target (default 0.25)\n"
           "  --population N, --generations N   level 2 (default 48, 40)\n"
@@ -67,6 +70,9 @@ static void search_help(FILE *out) {
           "  --cache DIR           cost and error tables (default results/.cache)\n"
           "  --no-cache            neither read nor write the tables\n"
           "  --no-figures          CSVs and plans only\n"
+          "  --no-sim              do not run the summary's plans on the cycle-level model\n"
+          "                        (by default each is simulated once, SystemC timing mode,\n"
+          "                        and its latency printed beside the analytical one)\n"
           "  --resume              continue an interrupted run (Ctrl-C, SIGTERM, kill -9) from\n"
           "                        DIR/checkpoint.txt, with the same options: no point is lost or\n"
           "                        computed twice; the outputs are those of an uninterrupted run\n"
@@ -263,12 +269,41 @@ static int search_format(search_run *r, wl_format f, FILE *log, heat_error *err)
   return rc;
 }
 
-/* The manual baseline: `pl` was read and checked against the model before level 1. */
-static int search_manual(search_run *r, const plan *manual, const char *path, heat_error *err) {
+/* A manual row's name: "manual" alone, else "manual-<file name without .json>". */
+static void search_manual_name(const char *path, size_t n_manual, char *out, size_t cap) {
+  if (n_manual == 1) {
+    snprintf(out, cap, "manual");
+    return;
+  }
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t len = strlen(base);
+  if (len > 5 && !strcmp(base + len - 5, ".json")) len -= 5;
+  snprintf(out, cap, "manual-%.*s", (int)(len < 38 ? len : 38), base);
+}
+
+/* The one factorized format of a plan, "dense" or "mixed". */
+static const char *search_plan_format(const plan *pl) {
+  int f = -1;
+  for (size_t l = 0; l < pl->layers; l++)
+    for (int role = 0; role < PLAN_ROLES; role++) {
+      int g = (int)pl->w[l][role].fmt.format;
+      if (g == WL_FORMAT_DENSE) continue;
+      if (f >= 0 && g != f) return "mixed";
+      f = g;
+    }
+  return f < 0 ? "dense" : wl_format_name((wl_format)f);
+}
+
+/* A manual baseline: `pl` was read and checked against the model before level 1. */
+static int search_manual(search_run *r, const plan *manual, const char *path, size_t n_manual,
+                         heat_error *err) {
   s2_space s;
   int rc = s2_space_init(&s, &r->l1, &r->p, WL_FORMAT_DENSE, err);
   if (rc) return rc;
-  search_row *row = search_row_new(r, "manual", "manual", "mixed", err);
+  char name[48];
+  search_manual_name(path, n_manual, name, sizeof name);
+  search_row *row = search_row_new(r, name, "manual", search_plan_format(manual), err);
   if (!row) rc = err->code;
   for (size_t k = 0; !rc && k < s.n_weights; k++) {
     const plan_weight *w = &manual->w[k / PLAN_ROLES][k % PLAN_ROLES];
@@ -308,7 +343,8 @@ static uint64_t search_hash_file(const char *path, uint64_t h) {
 
 /* The checkpoint's inputs: everything the results depend on (not --threads, --out, --cache or
  * the figures), so that --resume refuses a checkpoint of another run. */
-static void search_inputs_hash(const search_run *r, const char *manual, char out[17]) {
+static void search_inputs_hash(const search_run *r, char *const *manual, size_t n_manual,
+                               char out[17]) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -344,7 +380,7 @@ static void search_inputs_hash(const search_run *r, const char *manual, char out
     h = stable_hash(text, len, 0);
   }
   free(text);
-  if (manual) h = search_hash_file(manual, h);
+  for (size_t i = 0; i < n_manual; i++) h = search_hash_file(manual[i], h);
   stable_hash_hex(h, out);
 }
 
@@ -413,6 +449,26 @@ static int search_check_weights(const search_run *r, const char *path, heat_erro
   return rc;
 }
 
+/* --manual's comma-separated list of plan files, split in place in buf. */
+static int search_split_manual(const char *text, char *buf, size_t cap, char **out, size_t *n,
+                               heat_error *err) {
+  if (strlen(text) >= cap)
+    return heat_error_set(err, HEAT_EINVAL, "--manual", "the list of plan files is too long");
+  snprintf(buf, cap, "%s", text);
+  *n = 0;
+  for (char *p = buf; p;) {
+    char *comma = strchr(p, ',');
+    if (comma) *comma = '\0';
+    if (!*p) return heat_error_set(err, HEAT_EINVAL, "--manual", "an empty file name in '%s'", text);
+    if (*n == SEARCH_MAX_MANUAL)
+      return heat_error_set(err, HEAT_EINVAL, "--manual", "at most %d plan files, got more in '%s'",
+                            SEARCH_MAX_MANUAL, text);
+    out[(*n)++] = p;
+    p = comma ? comma + 1 : NULL;
+  }
+  return HEAT_OK;
+}
+
 static int search_mkdirs(const char *dir, heat_error *err) {
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", dir);
@@ -438,7 +494,7 @@ int cmd_search(int argc, char **argv) {
   int64_t seq = 0, threads = 2, seed = 1, top = 2, population = 48, generations = 40;
   double target = 0.25, acc_dense = 0.8816, acc_kappa = 0.03;
   double checkpoint_every = 10;
-  bool no_cache = false, no_figures = false, resume = false;
+  bool no_cache = false, no_figures = false, resume = false, no_sim = false;
   const cli_opt opts[] = {
       CLI_TEXT("model", &model_name),     CLI_TEXT("arch", &arch_name),
       CLI_TEXT("weights", &weights),      CLI_TEXT("synthetic", &synthetic),
@@ -453,6 +509,7 @@ int cmd_search(int argc, char **argv) {
       CLI_REAL("target-compression", &target, 1e-9, 1),
       CLI_REAL("acc-dense", &acc_dense, 0, 1), CLI_REAL("acc-kappa", &acc_kappa, 0, 1e6),
       CLI_FLAG("no-cache", &no_cache),    CLI_FLAG("no-figures", &no_figures),
+      CLI_FLAG("no-sim", &no_sim),
       CLI_FLAG("resume", &resume),        CLI_REAL("checkpoint-every", &checkpoint_every, 0, 1e6),
   };
   cli_parser cp = {.cmd = "search", .opts = opts, .n_opts = CLI_COUNT(opts)};
@@ -479,9 +536,16 @@ int cmd_search(int argc, char **argv) {
   if (!rc) rc = model_resolve(model_name, &r->m, &err);
   if (!rc && seq) rc = model_set_seq(&r->m, seq, "--seq", &err);
   if (!rc) rc = arch_resolve(arch_name, &r->a, &err);
-  static plan manual_plan; /* checked before any pricing */
-  if (!rc && manual) rc = plan_read_file(manual, &manual_plan, &err);
-  if (!rc && manual) rc = plan_check(&manual_plan, &r->m, manual, &err);
+  /* --manual A.json,B.json: each read and checked before any pricing */
+  static plan manual_plan[SEARCH_MAX_MANUAL];
+  char manual_buf[4096], *manual_path[SEARCH_MAX_MANUAL];
+  size_t n_manual = 0;
+  if (!rc && manual) rc = search_split_manual(manual, manual_buf, sizeof manual_buf, manual_path,
+                                              &n_manual, &err);
+  for (size_t i = 0; !rc && i < n_manual; i++) {
+    rc = plan_read_file(manual_path[i], &manual_plan[i], &err);
+    if (!rc) rc = plan_check(&manual_plan[i], &r->m, manual_path[i], &err);
+  }
   l1_config_init(&r->l1c);
   s2_config_init(&r->s2c);
   if (!rc && formats) rc = search_parse_formats(formats, &r->l1c, &err);
@@ -543,7 +607,7 @@ int cmd_search(int argc, char **argv) {
   if (!rc && root) {
     char inputs[17];
     bool found = false;
-    search_inputs_hash(r, manual, inputs);
+    search_inputs_hash(r, manual_path, n_manual, inputs);
     rc = ckpt_open(&ck, out_dir, "search", inputs, l1_cost_model_version(), resume,
                    checkpoint_every, &found, &err);
     ck_open = !rc;
@@ -569,8 +633,9 @@ int cmd_search(int argc, char **argv) {
     log = fopen(path, "w");
     if (!log) rc = heat_error_set(&err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
     else
-      fprintf(log, "format,generation,individual,latency_s,energy_j,edp_js,eps_mean,acc_proxy,"
-                   "params,objective,feasible\n");
+      fprintf(log, "format,generation,individual,latency_s,energy_j,edp_js,eps_mean,%s,"
+                   "params,objective,feasible\n",
+              search_acc_column(r));
   }
   search_row *dense = NULL;
   if (!rc) {
@@ -584,7 +649,8 @@ int cmd_search(int argc, char **argv) {
     }
   }
   if (!rc) rc = search_budgets_reachable(r, &err);
-  if (!rc && manual) rc = search_manual(r, &manual_plan, manual, &err);
+  for (size_t i = 0; !rc && i < n_manual; i++)
+    rc = search_manual(r, &manual_plan[i], manual_path[i], n_manual, &err);
   for (size_t i = 0; !rc && i < r->l1c.n_formats; i++)
     rc = search_format(r, r->l1c.formats[i], log, &err);
   if (log && fclose(log) != 0 && !rc)
@@ -592,6 +658,7 @@ int cmd_search(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   if (!rc && root) search_budgets_met(r);
+  if (!rc && root && !no_sim) search_simulate(r); /* rank 0 alone: its summary */
   if (!rc && root) rc = search_write_outputs(r, &err);
   if (!rc && root && !no_figures) rc = search_write_figures(r, &err);
   if (!rc && root) search_print_summary(stdout, r, true);

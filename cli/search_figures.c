@@ -40,13 +40,16 @@ static void fig_cloud(FILE *f, const search_run *r, const char *fmt, bool by_eps
   if (by_eps) snprintf(xe, sizeof xe, "$7");
   else snprintf(xe, sizeof xe, "($9/%.17g)", dense);
   snprintf(xs, sizeof xs, "%s", by_eps ? "$6" : "$5");
-  char manual[300] = "";
+  /* manual plans of this format, or mixing formats */
+  char manual[400] = "";
   for (size_t i = 0; i < r->n_rows; i++)
-    if (!strcmp(r->rows[i]->kind, "manual"))
+    if (!strcmp(r->rows[i]->kind, "manual") &&
+        (!strcmp(r->rows[i]->format, fmt) || !strcmp(r->rows[i]->format, "mixed")))
       snprintf(manual, sizeof manual,
-               "  'summary.csv' skip 1 using ((strcol(2) eq 'manual') ? %s : NaN):10 with points "
+               "  'summary.csv' skip 1 using ((strcol(2) eq 'manual' && (strcol(3) eq '%s' || "
+               "strcol(3) eq 'mixed')) ? %s : NaN):10 with points "
                "pt 9 ps 1.8 lc rgb '#2ca02c' title 'manual', \\\n",
-               xs);
+               fmt, xs);
   int n = snprintf(plot, sizeof plot,
                    "set title \"%s on %s, %s: model EDP vs %s\\n(eps on %s)\" noenhanced\n"
                    "set xlabel \"%s\"\nset ylabel \"EDP (J s)\"\n"

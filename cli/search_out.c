@@ -13,6 +13,10 @@ static double search_compression(const search_run *r, const search_row *row) {
   (void)r;
 }
 
+const char *search_acc_column(const search_run *r) {
+  return r->s2c.acc_model[0] ? "acc_fitted" : "acc_proxy";
+}
+
 static double search_reduction(const search_run *r, const search_row *row) {
   return price_edp(&r->rows[0]->pc.total) / price_edp(&row->pc.total);
 }
@@ -45,14 +49,21 @@ void search_print_summary(FILE *out, const search_run *r, bool run_info) {
     fprintf(out, "; %.1f s in all (%.0f level-2 plans/s overall)", r->seconds,
             (double)r->evaluations / r->seconds);
   fprintf(out, "\n\n");
-  fprintf(out, "%-18s %-7s %11s %8s %8s %7s %11s %11s %11s %7s\n", "plan", "format", "params",
-          "compress", "eps", "acc*", "latency_s", "energy_j", "edp_js", "edp_x");
+  fprintf(out, "%-18s %-7s %11s %8s %8s %10s %11s %11s %8s %11s %11s %7s\n", "plan", "format",
+          "params", "compress", "eps", search_acc_column(r), "latency_s", "sim_lat_s", "sim_diff",
+          "energy_j", "edp_js", "edp_x");
   for (size_t i = 0; i < r->n_rows; i++) {
     const search_row *row = r->rows[i];
-    fprintf(out, "%-18s %-7s %11lld %8.4f %8.4f %7.4f %11.5g %11.5g %11.5g %7.3f%s\n", row->name,
-            row->format, (long long)row->pc.params, search_compression(r, row), row->ev.eps_mean,
-            row->ev.acc, row->pc.total.latency_s, row->pc.total.energy_j,
-            price_edp(&row->pc.total), search_reduction(r, row),
+    char sim[16] = "-", diff[16] = "-";
+    if (row->simulated) {
+      snprintf(sim, sizeof sim, "%.5g", row->sim_latency_s);
+      snprintf(diff, sizeof diff, "%+.1f%%",
+               100.0 * (row->sim_latency_s / row->pc.total.latency_s - 1.0));
+    }
+    fprintf(out, "%-18s %-7s %11lld %8.4f %8.4f %10.4f %11.5g %11s %8s %11.5g %11.5g %7.3f%s\n",
+            row->name, row->format, (long long)row->pc.params, search_compression(r, row),
+            row->ev.eps_mean, row->ev.acc, row->pc.total.latency_s, sim, diff,
+            row->pc.total.energy_j, price_edp(&row->pc.total), search_reduction(r, row),
             row->ev.feasible ? "" : "  (misses a budget)");
     /* A searched plan equal to dense in size kept every weight dense: say so, so that the row
      * is not read as a factorized plan that happens to cost what dense costs. */
@@ -61,9 +72,24 @@ void search_print_summary(FILE *out, const search_run *r, bool run_info) {
                    "objective)\n",
               "", row->format);
   }
-  fprintf(out, "\n* acc is %s, not a measured accuracy of these plans. compress = params / dense "
+  fprintf(out, "\n%s is %s, not a measured accuracy of these plans. compress = params / dense "
                "params (embeddings included, as HEAT counts). edp_x = dense EDP / plan EDP.\n",
-          r->s2c.acc_model[0] ? "the fitted model above" : "the proxy above");
+          search_acc_column(r), r->s2c.acc_model[0] ? "the fitted model above" : "the proxy above");
+  if (r->sim_ran) {
+    fprintf(out, "latency_s is the analytical model's (it chose the plans); sim_lat_s the cycle-level "
+                 "SystemC model's (timing mode) for these %zu plans only, not the level-2 points; "
+                 "sim_diff = sim / analytical - 1.",
+            r->n_rows);
+    if (run_info)
+      fprintf(out, " %lld distinct factorized linears simulated in %.1f s.",
+              (long long)r->sim_linears, r->sim_seconds);
+    fputc('\n', out);
+    for (size_t i = 0; i < r->n_rows; i++)
+      if (!r->rows[i]->simulated)
+        fprintf(out, "  %s: not simulated: %s\n", r->rows[i]->name, r->rows[i]->sim_why);
+  } else {
+    fprintf(out, "latency_s is the analytical model's; --no-sim: the cycle-level model was not run.\n");
+  }
   if (run_info)
     fprintf(out, "results: %s/ (summary.csv, points.csv, pareto_level1.csv, fronts.csv, "
                "evaluations.csv, plans.csv, layers.csv, components.csv, <plan>.json, figures)\n",
@@ -116,8 +142,9 @@ static int search_summary_csv(const search_run *r, heat_error *err) {
   char path[1200];
   FILE *f = search_open(r, "summary.csv", path, sizeof path, err);
   if (!f) return err->code;
-  fprintf(f, "plan,kind,format,params,compression,eps_mean,acc_proxy,latency_s,energy_j,edp_js,"
-             "edp_reduction_x,meets_budgets,weights\n");
+  fprintf(f, "plan,kind,format,params,compression,eps_mean,%s,latency_s,energy_j,edp_js,"
+             "edp_reduction_x,meets_budgets,weights,latency_sim_s,energy_sim_j\n",
+          search_acc_column(r));
   for (size_t i = 0; i < r->n_rows; i++) {
     const search_row *row = r->rows[i];
     fprintf(f, "%s,%s,%s,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,", row->name, row->kind,
@@ -125,7 +152,8 @@ static int search_summary_csv(const search_run *r, heat_error *err) {
             row->ev.acc, row->pc.total.latency_s, row->pc.total.energy_j,
             price_edp(&row->pc.total), search_reduction(r, row), row->ev.feasible);
     heat_csv_field_quoted(f, r->l1.weights);
-    fputc('\n', f);
+    if (row->simulated) fprintf(f, ",%.6g,%.6g\n", row->sim_latency_s, row->sim_energy_j);
+    else fprintf(f, ",,\n"); /* not run (--no-sim) or not runnable: summary.txt says why */
   }
   return search_close(f, path, err);
 }

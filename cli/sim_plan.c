@@ -64,32 +64,31 @@ static int sim_plan_block(sim_session **s, const arch *eff, const map_options *o
   return rc ? rc : sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_BLOCK, out, err);
 }
 
-int sim_plan_cost(sim_session **s, const arch *eff, const map_options *opt, const model *m,
-                  const plan *pl, const char *origin, plan_cost *out, price_cost *dense,
-                  int64_t *simulated, heat_error *err) {
-  int rc = plan_check(pl, m, origin, err);
-  if (rc) return rc;
-  map_workspace *w = map_workspace_alloc();
-  layer_report *rep = malloc(sizeof *rep);
-  if (!w || !rep) {
-    map_workspace_free(w);
-    free(rep);
-    return heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory");
-  }
+int sim_plan_pricer_init(sim_session **s, const arch *eff, const map_options *opt,
+                         const model *m, map_workspace *w, layer_report *rep, pricer *p,
+                         heat_error *err) {
   /* The analytical pricer gives the composition, the role dimensions and the cache keys; its
    * costs are replaced by simulated ones before pricer_plan reads them. */
-  pricer p;
-  rc = pricer_init(&p, eff, m, opt, w, err);
+  int rc = pricer_init(p, eff, m, opt, w, err);
+  if (rc) return rc;
   layer_config cfg;
   layer_config_init(&cfg);
-  if (!rc) rc = layer_price_model(eff, m, &cfg, opt, w, rep, err);
-  if (!rc) rc = sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_INPUT, &p.input, err);
-  if (!rc) rc = sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_OUTPUT, &p.output, err);
-  if (!rc) rc = sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_BLOCK, &p.block_dense, err);
+  rc = layer_price_model(eff, m, &cfg, opt, w, rep, err);
+  if (!rc) rc = sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_INPUT, &p->input, err);
+  if (!rc) rc = sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_OUTPUT, &p->output, err);
+  if (!rc) rc = sim_plan_report_part(s, eff, opt, m, rep, MODEL_PART_BLOCK, &p->block_dense, err);
   for (int r = 0; r < PLAN_ROLES && !rc; r++) {
     snprintf(cfg.only, sizeof cfg.only, "%s", wl_bert_role_name((wl_bert_role)r));
-    rc = sim_plan_block(s, eff, opt, m, &cfg, w, rep, &p.dense_linear[r], err);
+    rc = sim_plan_block(s, eff, opt, m, &cfg, w, rep, &p->dense_linear[r], err);
   }
+  if (rc) pricer_free(p);
+  return rc;
+}
+
+int sim_plan_price(sim_session **s, const arch *eff, const map_options *opt, const model *m,
+                   map_workspace *w, layer_report *rep, pricer *p, const plan *pl,
+                   plan_cost *out, int64_t *simulated, heat_error *err) {
+  int rc = HEAT_OK;
   *simulated = 0;
   for (size_t l = 0; l < (size_t)m->layers && !rc; l++)
     for (int r = 0; r < PLAN_ROLES && !rc; r++) {
@@ -97,8 +96,8 @@ int sim_plan_cost(sim_session **s, const arch *eff, const map_options *opt, cons
       const plan_weight *pw = l < pl->layers ? &pl->w[l][r] : &pl->w[PLAN_MAX_LAYERS - 1][r];
       if (pw->fmt.format == WL_FORMAT_DENSE) continue;
       price_key k;
-      pricer_key(&p, r, pw, &k);
-      if (pricer_lookup(&p, &k)) continue;
+      pricer_key(p, r, pw, &k);
+      if (pricer_lookup(p, &k)) continue;
       /* The same configuration as pricer_compute. */
       layer_config lc;
       layer_config_init(&lc);
@@ -112,16 +111,35 @@ int sim_plan_cost(sim_session **s, const arch *eff, const map_options *opt, cons
       price_cost c;
       rc = sim_plan_block(s, eff, opt, m, &lc, w, rep, &c, err);
       if (rc) heat_error_prefix(err, "layer %zu %s", l, name);
-      if (!rc) rc = pricer_insert(&p, &k, &c, err);
+      if (!rc) rc = pricer_insert(p, &k, &c, err);
       (*simulated)++;
     }
-  if (!rc) rc = pricer_plan(&p, pl, w, out, err);
-  if (!rc) {
-    *dense = p.input;
-    price_cost_add(dense, &p.output, 1);
-    price_cost_add(dense, &p.block_dense, (double)m->layers);
+  return rc ? rc : pricer_plan(p, pl, w, out, err);
+}
+
+int sim_plan_cost(sim_session **s, const arch *eff, const map_options *opt, const model *m,
+                  const plan *pl, const char *origin, plan_cost *out, price_cost *dense,
+                  int64_t *simulated, heat_error *err) {
+  int rc = plan_check(pl, m, origin, err);
+  if (rc) return rc;
+  map_workspace *w = map_workspace_alloc();
+  layer_report *rep = malloc(sizeof *rep);
+  if (!w || !rep) {
+    map_workspace_free(w);
+    free(rep);
+    return heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory");
   }
-  pricer_free(&p);
+  pricer p;
+  rc = sim_plan_pricer_init(s, eff, opt, m, w, rep, &p, err);
+  if (!rc) {
+    rc = sim_plan_price(s, eff, opt, m, w, rep, &p, pl, out, simulated, err);
+    if (!rc) {
+      *dense = p.input;
+      price_cost_add(dense, &p.output, 1);
+      price_cost_add(dense, &p.block_dense, (double)m->layers);
+    }
+    pricer_free(&p);
+  }
   map_workspace_free(w);
   free(rep);
   return rc;

@@ -15,6 +15,16 @@ int sim_plan_report_part(sim_session **session, const arch *eff, const map_optio
                          const model *m, const layer_report *rep, model_part part,
                          price_cost *out, heat_error *err);
 
+/* The same in two steps, for many plans of one model (heat search's summary): a pricer whose
+ * dense parts are simulated (w and rep are the caller's workspaces; free p with pricer_free),
+ * then per plan its distinct linears not simulated yet (cached in p) and the plan's cost. */
+int sim_plan_pricer_init(sim_session **session, const arch *eff, const map_options *opt,
+                         const model *m, map_workspace *w, layer_report *rep, pricer *p,
+                         heat_error *err);
+int sim_plan_price(sim_session **session, const arch *eff, const map_options *opt,
+                   const model *m, map_workspace *w, layer_report *rep, pricer *p,
+                   const plan *pl, plan_cost *out, int64_t *simulated, heat_error *err);
+
 /* The model under the plan, every part simulated (plan checked against m first). Also fills
  * *dense with the whole dense model simulated, and *simulated with the distinct linear
  * settings run. */

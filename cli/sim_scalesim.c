@@ -16,9 +16,9 @@ int sim_scalesim_run(const char *config, const char *topology, const char *out_d
   scalesim_topology topo;
   if (scalesim_config_load(config, &cfg, &err)) return cli_fail(&err);
   if (cfg.user_bandwidth) {
-    heat_error_set(&err, HEAT_EINVAL, config,
-                   "field 'InterfaceBandwidth': USER (SCALE-Sim's fixed-bandwidth buffers, with "
-                   "stalls) is not reproduced; heat reproduces SCALE-Sim's CALC mode");
+    heat_error_at(&err, HEAT_EINVAL, config, cfg.interface_line,
+                  "field 'InterfaceBandwidth': USER (SCALE-Sim's fixed-bandwidth buffers, with "
+                  "stalls) is not reproduced; heat reproduces SCALE-Sim's CALC mode");
     return cli_fail(&err);
   }
   if (!topology) { /* SCALE-Sim takes -t over the config's TopologyCsvLoc */

@@ -11,7 +11,7 @@ run model show bert-base
 run arch show simba-l
 
 arch=simba-l
-echo "BERT-base FFN1 on $arch, all 12 layers (weights: synthetic, power-law decay; see heat decompose --help)"
+echo "BERT-base FFN1 on $arch, all 12 layers (weights: synthetic, power-law spectrum, smooth structure + noise; see workloads/README.md)"
 printf '%-8s %-16s %-12s %10s %10s %9s %9s %14s %12s %12s %12s\n' \
   format shape ranks params stored compress rel_error MACs latency_s energy_j edp_js
 row() {

@@ -44,6 +44,7 @@ typedef struct scalesim_config {
   int64_t ifmap_offset, filter_offset, ofmap_offset; /* address offsets of the operands */
   arch_dataflow dataflow;
   bool user_bandwidth;                           /* InterfaceBandwidth USER (else CALC) */
+  int interface_line;                            /* its line in the config */
   int64_t bandwidth;                             /* Bandwidth (words/cycle), first of a list */
   char topology[1024]; /* TopologyCsvLoc, unquoted ("" when absent): the topology to run when
                           none is given, relative to the working folder as in SCALE-Sim */

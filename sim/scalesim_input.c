@@ -232,6 +232,7 @@ int scalesim_config_parse(const char *text, size_t len, const char *file, scales
                          "field 'Dataflow': '%.*s'; allowed: os, ws, is",
                          (int)(df->len > 40 ? 40 : df->len), df->s);
   const ss_value *ib = &v[K_INTERFACE];
+  out->interface_line = ib->line;
   if (ib->len == 4 && !memcmp(ib->s, "USER", 4)) out->user_bandwidth = true;
   else if (!(ib->len == 4 && !memcmp(ib->s, "CALC", 4)))
     return heat_error_at(err, HEAT_EINVAL, file, ib->line,

@@ -280,7 +280,9 @@ static void synthetic_spectrum_has_the_chosen_decay(void **state) {
   (void)state;
   heat_error err;
   wl_synthetic s;
-  assert_int_equal(wl_synthetic_parse("decay=exp:0.1,seed=5", "--synthetic", &s, &err), HEAT_OK);
+  assert_int_equal(
+      wl_synthetic_parse("decay=exp:0.1,seed=5,structure=0,noise=0", "--synthetic", &s, &err),
+      HEAT_OK);
   assert_int_equal(s.decay, WL_DECAY_EXP);
   wl_matrix w, w2;
   assert_int_equal(wl_synthetic_matrix(&s, 40, 30, &w, &err), HEAT_OK);
@@ -307,7 +309,11 @@ static void synthetic_spectrum_has_the_chosen_decay(void **state) {
   char text[96];
   assert_int_equal(wl_synthetic_parse("decay=power:1.5", "--synthetic", &s, &err), HEAT_OK);
   wl_synthetic_describe(&s, text, sizeof text);
-  assert_string_equal(text, "synthetic(decay=power:1.5,seed=1)");
+  assert_string_equal(text, "synthetic(decay=power:1.5,structure=0.9,noise=0.01,seed=1)");
+  assert_int_equal(wl_synthetic_parse("structure=0.8,noise=0.3", "--synthetic", &s, &err),
+                   HEAT_EINVAL);
+  assert_non_null(strstr(err.msg, "must not exceed 1"));
+  assert_int_equal(wl_synthetic_parse("noise=2", "--synthetic", &s, &err), HEAT_ERANGE);
   assert_int_equal(wl_synthetic_parse("decay=linear:1", "--synthetic", &s, &err), HEAT_EINVAL);
   assert_non_null(strstr(err.msg, "unknown decay"));
   assert_int_equal(wl_synthetic_parse("decay=power", "--synthetic", &s, &err), HEAT_EINVAL);
@@ -315,6 +321,45 @@ static void synthetic_spectrum_has_the_chosen_decay(void **state) {
   assert_int_equal(wl_synthetic_parse("seed=-1", "--synthetic", &s, &err), HEAT_ERANGE);
   assert_int_equal(wl_synthetic_parse("colour=red", "--synthetic", &s, &err), HEAT_EINVAL);
   assert_string_equal(err.where, "--synthetic");
+}
+
+/* Tucker's error on a 96 x 128 weight at ranks r on every mode of the shape 8x12:8x16. */
+static double synthetic_tucker_eps(const char *spec, const char *shape, int r) {
+  heat_error err;
+  wl_synthetic s;
+  assert_int_equal(wl_synthetic_parse(spec, "--synthetic", &s, &err), HEAT_OK);
+  wl_matrix w;
+  assert_int_equal(wl_synthetic_matrix(&s, 96, 128, &w, &err), HEAT_OK);
+  char ranks[32];
+  snprintf(ranks, sizeof ranks, "%d/%d/%d/%d", r, r, r, r);
+  wl_layer l;
+  parse_layer("tucker", shape, ranks, &l);
+  wl_factors f;
+  assert_int_equal(wl_factorize(&w, &l, NULL, &f, &err), HEAT_OK);
+  double eps = f.rel_error;
+  wl_factors_free(&f);
+  wl_matrix_free(&w);
+  return eps;
+}
+
+/* The default synthetic weight is smooth in its index: a Tucker factorization along any split
+ * (8x12 and 12x8 alike) gains from rank, and noise is a floor; Haar singular vectors (the
+ * pre-2026 generator, structure=0) leave Tucker nothing to find. */
+static void synthetic_structure_gives_tensor_formats_a_tradeoff(void **state) {
+  (void)state;
+  const char *shapes[] = {"8x12:8x16", "12x8:16x8"};
+  for (int k = 0; k < 2; k++) {
+    double e2 = synthetic_tucker_eps("seed=3", shapes[k], 2);
+    double e4 = synthetic_tucker_eps("seed=3", shapes[k], 4);
+    double e8 = synthetic_tucker_eps("seed=3", shapes[k], 8);
+    assert_true(e2 > e4 && e4 > e8);
+    assert_true(e2 < 0.9);
+    assert_true(e8 < 0.5);
+    assert_true(e8 > 0.1); /* noise=0.01: ||N|| = 0.1 ||W|| is not removable */
+  }
+  double plain = synthetic_tucker_eps("seed=3,structure=0,noise=0", "8x12:8x16", 4);
+  assert_true(plain > 0.8);
+  assert_true(synthetic_tucker_eps("seed=3", "8x12:8x16", 4) < plain - 0.2);
 }
 
 static void factorize_rejects_mismatches(void **state) {
@@ -353,6 +398,7 @@ int main(void) {
       cmocka_unit_test(cp_als_on_real_data_reports_its_own_error),
       cmocka_unit_test(cp_als_survives_singular_normal_equations),
       cmocka_unit_test(synthetic_spectrum_has_the_chosen_decay),
+      cmocka_unit_test(synthetic_structure_gives_tensor_formats_a_tradeoff),
       cmocka_unit_test(factorize_rejects_mismatches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

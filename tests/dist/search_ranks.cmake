@@ -1,8 +1,8 @@
 # heat search under mpirun: level-1 pricing and errors and level-2 evaluations spread over the
 # ranks give every output file of a run alone, for 1, 2 and 3 ranks and 1 or 2 threads; the cost
 # table is written by rank 0 and loaded by a later run on another rank count; a run killed after
-# a checkpoint save resumes on another rank count to the same files; bad input and a failing
-# point are reported once, by rank 0.
+# a checkpoint save, or whose rank died, resumes on another rank count to the same files; bad
+# input and a failing point are reported once, by rank 0.
 # -DHEAT -DMPIEXEC -DWORK -DARGS (| separated); MPIEXEC empty: nothing to test.
 string(REPLACE "|" ";" args "${ARGS}")
 file(REMOVE_RECURSE ${WORK})
@@ -84,6 +84,20 @@ if(NOT err_text MATCHES "heat: resuming from [^\n]*checkpoint.txt \\([1-9][0-9]*
   message(FATAL_ERROR "resume:\n${err_text}")
 endif()
 same(alone killed)
+
+# a rank dies at point 20 of level 1's pricing (after rank 0 saved a setting: at most 5 are
+# handed out before the first completes): the run ends, --resume on 3 ranks completes it
+set(ENV{HEAT_DIST_FAULT} "die:20")
+run(2 died nonzero --no-cache --checkpoint-every 0)
+unset(ENV{HEAT_DIST_FAULT})
+if(NOT err_text MATCHES "rank [01] dies at point 20")
+  message(FATAL_ERROR "the dying rank did not say so:\n${err_text}")
+endif()
+if(NOT EXISTS ${WORK}/died/checkpoint.txt)
+  message(FATAL_ERROR "no checkpoint after a rank died:\n${err_text}")
+endif()
+run(3 died 0 --no-cache --checkpoint-every 0 --resume)
+same(alone died)
 
 # errors once: bad input every rank sees, and a point failing on whichever rank draws it
 run(3 bad 2 --max-params 45Q)

@@ -347,9 +347,10 @@ int cmd_sim(int argc, char **argv) {
   if (g.scalesim_config || g.topology || g.out) {
     if (!g.scalesim_config) /* the topology may come from the config's TopologyCsvLoc */
       return cli_usage_error("sim", "--scalesim-config X.cfg and --topology Y.csv go together");
-    if (m->program || m->gemm || m->model || m->arch)
-      return cli_usage_error("sim", "--scalesim-config takes no --arch, --gemm, --model or "
-                                    "--program: the config is the arch, the topology the workload");
+    if (m->program || m->gemm || m->model || m->arch || m->plan)
+      return cli_usage_error("sim", "--scalesim-config takes no --arch, --gemm, --model, "
+                                    "--program or --plan: the config is the arch, the topology "
+                                    "the workload");
     return sim_scalesim_run(g.scalesim_config, g.topology, g.out);
   }
   if ((cli_given(&p, "cycles") || cli_given(&p, "clock-ghz")))

@@ -291,6 +291,12 @@ static double flow__epilogue_rate(const arch *a, const model_op *ops, const flow
   return r;
 }
 
+double flow_epilogue_cycles(const arch *a, const model_op *ops, const flow_plan *p, size_t i) {
+  if (a->array.output_stage) return 0;
+  double lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
+  return flow__epilogue_rate(a, ops, p, i) / lanes;
+}
+
 void flow_epilogue_name(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
                         char *buf, size_t n) {
   buf[0] = '\0';
@@ -312,13 +318,18 @@ void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_
   double eb = a->input_bits / 8.0;
   double lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
   c->simd_pj += elements * rate * a->simd.op_pj;
-  double epi = 0, tail = 0;
+  double epi = 0, tail = 0, head = 0;
   if (!a->array.output_stage) {
     /* A SIMD pass over each output tile: read the partial sums, write the final values. */
     epi = ceil(elements * rate / lanes);
-    /* The last tile's share is exposed once per op: runs of a token-tiled chain overlap the
-     * previous run's epilogue. */
-    tail = ceil((c->tiles > 1 ? ceil(epi / (double)c->tiles) : epi) / (runs > 1 ? runs : 1));
+    /* A unit's epilogue follows its fold (a unit: a tile, or the tiles one stationary fold
+     * streams across): the last unit's share is exposed once per op, and when the epilogue is
+     * the longer stage, the first unit's fold before it. Runs of a token-tiled chain overlap
+     * the previous run's epilogue. */
+    double units = c->fold_units >= 1 ? c->fold_units : (c->tiles > 1 ? (double)c->tiles : 1);
+    double r = runs > 1 ? runs : 1;
+    tail = ceil((units > 1 ? ceil(epi / units) : epi) / r);
+    head = c->cycles / units / r;
     c->sram_reads[b] += elements * (a->accum_bits / 8.0) / (double)buf->access_bytes;
     c->sram_writes[b] += elements * eb / (double)buf->access_bytes;
   }
@@ -341,8 +352,11 @@ void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_
   c->simd_cycles += epi;
   /* The epilogue runs beside the tiles; only the last tile's share follows the GEMM. A step
    * mapped on the SIMD unit shares that unit with its epilogue (simd_cycles holds both). */
-  double cycles = c->cycles > c->simd_cycles ? c->cycles : c->simd_cycles;
-  cycles += tail;
+  double cycles = c->cycles + tail;
+  if (c->simd_cycles + head > cycles) cycles = c->simd_cycles + head;
+  /* Timed with the tiles already (the mapping was chosen knowing it): the stage of the tile
+   * pipeline it is, and the last unit's share. */
+  if (c->epilogue_timed) cycles = c->cycles;
   if (memory_stalls && c->dram_cycles > cycles) cycles = c->dram_cycles;
   if (memory_stalls && c->sram_cycles > cycles) cycles = c->sram_cycles;
   cycles = map_cycles_round(cycles);

@@ -92,6 +92,10 @@ void flow_simd_cost(const arch *a, const model_op *op, double dram_read, double 
 void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
                    double elements, double runs, bool memory_stalls, map_cost *c);
 
+/* SIMD cycles per output element of op i's epilogue as its GEMM's tiles run it
+ * (map_problem.epilogue_cycles; 0 when the array's output stage does it or there is none). */
+double flow_epilogue_cycles(const arch *a, const model_op *ops, const flow_plan *p, size_t i);
+
 /* Names of op i's epilogue ("requant+bias+gelu"; "" when none). */
 void flow_epilogue_name(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
                         char *buf, size_t n);

@@ -47,6 +47,7 @@ static void fuse__io(const tn_network *net, const path_step *st, const fuse_io *
     p->on_chip[roles[k]] = true;
     p->buffers[roles[k]] = mask;
   }
+  if (last) p->epilogue_cycles = io->output_epilogue_cycles;
   if (last && io->output_on_chip) {
     p->on_chip[MAP_OP_OUTPUT] = true;
     p->buffers[MAP_OP_OUTPUT] = io->buffers;

@@ -37,6 +37,7 @@ typedef struct fuse_io {
   bool output_on_chip; /* the last step's result stays there */
   unsigned buffers;    /* mask of arch buffers holding them */
   bool no_fuse;        /* price every step alone: the configuration fusion is measured against */
+  double output_epilogue_cycles; /* the last step's map_problem.epilogue_cycles */
 } fuse_io;
 
 /* Fuses the online steps of `pth`. `token` is the index letter that may be tiled ('\0': none).

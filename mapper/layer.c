@@ -278,7 +278,8 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
   }
   if (rc) return rc;
   fuse_io io = {.input_on_chip = in_sram, .output_on_chip = out_sram,
-                .buffers = 1u << c->plan->buffer, .no_fuse = !c->cfg->fuse};
+                .buffers = 1u << c->plan->buffer, .no_fuse = !c->cfg->fuse,
+                .output_epilogue_cycles = flow_epilogue_cycles(c->a, c->ops, c->plan, i)};
   for (int attempt = 0;; attempt++) {
     if (c->cfg->fuse) rc = layer__fuse_best(c, i, net, &popt, &io, err);
     else rc = fuse_path_io(net, hp->chosen, 't', &io, layer__arch(c), c->opt, c->w, fr, err);
@@ -344,6 +345,7 @@ static int layer__dense(layer__ctx *c, model_part part, size_t i, int64_t B, int
   unsigned act = 1u << c->plan->buffer;
   for (int attempt = 0;; attempt++) {
     map_problem_gemm(&it->problem, B, M, K, N);
+    it->problem.epilogue_cycles = flow_epilogue_cycles(c->a, c->ops, c->plan, i);
     for (int k = 0; k < f->n_inputs && k < 2; k++)
       if (flow_input_place(c->plan, c->ops, i, k) == FLOW_SRAM) {
         it->problem.on_chip[k] = true; /* input 0: the GEMM's input; 1: its weight role */

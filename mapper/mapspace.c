@@ -637,7 +637,8 @@ static bool map__same_problem(const map_problem *x, const map_problem *y) {
   for (int op = 0; op < MAP_OPS; op++)
     if (x->on_chip[op] != y->on_chip[op] || x->buffers[op] != y->buffers[op]) return false;
   return x->permuted[0] == y->permuted[0] && x->permuted[1] == y->permuted[1] &&
-         x->reserved_bytes == y->reserved_bytes && x->reserved_buffers == y->reserved_buffers;
+         x->reserved_bytes == y->reserved_bytes && x->reserved_buffers == y->reserved_buffers &&
+         x->epilogue_cycles == y->epilogue_cycles; /* times the tile pipeline (tile.c) */
 }
 
 static uint64_t map__problem_hash(const map_problem *p) {

@@ -7,10 +7,6 @@
 #include <string.h>
 
 /* Which GEMM dimensions index each operand (as in tile.c). */
-/* Output tiles of one merged group waiting for the group's fold (bounded by the streamed
- * loop's trip count). */
-#define PROG_PENDING_MAX 8192
-
 static const unsigned prog__op_dims[MAP_OPS] = {
     (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
     (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
@@ -115,8 +111,11 @@ typedef struct prog__emit {
   int64_t cur_load[MAP_OPS];       /* the latest load of each operand */
   int64_t out_tiles;
   prog__out_tile cur;
-  prog__out_tile pending[PROG_PENDING_MAX];
-  int n_pending;
+  /* Output tiles of one merged group waiting for the group's fold: up to the streamed loop's
+   * trip count (16384 for a WS step streaming M = 16384 in tiles of 1). Each becomes a store
+   * once the fold is emitted, so the list never holds more than the program will. */
+  prog__out_tile *pending;
+  size_t n_pending, cap_pending;
   int64_t start; /* the step's first instruction (sync or permute) */
   const prog_epilogue *epi;
   double epi_total, epi_done; /* output elements of the step, and finished so far */
@@ -193,7 +192,7 @@ static void prog__visit(const prog__emit *e, const int64_t *idx, bool *first, bo
 /* Loads (and output tile changes) before iteration idx; `changed` is the outermost loop
  * position that advanced (0 on the first iteration). */
 static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool first_iter,
-                           int64_t *fold_deps, int *n_fold_deps, heat_error *err) {
+                           int64_t *psum_dep, heat_error *err) {
   int64_t at[MAP_DIMS], len[MAP_DIMS];
   prog__tile_box(e, idx, at, len);
   const map_problem *pr = e->prob;
@@ -213,8 +212,15 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
       if (e->cur.writer >= 0) {
         if (prog__store(e, &e->cur, err)) return err->code;
       } else {
-        if (e->n_pending == PROG_PENDING_MAX)
-          return heat_error_set(err, HEAT_EINTERNAL, "program", "too many pending output tiles");
+        if (e->n_pending == e->cap_pending) {
+          size_t cap = e->cap_pending ? 2 * e->cap_pending : 64;
+          prog__out_tile *t = realloc(e->pending, cap * sizeof *t);
+          if (!t)
+            return heat_error_set(err, HEAT_ENOMEM, "program",
+                                  "out of memory for %zu pending output tiles", cap);
+          e->pending = t;
+          e->cap_pending = cap;
+        }
         e->pending[e->n_pending++] = e->cur;
       }
     }
@@ -233,7 +239,9 @@ static int prog__iteration(prog__emit *e, const int64_t *idx, int changed, bool 
     if (!pr->on_chip[MAP_OP_OUTPUT] && !first) {
       int64_t l = prog__load(e, MAP_OP_OUTPUT, at, len, true, e->cur.slot, err);
       if (l < 0) return err->code;
-      fold_deps[(*n_fold_deps)++] = l;
+      /* The fold waits for the latest partial-sum load: the DMA engine completes loads in
+       * program order, so it implies the group's earlier ones. */
+      *psum_dep = l;
     }
   }
   return HEAT_OK;
@@ -263,8 +271,8 @@ static int64_t prog__epilogue_piece(prog__emit *e, const int64_t *len, int64_t f
   return i;
 }
 
-static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, const int64_t *deps,
-                      int n_deps, bool in_array_acc, heat_error *err) {
+static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, int64_t psum_dep,
+                      bool in_array_acc, heat_error *err) {
   int64_t i = prog__push(e->p, PROG_FOLD, e->step, err);
   if (i < 0) return err->code;
   prog_insn *in = &e->p->insn[i];
@@ -279,7 +287,7 @@ static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, cons
   prog__dep(e->p, i, e->start);
   prog__dep(e->p, i, e->permute);
   for (int op = 0; op < 2; op++) prog__dep(e->p, i, e->cur_load[op]);
-  for (int k = 0; k < n_deps; k++) prog__dep(e->p, i, deps[k]);
+  prog__dep(e->p, i, psum_dep);
   if (!e->prob->on_chip[MAP_OP_OUTPUT]) prog__dep(e->p, i, e->last_store[e->cur.slot]);
   for (int op = 0; op < 2; op++)
     if (!e->prob->on_chip[op]) e->last_reader[op][in->slots[op]] = i;
@@ -290,7 +298,7 @@ static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, cons
   }
   /* Every output tile this fold covers now has its writer: drain the pending ones. */
   e->cur.writer = i;
-  for (int k = 0; k < e->n_pending; k++) {
+  for (size_t k = 0; k < e->n_pending; k++) {
     e->pending[k].writer = i;
     if (prog__store(e, &e->pending[k], err)) return err->code;
   }
@@ -353,7 +361,7 @@ int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt
   p->timing = opt->timing;
   p->stalls = opt->memory_stalls;
   snprintf(p->arch_name, sizeof p->arch_name, "%s", a->name);
-  static prog__emit e; /* large (pending tiles); emission is not re-entered */
+  prog__emit e;
   memset(&e, 0, sizeof e);
   e.p = p;
   e.a = a;
@@ -401,16 +409,14 @@ int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt
   bool in_array_acc = last_is_stream && stream_dim == MAP_DIM_K;
   int64_t idx[MAP_DIMS] = {0}, prev[MAP_DIMS] = {0};
   bool first = true;
-  static int64_t fold_deps[PROG_PENDING_MAX + 1];
-  int n_fold_deps = 0;
+  int64_t psum_dep = -1;
   int64_t gat[MAP_DIMS], glen[MAP_DIMS];
   for (;;) {
     int changed = 0;
     if (!first)
       while (changed < e.n && idx[changed] == prev[changed]) changed++;
-    rc = prog__iteration(&e, idx, changed, first, fold_deps, &n_fold_deps, err);
-    if (rc) return rc;
-    if (n_fold_deps > PROG_PENDING_MAX - 1) n_fold_deps = PROG_PENDING_MAX - 1;
+    rc = prog__iteration(&e, idx, changed, first, &psum_dep, err);
+    if (rc) goto done;
     bool group_end = !merged || idx[e.n - 1] == e.count[e.n - 1] - 1;
     if (group_end) {
       prog__tile_box(&e, idx, gat, glen);
@@ -418,9 +424,9 @@ int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt
         gat[stream_dim] = 0;
         glen[stream_dim] = prob->dim[stream_dim];
       }
-      rc = prog__fold(&e, gat, glen, fold_deps, n_fold_deps, in_array_acc, err);
-      if (rc) return rc;
-      n_fold_deps = 0;
+      rc = prog__fold(&e, gat, glen, psum_dep, in_array_acc, err);
+      if (rc) goto done;
+      psum_dep = -1;
     }
     first = false;
     memcpy(prev, idx, sizeof idx);
@@ -428,8 +434,10 @@ int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt
     while (i >= 0 && ++idx[i] == e.count[i]) idx[i--] = 0;
     if (i < 0) break;
   }
-  if (!prob->on_chip[MAP_OP_OUTPUT] && e.cur.live) return prog__store(&e, &e.cur, err);
-  return HEAT_OK;
+  if (!prob->on_chip[MAP_OP_OUTPUT] && e.cur.live) rc = prog__store(&e, &e.cur, err);
+done:
+  free(e.pending);
+  return rc;
 }
 
 int program_emit_simd(program *p, const arch *a, const char *name, int64_t times,

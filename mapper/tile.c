@@ -5,10 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-/* A strided DMA gather moves its bytes at this fraction of the streaming bandwidth (bursts are
- * cut to one row of the permuted operand); see MAPPING.md. */
-#define MAP_STRIDED_DMA_EFFICIENCY 0.5
-
 static inline int64_t map__ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static inline double map__maxd(double a, double b) { return a > b ? a : b; }
 
@@ -77,6 +73,40 @@ static double map__elem_bytes(const arch *a, int op, bool partial) {
   if (op == MAP_OP_WEIGHT) return a->weight_bits / 8.0;
   if (op == MAP_OP_OUTPUT && partial) return a->accum_bits / 8.0;
   return a->input_bits / 8.0; /* inputs and finished outputs are activations */
+}
+
+double map_dram_transfer_cycles(const arch *a, double bytes, bool strided) {
+  double bursts = ceil(bytes / MAP_DRAM_BURST_BYTES - 1e-9);
+  double bpc = a->dram.gbps / a->clock_ghz;
+  return bursts * MAP_DRAM_BURST_BYTES / bpc / (strided ? MAP_STRIDED_DMA_EFFICIENCY : 1.0);
+}
+
+double map_dram_latency_cycles(const arch *a) { return a->dram.latency_ns * a->clock_ghz; }
+
+/* Bytes one pass over an operand's tiles moves through the DRAM channel: each tile (full or a
+ * remainder) as one transfer of whole bursts. */
+static double map__pass_burst_bytes(const map_problem *p, const int64_t *tile, int op,
+                                    double elem_bytes) {
+  double total = 0;
+  for (int cls = 0; cls < 16; cls++) {
+    double n = 1, elems = 1;
+    bool none = false;
+    for (int d = 0; d < MAP_DIMS && !none; d++) {
+      int which = (cls >> d) & 1;
+      if (!(map__op_dims[op] & (1u << d))) {
+        none = which != 0; /* a dimension the operand lacks: counted once */
+        continue;
+      }
+      int64_t full = p->dim[d] / tile[d], rem = p->dim[d] % tile[d];
+      int64_t cnt = which ? (rem ? 1 : 0) : full;
+      none = cnt == 0;
+      n *= (double)cnt;
+      elems *= (double)(which ? rem : tile[d]);
+    }
+    if (!none)
+      total += n * ceil(elems * elem_bytes / MAP_DRAM_BURST_BYTES - 1e-9) * MAP_DRAM_BURST_BYTES;
+  }
+  return total;
 }
 
 static double map__elements(const int64_t *dim, int op) {
@@ -171,6 +201,7 @@ void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *ti
   memset(ar, 0, sizeof *ar);
   out->tiles = 0;
   out->stream_dim = -1;
+  out->merged = false;
   fold_simd_stats st, acc;
   for (int cls = 0; cls < 16; cls++) {
     int64_t n = 1, s[MAP_DIMS];
@@ -202,6 +233,7 @@ void map__compute_eval_packed(const arch *a, arch_dataflow df, fold_timing timin
                               const int64_t *dim, const int64_t *tile, map__compute *out) {
   char s = fold_streamed_dim(&a->array, df);
   out->stream_dim = s == 'm' ? MAP_DIM_M : s == 'k' ? MAP_DIM_K : MAP_DIM_N;
+  out->merged = false;
   map__array_eval(a, df, timing, pack, dim, tile, &out->tiled, &out->tiles);
   if (tile[out->stream_dim] >= dim[out->stream_dim]) {
     out->streamed = out->tiled; /* one tile along the stream: the schedules coincide */
@@ -223,6 +255,7 @@ void map__compute_eval_packed(const arch *a, arch_dataflow df, fold_timing timin
   memcpy(whole, tile, sizeof whole);
   whole[out->stream_dim] = dim[out->stream_dim];
   map__array_eval(a, df, timing, pack, dim, whole, &out->streamed, &ignored);
+  out->merged = true;
 }
 
 /* Loop nest facts for one mapping: the loops that iterate (count > 1), outermost first. */
@@ -246,6 +279,83 @@ static void map__nest_of(const map_problem *p, const map_mapping *m, map__nest *
   }
 }
 
+/* Iterations of the loops inside position q between two iterations of q (of n loops). */
+static double inner_iters(const int64_t *count, int q, int n) {
+  double k = 1;
+  for (int i = q + 1; i < n; i++) k *= (double)count[i];
+  return k - 1;
+}
+
+/* The period of one tile whose outermost advancing loop is at position q, as the program runs
+ * it (mapper/program.c; sim/model.cpp): one in-order DMA queue holding per tile the input and
+ * weight loads, the previous output tile's store, then its partial-sum load; a load into a
+ * slot waits for the fold that last read it (the fold before, single-buffered; two folds
+ * before, double-buffered); a store waits for its fold; a fold waits for its loads, which land
+ * the DRAM latency after the channel took them, and for the store that frees its output slot;
+ * a fold's results (which stores and slot reuse wait for) leave the array `drain` cycles after
+ * it freed the array for the next fold (overlap timing; 0 in scalesim timing).
+ * A tile then takes the longest of: its compute, its DRAM transfers, the chain from the
+ * previous fold's end through the queue to its own loads (a one-fold chain), and the chain
+ * from the fold two before (double-buffered slots: two tiles share it; t_prev is the inner
+ * tiles' period, or -1 for the innermost class itself). */
+static double map__class_period(const arch *a, const map_problem *p, const map_mapping *m,
+                                const int *innermost, int q, const double *share,
+                                double st_share, double lp_share, double c, double latency,
+                                double drain, double epi, double t_prev, double inner_iters,
+                                bool stores_first) {
+  bool moves[MAP_OPS], single[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) {
+    moves[op] = !p->on_chip[op] && innermost[op] >= q;
+    single[op] = !a->buffers[m->buffer[op]].double_buffered;
+  }
+  /* The queue of one tile: input load, weight load, the previous output's store, psum load;
+   * a merged group's stores follow its fold, before the next group's loads. */
+  enum { IN = 0, W = 1, ST = 2, LP = 3 };
+  static const int tile_order[4] = {IN, W, ST, LP}, group_order[4] = {ST, IN, W, LP};
+  const int *ord = stores_first ? group_order : tile_order;
+  double len_of[4] = {moves[0] ? share[0] : 0, moves[1] ? share[1] : 0,
+                      moves[2] ? st_share : 0, moves[2] ? lp_share : 0};
+  bool waits_of[4] = {moves[0] && single[0], moves[1] && single[1], moves[2], false};
+  /* A store waits for its fold's results and then its epilogue on the SIMD unit. */
+  double waited_of[4] = {drain, drain, drain + epi, drain};
+  bool fold_of[4] = {moves[0], moves[1], moves[2] && single[2], moves[2] && lp_share > 0};
+  double len[4], waited[4];
+  bool waits_prev[4], fold_waits[4], is_load[4];
+  for (int k = 0; k < 4; k++) {
+    len[k] = len_of[ord[k]];
+    waited[k] = waited_of[ord[k]];
+    waits_prev[k] = waits_of[ord[k]];
+    fold_waits[k] = fold_of[ord[k]];
+    is_load[k] = ord[k] != ST;
+  }
+  double d = len[0] + len[1] + len[2] + len[3];
+  bool loads = len_of[IN] > 0 || len_of[W] > 0 || fold_of[LP];
+  /* A new output tile in this class: its predecessor's epilogue runs on the SIMD unit, one at a
+   * time, beside the tiles in between. */
+  if (innermost[MAP_OP_OUTPUT] < q) epi = 0;
+  double t = map__maxd(c, d);
+  /* (The tiles in between have epilogues of their own unless the output changes only here.) */
+  if (t_prev >= 0 && innermost[MAP_OP_OUTPUT] == q) t = map__maxd(t, epi - inner_iters * t_prev);
+  else t = map__maxd(t, epi);
+  /* One-fold chain: from the first transfer that waits for the previous fold to the last one
+   * this fold waits for. */
+  int from = -1, to = -1;
+  for (int k = 0; k < 4; k++) {
+    if (from < 0 && waits_prev[k]) from = k;
+    if (fold_waits[k]) to = k;
+  }
+  if (from >= 0 && to >= from) {
+    double chain = 0;
+    for (int k = from; k <= to; k++) chain += len[k];
+    t = map__maxd(t, c + waited[from] + chain + (is_load[to] ? latency : 0));
+  }
+  /* Two-fold chain (double-buffered slots): the first transfer of the queue waits for the fold
+   * two before (its slot) or is queued behind the store that does. */
+  double two = d + (loads ? latency : 0) + c + (moves[2] ? drain + epi : drain);
+  t = map__maxd(t, t_prev < 0 ? two / 2 : two - t_prev);
+  return t;
+}
+
 void map__memory_eval(const arch *a, const map_problem *p, const map_options *opt,
                       const map_mapping *m, const map__compute *c, map_cost *out) {
   memset(out, 0, sizeof *out);
@@ -262,6 +372,9 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
    * relevant loop advances (no reuse across those loops). */
   double dram_bytes[MAP_OPS] = {0}, events[MAP_OPS];
   double psum_fill_bytes = 0; /* partial sums brought back from DRAM into the output buffer */
+  /* Channel bytes in whole bursts per transfer (the stores and the partial-sum loads of the
+   * output apart): what the DRAM channel is busy for. */
+  double burst_bytes[MAP_OPS] = {0}, store_burst = 0, psum_burst = 0;
   int innermost[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
     int pos = -1;
@@ -283,10 +396,15 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
         out->dram_read_bytes += elems * (refetch - 1) * part;
         psum_fill_bytes = elems * (refetch - 1) * part;
         dram_bytes[op] = elems * ((refetch - 1) * 2 * part + fin);
+        double part_pass = refetch > 1 ? map__pass_burst_bytes(p, m->tile, op, part) : 0;
+        psum_burst = (refetch - 1) * part_pass;
+        store_burst = psum_burst + map__pass_burst_bytes(p, m->tile, op, fin);
+        burst_bytes[op] = store_burst + psum_burst;
       }
     } else if (!p->on_chip[op]) {
       dram_bytes[op] = elems * map__elem_bytes(a, op, false) * refetch;
       out->dram_read_bytes += dram_bytes[op];
+      burst_bytes[op] = refetch * map__pass_burst_bytes(p, m->tile, op, map__elem_bytes(a, op, false));
     }
   }
   out->dram_bytes = out->dram_read_bytes + out->dram_write_bytes;
@@ -294,7 +412,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   /* Layout transforms of permuted operands: strided DMA when it streams from DRAM anyway and
    * that costs fewer cycles than a SIMD pass, else the SIMD unit. */
   double dram_cycles_op[MAP_OPS];
-  for (int op = 0; op < MAP_OPS; op++) dram_cycles_op[op] = dram_bytes[op] / bpc;
+  for (int op = 0; op < MAP_OPS; op++) dram_cycles_op[op] = burst_bytes[op] / bpc;
   double simd_lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
   double simd_lane_ops = 0; /* a permute is one lane-cycle per element */
   for (int op = 0; op < 2; op++) {
@@ -353,28 +471,61 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     if (!a->buffers[m->buffer[op]].double_buffered) overlap_io = false;
   sram_tile = out->sram_cycles / ntiles;
 
-  /* Cycles: tile i+1's loads run under tile i's compute when every buffer used double-buffers.
-   * Iterations are grouped by the outermost loop that advances (class q); an operand is loaded
-   * in class q when one of its loops is at position >= q. */
-  double a_tile = ar->array_cycles / ntiles;
+  /* Cycles: the first tile's loads and the DRAM latency, then one period per further tile,
+   * grouped by the outermost loop that advances (class q; an operand moves in class q when
+   * one of its loops is at position >= q), then the last tile's store and drain. */
   double share[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) share[op] = dram_cycles_op[op] / events[op];
+  double st_share = p->on_chip[MAP_OP_OUTPUT] ? 0 : store_burst / bpc / events[MAP_OP_OUTPUT];
+  double lp_share = p->on_chip[MAP_OP_OUTPUT] ? 0 : psum_burst / bpc / events[MAP_OP_OUTPUT];
   double dram_total = 0;
   for (int op = 0; op < MAP_OPS; op++) dram_total += dram_cycles_op[op];
-  double compute_tile = map__maxd(a_tile, sram_tile);
-  double first_load = share[MAP_OP_INPUT] + share[MAP_OP_WEIGHT];
-  double latency = a->dram.latency_ns * a->clock_ghz;
-  double cycles = first_load + latency + compute_tile;
-  double before = 1;
-  for (int q = 0; q < nest.n; q++) {
-    double cnt = before * (double)(nest.count[q] - 1);
-    before *= (double)nest.count[q];
-    double d = 0;
+  /* A merged schedule runs the innermost loop's tiles as one fold (a unit): the transfers of
+   * those tiles are the unit's, and its output tiles are stored after the fold. */
+  int n = nest.n, inner[MAP_OPS];
+  memcpy(inner, innermost, sizeof inner);
+  double units = ntiles;
+  bool merged = ar == &c->streamed && c->merged && n > 0;
+  if (merged) {
+    double k = (double)nest.count[n - 1];
     for (int op = 0; op < MAP_OPS; op++)
-      if (innermost[op] >= q) d += share[op];
-    cycles += cnt * (overlap_io ? map__maxd(compute_tile, d) : compute_tile + d);
+      if (inner[op] == n - 1) {
+        share[op] *= k;
+        inner[op] = n - 2;
+        if (op == MAP_OP_OUTPUT) {
+          st_share *= k;
+          lp_share *= k;
+        }
+      }
+    units = ntiles / k;
+    n--;
   }
-  cycles += share[MAP_OP_OUTPUT] + ar->fill_drain; /* the last tile's store and drain */
+  double compute_tile = map__maxd(ar->array_cycles / units, out->sram_cycles / units);
+  /* The epilogue of one unit's outputs (the SIMD unit runs it between the fold and the store). */
+  /* The epilogue of one output tile (one unit's outputs when merged): the SIMD unit runs it
+   * between the tile's last fold and its store. */
+  double out_tiles = events[MAP_OP_OUTPUT];
+  for (int i = 0; i <= innermost[MAP_OP_OUTPUT]; i++)
+    if (!(map__op_dims[MAP_OP_OUTPUT] & (1u << nest.dim[i]))) out_tiles /= (double)nest.count[i];
+  if (merged && innermost[MAP_OP_OUTPUT] == nest.n - 1) out_tiles /= (double)nest.count[nest.n - 1];
+  double epi_unit = p->epilogue_cycles * map__elements(p->dim, MAP_OP_OUTPUT) / out_tiles;
+  double first_load = share[MAP_OP_INPUT] + share[MAP_OP_WEIGHT];
+  double latency = map_dram_latency_cycles(a);
+  double cycles = first_load + latency + compute_tile;
+  double t_inner = 0;
+  for (int q = n - 1; q >= 0; q--) {
+    double t = map__class_period(a, p, m, inner, q, share, st_share, lp_share, compute_tile,
+                                 latency, ar->fill_drain, epi_unit, q == n - 1 ? -1 : t_inner,
+                                 inner_iters(nest.count, q, n), merged);
+    if (q == n - 1) t_inner = t;
+    double cnt = (double)(nest.count[q] - 1);
+    for (int i = 0; i < q; i++) cnt *= (double)nest.count[i];
+    cycles += cnt * t;
+  }
+  (void)overlap_io;
+  (void)sram_tile;
+  /* The last unit's drain, epilogue and store. */
+  cycles += (p->on_chip[MAP_OP_OUTPUT] ? 0 : st_share) + ar->fill_drain + epi_unit;
 
   if (!opt->memory_stalls) cycles = ar->array_cycles + ar->fill_drain;
   cycles += out->layout_cycles;
@@ -386,6 +537,8 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   out->simd_cycles = simd ? compute : 0;
   out->dram_cycles = dram_total;
   out->tiles = c->tiles;
+  out->fold_units = units;
+  out->epilogue_timed = epi_unit > 0 && opt->memory_stalls;
 
   out->bound_buffer = sram_buf;
   map_cost_bound(out, opt->memory_stalls);

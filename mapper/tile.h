@@ -51,6 +51,10 @@ typedef struct map_problem {
    * the `reserved_buffers` (mask; 0 = any). */
   double reserved_bytes;
   unsigned reserved_buffers;
+  /* SIMD cycles per output element of the step's output epilogue (mapper/flow.h: requantize,
+   * bias, a folded element-wise op; 0: none). Its totals are priced by flow_epilogue; here it
+   * only times the tile pipeline: a tile's store waits for its epilogue after the fold. */
+  double epilogue_cycles;
 } map_problem;
 
 typedef struct map_options {
@@ -92,6 +96,10 @@ typedef struct map_cost {
   int bound_buffer;          /* MAP_BOUND_SRAM: which buffer's port */
   int64_t macs;
   int64_t tiles;
+  double fold_units;         /* folds run one after another: tiles, or the groups of tiles one
+                                stationary fold streams across (merged schedule) */
+  bool epilogue_timed;       /* cycles include the output epilogue's pipeline stage and the
+                                last unit's share (map_problem.epilogue_cycles) */
   double utilization;        /* array: macs / (cycles * peak MACs per cycle); SIMD: busy
                                 lane-cycles / (cycles * lanes) */
   double dram_read_bytes, dram_write_bytes, dram_bytes;
@@ -123,6 +131,15 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
 /* The one rounding rule of the cost model: a step's cycles are the whole cycles its
  * (fractional) resource demand covers, ceil(x - 1e-6); latency = cycles / clock exactly. */
 double map_cycles_round(double cycles);
+
+/* DRAM timing shared with the cycle-level model (sim/model.cpp), so both charge a transfer
+ * alike: a transfer moves whole bursts of MAP_DRAM_BURST_BYTES at the arch's bandwidth (a
+ * strided gather at MAP_STRIDED_DMA_EFFICIENCY of it), and its data lands the DRAM latency
+ * after the channel took it. */
+#define MAP_DRAM_BURST_BYTES 64.0
+#define MAP_STRIDED_DMA_EFFICIENCY 0.5
+double map_dram_transfer_cycles(const arch *a, double bytes, bool strided);
+double map_dram_latency_cycles(const arch *a);
 
 /* The objective's value of a cost (cycles, pJ, or J*s). */
 double map_objective_value(map_objective obj, const map_cost *c);
@@ -174,6 +191,7 @@ typedef struct map__compute {
   map__array tiled, streamed;
   int stream_dim; /* MAP_DIM_M/K/N */
   int64_t tiles;
+  bool merged;    /* `streamed` runs each stationary fold across the streamed loop's tiles */
 } map__compute;
 
 void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, const int64_t *dim,

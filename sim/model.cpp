@@ -23,8 +23,6 @@ using namespace sc_core;
 
 namespace {
 
-constexpr double kBurstBytes = 64.0;     // DRAM bursts: transfers are whole bursts
-constexpr double kStridedEfficiency = 0.5; // as mapper/tile.c's strided DMA gathers
 constexpr double kNever = std::numeric_limits<double>::infinity();
 
 // Values of one GEMM step in functional mode.
@@ -315,11 +313,9 @@ SC_MODULE(machine) {
     }
   }
 
-  // DRAM channel time of `bytes` (whole bursts) at the arch's bandwidth.
-  double dram_cycles(double bytes, bool strided) const {
-    double bursts = std::ceil(bytes / kBurstBytes - 1e-9);
-    return bursts * kBurstBytes / arch_dram_bytes_per_cycle(a) / (strided ? kStridedEfficiency : 1.0);
-  }
+  // DRAM channel time of `bytes` (whole bursts) at the arch's bandwidth: the analytical
+  // model's function (mapper/tile.h), so both charge a transfer alike.
+  double dram_cycles(double bytes, bool strided) const { return map_dram_transfer_cycles(a, bytes, strided); }
 
   void dma() {
     int inflight = 0;
@@ -342,7 +338,7 @@ SC_MODULE(machine) {
       dram_free = ch_start + dram_cycles(bytes, in.strided);
       double ch_end = dram_free; // the SIMD unit may book the channel while this one waits
       double port_end = port_reserve(in.buffer, start, bytes / a->buffers[in.buffer].bytes_per_cycle);
-      double latency = a->dram.latency_ns * a->clock_ghz;
+      double latency = map_dram_latency_cycles(a);
       double data_end = std::max(ch_end, port_end);
       trace(VCD_DMA_BUSY, 1);
       trace(VCD_DMA_INFLIGHT, ++inflight);

@@ -237,6 +237,47 @@ static void single_tile_cost_by_hand(void **state) {
   assert_string_equal(map_layout_name(c.layout[0]), "simd");
 }
 
+/* The tile pipeline as the program runs it (MAPPING.md, "One mapping"): bursts, the DRAM latency
+ * on the slot chains, a single-buffered slot, the epilogue between a fold and its store. */
+static void pipeline_chains_by_hand(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  /* 32 B/cycle: a byte takes a 64-byte burst, 2 cycles; strided at half the bandwidth. */
+  assert_float_equal(map_dram_transfer_cycles(&a, 1, false), 2, 1e-12);
+  assert_float_equal(map_dram_transfer_cycles(&a, 64, false), 2, 1e-12);
+  assert_float_equal(map_dram_transfer_cycles(&a, 65, true), 8, 1e-12);
+  assert_float_equal(map_dram_latency_cycles(&a), 100, 1e-12);
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.timing = FOLD_TIMING_SCALESIM;
+  /* OS 32x32x256 in 8 tiles of N = 32, n innermost: per tile a 1024-byte weight load (32
+   * cycles) and the previous tile's 1024-byte store (32), a fold of 32 + 32 + 32 - 2 = 94.
+   * Double-buffered slots: two tiles take weight + store + latency + fold = 258, so 129 a
+   * tile. Total: first loads 64 + latency 100 + fold 94 + 7 x 129 + last store 32. */
+  map_problem p;
+  map_problem_gemm(&p, 1, 32, 32, 256);
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 32, 32, 32}, {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  map_cost c;
+  heat_error err;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 129 + 32, 1e-9);
+  assert_float_equal(c.fold_units, 8, 0);
+  /* Single-buffered weights: a weight load waits for the fold before it, so a tile takes
+   * weight + latency + fold = 226. */
+  a.buffers[1].double_buffered = false;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 226 + 32, 1e-9);
+  a.buffers[1].double_buffered = true;
+  /* An epilogue of 0.25 cycles per output element (256 per tile) between each fold and its
+   * store, which the next-but-one tile's weight load queues behind: two tiles take 64 + 100 +
+   * 94 + 256 = 514; the last tile's epilogue follows the last fold. */
+  p.epilogue_cycles = 0.25;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_true(c.epilogue_timed);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 257 + 32 + 256, 1e-9);
+}
+
 static void smallest_tile_too_big_names_the_buffer(void **state) {
   (void)state;
   arch a;
@@ -344,6 +385,7 @@ int main(void) {
       cmocka_unit_test(dram_reuse_matches_a_walk_of_the_loop_nest),
       cmocka_unit_test(random_invariants),
       cmocka_unit_test(single_tile_cost_by_hand),
+      cmocka_unit_test(pipeline_chains_by_hand),
       cmocka_unit_test(smallest_tile_too_big_names_the_buffer),
       cmocka_unit_test(bad_options_and_mappings),
       cmocka_unit_test(tile_candidates),

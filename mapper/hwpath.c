@@ -33,6 +33,18 @@ void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
   ctx->w = w;
 }
 
+/* Counts a step search's work and keeps its first failure (the DP sees only an infeasible
+ * step; the caller reports the reason). Returns rc. */
+static int hwpath__searched(hwpath_ctx *ctx, int64_t searches_before, int rc,
+                            const heat_error *err) {
+  ctx->searches += ctx->w->searches - searches_before;
+  if (rc && ctx->status == HEAT_OK) {
+    ctx->status = rc;
+    ctx->err = *err;
+  }
+  return rc;
+}
+
 double hwpath_step_cost(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
@@ -41,14 +53,7 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
   heat_error err;
   int64_t before = ctx->w->searches;
   int rc = map_search(ctx->a, &p, ctx->opt, ctx->w, &r, &err);
-  ctx->searches += ctx->w->searches - before;
-  if (rc) {
-    if (ctx->status == HEAT_OK) {
-      ctx->status = rc;
-      ctx->err = err;
-    }
-    return HWPATH_INFEASIBLE;
-  }
+  if (hwpath__searched(ctx, before, rc, &err)) return HWPATH_INFEASIBLE;
   return map_objective_value(ctx->opt->objective, &r.cost);
 }
 
@@ -62,14 +67,7 @@ double hwpath_step_cost_below(const path_step *s, double base, double best, void
   double v;
   int64_t before = ctx->w->searches;
   int rc = map_search_below(ctx->a, &p, ctx->opt, base, best, ctx->w, &r, &below, &v, &err);
-  ctx->searches += ctx->w->searches - before;
-  if (rc) {
-    if (ctx->status == HEAT_OK) {
-      ctx->status = rc;
-      ctx->err = err;
-    }
-    return HWPATH_INFEASIBLE;
-  }
+  if (hwpath__searched(ctx, before, rc, &err)) return HWPATH_INFEASIBLE;
   return v;
 }
 

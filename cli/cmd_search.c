@@ -317,10 +317,14 @@ static int search_manual(search_run *r, const plan *manual, const char *path, si
     rc = l1_add_point(&r->l1c, &r->p, &r->l1,
                       (size_t)l1_size_of(&r->l1, r->p.role_out[role], r->p.role_in[role]), &l, &at,
                       err);
-    if (!rc && r->l1.pts[at].status) {
+    if (!rc && r->l1.pts[at].status == HEAT_ENOFIT) {
       heat_error_set(err, HEAT_ENOFIT, path, "layer %zu %s cannot be mapped on %s",
                      k / PLAN_ROLES, wl_bert_role_name((wl_bert_role)role), r->a.name);
       rc = HEAT_ENOFIT;
+    } else if (!rc && r->l1.pts[at].status) {
+      rc = heat_error_set(err, r->l1.pts[at].status, path,
+                          "layer %zu %s: its setting failed (the warning above says why)",
+                          k / PLAN_ROLES, wl_bert_role_name((wl_bert_role)role));
     }
     if (!rc) row->genome[k] = (int)at;
   }

@@ -120,7 +120,7 @@ static void search_point_row(FILE *f, const search_run *r, size_t i) {
   heat_csv_field_quoted(f, ranks);
   fprintf(f, ",%s,%lld,%.6g,%.6g,%s,%s,", i >= r->l1.n_grid ? "baseline" : pt->aligned ? "aligned" : "grid",
           (long long)pt->params, pt->compression, pt->eps, pt->eps_bound ? "bound" : "exact",
-          pt->status ? "unmappable" : "ok");
+          !pt->status ? "ok" : pt->status == HEAT_ENOFIT ? "unmappable" : "failed");
   if (pt->status) fprintf(f, ",,,");
   else
     fprintf(f, "%.6g,%.6g,%.6g,", pt->cost.latency_s, pt->cost.energy_j, price_edp(&pt->cost));

@@ -168,6 +168,17 @@ static int l1__open_table(const l1_config *c, stable *t, const char *name, const
 
 /* ---- the candidate settings ---- */
 
+/* A setting whose pricing or factorization failed (a bad point, out of memory) on some rank is
+ * left out of the fronts and the search, kept as a `failed` row, and said once, by rank 0, in
+ * setting order: the run goes on (issue 12). A setting the arch cannot hold (HEAT_ENOFIT) is
+ * not a failure. */
+static void l1__failed_warning(heat_error *e, const char *what, const char *key, int rank) {
+  heat_error_prefix(e, "level 1: %s '%s' failed on rank %d", what, key, rank);
+  if (!dist_is_root()) return;
+  fprintf(stderr, "heat: warning: %s: %s; the setting is left out\n",
+          e->where[0] ? e->where : "search", e->msg[0] ? e->msg : heat_strerror(e->code));
+}
+
 static int l1__candidates(const l1_config *c, const pricer *p, l1_result *r, heat_error *err) {
   for (size_t s = 0; s < r->n_sizes; s++) {
     const l1_size *sz = &r->sizes[s];
@@ -455,15 +466,16 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
   }
   bool stopped = rc == DIST_STOPPED;
   if (stopped) rc = root ? HEAT_OK : CKPT_EINTR; /* rank 0 keeps what was done */
-  /* the first failing task in task order, whatever the rank and thread counts */
+  /* failed tasks in task order, whatever the rank and thread counts: their points are out */
   for (size_t ti = 0; ti < n_tasks && !rc && !stopped; ti++)
     if (status[ti]) {
-      *err = errors[ti];
-      rc = status[ti];
-      const l1_point *pt = &r->pts[tasks[ti].first];
+      const l1__eps_task *tk = &tasks[ti];
       char key[STABLE_KEY_MAX];
-      l1__eps_key(c, &r->sizes[pt->size], tasks[ti].weight, &pt->fmt, key, sizeof key);
-      heat_error_prefix(err, "level 1: the error of '%s' (rank %d)", key, rank_of[ti]);
+      l1__eps_key(c, &r->sizes[r->pts[tk->first].size], tk->weight, &r->pts[tk->first].fmt, key,
+                  sizeof key);
+      l1__failed_warning(&errors[ti], "the error of", key, rank_of[ti]);
+      for (size_t k = 0; k < tk->n; k++)
+        if (!r->pts[tk->first + k].status) r->pts[tk->first + k].status = status[ti];
     }
   if (!rc && x->rec_rc) {
     *err = x->rec_err;
@@ -476,7 +488,7 @@ static int l1__errors(const l1_config *c, l1_result *r, size_t from, heat_error 
     for (size_t k = 0; k < tk->n && !rc; k++) {
       l1_point *pt = &r->pts[tk->first + k];
       r->eps_w[pt->eps_at + tk->weight] = vals[ti][k];
-      if (skip[ti] || !root) continue;
+      if (skip[ti] || !root || status[ti]) continue;
       char key[STABLE_KEY_MAX];
       l1__eps_key(c, &r->sizes[pt->size], tk->weight, &pt->fmt, key, sizeof key);
       double v[2];
@@ -657,14 +669,12 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
   }
   bool stopped = rc == DIST_STOPPED;
   if (stopped) rc = root ? HEAT_OK : CKPT_EINTR; /* rank 0 keeps what was done */
-  /* the first failure in setting order, whatever the rank and thread counts */
+  /* failures in setting order, whatever the rank and thread counts */
   for (size_t j = 0; j < n && !rc && !stopped; j++)
     if (status[j] && status[j] != HEAT_ENOFIT) {
-      *err = errors[j];
-      rc = status[j];
       char key[STABLE_KEY_MAX];
       l1__cost_key(&keys[j], key, sizeof key);
-      heat_error_prefix(err, "level 1: pricing '%s' (rank %d)", key, rank_of[j]);
+      l1__failed_warning(&errors[j], "pricing", key, rank_of[j]);
     }
   if (!rc && x.rec_rc) {
     *err = x.rec_err;
@@ -677,7 +687,8 @@ static int l1__costs(const l1_config *c, pricer *p, l1_result *r, size_t from, h
     pt->status = status[j];
     pt->cost = costs[j];
     if (pt->status) memset(&pt->cost, 0, sizeof pt->cost);
-    if (cached[j] || !root) continue;
+    /* a failure is not a property of the setting (it may not recur): never cached */
+    if (cached[j] || !root || (pt->status && pt->status != HEAT_ENOFIT)) continue;
     double v[L1_COST_WIDTH];
     l1__cost_pack(pt->status, &pt->cost, v);
     char key[STABLE_KEY_MAX];

@@ -68,7 +68,7 @@ typedef struct l1_point {
   size_t eps_at;   /* first of its n_weights per-weight errors in eps_w */
   bool eps_bound;  /* ε is the TT-SVD / HOSVD upper bound */
   bool aligned;    /* a rank from the hardware-aligned values */
-  int status;      /* HEAT_OK, or why the mapper could not price it (HEAT_ENOFIT) */
+  int status;      /* HEAT_OK; HEAT_ENOFIT: the arch cannot hold it; else its pricing failed */
   price_cost cost; /* one linear with its bias, one block */
   bool pareto, chosen_shape;
 } l1_point;

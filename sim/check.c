@@ -195,20 +195,24 @@ int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, 
   return HEAT_OK;
 }
 
-void chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits, int32_t *acc) {
+int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits, int32_t *acc,
+                         heat_error *err) {
   const prog_tensors *t = &st->tensors;
   char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
   int64_t ext[MAP_DIMS];
   const char *field;
-  if (program_tensors_view(t, NULL, letters, ext, msg, sizeof msg, &field)) return;
+  if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
+    return heat_error_set(err, HEAT_EINVAL, "sim", "step %s: field '%s': %s", st->name, field, msg);
   const char *oidx = t->idx[MAP_OP_OUTPUT];
   int g[3] = {MAP_DIM_B, MAP_DIM_M, MAP_DIM_N};
-  int64_t *off[3];
-  for (int j = 0; j < 3; j++) {
+  int64_t *off[3] = {NULL, NULL, NULL};
+  int rc = HEAT_OK;
+  for (int j = 0; j < 3 && !rc; j++) {
     off[j] = malloc((size_t)ext[g[j]] * sizeof *off[j]);
-    if (off[j]) chk__offsets(letters[g[j]], t->size, ext[g[j]], oidx, t->size, off[j]);
+    if (!off[j]) rc = heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory for the output offsets");
+    else chk__offsets(letters[g[j]], t->size, ext[g[j]], oidx, t->size, off[j]);
   }
-  if (off[0] && off[1] && off[2])
+  if (!rc)
     for (int64_t b = 0; b < ext[MAP_DIM_B]; b++)
       for (int64_t m = 0; m < ext[MAP_DIM_M]; m++) {
         const uint32_t *row = gemm + (b * ext[MAP_DIM_M] + m) * ext[MAP_DIM_N];
@@ -216,6 +220,7 @@ void chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_b
         for (int64_t n = 0; n < ext[MAP_DIM_N]; n++) o[off[2][n]] = chk__wrap(row[n], accum_bits);
       }
   for (int j = 0; j < 3; j++) free(off[j]);
+  return rc;
 }
 
 int chk_reference_step(chk_store *ref, const arch *a, uint64_t seed, const prog_step *st,

@@ -67,7 +67,8 @@ int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, 
                int16_t *dst, bool *handed, heat_error *err);
 /* The array's accumulators out[b][m][n] (mod 2^32) in the output tensor's layout, wrapped to
  * accum_bits. */
-void chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits, int32_t *acc);
+int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits, int32_t *acc,
+                         heat_error *err);
 
 /* The reference's side: step st's output accumulators (output tensor layout, wrapped to
  * accum_bits) from the tensors in ref, by a plain loop over the letters. */

@@ -499,10 +499,11 @@ static int sim__handoff(step_values &v, const arch *a, const prog_step &st, int3
                         sim_step_result *r, heat_error *err) {
   const prog_tensors &t = st.tensors;
   std::vector<int32_t> acc((size_t)chk_elements(&t, MAP_OP_OUTPUT));
-  chk_output_from_gemm(&st, v.out.data(), a->accum_bits, acc.data());
+  int rc = chk_output_from_gemm(&st, v.out.data(), a->accum_bits, acc.data(), err);
+  if (rc) return rc;
   if (opt->check) {
     std::vector<int32_t> want(acc.size());
-    int rc = chk_reference_step(ref, a, opt->seed, &st, want.data(), err);
+    rc = chk_reference_step(ref, a, opt->seed, &st, want.data(), err);
     if (!rc) rc = chk_put_output(ref, a, &st, step, want.data(), CHK_FAULT_NONE, err);
     if (rc) return rc;
     for (size_t i = 0; i < acc.size(); i++) {

@@ -162,8 +162,9 @@ static void pruned_search_equals_unpruned(void **state) {
  * (eyeriss-like; tpu-32 with its double buffering turned off) each tile's transfers wait for
  * the fold before, so the step bound adds compute and compulsory DRAM time instead of taking
  * the larger (the search's per-tiling and per-order bounds likewise, with the first load and
- * last store on top where buffers double-buffer). Still below every mapping (brute force), and
- * the pruned search still equals the unpruned one, on these archs and on mixed ones. */
+ * last store on top where buffers double-buffer, and each assignment's own bound: its buffers'
+ * energies and the tile pipeline at raw transfer bytes). Still below every mapping (brute
+ * force), and the pruned search still equals the unpruned one, on these archs and mixed ones. */
 static void pipeline_bounds_hold(void **state) {
   (void)state;
   static const char *const names[] = {"eyeriss-like", "tpu-32", "edge-16", "tpu-32"};

@@ -49,7 +49,13 @@ void search_print_summary(FILE *out, const search_run *r, bool run_info) {
     fprintf(out, "; %.1f s in all (%.0f level-2 plans/s overall)", r->seconds,
             (double)r->evaluations / r->seconds);
   fprintf(out, "\n\n");
-  fprintf(out, "%-18s %-7s %11s %8s %8s %10s %11s %11s %8s %11s %11s %7s\n", "plan", "format",
+  /* Manual plans may carry long names: widen the column rather than push the row out of line. */
+  int name_w = 18;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    size_t len = strlen(r->rows[i]->name);
+    if (len > (size_t)name_w) name_w = len > 64 ? 64 : (int)len;
+  }
+  fprintf(out, "%-*s %-7s %11s %8s %8s %10s %11s %11s %8s %11s %11s %7s\n", name_w, "plan", "format",
           "params", "compress", "eps", search_acc_column(r), "latency_s", "sim_lat_s", "sim_diff",
           "energy_j", "edp_js", "edp_x");
   for (size_t i = 0; i < r->n_rows; i++) {
@@ -60,17 +66,17 @@ void search_print_summary(FILE *out, const search_run *r, bool run_info) {
       snprintf(diff, sizeof diff, "%+.1f%%",
                100.0 * (row->sim_latency_s / row->pc.total.latency_s - 1.0));
     }
-    fprintf(out, "%-18s %-7s %11lld %8.4f %8.4f %10.4f %11.5g %11s %8s %11.5g %11.5g %7.3f%s\n",
-            row->name, row->format, (long long)row->pc.params, search_compression(r, row),
+    fprintf(out, "%-*s %-7s %11lld %8.4f %8.4f %10.4f %11.5g %11s %8s %11.5g %11.5g %7.3f%s\n",
+            name_w, row->name, row->format, (long long)row->pc.params, search_compression(r, row),
             row->ev.eps_mean, row->ev.acc, row->pc.total.latency_s, sim, diff,
             row->pc.total.energy_j, price_edp(&row->pc.total), search_reduction(r, row),
             row->ev.feasible ? "" : "  (misses a budget)");
     /* A searched plan equal to dense in size kept every weight dense: say so, so that the row
      * is not read as a factorized plan that happens to cost what dense costs. */
     if (!strcmp(row->kind, "searched") && row->pc.params == r->rows[0]->pc.params)
-      fprintf(out, "%-18s   (every weight kept dense: no %s setting beat dense under the "
+      fprintf(out, "%-*s   (every weight kept dense: no %s setting beat dense under the "
                    "objective)\n",
-              "", row->format);
+              name_w, "", row->format);
   }
   fprintf(out, "\n%s is %s, not a measured accuracy of these plans. compress = params / dense "
                "params (embeddings included, as HEAT counts). edp_x = dense EDP / plan EDP.\n",

@@ -187,6 +187,13 @@ static int dist__serve(dist__run *r, dist__worker *ws, int from) {
   return MPI_Send(w, 2, MPI_INT64_T, from, dist__tag(DIST_WORK), MPI_COMM_WORLD);
 }
 
+/* Thread 0 serves messages and computes only when it is the sole thread, so only the threads
+   that compute get a workspace. */
+static void *dist__thread_local(const dist_job *j, bool alone) {
+  if (omp_get_thread_num() != 0 || alone) return j->local_alloc ? j->local_alloc(j->ctx) : NULL;
+  return NULL;
+}
+
 static int dist__root(dist__run *r, heat_error *err) {
   dist_job *j = r->job;
   dist__worker *ws = calloc((size_t)r->size, sizeof *ws);
@@ -196,9 +203,7 @@ static int dist__root(dist__run *r, heat_error *err) {
 #pragma omp parallel num_threads(j->threads + 1)
   {
     bool alone = omp_get_num_threads() == 1;
-    void *local = NULL;
-    if (omp_get_thread_num() != 0 || alone)
-      local = j->local_alloc ? j->local_alloc(j->ctx) : NULL;
+    void *local = dist__thread_local(j, alone);
     if (omp_get_thread_num() == 0) {
       unsigned char *buf = NULL;
       size_t cap = 0;
@@ -293,9 +298,7 @@ static int dist__worker_run(dist__run *r, int rank, heat_error *err) {
 #pragma omp parallel num_threads(j->threads + 1)
   {
     bool alone = omp_get_num_threads() == 1;
-    void *local = NULL;
-    if (omp_get_thread_num() != 0 || alone)
-      local = j->local_alloc ? j->local_alloc(j->ctx) : NULL;
+    void *local = dist__thread_local(j, alone);
     if (omp_get_thread_num() == 0) {
       int32_t want = alone ? 2 : slots;
       mrc = MPI_Send(&want, 1, MPI_INT32_T, 0, dist__tag(DIST_REQ), MPI_COMM_WORLD);

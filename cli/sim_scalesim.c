@@ -15,12 +15,6 @@ int sim_scalesim_run(const char *config, const char *topology, const char *out_d
   scalesim_config cfg;
   scalesim_topology topo;
   if (scalesim_config_load(config, &cfg, &err)) return cli_fail(&err);
-  if (cfg.user_bandwidth) {
-    heat_error_at(&err, HEAT_EINVAL, config, cfg.interface_line,
-                  "field 'InterfaceBandwidth': USER (SCALE-Sim's fixed-bandwidth buffers, with "
-                  "stalls) is not reproduced; heat reproduces SCALE-Sim's CALC mode");
-    return cli_fail(&err);
-  }
   if (!topology) { /* SCALE-Sim takes -t over the config's TopologyCsvLoc */
     if (!cfg.topology[0]) {
       heat_error_set(&err, HEAT_EINVAL, config,
@@ -61,8 +55,11 @@ int sim_scalesim_run(const char *config, const char *topology, const char *out_d
     const char *df = cfg.dataflow == ARCH_DATAFLOW_OS   ? "os"
                      : cfg.dataflow == ARCH_DATAFLOW_WS ? "ws"
                                                         : "is";
-    printf("heat sim: SCALE-Sim inputs %s x %s: %zu layers, %lldx%lld %s array\n", config,
+    printf("heat sim: SCALE-Sim inputs %s x %s: %zu layers, %lldx%lld %s array", config,
            topology, topo.n, (long long)cfg.rows, (long long)cfg.cols, df);
+    if (cfg.user_bandwidth)
+      printf(", USER bandwidth %lld words/cycle", (long long)cfg.bandwidth);
+    printf("\n");
     for (size_t i = 0; i < topo.n; i++)
       printf("layer %zu %s: GEMM %lldx%lldx%lld, %lld cycles (SCALE-Sim's count), %lld stall\n", i,
              topo.layers[i].name, (long long)topo.layers[i].m, (long long)topo.layers[i].n,

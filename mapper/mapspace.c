@@ -438,8 +438,9 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
       map__memory_eval(&x->a, x->p, x->opt, &m, &c, &cost);
       x->evaluated++;
       uint64_t key = map__rank(ci, ti, fits[f], keep[o]);
+      /* Every objective's best is kept, the wanted ones' and the others' (the memo keeps those
+       * as seeds: upper bounds that later searches of this problem start from). */
       for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
-        if (!(x->want & (1u << obj))) continue;
         map_cost *best = &x->out[obj].cost;
         if (!x->found[obj] || map_cost_better((map_objective)obj, &cost, best) ||
             (key < x->key[obj] && !map_cost_better((map_objective)obj, best, &cost))) {
@@ -487,9 +488,18 @@ typedef struct map__cut {
   double bound; /* out: otherwise a lower bound of every mapping's value, base + bound > best */
 } map__cut;
 
+/* What a search starts from and leaves behind for every objective (wanted or not): the best
+ * mapping it knows (out[obj], a real mapping of this mapspace) and its enumeration rank. A
+ * search seeded with them returns what an unseeded one does: it skips only mappings whose
+ * bound is strictly worse than a mapping it holds, and ties go to the lower rank either way. */
+typedef struct map__seed {
+  unsigned found; /* mask of objectives with a mapping */
+  uint64_t key[MAP_OBJECTIVES];
+} map__seed;
+
 static int map__search(const arch *arch_in, const map_problem *p, const map_options *opt,
                        unsigned want, bool prune, map_workspace *w, map_result *out,
-                       map__cut *cut, heat_error *err) {
+                       map__cut *cut, map__seed *seed, heat_error *err) {
   int rc = map_options_check(opt, arch_in, err);
   if (rc) return rc;
   rc = map_problem_check(p, err);
@@ -516,7 +526,16 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
   map__bound_base_of(&x.a, p, opt, &x.base);
-  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) memset(&out[obj], 0, sizeof out[obj]);
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    if (seed && (seed->found & (1u << obj))) {
+      /* out[obj] holds the seed's mapping and cost: the counts start afresh. */
+      x.found[obj] = true;
+      x.key[obj] = seed->key[obj];
+      out[obj].evaluated = out[obj].rejected = out[obj].pruned = 0;
+    } else {
+      memset(&out[obj], 0, sizeof out[obj]);
+    }
+  }
 
   map__config cfg[MAP_MAX_CONFIGS + 1];
   int ncfg = map__array_configs(&x.a, p, opt, cfg);
@@ -549,6 +568,13 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   }
   w->searches++;
   w->evaluated += x.evaluated;
+  if (seed) {
+    seed->found = 0;
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      if (x.found[obj]) seed->found |= 1u << obj;
+      seed->key[obj] = x.key[obj];
+    }
+  }
   if (x.cut && x.fit_any) {
     /* Some tiling fits: the full search would find a mapping. Below the cut or not? */
     int o = x.cut_obj;
@@ -577,7 +603,10 @@ typedef struct map__entry {
   int status;
   double lb[MAP_OBJECTIVES]; /* objectives not in `have`: a proven lower bound (cut searches) */
   map_problem key;
+  /* Objectives in `have`: the search's answer. Others: the best mapping a search of this
+   * problem met (seed.found), which the next search starts from. */
   map_result result[MAP_OBJECTIVES];
+  map__seed seed;
   heat_error err; /* status != HEAT_OK */
 } map__entry;
 
@@ -741,6 +770,26 @@ static map__entry *map__memo_entry(map_workspace *w, const arch *a, const map_pr
   return e;
 }
 
+/* Seeds a search of e's problem: r[obj] gets what the memo knows for every objective not
+ * answered yet (e->seed.found says which). */
+static void map__memo_seed(map__entry *e, map_result *r) {
+  e->seed.found &= ~e->have;
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+    if (e->seed.found & (1u << obj)) r[obj] = e->result[obj];
+}
+
+/* Keeps a search's answers (the objectives in `exact`) and, for the other objectives not
+ * answered yet, the best mapping it met as their seeds. */
+static void map__memo_keep(map__entry *e, const map_result *r, unsigned exact) {
+  if (e->status) {
+    e->have |= exact; /* answered: with the failure */
+    return;
+  }
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+    if (((exact | e->seed.found) & ~e->have) & (1u << obj)) e->result[obj] = r[obj];
+  e->have |= exact;
+}
+
 /* The memo's entry of p with the objectives in `want` searched (those missing, in one pass);
  * NULL when out of memory. */
 static const map__entry *map__memo_search(map_workspace *w, const arch *a, const map_problem *p,
@@ -749,10 +798,9 @@ static const map__entry *map__memo_search(map_workspace *w, const arch *a, const
   if (!e || e->status || (e->have & want) == want) return e;
   map_result r[MAP_OBJECTIVES];
   unsigned missing = want & ~e->have;
-  e->status = map__search(a, p, opt, missing, true, w, r, NULL, &e->err);
-  for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
-    if (missing & (1u << obj)) e->result[obj] = r[obj];
-  e->have |= missing;
+  map__memo_seed(e, r);
+  e->status = map__search(a, p, opt, missing, true, w, r, NULL, &e->seed, &e->err);
+  map__memo_keep(e, r, missing);
   return e;
 }
 
@@ -769,7 +817,7 @@ int map_search(const arch *a, const map_problem *p, const map_options *opt, map_
     return HEAT_OK;
   }
   map_result all[MAP_OBJECTIVES];
-  int rc = map__search(a, p, opt, 1u << opt->objective, true, w, all, NULL, err);
+  int rc = map__search(a, p, opt, 1u << opt->objective, true, w, all, NULL, NULL, err);
   if (rc) return rc;
   *out = all[opt->objective];
   return HEAT_OK;
@@ -791,13 +839,13 @@ int map_search_objectives(const arch *a, const map_problem *p, const map_options
       if (want & (1u << obj)) out[obj] = e->result[obj];
     return HEAT_OK;
   }
-  return map__search(a, p, opt, want, true, w, out, NULL, err);
+  return map__search(a, p, opt, want, true, w, out, NULL, NULL, err);
 }
 
 int map_search_unpruned(const arch *a, const map_problem *p, const map_options *opt,
                         map_workspace *w, map_result *out, heat_error *err) {
   map_result all[MAP_OBJECTIVES];
-  int rc = map__search(a, p, opt, 1u << opt->objective, false, w, all, NULL, err);
+  int rc = map__search(a, p, opt, 1u << opt->objective, false, w, all, NULL, NULL, err);
   if (rc) return rc;
   *out = all[opt->objective];
   return HEAT_OK;
@@ -834,20 +882,19 @@ int map_search_below(const arch *a, const map_problem *p, const map_options *opt
   map_result r[MAP_OBJECTIVES];
   map__cut cut = {.obj = obj, .base = base, .best = best};
   heat_error e2;
-  int rc = map__search(a, p, opt, 1u << obj, true, w, r, &cut, e ? &e->err : &e2);
+  if (e) map__memo_seed(e, r);
+  int rc = map__search(a, p, opt, 1u << obj, true, w, r, &cut, e ? &e->seed : NULL,
+                       e ? &e->err : &e2);
   if (rc) {
     if (e) e->status = rc;
     if (err) *err = e ? e->err : e2;
     return rc;
   }
   *below = cut.below;
+  if (e) map__memo_keep(e, r, cut.below ? 1u << obj : 0);
   if (cut.below) {
     *out = r[obj];
     *bound = map_objective_value(opt->objective, &out->cost);
-    if (e) {
-      e->result[obj] = r[obj];
-      e->have |= 1u << obj;
-    }
   } else {
     *bound = cut.bound;
     if (e && cut.bound > e->lb[obj]) e->lb[obj] = cut.bound;

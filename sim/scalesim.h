@@ -11,10 +11,12 @@
  *
  * Reports (scalesim_model.c, scalesim_report.c): per layer, every number of COMPUTE_REPORT.csv,
  * BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv. Cycles, utilisation and SRAM counts come
- * from heat's analytical fold model (mapper/fold.c, FOLD_TIMING_SCALESIM); the start/stop cycles
- * and the DRAM columns come from replaying SCALE-Sim's demand stream (the addresses each array
- * edge requests per cycle) through a model of its "estimate bandwidth" (CALC) buffers. See
- * sim/README.md for what is exact and why. */
+ * from heat's analytical fold model (mapper/fold.c, FOLD_TIMING_SCALESIM); the start/stop cycles,
+ * the stalls and the DRAM columns come from replaying SCALE-Sim's demand stream (the addresses
+ * each array edge requests per cycle) through a model of its buffers: the "estimate bandwidth"
+ * ones (InterfaceBandwidth CALC) or the fixed-bandwidth ones whose late prefetches and full
+ * write buffer stall the array (USER, at the config's Bandwidth). See sim/README.md for what is
+ * exact and why. */
 #ifndef HEAT_SIM_SCALESIM_H
 #define HEAT_SIM_SCALESIM_H
 
@@ -88,9 +90,9 @@ typedef struct scalesim_result {
   int64_t demand_elements;                        /* size of the replayed demand stream */
 } scalesim_result;
 
-/* Runs one layer. HEAT_EINVAL (naming the config) for what SCALE-Sim's own CALC model does not
- * define (USER bandwidth mode) or a layer too large to replay (more than max_demand elements,
- * 0 = no limit). `progress` (may be NULL) gets a line per 10% on long layers. */
+/* Runs one layer. HEAT_EINVAL (naming the layer) for a layer too large to replay (more than
+ * max_demand elements, 0 = the default limit; in USER mode also prefetch matrices past
+ * 2^27 elements). `progress` (may be NULL) gets a line per 10% on long layers. */
 int scalesim_run_layer(const scalesim_config *cfg, const scalesim_layer *layer,
                        int64_t max_demand, FILE *progress, scalesim_result *out, heat_error *err);
 

@@ -239,11 +239,19 @@ int scalesim_config_parse(const char *text, size_t len, const char *file, scales
                          "field 'InterfaceBandwidth': '%.*s'; allowed: CALC, USER",
                          (int)(ib->len > 40 ? 40 : ib->len), ib->s);
   const ss_value *bw = &v[K_BANDWIDTH];
-  if (bw->line) { /* "10" or SCALE-Sim's list "10,10,10" (it uses the first) */
-    size_t first = 0;
-    while (first < bw->len && bw->s[first] != ',') first++;
-    if (ss_int(bw->s, first, 1, file, bw->line, "Bandwidth", &out->bandwidth, err))
-      return err->code;
+  if (bw->line) {
+    /* "10" or SCALE-Sim's list "10,10,10": it uses the first; in USER mode it reads them all
+     * with int(), so each must be an integer then. */
+    size_t at = 0;
+    for (int i = 0; at <= bw->len && (i == 0 || out->user_bandwidth); i++) {
+      size_t end = at;
+      while (end < bw->len && bw->s[end] != ',') end++;
+      int64_t v;
+      if (ss_int(bw->s + at, end - at, 1, file, bw->line, "Bandwidth", &v, err))
+        return err->code;
+      if (i == 0) out->bandwidth = v;
+      at = end + 1;
+    }
   } else if (out->user_bandwidth) {
     return heat_error_at(err, HEAT_EINVAL, file, section_line[SS_ARCH],
                          "section [architecture_presets]: missing field 'Bandwidth' "

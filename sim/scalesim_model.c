@@ -1,25 +1,24 @@
 /* One SCALE-Sim layer: the analytical fold model for cycles, utilisation and SRAM counts, and a
- * replay of SCALE-Sim's demand stream through its CALC-mode buffers for the trace cycles and the
- * DRAM columns.
+ * replay of SCALE-Sim's demand stream through its buffers for the trace cycles, the stalls and
+ * the DRAM columns.
  *
  * The demand stream: per fold (column folds outer, row folds inner, as SCALE-Sim loops), per
  * cycle ("line") of the fold, the address each array edge port requests, or none. Its shape per
  * dataflow is SCALE-Sim's (operands skewed one cycle per port, stationary loads flipped, the
  * null cycles of fill and drain), so the replay sees the same requests in the same order. The
- * buffers are modelled as SCALE-Sim's read_buffer_estimate_bw.py (reads) and write_buffer.py
- * (the OFMAP) define them, including their quirks (see sim/README.md). */
+ * buffers are modelled as SCALE-Sim defines them, quirks included (see sim/README.md): the reads
+ * as read_buffer_estimate_bw.py (CALC mode) or read_buffer.py (USER mode, scalesim_userbuf.c),
+ * the OFMAP as write_buffer.py. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mapper/fold.h"
-#include "sim/scalesim.h"
+#include "sim/scalesim_internal.h"
 
 /* Demand elements replayed at most per layer: about 5 minutes here; SCALE-Sim itself manages
  * about 5e5 per second. */
 #define SS_MAX_DEMAND_DEFAULT (INT64_C(1) << 35)
-
-enum { SS_IFMAP, SS_FILTER, SS_OFMAP };
 
 /* ---- address -> latest set id, for the read buffers' hit checks ---------------------------- */
 
@@ -110,10 +109,6 @@ typedef struct ss_rdbuf {
   int64_t accesses, trace_first, trace_last;
   bool oom;
 } ss_rdbuf;
-
-static int64_t ss_ceil_div(int64_t a, int64_t b) {
-  return a / b + (a % b != 0 && (a < 0) == (b < 0));
-}
 
 static void ss_rd_init(ss_rdbuf *b, int64_t words) {
   b->items = words / 100;
@@ -281,29 +276,6 @@ static void ss_wr_finish(ss_wrbuf *w, int64_t cycle) {
 
 /* ---- the demand stream ---------------------------------------------------------------------- */
 
-typedef struct ss_layer_ctx {
-  const scalesim_layer *L;
-  int64_t R, C, T, sr, sc, rf, cf, lines;
-  int64_t off[3];
-  arch_dataflow df;
-} ss_layer_ctx;
-
-/* SCALE-Sim's im2col address of output pixel p, window element w (-1 off the input). */
-static inline int64_t ss_ifmap_addr(const ss_layer_ctx *x, int64_t p, int64_t w) {
-  const scalesim_layer *L = x->L;
-  int64_t orow = p / L->ofmap_w, ocol = p % L->ofmap_w;
-  int64_t irow = orow * L->stride_h, icol = ocol * L->stride_w;
-  int64_t crow = w / (L->filter_w * L->channels), k = w % (L->filter_w * L->channels);
-  int64_t ccol = k / L->channels, cch = k % L->channels;
-  if (crow + irow >= L->ifmap_h || ccol + icol >= L->ifmap_w) return -1;
-  return ((crow * L->ifmap_w + ccol) * L->channels + cch) +
-         (irow * L->ifmap_w + icol) * L->channels + x->off[SS_IFMAP];
-}
-
-static inline int64_t ss_filter_addr(const ss_layer_ctx *x, int64_t w, int64_t f) {
-  return f * x->L->k + w + x->off[SS_FILTER];
-}
-
 static inline int64_t ss_ofmap_addr(const ss_layer_ctx *x, int64_t p, int64_t f) {
   return x->L->n * p + f + x->off[SS_OFMAP];
 }
@@ -384,48 +356,86 @@ static void ss_span_add(ss_span *s, int64_t cycle) {
   s->last = cycle;
 }
 
+/* The layer's read buffers: CALC mode's estimators or USER mode's fixed-bandwidth buffers. */
+typedef struct ss_reads {
+  bool user;
+  ss_rdbuf est[2];
+  ss_ubuf fixed[2];
+} ss_reads;
+
+static int ss_reads_init(ss_reads *rd, const ss_layer_ctx *x, const scalesim_config *cfg,
+                         const int64_t words[3], heat_error *err) {
+  const scalesim_layer *L = x->L;
+  memset(rd, 0, sizeof *rd);
+  rd->user = cfg->user_bandwidth;
+  int64_t ranges[2] = {L->ifmap_h * L->ifmap_w * L->channels, L->k * L->n};
+  for (int i = 0; i < 2; i++) {
+    int64_t elements = 0;
+    int rc = rd->user ? ss_ubuf_init(&rd->fixed[i], x, i, words[i], cfg->bandwidth, &elements)
+                      : ss_map_init(&rd->est[i].map, x->off[i], ranges[i]);
+    if (!rd->user) ss_rd_init(&rd->est[i], words[i]);
+    if (rc < 0) return heat_error_set(err, HEAT_ENOMEM, L->name, "out of memory");
+    if (rc > 0)
+      return heat_error_set(err, HEAT_EINVAL, L->name,
+                            "InterfaceBandwidth USER: the %s prefetch matrix or address range "
+                            "holds %lld elements, more than the %lld heat models per layer",
+                            i == SS_IFMAP ? "IFMAP" : "filter", (long long)elements,
+                            (long long)SS_USER_MAX_ELEMENTS);
+  }
+  return HEAT_OK;
+}
+
+static void ss_reads_free(ss_reads *rd) {
+  for (int i = 0; i < 2; i++) {
+    ss_map_free(&rd->est[i].map);
+    ss_ubuf_free(&rd->fixed[i]);
+  }
+}
+
 static int ss_replay(ss_layer_ctx *x, const scalesim_config *cfg, int64_t total_demand,
                      FILE *progress, scalesim_result *r, heat_error *err) {
-  ss_rdbuf rd[2];
+  ss_reads rd;
   ss_wrbuf wr;
-  memset(rd, 0, sizeof rd);
   memset(&wr, 0, sizeof wr);
   int64_t words[3] = {cfg->ifmap_kib * 1024, cfg->filter_kib * 1024, cfg->ofmap_kib * 1024};
   const scalesim_layer *L = x->L;
-  int64_t ranges[2] = {L->ifmap_h * L->ifmap_w * L->channels, L->k * L->n};
-  int rc = HEAT_OK;
-  for (int i = 0; i < 2; i++) {
-    ss_rd_init(&rd[i], words[i]);
-    if (ss_map_init(&rd[i].map, x->off[i], ranges[i])) rc = HEAT_ENOMEM;
-  }
+  int rc = ss_reads_init(&rd, x, cfg, words, err);
   wr.total = words[SS_OFMAP];
   wr.active = (wr.total + 1) / 2; /* ceil(total x 0.5) */
   wr.drain_size = wr.total - wr.active;
-  wr.bw = x->C; /* CALC mode drains ofmap_backing_bw = ArrayWidth words per cycle */
+  /* the OFMAP drains at the user's Bandwidth, or in CALC mode at ArrayWidth words per cycle */
+  wr.bw = rd.user ? cfg->bandwidth : x->C;
   wr.free_space = wr.total;
   wr.cache = malloc(SS_CACHE_LINES * sizeof *wr.cache);
-  if (!wr.cache) rc = HEAT_ENOMEM;
+  if (!rc && !wr.cache) rc = heat_error_set(err, HEAT_ENOMEM, L->name, "out of memory");
   int64_t width[3] = {ss_width(x, SS_IFMAP), ss_width(x, SS_FILTER), ss_width(x, SS_OFMAP)};
   ss_span span[3] = {{0, 0, false}, {0, 0, false}, {0, 0, false}};
   int64_t stalls = 0, g = 0, last_out = 0, done = 0, next_report = total_demand / 10;
-  for (int64_t fc = 0; fc < x->cf && !rc; fc++) {
+  bool failed = false;
+  for (int64_t fc = 0; fc < x->cf && !rc && !failed; fc++) {
     int64_t cs = fc * x->C, cu = x->sc - cs < x->C ? x->sc - cs : x->C;
-    for (int64_t fr = 0; fr < x->rf && !rc; fr++) {
+    for (int64_t fr = 0; fr < x->rf && !failed; fr++) {
       int64_t rs = fr * x->R, ru = x->sr - rs < x->R ? x->sr - rs : x->R;
       for (int64_t l = 0; l < x->lines; l++, g++) {
-        int64_t cycle = g + stalls;
+        int64_t cycle = g + stalls, line_stall = 0;
         for (int op = 0; op < 2; op++) {
-          int64_t lo, hi;
+          int64_t lo, hi, out = cycle + 1; /* SRAM hit latency: one cycle */
           bool any = false;
           ss_ports(x, op, l, width[op], &lo, &hi);
           for (int64_t c = lo; c < hi; c++) {
             int64_t a = ss_demand(x, op, l, c, rs, ru, cs, cu);
             if (a < 0) continue;
-            if (!rd[op].first_seen) rd[op].first_cycle = cycle, rd[op].first_seen = true;
             any = true;
-            ss_rd_request(&rd[op], cycle, a);
+            if (rd.user) {
+              out = ss_ubuf_read(&rd.fixed[op], out, a);
+              continue;
+            }
+            ss_rdbuf *e = &rd.est[op];
+            if (!e->first_seen) e->first_cycle = cycle, e->first_seen = true;
+            ss_rd_request(e, cycle, a);
           }
-          if (any) ss_span_add(&span[op], cycle + 1); /* SRAM hit latency: one cycle */
+          if (any) ss_span_add(&span[op], out);
+          if (out - cycle - 1 > line_stall) line_stall = out - cycle - 1;
         }
         int64_t lo, hi, count = 0;
         ss_ports(x, SS_OFMAP, l, width[SS_OFMAP], &lo, &hi);
@@ -433,8 +443,10 @@ static int ss_replay(ss_layer_ctx *x, const scalesim_config *cfg, int64_t total_
           count += ss_demand(x, SS_OFMAP, l, c, rs, ru, cs, cu) >= 0;
         last_out = ss_wr_line(&wr, cycle, count);
         if (count) ss_span_add(&span[SS_OFMAP], last_out);
-        stalls += last_out - cycle;
-        if (rd[0].oom || rd[1].oom || wr.oom) rc = HEAT_ENOMEM;
+        /* The array waits for the slowest of the three buffers (double_buffered_scratchpad). */
+        stalls += last_out - cycle > line_stall ? last_out - cycle : line_stall;
+        failed = rd.est[0].oom || rd.est[1].oom || wr.oom || rd.fixed[0].lost ||
+                 rd.fixed[1].lost || rd.fixed[0].overflow || rd.fixed[1].overflow;
       }
       done += x->lines * (width[0] + width[1] + width[2]);
       if (progress && total_demand > (INT64_C(1) << 28) && done >= next_report) {
@@ -444,12 +456,24 @@ static int ss_replay(ss_layer_ctx *x, const scalesim_config *cfg, int64_t total_
       }
     }
   }
-  if (!rc) {
-    ss_rd_finish(&rd[0]);
-    ss_rd_finish(&rd[1]);
+  if (!rc && !failed) {
+    if (!rd.user) {
+      ss_rd_finish(&rd.est[0]);
+      ss_rd_finish(&rd.est[1]);
+    }
     ss_wr_finish(&wr, last_out);
-    if (wr.oom) rc = HEAT_ENOMEM;
   }
+  if (!rc && (rd.fixed[0].lost || rd.fixed[1].lost))
+    rc = heat_error_set(err, HEAT_EINTERNAL, L->name,
+                        "a read whose address is in no set of the prefetch matrix");
+  else if (!rc && (rd.fixed[0].overflow || rd.fixed[1].overflow))
+    rc = heat_error_set(err, HEAT_EINVAL, L->name,
+                        "the DRAM reads of InterfaceBandwidth USER overflow 64 bits");
+  else if (!rc && (rd.est[0].oom || rd.est[1].oom || wr.oom))
+    rc = heat_error_set(err, HEAT_ENOMEM, L->name,
+                        "out of memory (or past 2^31 buffer sets) replaying the demand stream");
+  else if (!rc && g != x->rf * x->cf * x->lines)
+    rc = heat_error_set(err, HEAT_EINTERNAL, L->name, "the demand stream has the wrong length");
   if (!rc) {
     r->stall_cycles = stalls;
     r->total_cycles = last_out;
@@ -458,32 +482,23 @@ static int ss_replay(ss_layer_ctx *x, const scalesim_config *cfg, int64_t total_
       r->sram_stop[op] = span[op].last;
     }
     for (int op = 0; op < 2; op++) {
-      r->dram_start[op] = rd[op].trace_first;
-      r->dram_stop[op] = rd[op].trace_last;
-      r->dram_count[op] = rd[op].accesses;
+      r->dram_start[op] = rd.user ? rd.fixed[op].trace_first : rd.est[op].trace_first;
+      r->dram_stop[op] = rd.user ? rd.fixed[op].trace_last : rd.est[op].trace_last;
+      r->dram_count[op] = rd.user ? rd.fixed[op].accesses : rd.est[op].accesses;
     }
     r->dram_start[SS_OFMAP] = wr.first;
     r->dram_stop[SS_OFMAP] = wr.last;
     r->dram_count[SS_OFMAP] = wr.accesses;
-    if (g != x->rf * x->cf * x->lines) rc = HEAT_EINTERNAL;
   }
-  for (int i = 0; i < 2; i++) ss_map_free(&rd[i].map);
+  ss_reads_free(&rd);
   free(wr.cache);
   free(wr.trace);
-  if (rc == HEAT_ENOMEM)
-    return heat_error_set(err, rc, L->name,
-                          "out of memory (or past 2^31 buffer sets) replaying the demand stream");
-  if (rc) return heat_error_set(err, rc, L->name, "the demand stream has the wrong length");
-  return HEAT_OK;
+  return rc;
 }
 
 int scalesim_run_layer(const scalesim_config *cfg, const scalesim_layer *L, int64_t max_demand,
                        FILE *progress, scalesim_result *r, heat_error *err) {
   memset(r, 0, sizeof *r);
-  if (cfg->user_bandwidth)
-    return heat_error_set(err, HEAT_EINVAL, "InterfaceBandwidth",
-                          "USER (SCALE-Sim's fixed-bandwidth buffers with stalls) is not "
-                          "reproduced; heat reproduces SCALE-Sim's CALC mode");
   if (max_demand <= 0) max_demand = SS_MAX_DEMAND_DEFAULT;
   ss_layer_ctx x = {.L = L, .R = cfg->rows, .C = cfg->cols, .df = cfg->dataflow,
                     .off = {cfg->ifmap_offset, cfg->filter_offset, cfg->ofmap_offset}};
@@ -516,8 +531,11 @@ int scalesim_run_layer(const scalesim_config *cfg, const scalesim_layer *L, int6
   r->demand_elements = (int64_t)demand;
   int rc = ss_replay(&x, cfg, r->demand_elements, progress, r, err);
   if (rc) return rc;
-  /* SCALE-Sim reports the index of the last cycle: heat's cycle count - 1 (+ write stalls). */
-  if (r->total_cycles != fs.cycles - 1 + r->stall_cycles)
+  /* SCALE-Sim reports the index of the last cycle: heat's cycle count - 1, + the stalls (a read
+   * stall of the last line, in USER mode, counts as a stall but does not delay its write). */
+  int64_t base = fs.cycles - 1;
+  if (cfg->user_bandwidth ? r->total_cycles < base || r->total_cycles > base + r->stall_cycles
+                          : r->total_cycles != base + r->stall_cycles)
     return heat_error_set(err, HEAT_EINTERNAL, L->name,
                           "replayed %lld cycles, the fold model says %lld",
                           (long long)r->total_cycles, (long long)(fs.cycles - 1));

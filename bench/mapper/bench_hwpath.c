@@ -5,7 +5,9 @@
  * mapspace's worst case). Target: < 50 ms and at most 2x the MAC path; the worst cases are
  * printed last.
  * usage: bench_hwpath [repeats [arch [case]]]: arch and case (a row number from 0) restrict
- * the run to one preset or one case, for profiling; "-" or nothing for all. */
+ * the run to one preset or one case, for profiling; "-" or nothing for all.
+ * bench_hwpath cases: prints each case as `heat map` options, one line each (for
+ * hwpath_same.sh, which checks that a speed-up leaves every result unchanged). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,22 @@ static int fail(const heat_error *err) {
   return 1;
 }
 
+/* The layer config of a case, as heat map --layer L --format F [--shape S --ranks R] sets it. */
+static int setup_case(const model *m, const bench_case *c, layer_config *cfg, heat_error *err) {
+  snprintf(cfg->only, sizeof cfg->only, "%s", c->layer);
+  snprintf(cfg->target, sizeof cfg->target, "%s", c->layer);
+  cfg->has_format = true;
+  if (wl_format_parse(c->format, "format", &cfg->format.format, err)) return 1;
+  if (c->shape[0] && wl_shape_parse(c->shape, "shape", &cfg->format.shape, err)) return 1;
+  if (c->rank) {
+    if (!c->shape[0]) wl_shape_matrix(m->ffn, m->hidden, &cfg->format.shape);
+    cfg->format.n_ranks = wl_layer_rank_count(&cfg->format);
+    wl_layer_clip_ranks(&cfg->format, c->rank);
+    if (!c->shape[0]) cfg->format.shape.d = 0;
+  }
+  return 0;
+}
+
 /* Median wall time of pricing (one run per repeat, the two path modes interleaved). */
 static int time_both(const arch *a, const model *m, layer_config *cfg, map_workspace *w,
                      int repeats, double *mac_s, double *hw_s, layer_report *rep,
@@ -99,7 +117,28 @@ static int time_both(const arch *a, const model *m, layer_config *cfg, map_works
   return 0;
 }
 
+/* The case's layer as heat map options (ranks spelled out as clipped). */
+static int print_case(const model *m, const bench_case *c, heat_error *err) {
+  layer_config cfg;
+  layer_config_init(&cfg);
+  if (setup_case(m, c, &cfg, err)) return 1;
+  printf("--model bert-base --layer %s --format %s", c->layer, c->format);
+  if (c->shape[0]) printf(" --shape %s", c->shape);
+  for (size_t r = 0; c->rank && r < cfg.format.n_ranks; r++)
+    printf("%s%lld", r ? "," : " --ranks ", (long long)cfg.format.rank[r]);
+  printf("\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "cases")) {
+    heat_error err;
+    model m;
+    if (model_resolve("bert-base", &m, &err)) return fail(&err);
+    for (size_t k = 0; k < N_CASES; k++)
+      if (print_case(&m, &cases[k], &err)) return fail(&err);
+    return 0;
+  }
   int repeats = argc > 1 ? atoi(argv[1]) : 5;
   if (repeats < 1 || repeats > 64) repeats = 5;
   const char *only_arch = argc > 2 && strcmp(argv[2], "-") ? argv[2] : NULL;
@@ -126,18 +165,7 @@ int main(int argc, char **argv) {
       const bench_case *c = &cases[k];
       layer_config cfg;
       layer_config_init(&cfg);
-      snprintf(cfg.only, sizeof cfg.only, "%s", c->layer);
-      snprintf(cfg.target, sizeof cfg.target, "%s", c->layer);
-      cfg.has_format = true;
-      if (wl_format_parse(c->format, "format", &cfg.format.format, &err)) return fail(&err);
-      if (c->shape[0] && wl_shape_parse(c->shape, "shape", &cfg.format.shape, &err))
-        return fail(&err);
-      if (c->rank) {
-        if (!c->shape[0]) wl_shape_matrix(m.ffn, m.hidden, &cfg.format.shape);
-        cfg.format.n_ranks = wl_layer_rank_count(&cfg.format);
-        wl_layer_clip_ranks(&cfg.format, c->rank);
-        if (!c->shape[0]) cfg.format.shape.d = 0;
-      }
+      if (setup_case(&m, c, &cfg, &err)) return fail(&err);
       double mac_s, hw_s;
       if (time_both(&a, &m, &cfg, w, repeats, &mac_s, &hw_s, &rep, &err)) return fail(&err);
       double ratio = hw_s / mac_s;

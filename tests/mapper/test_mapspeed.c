@@ -1,7 +1,8 @@
 /* The speed-ups of the mapspace search must not change what it finds: the lower bounds are true
  * lower bounds (below every array mapping of a brute-force walk), the pruned search equals the
  * unpruned one (array configurations, batch packing, the SIMD unit), one pass for
- * all objectives equals three single-objective passes, the memo answers as a fresh search, and
+ * all objectives equals three single-objective passes, the memo answers as a fresh search (and
+ * searches it seeds with the mappings earlier ones met equal fresh ones), and
  * "mappings evaluated" counts the real work (path searches included). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +226,93 @@ static void cut_search_agrees_with_full(void **state) {
   }
 }
 
+/* Searches seeded by the memo (the best mapping an earlier search of the same problem met, for
+ * every objective, cut searches included) return exactly a fresh unpruned search's answer, and
+ * the seeds save work: over the cases, the first search of each other objective evaluates
+ * fewer mappings seeded than fresh. Each case: a cut search for one objective at a random
+ * threshold, then every objective's cut searches over (where a seed can prune more than the
+ * cut), at and under the optimum, then full searches. */
+static void seeded_searches_equal_fresh(void **state) {
+  (void)state;
+  int64_t seeded_work = 0, fresh_work = 0;
+  for (size_t k = 0; k < N_PRESETS; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    for (int t = 0; t < 6; t++) {
+      map_problem p;
+      map_options opt;
+      random_case(&a, &p, &opt);
+      p.dim[MAP_DIM_K] *= 2;
+      map_result full[MAP_OBJECTIVES];
+      int rc = HEAT_OK;
+      for (int obj = 0; obj < MAP_OBJECTIVES && !rc; obj++) {
+        opt.objective = (map_objective)obj;
+        rc = map_search_unpruned(&a, &p, &opt, ws, &full[obj], &err);
+      }
+      if (rc) continue;
+      int first = (int)pick(0, MAP_OBJECTIVES - 1);
+      assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+      opt.objective = (map_objective)first;
+      double v = map_objective_value(opt.objective, &full[first].cost), bound;
+      map_result r;
+      bool below;
+      assert_int_equal(map_search_below(&a, &p, &opt, 0, v * (0.5 + 0.1 * (double)pick(0, 10)),
+                                        ws, &r, &below, &bound, &err),
+                       HEAT_OK);
+      static const double f[] = {1.5, 1.0, 0.7};
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        double vo = map_objective_value(opt.objective, &full[obj].cost);
+        for (size_t q = 0; q < sizeof f / sizeof f[0]; q++) {
+          /* Fresh: a memo of its own. */
+          map_workspace *fresh = map_workspace_alloc();
+          assert_non_null(fresh);
+          assert_int_equal(map_workspace_memo(fresh, true), HEAT_OK);
+          map_result rf;
+          bool below_f;
+          double bound_f;
+          assert_int_equal(map_search_below(&a, &p, &opt, 0, f[q] * vo, fresh, &rf, &below_f,
+                                            &bound_f, &err),
+                           HEAT_OK);
+          int64_t e0 = ws->evaluated;
+          assert_int_equal(
+              map_search_below(&a, &p, &opt, 0, f[q] * vo, ws, &r, &below, &bound, &err),
+              HEAT_OK);
+          if (q == 0 && obj != first) {
+            /* The memo knows nothing exact of obj yet (a search without seeds costs as much
+             * as a fresh one here): only the seed can save work. */
+            seeded_work += ws->evaluated - e0;
+            fresh_work += fresh->evaluated;
+          }
+          map_workspace_free(fresh);
+          assert_int_equal(below, vo <= f[q] * vo);
+          assert_int_equal(below, below_f);
+          if (below) {
+            assert_true(same_result(&r, &full[obj]));
+            assert_true(same_result(&rf, &full[obj]));
+          } else {
+            assert_true(bound <= vo && bound > f[q] * vo);
+          }
+        }
+      }
+      /* Full searches (one pass for every objective not answered yet) after them. */
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_OK);
+        if (!same_result(&r, &full[obj]))
+          fail_msg("%s B%lld M%lld K%lld N%lld objective %s: the seeded search differs",
+                   presets[k], (long long)p.dim[0], (long long)p.dim[1], (long long)p.dim[2],
+                   (long long)p.dim[3], map_objective_name(opt.objective));
+      }
+      assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+    }
+  }
+  print_message("seeded searches: %lld mappings evaluated, fresh: %lld\n", (long long)seeded_work,
+                (long long)fresh_work);
+  assert_true(seeded_work < fresh_work);
+}
+
 /* Paths equal step for step. */
 static bool same_path(const path *x, const path *y) {
   return x->cost == y->cost && x->n_steps == y->n_steps &&
@@ -385,6 +473,7 @@ int main(void) {
       cmocka_unit_test(all_objectives_pass_equals_three),
       cmocka_unit_test(memo_and_real_counts),
       cmocka_unit_test(cut_search_agrees_with_full),
+      cmocka_unit_test(seeded_searches_equal_fresh),
       cmocka_unit_test(hw_dp_pruned_equals_plain),
       cmocka_unit_test(layer_reports_real_work),
   };

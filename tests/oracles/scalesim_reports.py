@@ -15,7 +15,10 @@ sim/README.md. An existing OUT.csv is resumed: its layers are kept, not run agai
 
 Every config x topology pair of EXTRA_DIR (tests/sim/scalesim-extra: small arrays, IS, 1 KiB
 buffers, strides that leave input rows unread, depthwise layers: what the shipped pairs do not
-reach) is run too; a topology there is GEMM when its header has 4 fields.
+reach) is run too; a topology there is GEMM when its header has 4 fields. Its user_*.cfg configs
+run SCALE-Sim's USER bandwidth mode (InterfaceBandwidth: USER, its fixed-bandwidth
+read_buffer.py whose late prefetches stall the array) at 1 to 1000 words per cycle on OS, WS and
+IS arrays with 1-4 KiB buffers: some layers stall most of their cycles, others not at all.
 
 Needs Debian's python3-numpy and python3-tqdm. Usage:
   scalesim_reports.py SCALESIM_V2_DIR INPUTS_DIR OUT.csv [MAX_DEMAND_ELEMENTS [EXTRA_DIR]]

@@ -130,12 +130,16 @@ static void goldens_match(void **state) {
       }
       replayed++;
     } else {
-      /* Over the budget: SCALE-Sim's cycles and SRAM counts from the fold model alone. */
+      /* Over the budget: SCALE-Sim's cycles and SRAM counts from the fold model alone (its
+       * cycles less its stalls, which only the replay knows, in USER mode). */
       arch_array arr = {.kind = ARCH_ARRAY_SYSTOLIC, .rows = (int)cfg.rows,
                         .cols = (int)cfg.cols, .dataflows = 1u << cfg.dataflow};
       fold_stats fs;
       fold_eval(&arr, cfg.dataflow, FOLD_TIMING_SCALESIM, 1, L->m, L->k, L->n, &fs);
-      assert_int_equal(fs.cycles - 1, atoll(v[where[0]]));
+      long long stall = atoll(v[where[1]]);
+      if (cfg.user_bandwidth) assert_in_range(fs.cycles - 1, atoll(v[where[0]]) - stall,
+                                              atoll(v[where[0]]));
+      else assert_int_equal(fs.cycles - 1 + stall, atoll(v[where[0]]));
       assert_int_equal(fs.input_reads, atoll(v[where[13]]));
       assert_int_equal(fs.weight_reads, atoll(v[where[16]]));
       assert_int_equal(fs.output_writes, atoll(v[where[19]]));
@@ -145,7 +149,7 @@ static void goldens_match(void **state) {
   }
   fclose(f);
   fprintf(stderr, "%d golden layers, %d replayed in full\n", rows, replayed);
-  assert_true(rows >= 60);
+  assert_true(rows >= 138);
 }
 
 /* Python's repr() of a float, which SCALE-Sim's reports print. */
@@ -255,23 +259,71 @@ static void reader_rules(void **state) {
   assert_string_equal(err.where, "t.csv:3");
 }
 
-/* A USER-mode config reads, but the layer run refuses it: heat reproduces CALC mode only. */
-static void user_bandwidth_refused(void **state) {
+/* USER mode: the Bandwidth SCALE-Sim reads (the first of its list, every entry an integer),
+ * refused with file:line and the field when missing, garbage, zero or past 2^31 - 1. */
+static void user_bandwidth_reader(void **state) {
   (void)state;
   scalesim_config c;
   heat_error err;
+  char base[1024], text[1200];
+  snprintf(base, sizeof base, "%s", good_cfg);
+  memcpy(strstr(base, "CALC"), "USER", 4);
+  assert_int_equal(conf(base, &c, &err), HEAT_OK);
+  assert_true(c.user_bandwidth);
+  assert_int_equal(c.bandwidth, 10);
+  struct { const char *bw; int code; const char *msg; } cases[] = {
+      {"Bandwidth: 7, 3,3", HEAT_OK, NULL},
+      {"Bandwidth: 10,x", HEAT_EINVAL, "field 'Bandwidth': 'x' is not an integer"},
+      {"Bandwidth: 10,", HEAT_EINVAL, "field 'Bandwidth': empty; expected an integer"},
+      {"Bandwidth:", HEAT_EINVAL, "field 'Bandwidth': empty; expected an integer"},
+      {"Bandwidth: ten", HEAT_EINVAL, "field 'Bandwidth': 'ten' is not an integer"},
+      {"Bandwidth: 0", HEAT_EINVAL, "field 'Bandwidth': 0; must be at least 1"},
+      {"Bandwidth: -4", HEAT_EINVAL, "field 'Bandwidth': -4; must be at least 1"},
+      {"Bandwidth: 2147483648", HEAT_ERANGE, "field 'Bandwidth': 2147483648 is past"},
+      {"Bandwidth: 10,99999999999999999999", HEAT_ERANGE, "is past 2147483647"},
+      {"", HEAT_EINVAL, "missing field 'Bandwidth' (InterfaceBandwidth is USER)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *at = strstr(base, "Bandwidth: 10\n");
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - base), base, cases[i].bw,
+             at + strlen("Bandwidth: 10"));
+    int rc = conf(text, &c, &err);
+    if (rc != cases[i].code) fprintf(stderr, "case '%s': %s\n", cases[i].bw, err.msg);
+    assert_int_equal(rc, cases[i].code);
+    if (!cases[i].msg) {
+      assert_int_equal(c.bandwidth, 7);
+      continue;
+    }
+    assert_non_null(strstr(err.msg, cases[i].msg));
+    /* the Bandwidth line (13), or [architecture_presets] (3) when it is missing */
+    assert_string_equal(err.where, cases[i].bw[0] ? "c.cfg:13" : "c.cfg:3");
+  }
+  /* CALC mode does not read the list past its first entry, as SCALE-Sim ignores it. */
+  snprintf(text, sizeof text, "%s", good_cfg);
+  char *at = strstr(text, "Bandwidth: 10\n");
+  memcpy(at, "Bandwidth: 9,", 13);
+  assert_int_equal(conf(text, &c, &err), HEAT_OK);
+  assert_int_equal(c.bandwidth, 9);
+}
+
+/* USER mode models each read buffer's sets per address: a layer whose prefetch matrix or
+ * address range is past 2^27 elements is refused by name before anything is allocated. */
+static void user_prefetch_too_large(void **state) {
+  (void)state;
+  scalesim_config c;
+  scalesim_topology t;
+  heat_error err;
   char text[1024];
   snprintf(text, sizeof text, "%s", good_cfg);
-  char *calc = strstr(text, "CALC");
-  memcpy(calc, "USER", 4);
+  memcpy(strstr(text, "CALC"), "USER", 4);
   assert_int_equal(conf(text, &c, &err), HEAT_OK);
-  assert_true(c.user_bandwidth);
-  scalesim_layer L = {.name = "x", .ifmap_h = 4, .ifmap_w = 4, .filter_h = 1, .filter_w = 4,
-                      .channels = 1, .filters = 4, .stride_h = 1, .stride_w = 1, .ofmap_h = 4,
-                      .ofmap_w = 1, .m = 4, .n = 4, .k = 4};
+  assert_int_equal(topo("L,M,N,K,\nwide,16384,1,16384,\n", &t, &err), HEAT_OK);
   scalesim_result r;
-  assert_int_equal(scalesim_run_layer(&c, &L, 0, NULL, &r, &err), HEAT_EINVAL);
-  assert_non_null(strstr(err.msg, "CALC"));
+  assert_int_equal(scalesim_run_layer(&c, &t.layers[0], 0, NULL, &r, &err), HEAT_EINVAL);
+  assert_string_equal(err.where, "wide");
+  assert_non_null(strstr(err.msg, "InterfaceBandwidth USER: the IFMAP prefetch matrix or address "
+                                  "range holds 268435456 elements, more than the 134217728"));
+  scalesim_topology_free(&t);
 }
 
 /* A layer too large to replay is refused before any allocation, naming the layer. */
@@ -292,8 +344,9 @@ static void huge_layer_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(floats_print_as_python), cmocka_unit_test(shipped_inputs_read),
-      cmocka_unit_test(reader_rules),           cmocka_unit_test(user_bandwidth_refused),
-      cmocka_unit_test(huge_layer_refused),     cmocka_unit_test(goldens_match),
+      cmocka_unit_test(reader_rules),           cmocka_unit_test(user_bandwidth_reader),
+      cmocka_unit_test(user_prefetch_too_large), cmocka_unit_test(huge_layer_refused),
+      cmocka_unit_test(goldens_match),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

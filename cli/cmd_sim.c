@@ -42,7 +42,14 @@ static void sim_help(FILE *out) {
           "                          both give the same cycles)\n"
           "  --check                 functional mode with seeded data (int8 range): every GEMM\n"
           "                          step's outputs compared bit-exactly with a plain-C einsum\n"
-          "                          (exit 1 on a mismatch)\n"
+          "                          (exit 1 on a mismatch, naming the step, tensor and element).\n"
+          "                          The steps of a factorized layer carry values: each reads\n"
+          "                          what the step before it produced, requantized (shift and\n"
+          "                          round to the input precision, mapper/MAPPING.md), and the\n"
+          "                          reference computes the whole chain the same way\n"
+          "  --check-fault flip|truncate  (tests of the checker) break the hand-off on purpose:\n"
+          "                          flip a bit of each handed-on output, or truncate instead of\n"
+          "                          rounding; --check must then fail\n"
           "  --seed N                seed of the data (default 1)\n"
           "  --stats FILE.csv        per-step statistics: cycles, busy/stall cycles per unit with\n"
           "                          the reason (dram, sram_port, bank_conflict, dep, simd),\n"
@@ -61,7 +68,7 @@ static void sim_help(FILE *out) {
 
 typedef struct sim_args {
   map_args map;
-  const char *mode, *stats, *trace, *clock_ghz_text;
+  const char *mode, *stats, *trace, *clock_ghz_text, *check_fault;
   const char *scalesim_config, *topology, *out;
   int64_t seed, cycles;
   double ghz;
@@ -211,6 +218,8 @@ static int sim_run(const sim_args *g) {
   }
   if (g->check) so.mode = SIM_MODE_FUNCTIONAL;
   so.check = g->check;
+  if (g->check_fault)
+    so.fault = strcmp(g->check_fault, "flip") == 0 ? SIM_FAULT_FLIP : SIM_FAULT_TRUNCATE;
   so.seed = (uint64_t)g->seed;
   so.trace = g->trace;
   sim_step_result *res = calloc(prog.n_steps ? prog.n_steps : 1, sizeof *res);
@@ -225,8 +234,13 @@ static int sim_run(const sim_args *g) {
     return cli_fail(&err);
   }
   double cycles = 0, macs = 0, dram = 0, energy = 0;
-  int64_t checked = 0, wrong = 0;
+  int64_t checked = 0, wrong = 0, handoffs = 0;
   for (size_t i = 0; i < prog.n_steps; i++) {
+    handoffs += res[i].handoffs;
+    if (res[i].mismatches)
+      fprintf(stderr, "heat: check: step %s: %s (%lld of %lld elements differ)\n",
+              prog.steps[i].name, res[i].mismatch, (long long)res[i].mismatches,
+              (long long)res[i].checked);
     double t = (double)prog.steps[i].times;
     cycles += t * res[i].cycles;
     macs += t * (res[i].counts.macs + res[i].counts.simd_macs);
@@ -266,8 +280,10 @@ static int sim_run(const sim_args *g) {
     printf("\ntotal: %.0f cycles (%.4g s), %.0f MACs, %.0f DRAM bytes, %.4g J\n", cycles,
            cycles / (a.clock_ghz * 1e9), macs, dram, energy);
     if (so.check)
-      printf("check: %lld output elements compared with the reference einsum, %lld differ%s\n",
-             (long long)checked, (long long)wrong, wrong ? "" : " (bit-exact)");
+      printf("check: %lld output elements compared with the reference einsum, %lld differ%s; "
+             "%lld operands handed on from earlier steps (requantized)\n",
+             (long long)checked, (long long)wrong, wrong ? "" : " (bit-exact)",
+             (long long)handoffs);
   }
   free(res);
   program_free(&prog);
@@ -326,6 +342,7 @@ int cmd_sim(int argc, char **argv) {
       CLI_TEXT("plan", &m->plan),
       CLI_TEXT("mode", &g.mode),
       CLI_FLAG("check", &g.check),
+      CLI_TEXT("check-fault", &g.check_fault),
       CLI_INT("seed", &g.seed, 0, INT64_MAX),
       CLI_TEXT("stats", &g.stats),
       CLI_TEXT("trace", &g.trace),
@@ -352,6 +369,15 @@ int cmd_sim(int argc, char **argv) {
                                     "--program or --plan: the config is the arch, the topology "
                                     "the workload");
     return sim_scalesim_run(g.scalesim_config, g.topology, g.out);
+  }
+  if (g.check_fault) {
+    if (strcmp(g.check_fault, "flip") != 0 && strcmp(g.check_fault, "truncate") != 0) {
+      heat_error err;
+      heat_error_set(&err, HEAT_EINVAL, "--check-fault", "unknown fault '%s'; allowed: flip, truncate",
+                     g.check_fault);
+      return cli_fail(&err);
+    }
+    if (!g.check) return cli_usage_error("sim", "--check-fault needs --check");
   }
   if ((cli_given(&p, "cycles") || cli_given(&p, "clock-ghz")))
     return cli_usage_error("sim", "--cycles and --clock-ghz need --clock-check");

@@ -222,6 +222,30 @@ static void layer__epilogue(layer__ctx *c, size_t i, layer_item *it) {
                 &it->result.cost);
 }
 
+/* The tensors a path step reads and writes in the roles it is mapped with (hwpath_problem),
+ * each letter at its size in one run of the step (the token letter cut into token tiles), so
+ * the cycle-level model can carry values through the chain. */
+static void layer__tensors(const tn_network *net, const path_step *st, int64_t token_tiles,
+                           prog_tensors *t) {
+  map_problem p;
+  int lrole, rrole;
+  hwpath_problem(net, st, &p, &lrole, &rrole);
+  memset(t, 0, sizeof *t);
+  t->on = true;
+  t->id[lrole] = st->lhs;
+  t->id[rrole] = st->rhs;
+  t->id[MAP_OP_OUTPUT] = st->result;
+  snprintf(t->idx[lrole], sizeof t->idx[lrole], "%s", st->lhs_indices);
+  snprintf(t->idx[rrole], sizeof t->idx[rrole], "%s", st->rhs_indices);
+  snprintf(t->idx[MAP_OP_OUTPUT], sizeof t->idx[MAP_OP_OUTPUT], "%s", st->result_indices);
+  for (int k = 0; k < MAP_OPS; k++)
+    for (const char *l = t->idx[k]; *l; l++) {
+      int64_t n = net->size[(unsigned char)*l];
+      if (*l == 't' && token_tiles > 1) n = (n + token_tiles - 1) / token_tiles;
+      t->size[program_letter_slot(*l)] = n;
+    }
+}
+
 static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_error *err) {
   const model_op *op = &c->ops[i];
   bool in_sram = c->plan->op[i].n_inputs > 0 && flow_input_place(c->plan, c->ops, i, 0) == FLOW_SRAM;
@@ -317,6 +341,7 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
     it->token_tiles = fr->step[s].token_tiles;
     it->count = fr->step[s].token_tiles * op->count;
     it->fused = fr->step[s].output_on_chip;
+    layer__tensors(net, st, it->token_tiles, &it->tensors);
     if (s + 1 == hp->chosen->n_steps) layer__epilogue(c, i, it);
   }
   c->rep->saved_dram_bytes += fr->saved_dram_bytes * (part == MODEL_PART_BLOCK ? c->rep->layers : 1);

@@ -12,6 +12,7 @@
 
 #include "mapper/flow.h"
 #include "mapper/fuse.h"
+#include "mapper/program.h"
 #include "workloads/format.h"
 #include "workloads/model.h"
 
@@ -74,6 +75,10 @@ typedef struct layer_item {
   map_problem problem;
   map_result result;
   map_cost gemm_cost;          /* a GEMM step's cost before its epilogue was added */
+  /* A path step's tensors in the roles it is mapped with, at the priced token tile: ids in the
+   * op's network (operands 0..n-1, step s's result n + s); program_emit_items makes them
+   * unique per op, so the cycle-level model carries values through the chain. */
+  prog_tensors tensors;
 } layer_item;
 
 /* What a factorized linear stores: its factors, and after pre-computation folded the

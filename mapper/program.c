@@ -84,6 +84,85 @@ static void prog__dep(program *p, int64_t insn, int64_t dep) {
   if (dep > in->dep[lo]) in->dep[lo] = (int32_t)dep;
 }
 
+/* ---- tensors of a step (values through chains) ---- */
+
+int program_letter_slot(char c) {
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= 'A' && c <= 'Z') return 26 + (c - 'A');
+  return -1;
+}
+
+static void prog__append(char *s, char c) {
+  size_t n = strlen(s);
+  s[n] = c;
+  s[n + 1] = '\0';
+}
+
+int program_tensors_view(const prog_tensors *t, const int64_t *dims,
+                         char letters[MAP_DIMS][PROG_MAX_INDICES + 1], int64_t ext[MAP_DIMS],
+                         char *msg, size_t msg_size, const char **field) {
+  static const char *const role[MAP_OPS] = {"input", "weight", "output"};
+  *field = "idx";
+  for (int d = 0; d < MAP_DIMS; d++) {
+    letters[d][0] = '\0';
+    ext[d] = 1;
+  }
+  for (int k = 0; k < MAP_OPS; k++) {
+    unsigned long long seen = 0;
+    for (const char *l = t->idx[k]; *l; l++) {
+      int slot = program_letter_slot(*l);
+      if (slot < 0) {
+        snprintf(msg, msg_size, "'%c' in the %s's letters is not an index letter (a-z, A-Z)", *l,
+                 role[k]);
+        return HEAT_EINVAL;
+      }
+      if (seen & (1ull << slot)) {
+        snprintf(msg, msg_size, "letter '%c' twice in the %s's letters '%s'", *l, role[k], t->idx[k]);
+        return HEAT_EINVAL;
+      }
+      seen |= 1ull << slot;
+      if (t->size[slot] < 1) {
+        *field = "sizes";
+        snprintf(msg, msg_size, "letter '%c' of the %s has no size", *l, role[k]);
+        return HEAT_EINVAL;
+      }
+    }
+  }
+  const char *in = t->idx[MAP_OP_INPUT], *w = t->idx[MAP_OP_WEIGHT], *out = t->idx[MAP_OP_OUTPUT];
+  for (const char *l = out; *l; l++)
+    if (!strchr(in, *l) && !strchr(w, *l)) {
+      snprintf(msg, msg_size, "output letter '%c' is in neither operand", *l);
+      return HEAT_EINVAL;
+    }
+  for (const char *l = in; *l; l++) {
+    bool o = strchr(out, *l) != NULL, b = strchr(w, *l) != NULL;
+    prog__append(letters[!o ? MAP_DIM_K : b ? MAP_DIM_B : MAP_DIM_M], *l);
+  }
+  for (const char *l = w; *l; l++) {
+    bool o = strchr(out, *l) != NULL;
+    if (strchr(in, *l)) continue;
+    prog__append(letters[o ? MAP_DIM_N : MAP_DIM_K], *l);
+  }
+  *field = "sizes";
+  for (int d = 0; d < MAP_DIMS; d++) {
+    for (const char *l = letters[d]; *l; l++) {
+      int64_t n = t->size[program_letter_slot(*l)];
+      if (ext[d] > INT64_MAX / n) {
+        snprintf(msg, msg_size, "the %c extent overflows", "bmkn"[d]);
+        return HEAT_EINVAL;
+      }
+      ext[d] *= n;
+    }
+    if (dims && ext[d] != dims[d]) {
+      snprintf(msg, msg_size,
+               "the letters give %c = %lld ('%s'), the step's dims %lld", "bmkn"[d],
+               (long long)ext[d], letters[d], (long long)dims[d]);
+      return HEAT_EINVAL;
+    }
+  }
+  return HEAT_OK;
+}
+
 /* ---- GEMM step emission ---- */
 
 typedef struct prog__out_tile {
@@ -635,8 +714,18 @@ int program_emit_items(program *p, const arch *a, const map_options *opt, const 
                        const layer_item *items, size_t n, heat_error *err) {
   p->timing = opt->timing;
   p->stalls = opt->memory_stalls;
+  /* Tensor ids: each op's chain gets its own range (its network's ids offset by base). */
+  int32_t base = 0, next = 0;
+  const layer_item *chain = NULL;
   for (size_t i = 0; i < n; i++) {
     const layer_item *it = &items[i];
+    if (it->tensors.on && (!chain || chain->part != it->part || strcmp(chain->op, it->op) != 0)) {
+      chain = it;
+      base = next;
+    }
+    if (it->tensors.on)
+      for (int k = 0; k < MAP_OPS; k++)
+        if (base + it->tensors.id[k] + 1 > next) next = base + it->tensors.id[k] + 1;
     if (it->offline) continue; /* pre-computed into the stored weights: nothing runs */
     int64_t times = (it->count > 0 ? it->count : 1) * (it->repeat > 0 ? it->repeat : 1);
     int rc;
@@ -652,6 +741,11 @@ int program_emit_items(program *p, const arch *a, const map_options *opt, const 
                              &it->result.cost, err);
     }
     if (rc) return rc;
+    if (!it->simd && it->tensors.on) {
+      prog_tensors *t = &p->steps[p->n_steps - 1].tensors;
+      *t = it->tensors;
+      for (int k = 0; k < MAP_OPS; k++) t->id[k] += base;
+    }
   }
   return HEAT_OK;
 }

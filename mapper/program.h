@@ -40,7 +40,29 @@
  * can conflict on a bank). Only the cycle-level model reads it.
  * IDs are 0, 1, 2, ... in order. acc: 0 the fold writes its outputs, 1 it adds to partial sums
  * read back from the output buffer, 2 the partial sums stay in the array's accumulators (OS
- * with the K loop innermost). Parse errors name file:line and the field. */
+ * with the K loop innermost). Parse errors name file:line and the field.
+ *
+ * Values through chains (optional on a GEMM step line; all three or none; programs without them
+ * run as before, each step on its own seeded data):
+ *   tensors=I,W,O        tensor ids (0..2^31-1) the input and weight roles read and the output
+ *                        writes; a tensor an earlier step wrote is read as that step's output,
+ *                        requantized (mapper/MAPPING.md, "Values through fused chains"); any
+ *                        other is seeded data (activations, stored weights)
+ *   idx=LI,LW,LO         each tensor's index letters (a-z, A-Z; row-major, last fastest; a
+ *                        scalar tensor is empty: idx=tc,,tc); a tensor read from an earlier
+ *                        step has that step's letters (in any order: it keeps the writer's
+ *                        layout)
+ *   sizes=a:N,b:N,...    the size of every letter used in this step. A tensor read at another
+ *                        size than it was written along a letter is read modulo its size: a
+ *                        step run per token tile is simulated once (times = tiles x ...), so
+ *                        every tile of its output holds the simulated tile's values, and an
+ *                        untiled reader sees them repeated; a reader of a smaller extent (one
+ *                        tile) reads the first elements
+ * The GEMM view follows from the letters: B = letters of all three, M = of the input and the
+ * output only, N = of the weight and the output only, K = every letter the output lacks (a
+ * letter of one operand only is summed with the other broadcast); each product must equal
+ * dims. heat map writes them for the steps of factorized layers (ids of one op's chain, its
+ * network's operands then its steps' results, offset per op). */
 #ifndef HEAT_PROGRAM_H
 #define HEAT_PROGRAM_H
 
@@ -82,6 +104,28 @@ typedef enum prog_simd_kind {
 
 typedef enum prog_layout { PROG_LAYOUT_VECTOR = 0, PROG_LAYOUT_ROW = 1 } prog_layout;
 
+#define PROG_MAX_INDICES 52 /* index letters a-z, A-Z */
+
+/* Which tensors a GEMM step reads and writes (values carried through chains). */
+typedef struct prog_tensors {
+  bool on;                                   /* false: the step runs on its own seeded data */
+  int32_t id[MAP_OPS];                       /* input, weight, output */
+  char idx[MAP_OPS][PROG_MAX_INDICES + 1];   /* index letters of each, row-major */
+  int64_t size[PROG_MAX_INDICES];            /* size of letter a-z, A-Z (0: unused) */
+} prog_tensors;
+
+/* Slot of an index letter in prog_tensors.size (-1: not a letter). */
+int program_letter_slot(char c);
+
+/* The GEMM view of a step's tensors: the letters of B, M, K, N (in the order they appear in
+ * the input, then the weight) and their extents. Returns HEAT_OK, or HEAT_EINVAL with a
+ * message in msg and the text field it concerns in *field ("idx" or "sizes": a letter repeated
+ * in a tensor, an output letter neither operand has, a letter without a size, extents that
+ * differ from dims when dims is not NULL). */
+int program_tensors_view(const prog_tensors *t, const int64_t *dims,
+                         char letters[MAP_DIMS][PROG_MAX_INDICES + 1], int64_t ext[MAP_DIMS],
+                         char *msg, size_t msg_size, const char **field);
+
 typedef struct prog_step {
   char name[PROG_NAME_MAX];
   int64_t times;       /* how often the workload runs this step (count x repeat) */
@@ -89,6 +133,8 @@ typedef struct prog_step {
   map_problem problem; /* dims, on_chip, permuted */
   map_mapping mapping; /* dataflow, tile, order, buffer */
   prog_layout layout;  /* tiles in SRAM: which banks a fold's lanes hit */
+  prog_tensors tensors; /* values through chains (functional mode) */
+  int32_t line;        /* source line when parsed, 0 when emitted */
 } prog_step;
 
 typedef struct prog_insn {

@@ -65,6 +65,21 @@ static void prog__print_insn(FILE *out, size_t id, const prog_insn *in) {
   fputc('\n', out);
 }
 
+static char prog__letter(int slot) { return (char)(slot < 26 ? 'a' + slot : 'A' + slot - 26); }
+
+static void prog__print_tensors(FILE *out, const prog_tensors *t) {
+  fprintf(out, " tensors=%d,%d,%d idx=%s,%s,%s sizes=", t->id[0], t->id[1], t->id[2], t->idx[0],
+          t->idx[1], t->idx[2]);
+  bool first = true;
+  for (int slot = 0; slot < PROG_MAX_INDICES; slot++) {
+    char c = prog__letter(slot);
+    if (t->size[slot] < 1 || (!strchr(t->idx[0], c) && !strchr(t->idx[1], c) && !strchr(t->idx[2], c)))
+      continue;
+    fprintf(out, "%s%c:%" PRId64, first ? "" : ",", c, t->size[slot]);
+    first = false;
+  }
+}
+
 int program_print(FILE *out, const program *p) {
   fprintf(out, "heat-program 1\n# instructions: load/store (DMA), fold (array), simd, sync; see "
                "mapper/program.h\narch %s\ntiming %s\nstalls %d\n",
@@ -85,6 +100,7 @@ int program_print(FILE *out, const program *p) {
               m->buffer[0], m->buffer[1], m->buffer[2], pr->on_chip[0], pr->on_chip[1],
               pr->on_chip[2], pr->permuted[0], pr->permuted[1]);
       if (st->layout == PROG_LAYOUT_ROW) fprintf(out, " layout=row");
+      if (st->tensors.on) prog__print_tensors(out, &st->tensors);
     }
     fputc('\n', out);
   }
@@ -224,6 +240,54 @@ static int prog__flag(prog__line *l, const char *key, bool *out, heat_error *err
   return rc;
 }
 
+/* tensors=I,W,O idx=LI,LW,LO sizes=a:N,... (program.h): all three or none. */
+static int prog__parse_tensors(prog__line *l, prog_step *st, heat_error *err) {
+  const char *ids = prog__get(l, "tensors"), *idx = prog__get(l, "idx"), *sizes = prog__get(l, "sizes");
+  if (!ids && !idx && !sizes) return HEAT_OK;
+  const char *missing = !ids ? "tensors" : !idx ? "idx" : !sizes ? "sizes" : NULL;
+  if (missing)
+    return prog__err(l, err, missing, "missing (tensors=, idx= and sizes= go together)", NULL, NULL);
+  prog_tensors *t = &st->tensors;
+  memset(t, 0, sizeof *t);
+  int64_t v[3];
+  int rc = prog__key_list(l, "tensors", 3, 0, INT32_MAX, v, NULL, err);
+  if (rc) return rc;
+  for (int k = 0; k < MAP_OPS; k++) t->id[k] = (int32_t)v[k];
+  const char *c = idx;
+  for (int k = 0; k < MAP_OPS; k++) {
+    size_t n = strcspn(c, ",");
+    if ((k < 2 && c[n] != ',') || (k == 2 && c[n] != '\0'))
+      return prog__err(l, err, "idx", "'%s' must hold 3 comma-separated letter groups (input, weight, output)", idx, NULL);
+    if (n > PROG_MAX_INDICES)
+      return prog__err(l, err, "idx", "'%s' has a group of more than 52 letters", idx, NULL);
+    memcpy(t->idx[k], c, n);
+    t->idx[k][n] = '\0';
+    c += n + (k < 2);
+  }
+  char buf[1024];
+  if (strlen(sizes) >= sizeof buf) return prog__err(l, err, "sizes", "too long", NULL, NULL);
+  snprintf(buf, sizeof buf, "%s", sizes);
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    int slot = program_letter_slot(tok[0]);
+    if (slot < 0 || tok[1] != ':')
+      return prog__err(l, err, "sizes", "'%s' is not LETTER:SIZE (as t:64)", tok, NULL);
+    if (t->size[slot])
+      return prog__err(l, err, "sizes", "letter '%s' given twice", (char[2]){tok[0], 0}, NULL);
+    int64_t n;
+    if ((rc = prog__int(l, "sizes", tok + 2, 1, INT32_MAX, &n, err))) return rc;
+    if (!strchr(t->idx[0], tok[0]) && !strchr(t->idx[1], tok[0]) && !strchr(t->idx[2], tok[0]))
+      return prog__err(l, err, "sizes", "letter '%s' is in no tensor of idx", (char[2]){tok[0], 0}, NULL);
+    t->size[slot] = n;
+  }
+  char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
+  int64_t ext[MAP_DIMS];
+  const char *field;
+  if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
+    return prog__err(l, err, field, "%s", msg, NULL);
+  t->on = true;
+  return HEAT_OK;
+}
+
 static int prog__parse_step(prog__line *l, program *p, heat_error *err) {
   int64_t id, v4[4];
   int rc = prog__int(l, "step", l->val[0], 0, INT32_MAX, &id, err);
@@ -243,6 +307,7 @@ static int prog__parse_step(prog__line *l, program *p, heat_error *err) {
   }
   prog_step *st = &p->steps[p->n_steps];
   memset(st, 0, sizeof *st);
+  st->line = l->line;
   const char *name;
   if ((rc = prog__need(l, "name", &name, err))) return rc;
   snprintf(st->name, sizeof st->name, "%s", name);
@@ -286,6 +351,7 @@ static int prog__parse_step(prog__line *l, program *p, heat_error *err) {
     if (layout && strcmp(layout, "row") == 0) st->layout = PROG_LAYOUT_ROW;
     else if (layout && strcmp(layout, "vector") != 0)
       return prog__err(l, err, "layout", "unknown layout '%s'; allowed: vector, row", layout, NULL);
+    if ((rc = prog__parse_tensors(l, st, err))) return rc;
   }
   p->n_steps++;
   return prog__check_unused(l, err);
@@ -528,7 +594,75 @@ static int prog__ierr(const prog_insn *in, size_t i, const char *origin, heat_er
   return heat_error_set(err, HEAT_EINVAL, origin, "instruction %zu: field '%s': %s", i, field, msg);
 }
 
+static int prog__serr(const prog_step *st, size_t s, const char *origin, heat_error *err,
+                      const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int prog__serr(const prog_step *st, size_t s, const char *origin, heat_error *err,
+                      const char *field, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (st->line > 0) return heat_error_at(err, HEAT_EINVAL, origin, st->line, "field '%s': %s", field, msg);
+  return heat_error_set(err, HEAT_EINVAL, origin, "step %zu: field '%s': %s", s, field, msg);
+}
+
+/* Letters of tensor k of a step, sorted (a tensor's letter set, whatever its layout). */
+static void prog__letter_set(const prog_tensors *t, int k, char *out) {
+  size_t n = 0;
+  for (int slot = 0; slot < PROG_MAX_INDICES; slot++)
+    if (strchr(t->idx[k], prog__letter(slot))) out[n++] = prog__letter(slot);
+  out[n] = '\0';
+}
+
+/* The tensors of the steps that carry values: each step's view matches its dims; a tensor has
+ * the same letters wherever it is named (sizes may differ: program.h); one step writes it,
+ * before any step reads it; a step does not read the tensor it writes. */
+static int prog__check_tensors(const program *p, const char *origin, heat_error *err) {
+  static const char *const role[MAP_OPS] = {"input", "weight", "output"};
+  for (size_t s = 0; s < p->n_steps; s++) {
+    const prog_step *st = &p->steps[s];
+    if (st->simd || !st->tensors.on) continue;
+    const prog_tensors *t = &st->tensors;
+    char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
+    int64_t ext[MAP_DIMS];
+    const char *field;
+    if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
+      return prog__serr(st, s, origin, err, field, "%s", msg);
+    for (int k = 0; k < 2; k++)
+      if (t->id[k] == t->id[MAP_OP_OUTPUT])
+        return prog__serr(st, s, origin, err, "tensors", "the step reads tensor %d as its %s and writes it",
+                          t->id[k], role[k]);
+    for (int k = 0; k < MAP_OPS; k++) {
+      char mine[PROG_MAX_INDICES + 1], theirs[PROG_MAX_INDICES + 1];
+      prog__letter_set(t, k, mine);
+      for (size_t q = 0; q <= s; q++) {
+        const prog_tensors *u = &p->steps[q].tensors;
+        if (p->steps[q].simd || !u->on) continue;
+        for (int j = 0; j < MAP_OPS && (q < s || j < k); j++) {
+          if (u->id[j] != t->id[k]) continue;
+          prog__letter_set(u, j, theirs);
+          if (strcmp(mine, theirs) != 0)
+            return prog__serr(st, s, origin, err, "idx",
+                              "tensor %d has letters '%s' here and '%s' in step %zu (%s)", t->id[k],
+                              t->idx[k], u->idx[j], q, p->steps[q].name);
+          if (k == MAP_OP_OUTPUT && j == MAP_OP_OUTPUT)
+            return prog__serr(st, s, origin, err, "tensors", "tensor %d is written again (first by step %zu, %s)",
+                              t->id[k], q, p->steps[q].name);
+          if (k == MAP_OP_OUTPUT)
+            return prog__serr(st, s, origin, err, "tensors",
+                              "tensor %d is written here but step %zu (%s) read it before", t->id[k],
+                              q, p->steps[q].name);
+        }
+      }
+    }
+  }
+  return HEAT_OK;
+}
+
 int program_check(const program *p, const arch *a, const char *origin, heat_error *err) {
+  int trc = prog__check_tensors(p, origin, err);
+  if (trc) return trc;
   for (size_t s = 0; s < p->n_steps; s++) {
     const prog_step *st = &p->steps[s];
     if (st->simd) continue;

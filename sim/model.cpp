@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/heat_rng.h"
+#include "sim/check.h"
 #include "sim/datapath.h"
 #include "sim/sim.h"
 #include "sim/sim_internal.h"
@@ -544,6 +545,60 @@ static void sim__seed(step_values &v, const arch *a, const prog_step &st, uint64
   for (auto &x : v.w) x = seeded(&rng, a->weight_bits);
 }
 
+// A step that names its tensors: its operands come from the chain's store (an earlier step's
+// output, requantized, or seeded data), so the array computes on the values the chain carries.
+static int sim__gather(step_values &v, const arch *a, const prog_step &st, uint64_t seed,
+                       chk_store *store, sim_step_result *r, heat_error *err) {
+  v.B = st.problem.dim[0];
+  v.M = st.problem.dim[1];
+  v.K = st.problem.dim[2];
+  v.N = st.problem.dim[3];
+  v.in.resize((size_t)(v.B * v.M * v.K));
+  v.w.resize((size_t)(v.B * v.K * v.N));
+  v.out.assign((size_t)(v.B * v.M * v.N), 0xdeadbeefu); // garbage until a fold writes it
+  for (int k = 0; k < 2; k++) {
+    bool handed = false;
+    int rc = chk_gather(store, a, seed, &st, k, k ? v.w.data() : v.in.data(), &handed, err);
+    if (rc) return rc;
+    r->handoffs += handed;
+  }
+  return HEAT_OK;
+}
+
+// After the step: its outputs compared with the chain reference (--check), then handed on
+// requantized (the SIMD unit's requantization, sim/check.h).
+static int sim__handoff(step_values &v, const arch *a, const prog_step &st, int32_t step,
+                        const sim_options *opt, chk_store *store, chk_store *ref,
+                        sim_step_result *r, heat_error *err) {
+  const prog_tensors &t = st.tensors;
+  std::vector<int32_t> acc((size_t)chk_elements(&t, MAP_OP_OUTPUT));
+  int rc = chk_output_from_gemm(&st, v.out.data(), a->accum_bits, acc.data(), err);
+  if (rc) return rc;
+  if (opt->check) {
+    std::vector<int32_t> want(acc.size());
+    rc = chk_reference_step(ref, a, opt->seed, &st, want.data(), err);
+    if (!rc) rc = chk_put_output(ref, a, &st, step, want.data(), CHK_FAULT_NONE, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < acc.size(); i++) {
+      r->checked++;
+      if (acc[i] == want[i]) continue;
+      if (!r->mismatches++) {
+        char at[160];
+        chk_describe(&t, MAP_OP_OUTPUT, (int64_t)i, at, sizeof at);
+        // (cut to the field's size when the letters are many)
+        if (std::snprintf(r->mismatch, sizeof r->mismatch,
+                          "output tensor %d (%s) at %s: simulated %ld, reference %ld", t.id[2],
+                          t.idx[2], at, (long)acc[i], (long)want[i]) < 0)
+          r->mismatch[0] = '\0';
+      }
+    }
+  }
+  chk_fault f = opt->fault == SIM_FAULT_FLIP       ? CHK_FAULT_FLIP
+                : opt->fault == SIM_FAULT_TRUNCATE ? CHK_FAULT_TRUNCATE
+                                                   : CHK_FAULT_NONE;
+  return chk_put_output(store, a, &st, step, acc.data(), f, err);
+}
+
 static void sim__check(step_values &v, const arch *a, sim_step_result *r) {
   std::vector<uint32_t> ref((size_t)(v.B * v.M * v.N), 0u);
   for (int64_t b = 0; b < v.B; b++) {
@@ -561,9 +616,33 @@ static void sim__check(step_values &v, const arch *a, sim_step_result *r) {
   }
   for (size_t i = 0; i < ref.size(); i++) {
     r->checked++;
-    if (dp_wrap(ref[i], a->accum_bits) != dp_wrap(v.out[i], a->accum_bits)) r->mismatches++;
+    int32_t want = dp_wrap(ref[i], a->accum_bits), got = dp_wrap(v.out[i], a->accum_bits);
+    if (want == got) continue;
+    if (!r->mismatches++) {
+      int64_t n = (int64_t)i % v.N, m = (int64_t)i / v.N % v.M, b = (int64_t)i / v.N / v.M;
+      std::snprintf(r->mismatch, sizeof r->mismatch,
+                    "output element b=%lld,m=%lld,n=%lld: simulated %ld, reference %ld",
+                    (long long)b, (long long)m, (long long)n, (long)got, (long)want);
+    }
   }
 }
+
+namespace {
+// The value stores of one run (the model's and the reference's), freed however the run ends.
+struct chain_stores {
+  chk_store sim, ref;
+  chain_stores() {
+    chk_store_init(&sim);
+    chk_store_init(&ref);
+  }
+  ~chain_stores() {
+    chk_store_free(&sim);
+    chk_store_free(&ref);
+  }
+  chain_stores(const chain_stores &) = delete;
+  chain_stores &operator=(const chain_stores &) = delete;
+};
+} // namespace
 
 extern "C" int sim_session_run(sim_session *s, const program *p, const sim_options *opt,
                                sim_step_result *steps, heat_error *err) {
@@ -583,6 +662,7 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
   std::vector<std::vector<size_t>> by_step(p->n_steps);
   for (size_t i = 0; i < p->n; i++) by_step[(size_t)p->insn[i].step].push_back(i);
   step_values vals;
+  chain_stores chains;
   for (size_t st = 0; st < p->n_steps && !rc; st++) {
     sim_step_result *r = &steps[st];
     std::memset(r, 0, sizeof *r);
@@ -594,7 +674,12 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     m.slot_wait[0] = 0;
     const prog_step &ps = p->steps[st];
     bool values = opt->mode == SIM_MODE_FUNCTIONAL && !ps.simd;
-    if (values) sim__seed(vals, &s->a, ps, opt->seed, st);
+    if (values && ps.tensors.on) {
+      rc = sim__gather(vals, &s->a, ps, opt->seed, &chains.sim, r, err);
+      if (rc) break;
+    } else if (values) {
+      sim__seed(vals, &s->a, ps, opt->seed, st);
+    }
     m.vals = &vals;
     double t0 = machine::now();
     // The machine drains between steps (the program syncs them anyway): no resource carries
@@ -646,7 +731,10 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     energy_events ev;
     program_counts_events(&s->a, &r->counts, r->cycles, &ev);
     energy_eval(&s->a, &ev, &r->energy);
-    if (values && opt->check) sim__check(vals, &s->a, r);
+    if (values && ps.tensors.on)
+      rc = sim__handoff(vals, &s->a, ps, (int32_t)st, opt, &chains.sim, &chains.ref, r, err);
+    else if (values && opt->check)
+      sim__check(vals, &s->a, r);
   }
   if (vcd) {
     int vrc = vcd_close(vcd, (int64_t)llround(machine::now()), err);

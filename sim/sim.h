@@ -65,13 +65,27 @@ typedef struct sim_step_result {
   int64_t folds_stepped;    /* functional: folds computed on the registers */
   int64_t checked;          /* --check: output elements compared with the reference */
   int64_t mismatches;       /* of them, different */
+  int64_t handoffs;         /* functional: operands read from an earlier step's output */
+  char mismatch[240];       /* the first mismatch: tensor, element, both values ("" none) */
 } sim_step_result;
+
+/* Breaks the functional mode's value hand-off on purpose, to show that --check sees it (heat
+ * sim --check-fault; sim/check.h): never in a real run. */
+typedef enum sim_fault {
+  SIM_FAULT_NONE = 0,
+  SIM_FAULT_FLIP = 1,     /* flips one bit of every output handed to a later step */
+  SIM_FAULT_TRUNCATE = 2  /* the hand-off truncates instead of rounding */
+} sim_fault;
 
 typedef struct sim_options {
   sim_mode mode;
-  bool check;          /* functional: compare every step's outputs with a plain-C einsum */
+  /* functional: compare every step's outputs with a plain-C einsum; steps that name their
+   * tensors (mapper/program.h) are checked as chains: each reads what the previous produced,
+   * requantized, and the reference computes the whole chain alike (sim/check.h) */
+  bool check;
   uint64_t seed;       /* of the input and weight values */
   const char *trace;   /* VCD file of unit activity, or NULL */
+  sim_fault fault;     /* SIM_FAULT_NONE except in tests of the checker */
 } sim_options;
 
 typedef struct sim_session sim_session;

@@ -239,6 +239,9 @@ static void good_program_is_accepted(void **state) {
 
 static void bad_programs_name_line_and_field(void **state) {
   (void)state;
+  heat_error err;
+  arch a_tpu;
+  assert_int_equal(arch_resolve("tpu-32", &a_tpu, &err), HEAT_OK);
   expect_error(replace(good, "2: fold", "2: frob"), "bad.prog:8", "field 'opcode': unknown opcode 'frob'");
   expect_error(replace(good, "acc=0 deps=0,1", "acc=0 deps=0,3"), "bad.prog:8",
                "field 'deps': instruction 3 is not earlier");
@@ -265,6 +268,47 @@ static void bad_programs_name_line_and_field(void **state) {
   expect_error(replace(good, "df=os", "df=xs"), "bad.prog:5", "field 'df': unknown dataflow 'xs'");
   expect_error(replace(good, "at=0,0,0,0 len=1,64,1,64", "at=0,10,0,0 len=1,64,1,64"), "bad.prog:9",
                "field 'len': the box leaves");
+  /* Values through chains: tensors=, idx= and sizes= (program.h). */
+  const char *t0 = "permuted=0,0 tensors=0,1,2 idx=mk,kn,mn sizes=m:64,k:64,n:64\n";
+  char tg[4096]; /* replace() reuses its buffers */
+  snprintf(tg, sizeof tg, "%s", replace(good, "permuted=0,0\n", t0));
+  program tp;
+  assert_int_equal(program_parse(tg, "t", &tp, &err), HEAT_OK);
+  assert_true(tp.steps[0].tensors.on && tp.steps[0].tensors.size[program_letter_slot('k')] == 64);
+  program_free(&tp);
+  expect_error(replace(good, "permuted=0,0\n", "permuted=0,0 tensors=0,1,2\n"), "bad.prog:5",
+               "field 'idx': missing (tensors=, idx= and sizes= go together)");
+  expect_error(replace(tg, "idx=mk,kn,mn", "idx=mk,kn"), "bad.prog:5",
+               "field 'idx': 'mk,kn' must hold 3 comma-separated letter groups");
+  expect_error(replace(tg, "sizes=m:64", "sizes=m64"), "bad.prog:5", "field 'sizes': 'm64' is not LETTER:SIZE");
+  expect_error(replace(tg, "n:64", "m:64"), "bad.prog:5", "field 'sizes': letter 'm' given twice");
+  expect_error(replace(tg, "n:64", "n:64,z:3"), "bad.prog:5", "field 'sizes': letter 'z' is in no tensor");
+  expect_error(replace(tg, "m:64", "m:0"), "bad.prog:5", "field 'sizes': '0' is not an integer in 1..");
+  expect_error(replace(tg, "m:64", "m:32"), "bad.prog:5",
+               "field 'sizes': the letters give m = 32 ('m'), the step's dims 64");
+  expect_error(replace(tg, "idx=mk,kn,mn", "idx=mk,kk,mn"), "bad.prog:5",
+               "field 'idx': letter 'k' twice in the weight's letters 'kk'");
+  expect_error(replace(tg, "tensors=0,1,2", "tensors=0,1,x"), "bad.prog:5",
+               "field 'tensors': 'x' is not an integer");
+  expect_error(replace(tg, "tensors=0,1,2", "tensors=0,1,1"), "bad.prog:5",
+               "field 'tensors': the step reads tensor 1 as its weight and writes it");
+  /* A second step (no instructions needed to check its tensors). */
+  char two[4096];
+  const char *s1 = "step 1 name=h times=1 simd=0 dims=1,64,64,64 df=os tile=1,64,64,64 order=m,k,n "
+                   "buf=0,1,0 on_chip=0,0,0 permuted=0,0 tensors=2,3,4 idx=mn,nk,mk sizes=m:64,n:64,k:64\n";
+  char *at = strstr(tg, "0: load");
+  snprintf(two, sizeof two, "%.*s%s%s", (int)(at - tg), tg, s1, at);
+  assert_int_equal(program_parse(two, "t", &tp, &err), HEAT_OK);
+  assert_int_equal(program_check(&tp, &a_tpu, "t", &err), HEAT_OK);
+  program_free(&tp);
+  expect_error(replace(two, "idx=mn,nk,mk sizes=m:64,n:64", "idx=mx,xk,mk sizes=m:64,x:64"), "bad.prog:6",
+               "field 'idx': tensor 2 has letters 'mx' here and 'mn' in step 0 (g)");
+  expect_error(replace(two, "tensors=2,3,4", "tensors=2,3,2"), "bad.prog:6",
+               "field 'tensors': the step reads tensor 2");
+  expect_error(replace(two, "tensors=2,3,4 idx=mn,nk,mk", "tensors=5,3,2 idx=mk,kn,mn"), "bad.prog:6",
+               "field 'tensors': tensor 2 is written again (first by step 0, g)");
+  expect_error(replace(two, "tensors=2,3,4 idx=mn,nk,mk", "tensors=2,3,0 idx=mn,nk,mk"), "bad.prog:6",
+               "field 'tensors': tensor 0 is written here but step 0 (g) read it before");
   expect_error("", "bad.prog:1", "empty program");
   expect_error("heat-program 1\narch tpu-32\n3\n", "bad.prog:3", "unknown line '3'");
 }
@@ -297,6 +341,31 @@ static void check_layer(const char *arch_name, const char *layer, const char *fo
   program_init(&prog);
   if (program_emit_items(&prog, &a, &opt, &m, rep.items, rep.n_items, &err)) fail_msg("%s: %s", err.where, err.msg);
   assert_int_equal(program_check(&prog, &a, "layer", &err), HEAT_OK);
+  /* A factorized layer's steps name their tensors, and the chain links them: a step reads
+   * what an earlier one wrote. The text keeps them. */
+  if (format) {
+    int linked = 0;
+    for (size_t s = 0; s < prog.n_steps; s++) {
+      const prog_step *st = &prog.steps[s];
+      if (st->simd) continue;
+      assert_true(st->tensors.on);
+      for (size_t q = 0; q < s; q++)
+        for (int k = 0; k < 2; k++)
+          linked += !prog.steps[q].simd && prog.steps[q].tensors.id[MAP_OP_OUTPUT] == st->tensors.id[k];
+    }
+    assert_true(linked >= 1);
+    char *text = print_to_string(&prog);
+    program back;
+    if (program_parse(text, "rt", &back, &err)) fail_msg("%s: %s", err.where, err.msg);
+    assert_int_equal(program_check(&back, &a, "rt", &err), HEAT_OK);
+    char *again = print_to_string(&back);
+    assert_string_equal(text, again);
+    for (size_t s = 0; s < prog.n_steps; s++)
+      assert_memory_equal(&back.steps[s].tensors, &prog.steps[s].tensors, sizeof(prog_tensors));
+    free(text);
+    free(again);
+    program_free(&back);
+  }
   /* Offline (pre-computed) steps are listed in the report but emit nothing. */
   size_t online = 0;
   for (size_t i = 0; i < rep.n_items; i++) online += !rep.items[i].offline;

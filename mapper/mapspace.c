@@ -177,6 +177,7 @@ typedef struct map__bound_base {
 typedef struct map__dram {
   double in[MAP_OPS], out;
   double edge;
+  double lp_once; /* one move's partial-sum load: the first output tile has none */
 } map__dram;
 
 /* Slack for float error: the bounds are summed in another order than the cost model's. */
@@ -226,6 +227,7 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
   d->in[MAP_OP_OUTPUT] = 0;
   d->out = p->on_chip[MAP_OP_OUTPUT] ? 0 : b->elems[MAP_OP_OUTPUT] * (a->input_bits / 8.0);
   d->edge = 0;
+  d->lp_once = 0;
 }
 
 /* DRAM traffic of one tiling and loop order, as the cost model counts it (tile.c,
@@ -269,6 +271,7 @@ static void map__dram_of_order(const arch *a, const map_problem *p, const map__b
         d->in[op] = part;
         d->out += part;
         d->edge += d->out / events; /* the last tile's store */
+        d->lp_once = part / events;
       }
     } else {
       d->in[op] *= refetch;
@@ -283,8 +286,8 @@ static void map__dram_of_order(const arch *a, const map_problem *p, const map__b
  * (tile.c, map__class_period) runs the first tile's loads, then every further tile in a period
  * at least as long as one unit's compute and as that tile's transfers, then the last store and
  * drain: so cycles >= latency + edge transfers + compute + fd, and >= latency + one unit +
- * every transfer (partial-sum loads: all but one of at least two) + fd; with single-buffered
- * buffers a period also waits for the fold before (compute + its transfers). */
+ * every transfer (partial-sum loads: all but the first output tile's) + fd; with
+ * single-buffered buffers a period also waits for the fold before (compute + its transfers). */
 static void map__bound_of(const arch *a, const map__bound_base *b, double array_cycles,
                           double fd, double unit, double reg, double in_reads, double w_reads,
                           double out_writes, double out_reads, const map__dram *d, double pipe,
@@ -292,9 +295,7 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
   double dram = d->in[0] + d->in[1] + d->in[2] + d->out;
   double busy = array_cycles + fd;
   if (b->stalls) {
-    double moved = (d->in[0] + d->in[1] + 0.5 * d->in[2] + d->out) / b->bpc;
-    double dram_cycles = dram / b->bpc;
-    if (dram_cycles > busy) busy = dram_cycles;
+    double moved = (dram - d->lp_once) / b->bpc;
     if (b->serial) {
       if (array_cycles + fd + moved > busy) busy = array_cycles + fd + moved;
     } else {
@@ -448,9 +449,11 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
  * as the cost model runs it (tile.c, map__memory_eval and map__class_period: the first tile's
  * loads and the DRAM latency, then per further tile a period set by its outermost advancing
  * loop, then the last store and drain), with every input at or below the model's: transfers
- * at their raw bytes (no burst rounding, no strided DMA), a unit's compute at its array share
- * (no SRAM port), no epilogue nor layout pass, and only the period terms that grow with their
- * inputs (the two-fold chain only for the innermost class, where it does). */
+ * at their raw bytes, each at most the model's (the first loads: the average move, no larger
+ * than the first full tile; no burst rounding, no strided DMA), a unit's compute at its array
+ * share (no SRAM port), no epilogue nor layout pass, and only the period terms that grow with
+ * their inputs (the two-fold chain only for the innermost class, where it does, less the one
+ * period the model may price without it). */
 static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *order,
                                const map__compute *c, const map__array *ar,
                                const map__dram *d) {
@@ -529,13 +532,16 @@ static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *ord
       double one = cc + fd + chain + (ord[to] != ST ? lat : 0);
       if (one > t) t = one;
     }
+    double t_one = t, times = cnt[q] - 1;
+    for (int i = 0; i < q; i++) times *= cnt[i];
     if (q == n - 1) {
       bool loads = len_of[IN] > 0 || len_of[W] > 0 || fold_of[LP];
       double two = (dq + (loads ? lat : 0) + cc + fd) / 2;
       if (two > t) t = two;
+      /* Where the two-fold chain sets it, the model may price one of these periods at the
+       * one-fold terms (an odd first run of tiles). */
+      cycles -= t - t_one;
     }
-    double times = cnt[q] - 1;
-    for (int i = 0; i < q; i++) times *= cnt[i];
     cycles += times * t;
   }
   return cycles + st + fd;

@@ -9,7 +9,7 @@
  * (out[o] = sum over the letters the output lacks of lhs * rhs) without the GEMM view, the
  * tiles or the array, so the two agree only if the datapath, the tiling and the hand-off do.
  * Tensors hold whole token extents: a step run per token tile (prog_tensors.token) is gathered
- * and scattered tile by tile, the reference computes it untiled. */
+ * and scattered tile by tile, the reference computes it untiled.
  *
  * Requantization (mapper/MAPPING.md, "Values through fused chains"): an output handed on is
  *   q = saturate_p(round_half_away_from_zero(wrap_accum_bits(acc) / 2^s)),

@@ -165,12 +165,18 @@ typedef struct map__bound_base {
   bool stalls;            /* memory stalls priced: cycles cover DRAM latency and transfers */
   double latency;         /* DRAM latency, cycles, when they are */
   double bpc;             /* DRAM bytes per cycle */
+  /* Stalls priced and every buffer an off-chip operand may use single-buffered: each tile's
+   * transfers wait for the fold before (MAPPING.md, the tile pipeline), so compute and DRAM
+   * add up instead of overlapping. */
+  bool serial;
 } map__bound_base;
 
 /* DRAM traffic of a schedule: bytes brought into each operand's buffer (the output's are
- * partial sums read back) and bytes written out from the output's. */
+ * partial sums read back) and bytes written out from the output's; `edge`, DRAM bytes of the
+ * first tile's loads and the last tile's store (which no fold overlaps), 0 when unknown. */
 typedef struct map__dram {
   double in[MAP_OPS], out;
+  double edge;
 } map__dram;
 
 /* Slack for float error: the bounds are summed in another order than the cost model's. */
@@ -202,6 +208,12 @@ static void map__bound_base_of(const arch *a, const map_problem *p, const map_op
   b->bpc = a->dram.gbps / a->clock_ghz;
   b->stalls = opt->memory_stalls;
   if (b->stalls) b->latency = a->dram.latency_ns * a->clock_ghz;
+  b->serial = b->stalls;
+  for (int op = 0; op < MAP_OPS; op++)
+    for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS && !p->on_chip[op]; j++)
+      if ((a->buffers[j].operands & (1u << op)) &&
+          (!p->buffers[op] || (p->buffers[op] & (1u << j))) && a->buffers[j].double_buffered)
+        b->serial = false;
 }
 
 /* Each operand off chip crosses DRAM at least once: inputs and weights are read into a buffer,
@@ -213,11 +225,15 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
       p->on_chip[MAP_OP_WEIGHT] ? 0 : b->elems[MAP_OP_WEIGHT] * (a->weight_bits / 8.0);
   d->in[MAP_OP_OUTPUT] = 0;
   d->out = p->on_chip[MAP_OP_OUTPUT] ? 0 : b->elems[MAP_OP_OUTPUT] * (a->input_bits / 8.0);
+  d->edge = 0;
 }
 
 /* DRAM traffic of one tiling and loop order, as the cost model counts it (tile.c,
  * map__memory_eval): an operand's tile is fetched again each time a loop outside its innermost
- * relevant loop advances. Sets *stream_innermost when the innermost iterating loop is `sd`. */
+ * relevant loop advances; an operand moves `events` times (the iterations of the loops out to
+ * its innermost one), its first move carrying 1/events of its bytes (the model's per-move
+ * share, before burst rounding). Sets *stream_innermost when the innermost iterating loop is
+ * `sd`. */
 static void map__dram_of_order(const arch *a, const map_problem *p, const map__bound_base *b,
                                const int64_t *tile, const int *order, int sd, map__dram *d,
                                bool *stream_innermost) {
@@ -242,29 +258,50 @@ static void map__dram_of_order(const arch *a, const map_problem *p, const map__b
     int pos = -1;
     for (int i = 0; i < n; i++)
       if (op_dims[op] & (1u << nd[i])) pos = i;
-    double refetch = 1;
-    for (int i = 0; i <= pos; i++)
+    double refetch = 1, events = 1;
+    for (int i = 0; i <= pos; i++) {
+      events *= cnt[i];
       if (!(op_dims[op] & (1u << nd[i]))) refetch *= cnt[i];
+    }
     if (op == MAP_OP_OUTPUT) {
       if (!p->on_chip[op]) {
         double part = b->elems[op] * (refetch - 1) * b->ebytes[MAP_OP_OUTPUT];
         d->in[op] = part;
         d->out += part;
+        d->edge += d->out / events; /* the last tile's store */
       }
     } else {
       d->in[op] *= refetch;
+      d->edge += d->in[op] / events; /* the first tile's load */
     }
   }
 }
 
-/* Bound of a schedule: the array side (cycles incl. fill/drain, register events, the array's
- * SRAM reads and writes in elements) and its DRAM traffic; cycles rounded as the model does. */
+/* Bound of a schedule: the array side (cycles, the last fold's fill/drain `fd`, the cycles of
+ * one fold unit `unit` (0: unknown), register events, the array's SRAM reads and writes in
+ * elements) and its DRAM traffic; cycles rounded as the model does. The tile pipeline
+ * (tile.c, map__class_period) runs the first tile's loads, then every further tile in a period
+ * at least as long as one unit's compute and as that tile's transfers, then the last store and
+ * drain: so cycles >= latency + edge transfers + compute + fd, and >= latency + one unit +
+ * every transfer (partial-sum loads: all but one of at least two) + fd; with single-buffered
+ * buffers a period also waits for the fold before (compute + its transfers). */
 static void map__bound_of(const arch *a, const map__bound_base *b, double array_cycles,
-                          double reg, double in_reads, double w_reads, double out_writes,
-                          double out_reads, const map__dram *d, double *cycles, double *pj) {
+                          double fd, double unit, double reg, double in_reads, double w_reads,
+                          double out_writes, double out_reads, const map__dram *d,
+                          double *cycles, double *pj) {
   double dram = d->in[0] + d->in[1] + d->in[2] + d->out;
-  double dram_cycles = b->stalls ? dram / b->bpc : 0;
-  double busy = array_cycles > dram_cycles ? array_cycles : dram_cycles;
+  double busy = array_cycles + fd;
+  if (b->stalls) {
+    double moved = (d->in[0] + d->in[1] + 0.5 * d->in[2] + d->out) / b->bpc;
+    double dram_cycles = dram / b->bpc;
+    if (dram_cycles > busy) busy = dram_cycles;
+    if (b->serial) {
+      if (array_cycles + fd + moved > busy) busy = array_cycles + fd + moved;
+    } else {
+      if (array_cycles + fd + d->edge / b->bpc > busy) busy = array_cycles + fd + d->edge / b->bpc;
+      if (unit + fd + moved > busy) busy = unit + fd + moved;
+    }
+  }
   *cycles = map_cycles_round((b->latency + busy) * MAP_BOUND_SLACK);
   double e = b->macs * a->mac_pj + reg * a->reg_pj + dram * a->dram.pj_per_byte +
              in_reads * b->ebytes[MAP_OP_INPUT] * b->rd_pj[MAP_OP_INPUT] +
@@ -295,14 +332,14 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   /* No PE does more than one MAC a cycle; every mapping's array reads each input and weight
    * element and writes each output element at least once, with 3 register events per MAC. */
   double cycles, pj;
-  map__bound_of(&a, &b, b.macs / (double)arch_peak_macs_per_cycle(&a), 3 * b.macs,
+  map__bound_of(&a, &b, b.macs / (double)arch_peak_macs_per_cycle(&a), 0, 0, 3 * b.macs,
                 b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d,
                 &cycles, &pj);
   if (a.simd.lanes > 0) {
     /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
      * op_pj per lane-cycle, instead of a PE's MAC and register events. */
     double lane = b.macs * a.simd.cycles_mul, c2, pj2;
-    map__bound_of(&a, &b, lane / a.simd.lanes, 0, b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT],
+    map__bound_of(&a, &b, lane / a.simd.lanes, 0, 0, 0, b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT],
                   b.elems[MAP_OP_OUTPUT], 0, &d, &c2, &pj2);
     pj2 += (lane * a.simd.op_pj - b.macs * a.mac_pj) * MAP_BOUND_SLACK;
     if (c2 < cycles) cycles = c2;
@@ -317,10 +354,13 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
  * side holds the SIMD cycles and `reg` its busy lane-cycles, priced at op_pj each instead of a
  * PE's MAC and register events (tile.c, map__memory_eval); the cycles are bounded alike. */
 static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
-                             const map__array *ar, const map__dram *d, map_cost *out) {
+                             const map__array *ar, double tiles, const map__dram *d,
+                             map_cost *out) {
   double cycles, pj;
-  map__bound_of(a, b, ar->array_cycles + ar->fill_drain, simd ? 0 : ar->reg, ar->input_reads,
-                ar->weight_reads, ar->output_writes, ar->output_reads, d, &cycles, &pj);
+  /* A fold unit is one tile or a group of tiles: at least array_cycles / tiles. */
+  map__bound_of(a, b, ar->array_cycles, ar->fill_drain, ar->array_cycles / tiles,
+                simd ? 0 : ar->reg, ar->input_reads, ar->weight_reads, ar->output_writes,
+                ar->output_reads, d, &cycles, &pj);
   if (simd) pj += (ar->reg * a->simd.op_pj - b->macs * a->mac_pj) * MAP_BOUND_SLACK;
   map__bound_cost(a, cycles, pj, out);
 }
@@ -331,8 +371,8 @@ static void map__tiling_bound(const arch *a, const map_problem *p, const map__bo
   map__dram d;
   map__dram_compulsory(a, p, b, &d);
   map_cost x, y;
-  map__array_bound(a, b, simd, &c->tiled, &d, &x);
-  map__array_bound(a, b, simd, &c->streamed, &d, &y);
+  map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, &x);
+  map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, &y);
   map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
                   (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
 }
@@ -427,7 +467,8 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     bool streamed;
     if (bounded) {
       map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
-      map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled, &d, &lb);
+      map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled,
+                       (double)c.tiles, &d, &lb);
     }
     if (bounded && map__hopeless(x, &lb)) {
       x->pruned += nfit;

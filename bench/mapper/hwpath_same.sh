@@ -17,10 +17,25 @@ mkdir -p "$out/before" "$out/after"
 here=$(cd "$(dirname "$0")" && pwd)
 tests=$here/../../tests/mapper
 archs="simba-l tpu-32 edge-16 eyeriss-like cloud-128 $tests/tpu-any.cfg $tests/tiny-wbuf.cfg"
-# Drops the mappings_evaluated column (found by name in the header).
+# Blanks the mappings_evaluated column (found by name in the header; quoted fields such as a
+# step's "ab,bc->ac" hold commas).
 strip() {
-  awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "mappings_evaluated") c = i }
-                    { if (c) { $c = ""; } print }'
+  awk 'function fields(line, f,    n, i, ch, q, cur) {
+         n = 0; cur = ""; q = 0
+         for (i = 1; i <= length(line); i++) {
+           ch = substr(line, i, 1)
+           if (ch == "\"") q = !q
+           if (ch == "," && !q) { f[++n] = cur; cur = "" } else cur = cur ch
+         }
+         f[++n] = cur
+         return n
+       }
+       { n = fields($0, f)
+         if (NR == 1) for (i = 1; i <= n; i++) if (f[i] == "mappings_evaluated") c = i
+         if (c) f[c] = ""
+         out = f[1]
+         for (i = 2; i <= n; i++) out = out "," f[i]
+         print out }'
 }
 "$bench" cases > "$out/cases.txt" || exit 2
 n=0 bad=0

@@ -158,6 +158,60 @@ static void pruned_search_equals_unpruned(void **state) {
   assert_true(pruned_some > 0); /* the bound does prune */
 }
 
+/* The lower bounds follow the tile pipeline (MAPPING.md): with every buffer single-buffered
+ * (eyeriss-like; tpu-32 with its double buffering turned off) each tile's transfers wait for
+ * the fold before, so the step bound adds compute and compulsory DRAM time instead of taking
+ * the larger (the search's per-tiling and per-order bounds likewise, with the first load and
+ * last store on top where buffers double-buffer). Still below every mapping (brute force), and
+ * the pruned search still equals the unpruned one, on these archs and on mixed ones. */
+static void pipeline_bounds_hold(void **state) {
+  (void)state;
+  static const char *const names[] = {"eyeriss-like", "tpu-32", "edge-16", "tpu-32"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(names[k], &a, &err), HEAT_OK);
+    bool single = k == 0 || k == 1;
+    if (k == 1)
+      for (size_t j = 0; j < a.n_buffers; j++) a.buffers[j].double_buffered = false;
+    for (int t = 0; t < 6; t++) {
+      map_problem p;
+      map_options opt;
+      random_case(&a, &p, &opt);
+      if (k == 1) opt.timing = FOLD_TIMING_SCALESIM; /* overlap needs double-buffered weights */
+      map_cost lb;
+      map_step_bound(&a, &p, &opt, &lb);
+      if (single && opt.memory_stalls) {
+        double macs = (double)p.dim[0] * p.dim[1] * p.dim[2] * p.dim[3], bytes = 0;
+        if (!p.on_chip[MAP_OP_INPUT]) bytes += (double)p.dim[0] * p.dim[1] * p.dim[2] * a.input_bits / 8;
+        if (!p.on_chip[MAP_OP_WEIGHT]) bytes += (double)p.dim[0] * p.dim[2] * p.dim[3] * a.weight_bits / 8;
+        if (!p.on_chip[MAP_OP_OUTPUT]) bytes += (double)p.dim[0] * p.dim[1] * p.dim[3] * a.input_bits / 8;
+        double serial = a.dram.latency_ns * a.clock_ghz +
+                        macs / (double)arch_peak_macs_per_cycle(&a) +
+                        bytes / (a.dram.gbps / a.clock_ghz);
+        double simd = a.dram.latency_ns * a.clock_ghz +
+                      macs * a.simd.cycles_mul / a.simd.lanes + bytes / (a.dram.gbps / a.clock_ghz);
+        assert_true(lb.cycles >= floor(fmin(serial, simd) * (1 - 1e-9)));
+      }
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        map_result r, bf, full;
+        int rc = map_search(&a, &p, &opt, ws, &r, &err);
+        int64_t n = brute_force(&a, &p, &opt, &bf); /* asserts the step bound per mapping */
+        assert_int_equal(map_search_unpruned(&a, &p, &opt, ws, &full, &err), rc);
+        if (rc != HEAT_OK) {
+          assert_int_equal(n, 0);
+          continue;
+        }
+        if (!same_result(&r, &full))
+          fail_msg("%s B%lld M%lld K%lld N%lld objective %s: pruned search differs", names[k],
+                   (long long)p.dim[0], (long long)p.dim[1], (long long)p.dim[2],
+                   (long long)p.dim[3], map_objective_name(opt.objective));
+      }
+    }
+  }
+}
+
 /* One pass for all objectives gives what three single-objective passes give. */
 static void all_objectives_pass_equals_three(void **state) {
   (void)state;
@@ -470,6 +524,7 @@ static void layer_reports_real_work(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pruned_search_equals_unpruned),
+      cmocka_unit_test(pipeline_bounds_hold),
       cmocka_unit_test(all_objectives_pass_equals_three),
       cmocka_unit_test(memo_and_real_counts),
       cmocka_unit_test(cut_search_agrees_with_full),

@@ -109,6 +109,35 @@ static double map__pass_burst_bytes(const map_problem *p, const int64_t *tile, i
   return total;
 }
 
+/* Bytes through the DRAM channel of one transfer unit of an operand: per dimension of the
+ * operand, its first (full) tile, or every tile of it (`whole`: a merged unit's loop), each
+ * tile as whole bursts. */
+static double map__first_burst_bytes(const map_problem *p, const int64_t *tile, int op,
+                                     double elem_bytes, int whole) {
+  double total = 0;
+  for (int cls = 0; cls < 16; cls++) {
+    double n = 1, elems = 1;
+    bool none = false;
+    for (int d = 0; d < MAP_DIMS && !none; d++) {
+      int which = (cls >> d) & 1;
+      bool has = (map__op_dims[op] & (1u << d)) != 0;
+      if (!has || d != whole) {
+        none = which != 0; /* one size only: counted once */
+        if (has) elems *= (double)tile[d];
+        continue;
+      }
+      int64_t full = p->dim[d] / tile[d], rem = p->dim[d] % tile[d];
+      int64_t cnt = which ? (rem ? 1 : 0) : full;
+      none = cnt == 0;
+      n *= (double)cnt;
+      elems *= (double)(which ? rem : tile[d]);
+    }
+    if (!none)
+      total += n * ceil(elems * elem_bytes / MAP_DRAM_BURST_BYTES - 1e-9) * MAP_DRAM_BURST_BYTES;
+  }
+  return total;
+}
+
 static double map__elements(const int64_t *dim, int op) {
   double e = 1;
   for (int d = 0; d < MAP_DIMS; d++)
@@ -302,7 +331,7 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
                                 const int *innermost, int q, const double *share,
                                 double st_share, double lp_share, double c, double latency,
                                 double drain, double epi, double t_prev, double inner_iters,
-                                bool stores_first) {
+                                bool stores_first, double *t_one) {
   bool moves[MAP_OPS], single[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
     moves[op] = !p->on_chip[op] && innermost[op] >= q;
@@ -349,6 +378,7 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
     for (int k = from; k <= to; k++) chain += len[k];
     t = map__maxd(t, c + waited[from] + chain + (is_load[to] ? latency : 0));
   }
+  *t_one = t;
   /* Two-fold chain (double-buffered slots): the first transfer of the queue waits for the fold
    * two before (its slot) or is queued behind the store that does. */
   double two = d + (loads ? latency : 0) + c + (moves[2] ? drain + epi : drain);
@@ -509,15 +539,31 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     if (!(map__op_dims[MAP_OP_OUTPUT] & (1u << nest.dim[i]))) out_tiles /= (double)nest.count[i];
   if (merged && innermost[MAP_OP_OUTPUT] == nest.n - 1) out_tiles /= (double)nest.count[nest.n - 1];
   double epi_unit = p->epilogue_cycles * map__elements(p->dim, MAP_OP_OUTPUT) / out_tiles;
-  double first_load = share[MAP_OP_INPUT] + share[MAP_OP_WEIGHT];
+  /* The first unit's loads are of full tiles (remainders come last in every loop), longer than
+   * the average share where an operand has edge tiles. */
+  double first_load = 0;
+  for (int op = 0; op < 2; op++) {
+    if (p->on_chip[op]) continue;
+    int whole = merged && innermost[op] == nest.n - 1 ? nest.dim[nest.n - 1] : -1;
+    double f = map__first_burst_bytes(p, m->tile, op, map__elem_bytes(a, op, false), whole) / bpc;
+    first_load += out->layout[op] == MAP_LAYOUT_STRIDED ? f / MAP_STRIDED_DMA_EFFICIENCY : f;
+  }
   double latency = map_dram_latency_cycles(a);
   double cycles = first_load + latency + compute_tile;
   double t_inner = 0;
   for (int q = n - 1; q >= 0; q--) {
+    double t_one;
     double t = map__class_period(a, p, m, inner, q, share, st_share, lp_share, compute_tile,
                                  latency, ar->fill_drain, epi_unit, q == n - 1 ? -1 : t_inner,
-                                 inner_iters(nest.count, q, n), merged);
-    if (q == n - 1) t_inner = t;
+                                 inner_iters(nest.count, q, n), merged, &t_one);
+    if (q == n - 1) {
+      t_inner = t;
+      /* Where the two-fold chain sets the innermost period (t > t_one), a run of its tiles
+       * alternates t_one and 2 t - t_one: the first tile after the step's first has no fold two
+       * before it. An even run averages t; an odd first run saves t - t_one once (a step of two
+       * tiles runs them t_one apart). Later runs follow another class's tile: priced at t. */
+      if (t > t_one && (nest.count[q] - 1) % 2 == 1) cycles -= t - t_one;
+    }
     double cnt = (double)(nest.count[q] - 1);
     for (int i = 0; i < q; i++) cnt *= (double)nest.count[i];
     cycles += cnt * t;
@@ -527,8 +573,10 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   /* The last unit's drain, epilogue and store. */
   cycles += (p->on_chip[MAP_OP_OUTPUT] ? 0 : st_share) + ar->fill_drain + epi_unit;
 
-  if (!opt->memory_stalls) cycles = ar->array_cycles + ar->fill_drain;
-  cycles += out->layout_cycles;
+  /* The layout transforms run on the SIMD unit before the first fold, beside the first tile's
+   * loads (the program does not order them): the first fold starts when both are done. */
+  if (!opt->memory_stalls) cycles = ar->array_cycles + ar->fill_drain + out->layout_cycles;
+  else cycles += map__maxd(0, out->layout_cycles - (first_load + latency));
   cycles = map_cycles_round(cycles);
   out->cycles = cycles;
   bool simd = m->unit == MAP_UNIT_SIMD;

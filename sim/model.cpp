@@ -58,7 +58,11 @@ SC_MODULE(machine) {
 
   // Resource calendars (cycles).
   double dram_free = 0;
-  double port_free[ARCH_MAX_BUFFERS] = {0};
+  // Each buffer port's share booked by the paced units (DMA, SIMD) over time (sim/sram.h); the
+  // array's folds take what they leave.
+  sram_port port[ARCH_MAX_BUFFERS];
+  double fold_from = kNever;     // start of the running fold: its port history is kept
+  sc_event port_ev;              // a paced unit booked a port: a running fold's end moves
 
   // The load that last filled each (buffer, operand, slot) in this step, SIZE_MAX: none. A slot
   // is valid once that load completed: a fold waits for the slots it reads to be valid (the
@@ -100,10 +104,19 @@ SC_MODULE(machine) {
     if (vcd) vcd_change(vcd, (int64_t)llround(now()), sig, v);
   }
 
-  double port_reserve(int buf, double from, double cycles) {
-    double start = std::max(from, port_free[buf]);
-    port_free[buf] = start + cycles;
-    return port_free[buf];
+  // Books `need` cycles of a buffer's port for a requester that runs `span` cycles from
+  // `from` and spreads its bytes evenly over them (a fold over its run, a transfer over the
+  // DRAM channel's time, a SIMD op over its cycles; at most the whole port per cycle). Returns
+  // when its last byte has passed: from + max(span, need) when the port has room, later when
+  // other units hold too much of it (within a microcycle of that, it is that: the share
+  // arithmetic's rounding is no stall).
+  double port_book(int buf, double from, double need, double span) {
+    sram_port_prune(&port[buf], std::min(now(), fold_from));
+    double pace = span > need ? need / span : 1.0;
+    double end = sram_port_book(&port[buf], from, need, pace);
+    port_ev.notify(SC_ZERO_TIME);
+    double alone = from + std::max(span, need);
+    return end <= alone + 1e-6 ? alone : end;
   }
 
   // Waits until every dependence of instruction i has completed; the time waited is a stall of
@@ -211,24 +224,79 @@ SC_MODULE(machine) {
       std::memset(&c, 0, sizeof c);
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
-      double start = now(), end = start + array_time;
-      // Each buffer's port is held for the fold's bytes, and longer where its lanes queue on
-      // banks (sim/sram.h); a port another unit holds delays the fold.
-      double port[ARCH_MAX_BUFFERS], busy[ARCH_MAX_BUFFERS], conflict[ARCH_MAX_BUFFERS];
-      sram_fold_time(a, &st, &in, &fs, port, busy, conflict);
-      double bank_extra = 0;
+      double start = now();
+      // Each buffer's port carries the fold's bytes, and longer where its lanes queue on
+      // banks (sim/sram.h). The array's operand queues fetch ahead and write behind within
+      // the fold, so it takes whatever share of the port the DMA and SIMD units leave (they
+      // move data at a fixed pace and go first): the fold ends when the array is done and
+      // every buffer has carried its bytes, later when the other units hold too much of a
+      // port (sram_port stall) or its lanes queue on banks (bank_conflict).
+      double pshare[ARCH_MAX_BUFFERS], busy[ARCH_MAX_BUFFERS], conflict[ARCH_MAX_BUFFERS];
+      sram_fold_time(a, &st, &in, &fs, pshare, busy, conflict);
+      // The stall the fold's own traffic causes is bank_conflict up to the cycles the
+      // conflicts add; what the other units' share of the ports adds is sram_port.
+      double held[ARCH_MAX_BUFFERS] = {0}, bank_extra = 0;
       for (size_t j = 0; j < a->n_buffers && prog->stalls; j++) {
         double bytes = c.sram_read_bytes[j] + c.sram_write_bytes[j];
         if (bytes <= 0) continue;
-        double held = bytes / a->buffers[j].bytes_per_cycle + (busy[j] - port[j]);
-        end = std::max(end, port_reserve((int)j, start, held));
-        bank_extra = std::max(bank_extra, conflict[j]);
+        held[j] = bytes / a->buffers[j].bytes_per_cycle + (busy[j] - pshare[j]);
+        bank_extra = std::max(bank_extra, std::min(conflict[j], held[j] - array_time));
       }
       if (mode == SIM_MODE_FUNCTIONAL) compute(in, st, fs);
-      stall_phases(SIM_UNIT_ARRAY, start, array_time, end, bank_extra, VCD_ARRAY_BUSY,
-                   VCD_ARRAY_STALL_SRAM_PORT, VCD_ARRAY_STALL_BANK);
+      fold_from = start;
+      fold_wait(start, array_time, held, bank_extra);
+      fold_from = kNever;
       finish(i, now() + drain);
     }
+  }
+
+  // The end of the running fold as the ports' calendars stand: the array's `work` cycles, and
+  // each buffer's `held` cycles out of what the paced units leave.
+  double fold_end(double start, double work, const double *held) const {
+    double end = start + work;
+    for (size_t j = 0; j < a->n_buffers; j++) {
+      if (held[j] <= 0) continue;
+      double e = sram_port_leftover_until(&port[j], start, held[j]);
+      if (e > end + 1e-6) end = e; // (within a microcycle: the shares' rounding, no stall)
+    }
+    return end;
+  }
+
+  // Waits until the fold that started at `start` ends: `work` cycles busy, then stalled, the
+  // first `bank` cycles of the stall on bank conflicts and the rest on SRAM ports (traced as
+  // such). A paced unit booking a port while the fold waits moves its end, so the wait is
+  // redone then; both modes take the same waits.
+  void fold_wait(double start, double work, const double *held, double bank) {
+    trace(VCD_ARRAY_BUSY, 1);
+    int phase = 0; // 0 busy, 1 bank conflict, 2 sram port
+    for (;;) {
+      double end = fold_end(start, work, held), t = now();
+      double next = phase == 0 ? std::min(end, start + work) : phase == 1 ? std::min(end, start + work + bank) : end;
+      if (next > t + 1e-9) {
+        double dt = std::ceil(next - t - 1e-9);
+        wait(sc_time(dt, SC_NS), port_ev);
+        continue;
+      }
+      if (end <= t + 1e-9) break;
+      if (phase == 0) {
+        trace(VCD_ARRAY_BUSY, 0);
+        phase = bank > 0 ? 1 : 2;
+        trace(phase == 1 ? VCD_ARRAY_STALL_BANK : VCD_ARRAY_STALL_SRAM_PORT, 1);
+      } else if (phase == 1) {
+        trace(VCD_ARRAY_STALL_BANK, 0);
+        trace(VCD_ARRAY_STALL_SRAM_PORT, 1);
+        phase = 2;
+      }
+    }
+    trace(VCD_ARRAY_BUSY, 0);
+    if (phase == 1) trace(VCD_ARRAY_STALL_BANK, 0);
+    if (phase == 2) trace(VCD_ARRAY_STALL_SRAM_PORT, 0);
+    double took = now() - start;
+    res->unit[SIM_UNIT_ARRAY].busy += std::min(work, took);
+    double stalled = std::max(0.0, took - work);
+    double b = std::min(bank, stalled);
+    res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_BANK] += b;
+    res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_SRAM] += stalled - b;
   }
 
   // Waits from `start` until `end`: `work` cycles busy, then the rest stalled on the SRAM, the
@@ -338,7 +406,9 @@ SC_MODULE(machine) {
       double ch_start = std::max(start, dram_free);
       dram_free = ch_start + dram_cycles(bytes, in.strided);
       double ch_end = dram_free; // the SIMD unit may book the channel while this one waits
-      double port_end = port_reserve(in.buffer, start, bytes / a->buffers[in.buffer].bytes_per_cycle);
+      // The buffer side of the transfer runs at the channel's rate while the channel has it.
+      double need = bytes / a->buffers[in.buffer].bytes_per_cycle;
+      double port_end = port_book(in.buffer, ch_start, need, ch_end - ch_start);
       double latency = map_dram_latency_cycles(a);
       double data_end = std::max(ch_end, port_end);
       trace(VCD_DMA_BUSY, 1);
@@ -380,8 +450,10 @@ SC_MODULE(machine) {
         end = std::max(end, dram_free);
       }
       double port = in.rd_bytes + in.wr_bytes;
-      if (port > 0 && in.buffer >= 0 && prog->stalls)
-        end = std::max(end, port_reserve(in.buffer, start, port / a->buffers[in.buffer].bytes_per_cycle));
+      if (port > 0 && in.buffer >= 0 && prog->stalls) {
+        double need = port / a->buffers[in.buffer].bytes_per_cycle;
+        end = std::max(end, port_book(in.buffer, start, need, (double)in.cycles));
+      }
       stall_phases(SIM_UNIT_SIMD, start, (double)in.cycles, end, 0, VCD_SIMD_BUSY,
                    VCD_SIMD_STALL_SRAM_PORT, VCD_SIMD_STALL_SRAM_PORT);
       finish(i, now());
@@ -402,6 +474,7 @@ SC_MODULE(machine) {
   }
 
   SC_CTOR(machine) {
+    for (auto &p : port) sram_port_reset(&p, 0);
     SC_THREAD(controller);
     SC_THREAD(array);
     SC_THREAD(dma);
@@ -612,7 +685,7 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     // The machine drains between steps (the program syncs them anyway): no resource carries
     // a reservation into the next step.
     m.dram_free = std::max(m.dram_free, t0);
-    for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) m.port_free[j] = std::max(m.port_free[j], t0);
+    for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) sram_port_prune(&m.port[j], t0);
     m.start_ev.notify(SC_ZERO_TIME);
     try {
       sc_start();

@@ -113,3 +113,83 @@ void sram_fold_time(const arch *a, const prog_step *st, const prog_insn *in,
     conflict[j] += t.banks - fmax(t.port, t.ideal);
   }
 }
+
+/* ---- the port calendar (sram.h) ---- */
+
+/* Shares below this are rounding error of sums of shares, not bandwidth. */
+#define SRAM__SHARE_EPS 1e-9
+
+void sram_port_reset(sram_port *p, double at) {
+  p->n = 1;
+  p->t[0] = at;
+  p->used[0] = 0;
+}
+
+/* Makes `at` a breakpoint (at >= t[0]) and returns its segment; -1 when the calendar is full. */
+static int sram__split(sram_port *p, double at) {
+  int i = p->n - 1;
+  while (i > 0 && p->t[i] > at) i--;
+  if (p->t[i] == at) return i;
+  if (p->n == SRAM_PORT_SEGMENTS) return -1;
+  memmove(&p->t[i + 2], &p->t[i + 1], (size_t)(p->n - i - 1) * sizeof p->t[0]);
+  memmove(&p->used[i + 2], &p->used[i + 1], (size_t)(p->n - i - 1) * sizeof p->used[0]);
+  p->t[i + 1] = at;
+  p->used[i + 1] = p->used[i];
+  p->n++;
+  return i + 1;
+}
+
+double sram_port_book(sram_port *p, double from, double need, double pace) {
+  if (need <= 0) return from;
+  if (pace > 1) pace = 1;
+  if (pace <= SRAM__SHARE_EPS) pace = SRAM__SHARE_EPS;
+  if (from < p->t[0]) from = p->t[0];
+  int i = sram__split(p, from);
+  double left = need;
+  while (i >= 0) {
+    double rate = fmin(pace, 1 - p->used[i]);
+    bool last = i == p->n - 1;
+    double len = last ? INFINITY : p->t[i + 1] - p->t[i];
+    if (rate > SRAM__SHARE_EPS && rate * len >= left) {
+      double end = p->t[i] + left / rate;
+      if (!last && end >= p->t[i + 1]) end = p->t[i + 1]; /* float: the segment's end */
+      int j = sram__split(p, end);
+      if (j < 0) break;
+      for (int k = i; k < j; k++) p->used[k] += rate;
+      return end;
+    }
+    if (rate > SRAM__SHARE_EPS) {
+      p->used[i] += rate;
+      left -= rate * len;
+    }
+    i++;
+  }
+  /* NEVER: the calendar is full (three units book one span each at a time: a handful of
+   * segments). The safe answer: the whole port after everything booked. */
+  double at = fmax(from, p->t[p->n - 1]);
+  return at + left;
+}
+
+double sram_port_leftover_until(const sram_port *p, double from, double need) {
+  if (need <= 0) return from;
+  int i = p->n - 1;
+  while (i > 0 && p->t[i] > from) i--;
+  double left = need, at = from;
+  for (; i < p->n; i++) {
+    double free_share = fmax(0, 1 - p->used[i]);
+    double end = i == p->n - 1 ? INFINITY : p->t[i + 1];
+    if (free_share > SRAM__SHARE_EPS && free_share * (end - at) >= left) return at + left / free_share;
+    if (free_share > SRAM__SHARE_EPS) left -= free_share * (end - at);
+    at = end;
+  }
+  return at + left; /* NEVER: the last segment is open-ended */
+}
+
+void sram_port_prune(sram_port *p, double now) {
+  int drop = 0;
+  while (drop + 1 < p->n && p->t[drop + 1] <= now) drop++;
+  if (!drop) return;
+  memmove(&p->t[0], &p->t[drop], (size_t)(p->n - drop) * sizeof p->t[0]);
+  memmove(&p->used[0], &p->used[drop], (size_t)(p->n - drop) * sizeof p->used[0]);
+  p->n -= drop;
+}

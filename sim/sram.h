@@ -79,6 +79,37 @@ void sram_fold_time(const arch *a, const prog_step *st, const prog_insn *in,
                     const fold_stats *fs, double port[ARCH_MAX_BUFFERS],
                     double busy[ARCH_MAX_BUFFERS], double conflict[ARCH_MAX_BUFFERS]);
 
+/* A buffer port shared over time: the port moves bytes_per_cycle bytes per cycle, and each
+ * requester draws a share of it at its own pace (a fold reads its operands spread over its run,
+ * a DMA transfer writes at the DRAM channel's rate, a SIMD op at its lanes' rate). The calendar
+ * is the share in use over future time, piecewise constant; a booking takes, from its start,
+ * min(its pace, the share left) per cycle until it has its port time, so requesters that fit
+ * beside each other run together and one that does not is stretched (first booked, first
+ * served). Times and amounts are in cycles of the whole port. Segment i covers
+ * [t[i], t[i + 1]) (the last one up to infinity) with share used[i] in use. */
+#define SRAM_PORT_SEGMENTS 64
+typedef struct sram_port {
+  int n;
+  double t[SRAM_PORT_SEGMENTS];
+  double used[SRAM_PORT_SEGMENTS];
+} sram_port;
+
+/* An idle port from time `at` on. */
+void sram_port_reset(sram_port *p, double at);
+
+/* Books `need` cycles of the whole port from `from` at no more than `pace` of it per cycle
+ * (0 < pace <= 1; need <= 0 books nothing and returns from) and returns when the booking ends:
+ * from + need / pace when nothing else is booked then. */
+double sram_port_book(sram_port *p, double from, double need, double pace);
+
+/* When a requester that takes whatever the bookings leave (up to the whole port per cycle) has
+ * had `need` cycles of the port, starting at `from` (>= the calendar's start); it books
+ * nothing. The array's folds fetch so: they yield to the paced units (sram_port_book). */
+double sram_port_leftover_until(const sram_port *p, double from, double need);
+
+/* Drops the calendar before `now` (no later booking or leftover query starts earlier). */
+void sram_port_prune(sram_port *p, double now);
+
 #ifdef __cplusplus
 }
 #endif

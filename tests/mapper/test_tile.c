@@ -253,15 +253,17 @@ static void pipeline_chains_by_hand(void **state) {
   opt.timing = FOLD_TIMING_SCALESIM;
   /* OS 32x32x256 in 8 tiles of N = 32, n innermost: per tile a 1024-byte weight load (32
    * cycles) and the previous tile's 1024-byte store (32), a fold of 32 + 32 + 32 - 2 = 94.
-   * Double-buffered slots: two tiles take weight + store + latency + fold = 258, so 129 a
-   * tile. Total: first loads 64 + latency 100 + fold 94 + 7 x 129 + last store 32. */
+   * Double-buffered slots: two tiles take weight + store + latency + fold = 258, and they
+   * alternate 94 (tile 1 has no fold two before it) and 258 - 94 = 164: the 7 further tiles
+   * take 4 x 94 + 3 x 164 = 7 x 129 - 35 (the cycle-level model's times). Total: first loads
+   * 64 + latency 100 + fold 94 + 868 + last store 32. */
   map_problem p;
   map_problem_gemm(&p, 1, 32, 32, 256);
   map_mapping m = {ARCH_DATAFLOW_OS, {1, 32, 32, 32}, {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
   map_cost c;
   heat_error err;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
-  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 129 + 32, 1e-9);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 4 * 94 + 3 * 164 + 32, 1e-9);
   assert_float_equal(c.fold_units, 8, 0);
   /* Single-buffered weights: a weight load waits for the fold before it, so a tile takes
    * weight + latency + fold = 226. */
@@ -271,11 +273,13 @@ static void pipeline_chains_by_hand(void **state) {
   a.buffers[1].double_buffered = true;
   /* An epilogue of 0.25 cycles per output element (256 per tile) between each fold and its
    * store, which the next-but-one tile's weight load queues behind: two tiles take 64 + 100 +
-   * 94 + 256 = 514; the last tile's epilogue follows the last fold. */
+   * 94 + 256 = 514, and the SIMD unit one epilogue per 256 cycles: 94 after the first tile,
+   * 420, then 256 and 258 in turn (7 x 257 - 1); the last tile's epilogue follows the last
+   * fold. */
   p.epilogue_cycles = 0.25;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
   assert_true(c.epilogue_timed);
-  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 257 + 32 + 256, 1e-9);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 94 + 420 + 3 * 256 + 2 * 258 + 32 + 256, 1e-9);
 }
 
 static void smallest_tile_too_big_names_the_buffer(void **state) {

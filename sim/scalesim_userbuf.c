@@ -93,7 +93,9 @@ int ss_ubuf_init(ss_ubuf *b, const ss_layer_ctx *x, int op, int64_t words, int64
   const scalesim_layer *L = x->L;
   b->base = x->off[op];
   b->range = op == SS_IFMAP ? L->ifmap_h * L->ifmap_w * L->channels : L->k * L->n;
-  int64_t cells = p.folds * p.h * p.w; /* nulls included: SCALE-Sim's fetch matrix size */
+  /* nulls included: SCALE-Sim's fetch matrix size; at most the demand stream's size, which
+   * scalesim_run_layer has bounded by 2^35, so no overflow */
+  int64_t cells = p.folds * p.h * p.w;
   *elements = cells > b->range ? cells : b->range;
   if (*elements > SS_USER_MAX_ELEMENTS) return 1;
   b->first = calloc((size_t)b->range + 1, sizeof *b->first);

@@ -244,6 +244,10 @@ static void layer__tensors(const tn_network *net, const path_step *st, int64_t t
       if (*l == 't' && token_tiles > 1) n = (n + token_tiles - 1) / token_tiles;
       t->size[program_letter_slot(*l)] = n;
     }
+  if (token_tiles > 1 && strchr(t->idx[MAP_OP_OUTPUT], 't')) {
+    t->token = 't';
+    t->token_full = net->size['t'];
+  }
 }
 
 static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_error *err) {

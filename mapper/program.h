@@ -58,6 +58,11 @@
  *                        every tile of its output holds the simulated tile's values, and an
  *                        untiled reader sees them repeated; a reader of a smaller extent (one
  *                        tile) reads the first elements
+ *   token=t:N            (optional) the step runs per tile of letter t: sizes gives one tile,
+ *                        N the whole extent. Its tensors hold all N; functional mode computes
+ *                        every tile's values (the first one timed on the machine, the others
+ *                        on the same datapath, since times already counts them), the last tile
+ *                        padded with zeros past N, and the reference computes at N untiled
  * The GEMM view follows from the letters: B = letters of all three, M = of the input and the
  * output only, N = of the weight and the output only, K = every letter the output lacks (a
  * letter of one operand only is summed with the other broadcast); each product must equal
@@ -112,6 +117,8 @@ typedef struct prog_tensors {
   int32_t id[MAP_OPS];                       /* input, weight, output */
   char idx[MAP_OPS][PROG_MAX_INDICES + 1];   /* index letters of each, row-major */
   int64_t size[PROG_MAX_INDICES];            /* size of letter a-z, A-Z (0: unused) */
+  char token;                                /* a letter the step tiles, or '\0' */
+  int64_t token_full;                        /* its whole extent (size[] holds one tile) */
 } prog_tensors;
 
 /* Slot of an index letter in prog_tensors.size (-1: not a letter). */

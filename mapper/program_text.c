@@ -78,6 +78,7 @@ static void prog__print_tensors(FILE *out, const prog_tensors *t) {
     fprintf(out, "%s%c:%" PRId64, first ? "" : ",", c, t->size[slot]);
     first = false;
   }
+  if (t->token) fprintf(out, " token=%c:%" PRId64, t->token, t->token_full);
 }
 
 int program_print(FILE *out, const program *p) {
@@ -243,7 +244,11 @@ static int prog__flag(prog__line *l, const char *key, bool *out, heat_error *err
 /* tensors=I,W,O idx=LI,LW,LO sizes=a:N,... (program.h): all three or none. */
 static int prog__parse_tensors(prog__line *l, prog_step *st, heat_error *err) {
   const char *ids = prog__get(l, "tensors"), *idx = prog__get(l, "idx"), *sizes = prog__get(l, "sizes");
-  if (!ids && !idx && !sizes) return HEAT_OK;
+  if (!ids && !idx && !sizes) {
+    if (prog__get(l, "token"))
+      return prog__err(l, err, "token", "needs tensors=, idx= and sizes=", NULL, NULL);
+    return HEAT_OK;
+  }
   const char *missing = !ids ? "tensors" : !idx ? "idx" : !sizes ? "sizes" : NULL;
   if (missing)
     return prog__err(l, err, missing, "missing (tensors=, idx= and sizes= go together)", NULL, NULL);
@@ -284,6 +289,17 @@ static int prog__parse_tensors(prog__line *l, prog_step *st, heat_error *err) {
   const char *field;
   if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
     return prog__err(l, err, field, "%s", msg, NULL);
+  const char *token = prog__get(l, "token");
+  if (token) {
+    if (program_letter_slot(token[0]) < 0 || token[1] != ':')
+      return prog__err(l, err, "token", "'%s' is not LETTER:EXTENT (as t:384)", token, NULL);
+    if (!strchr(t->idx[MAP_OP_OUTPUT], token[0]))
+      return prog__err(l, err, "token", "letter '%s' is not in the output's letters", (char[2]){token[0], 0}, NULL);
+    if ((rc = prog__int(l, "token", token + 2, 1, INT32_MAX, &t->token_full, err))) return rc;
+    if (t->token_full < t->size[program_letter_slot(token[0])])
+      return prog__err(l, err, "token", "the extent %s is smaller than one tile (sizes=)", token + 2, NULL);
+    t->token = token[0];
+  }
   t->on = true;
   return HEAT_OK;
 }
@@ -629,6 +645,11 @@ static int prog__check_tensors(const program *p, const char *origin, heat_error 
     const char *field;
     if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
       return prog__serr(st, s, origin, err, field, "%s", msg);
+    if (t->token && (program_letter_slot(t->token) < 0 || !strchr(t->idx[MAP_OP_OUTPUT], t->token) ||
+                     t->token_full < t->size[program_letter_slot(t->token)]))
+      return prog__serr(st, s, origin, err, "token",
+                        "'%c:%lld' must name an output letter and an extent of at least one tile",
+                        t->token ? t->token : '?', (long long)t->token_full);
     for (int k = 0; k < 2; k++)
       if (t->id[k] == t->id[MAP_OP_OUTPUT])
         return prog__serr(st, s, origin, err, "tensors", "the step reads tensor %d as its %s and writes it",

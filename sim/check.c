@@ -56,9 +56,21 @@ void chk_seed(uint64_t seed, int32_t id, int bits, int16_t *v, int64_t n) {
   for (int64_t i = 0; i < n; i++) v[i] = (int16_t)heat_rng_int(&rng, -lim - 1, lim);
 }
 
+void chk_full_sizes(const prog_tensors *t, int64_t *size) {
+  memcpy(size, t->size, sizeof t->size);
+  if (t->token) size[program_letter_slot(t->token)] = t->token_full;
+}
+
+int64_t chk_tiles(const prog_tensors *t) {
+  if (!t->token) return 1;
+  int64_t tile = t->size[program_letter_slot(t->token)];
+  return (t->token_full + tile - 1) / tile;
+}
+
 int64_t chk_elements(const prog_tensors *t, int k) {
-  int64_t n = 1;
-  for (const char *c = t->idx[k]; *c; c++) n *= t->size[program_letter_slot(*c)];
+  int64_t size[PROG_MAX_INDICES], n = 1;
+  chk_full_sizes(t, size);
+  for (const char *c = t->idx[k]; *c; c++) n *= size[program_letter_slot(*c)];
   return n;
 }
 
@@ -90,32 +102,33 @@ static int64_t chk__tdim(const char *idx, const int64_t *tsize, char c) {
 }
 
 /* off[i], i < ext: the offset in tensor (idx, tsize) of element i of the letter group `group`
- * (row-major over the group's letters, sizes `size`). A letter the tensor holds at a smaller
- * size is read modulo it (token tiles: every tile holds the simulated tile's values). */
+ * (row-major over the group's letters, sizes `size`), the letter `token` (if any) shifted by
+ * token_at; -1 where that letter runs past the tensor (the zero padding of a last tile). Any
+ * other letter the tensor holds at a smaller size is read modulo it (programs without token=:
+ * every tile holds the simulated tile's values). */
 static void chk__offsets(const char *group, const int64_t *size, int64_t ext, const char *idx,
-                         const int64_t *tsize, int64_t *off) {
-  int64_t coord[PROG_MAX_INDICES] = {0}, mod[PROG_MAX_INDICES] = {0}, stride[PROG_MAX_INDICES],
-          dim[PROG_MAX_INDICES], tdim[PROG_MAX_INDICES];
+                         const int64_t *tsize, char token, int64_t token_at, int64_t *off) {
+  int64_t stride[PROG_MAX_INDICES], dim[PROG_MAX_INDICES], tdim[PROG_MAX_INDICES];
   int n = (int)strlen(group);
   for (int j = 0; j < n; j++) {
     stride[j] = chk__stride(idx, tsize, group[j]);
     dim[j] = size[program_letter_slot(group[j])];
     tdim[j] = chk__tdim(idx, tsize, group[j]);
   }
-  int64_t cur = 0;
   for (int64_t i = 0; i < ext; i++) {
-    off[i] = cur;
-    for (int j = n - 1; j >= 0; j--) {
-      cur += stride[j];
-      if (++mod[j] == tdim[j]) {
-        cur -= stride[j] * tdim[j];
-        mod[j] = 0;
+    int64_t rem = i, o = 0;
+    for (int j = n - 1; j >= 0 && o >= 0; j--) {
+      int64_t c = rem % dim[j];
+      rem /= dim[j];
+      if (group[j] == token && stride[j]) {
+        c += token_at;
+        if (c >= tdim[j]) o = -1;
+      } else if (c >= tdim[j]) {
+        c %= tdim[j];
       }
-      if (++coord[j] < dim[j]) break;
-      cur -= stride[j] * mod[j];
-      mod[j] = 0;
-      coord[j] = 0;
+      if (o >= 0) o += c * stride[j];
     }
+    off[i] = o;
   }
 }
 
@@ -135,9 +148,11 @@ static chk_tensor *chk__add(chk_store *s, int32_t id, const prog_tensors *t, int
   x->id = id;
   x->writer = -1;
   snprintf(x->idx, sizeof x->idx, "%s", t->idx[k]);
+  int64_t full[PROG_MAX_INDICES];
+  chk_full_sizes(t, full);
   for (const char *c = x->idx; *c; c++) {
     int slot = program_letter_slot(*c);
-    x->size[slot] = t->size[slot];
+    x->size[slot] = full[slot];
   }
   x->n = chk_elements(t, k);
   x->v = malloc((size_t)(x->n > 0 ? x->n : 1) * sizeof *x->v);
@@ -162,7 +177,7 @@ const chk_tensor *chk_operand(chk_store *s, const arch *a, uint64_t seed, const 
 }
 
 int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, int k,
-               int16_t *dst, bool *handed, heat_error *err) {
+               int64_t token_at, int16_t *dst, bool *handed, heat_error *err) {
   const prog_tensors *t = &st->tensors;
   char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
   int64_t ext[MAP_DIMS];
@@ -182,21 +197,25 @@ int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, 
       for (int q = 0; q < j; q++) free(off[q]);
       return heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory for the gather offsets");
     }
-    chk__offsets(letters[g[j]], t->size, ext[g[j]], x->idx, x->size, off[j]);
+    chk__offsets(letters[g[j]], t->size, ext[g[j]], x->idx, x->size, t->token, token_at, off[j]);
   }
   int64_t n1 = ext[g[1]], n2 = ext[g[2]];
   for (int64_t i0 = 0; i0 < ext[g[0]]; i0++)
     for (int64_t i1 = 0; i1 < n1; i1++) {
       int16_t *row = dst + (i0 * n1 + i1) * n2;
+      if (off[0][i0] < 0 || off[1][i1] < 0) { /* past the last tile's tokens: zeros */
+        memset(row, 0, (size_t)n2 * sizeof *row);
+        continue;
+      }
       const int16_t *src = x->v + off[0][i0] + off[1][i1];
-      for (int64_t i2 = 0; i2 < n2; i2++) row[i2] = src[off[2][i2]];
+      for (int64_t i2 = 0; i2 < n2; i2++) row[i2] = off[2][i2] < 0 ? 0 : src[off[2][i2]];
     }
   for (int j = 0; j < 3; j++) free(off[j]);
   return HEAT_OK;
 }
 
-int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits, int32_t *acc,
-                         heat_error *err) {
+int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits,
+                         int64_t token_at, int32_t *acc, heat_error *err) {
   const prog_tensors *t = &st->tensors;
   char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
   int64_t ext[MAP_DIMS];
@@ -204,20 +223,24 @@ int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bi
   if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
     return heat_error_set(err, HEAT_EINVAL, "sim", "step %s: field '%s': %s", st->name, field, msg);
   const char *oidx = t->idx[MAP_OP_OUTPUT];
+  int64_t full[PROG_MAX_INDICES];
+  chk_full_sizes(t, full);
   int g[3] = {MAP_DIM_B, MAP_DIM_M, MAP_DIM_N};
   int64_t *off[3] = {NULL, NULL, NULL};
   int rc = HEAT_OK;
   for (int j = 0; j < 3 && !rc; j++) {
     off[j] = malloc((size_t)ext[g[j]] * sizeof *off[j]);
     if (!off[j]) rc = heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory for the output offsets");
-    else chk__offsets(letters[g[j]], t->size, ext[g[j]], oidx, t->size, off[j]);
+    else chk__offsets(letters[g[j]], t->size, ext[g[j]], oidx, full, t->token, token_at, off[j]);
   }
   if (!rc)
     for (int64_t b = 0; b < ext[MAP_DIM_B]; b++)
       for (int64_t m = 0; m < ext[MAP_DIM_M]; m++) {
+        if (off[0][b] < 0 || off[1][m] < 0) continue; /* the padding of a last tile */
         const uint32_t *row = gemm + (b * ext[MAP_DIM_M] + m) * ext[MAP_DIM_N];
         int32_t *o = acc + off[0][b] + off[1][m];
-        for (int64_t n = 0; n < ext[MAP_DIM_N]; n++) o[off[2][n]] = chk__wrap(row[n], accum_bits);
+        for (int64_t n = 0; n < ext[MAP_DIM_N]; n++)
+          if (off[2][n] >= 0) o[off[2][n]] = chk__wrap(row[n], accum_bits);
       }
   for (int j = 0; j < 3; j++) free(off[j]);
   return rc;
@@ -238,21 +261,23 @@ int chk_reference_step(chk_store *ref, const arch *a, uint64_t seed, const prog_
     for (const char *c = t->idx[k]; *c; c++)
       if (!strchr(out, *c) && !memchr(sum, *c, ns)) sum[ns++] = *c;
   sum[ns] = '\0';
+  int64_t full[PROG_MAX_INDICES]; /* untiled: the token letter at its whole extent */
+  chk_full_sizes(t, full);
   int64_t nsum = 1;
-  for (size_t j = 0; j < ns; j++) nsum *= t->size[program_letter_slot(sum[j])];
+  for (size_t j = 0; j < ns; j++) nsum *= full[program_letter_slot(sum[j])];
   int64_t *sl = malloc((size_t)nsum * sizeof *sl), *sr = malloc((size_t)nsum * sizeof *sr);
   if (!sl || !sr) {
     free(sl);
     free(sr);
     return heat_error_set(err, HEAT_ENOMEM, "sim", "out of memory for the reference");
   }
-  chk__offsets(sum, t->size, nsum, L->idx, L->size, sl);
-  chk__offsets(sum, t->size, nsum, R->idx, R->size, sr);
+  chk__offsets(sum, full, nsum, L->idx, L->size, 0, 0, sl);
+  chk__offsets(sum, full, nsum, R->idx, R->size, 0, 0, sr);
   int no = (int)strlen(out);
   int64_t coord[PROG_MAX_INDICES] = {0}, dim[PROG_MAX_INDICES], stl[PROG_MAX_INDICES],
           str[PROG_MAX_INDICES], dl[PROG_MAX_INDICES], dr[PROG_MAX_INDICES];
   for (int j = 0; j < no; j++) {
-    dim[j] = t->size[program_letter_slot(out[j])];
+    dim[j] = full[program_letter_slot(out[j])];
     stl[j] = chk__stride(L->idx, L->size, out[j]);
     str[j] = chk__stride(R->idx, R->size, out[j]);
     dl[j] = chk__tdim(L->idx, L->size, out[j]);
@@ -296,9 +321,10 @@ int chk_put_output(chk_store *s, const arch *a, const prog_step *st, int32_t ste
 void chk_describe(const prog_tensors *t, int k, int64_t i, char *out, size_t size) {
   const char *idx = t->idx[k];
   int n = (int)strlen(idx);
-  int64_t coord[PROG_MAX_INDICES];
+  int64_t coord[PROG_MAX_INDICES], full[PROG_MAX_INDICES];
+  chk_full_sizes(t, full);
   for (int j = n - 1; j >= 0; j--) {
-    int64_t d = t->size[program_letter_slot(idx[j])];
+    int64_t d = full[program_letter_slot(idx[j])];
     coord[j] = i % d;
     i /= d;
   }

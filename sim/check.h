@@ -8,6 +8,8 @@
  * reference keeps its own store and computes every step as a plain einsum over the letters
  * (out[o] = sum over the letters the output lacks of lhs * rhs) without the GEMM view, the
  * tiles or the array, so the two agree only if the datapath, the tiling and the hand-off do.
+ * Tensors hold whole token extents: a step run per token tile (prog_tensors.token) is gathered
+ * and scattered tile by tile, the reference computes it untiled.
  *
  * Requantization (mapper/MAPPING.md, "Values through fused chains"): an output handed on is
  *   q = saturate_p(round_half_away_from_zero(wrap_accum_bits(acc) / 2^s)),
@@ -62,13 +64,15 @@ const chk_tensor *chk_operand(chk_store *s, const arch *a, uint64_t seed, const 
                               int k, heat_error *err);
 
 /* The model's side. Gathers role k of step st into the GEMM layout (k 0: in[b][m][k]; 1:
- * w[b][k][n]), reading seeded or handed-on values. *handed: the tensor is an earlier output. */
+ * w[b][k][n]), reading seeded or handed-on values; a step with a token letter reads the tile
+ * starting at token_at (zeros past the tensor's end). *handed: the tensor is an earlier
+ * output. */
 int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, int k,
-               int16_t *dst, bool *handed, heat_error *err);
-/* The array's accumulators out[b][m][n] (mod 2^32) in the output tensor's layout, wrapped to
- * accum_bits. */
-int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits, int32_t *acc,
-                         heat_error *err);
+               int64_t token_at, int16_t *dst, bool *handed, heat_error *err);
+/* The array's accumulators out[b][m][n] (mod 2^32) of the tile at token_at into the whole
+ * output tensor acc (its layout), wrapped to accum_bits. */
+int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits,
+                         int64_t token_at, int32_t *acc, heat_error *err);
 
 /* The reference's side: step st's output accumulators (output tensor layout, wrapped to
  * accum_bits) from the tensors in ref, by a plain loop over the letters. */
@@ -79,7 +83,11 @@ int chk_reference_step(chk_store *ref, const arch *a, uint64_t seed, const prog_
 int chk_put_output(chk_store *s, const arch *a, const prog_step *st, int32_t step,
                    const int32_t *acc, chk_fault fault, heat_error *err);
 
-/* Elements of role k's tensor of a step; its contraction length K. */
+/* A step's letter sizes over its whole tensors (the token letter at token_full); its token
+ * tiles (1 without a token letter); the elements of role k's whole tensor; its contraction
+ * length K. */
+void chk_full_sizes(const prog_tensors *t, int64_t *size);
+int64_t chk_tiles(const prog_tensors *t);
 int64_t chk_elements(const prog_tensors *t, int k);
 int64_t chk_contraction(const prog_tensors *t);
 

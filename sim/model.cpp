@@ -371,6 +371,21 @@ SC_MODULE(machine) {
     }
   }
 
+  // The values of another token tile of the current step: its folds on the same datapath,
+  // outside the timed run (times already counts the tiles; the cycles are the first tile's).
+  void compute_tile(const std::vector<size_t> &insns) {
+    for (size_t i : insns) {
+      const prog_insn &in = prog->insn[i];
+      if (in.op != PROG_FOLD) continue;
+      const prog_step &st = prog->steps[in.step];
+      fold_stats fs;
+      int64_t pack = st.mapping.batch_pack > 1 ? st.mapping.batch_pack : 1;
+      fold_eval_packed(&a->array, st.mapping.dataflow, prog->timing, in.len[0], in.len[1],
+                       in.len[2], in.len[3], pack, &fs);
+      compute(in, st, fs);
+    }
+  }
+
   void add_counts(const prog_counts &c) {
     prog_counts &t = res->counts;
     t.macs += c.macs;
@@ -558,7 +573,7 @@ static void sim__seed(step_values &v, const arch *a, const prog_step &st, uint64
 // A step that names its tensors: its operands come from the chain's store (an earlier step's
 // output, requantized, or seeded data), so the array computes on the values the chain carries.
 static int sim__gather(step_values &v, const arch *a, const prog_step &st, uint64_t seed,
-                       chk_store *store, sim_step_result *r, heat_error *err) {
+                       int64_t token_at, chk_store *store, sim_step_result *r, heat_error *err) {
   v.B = st.problem.dim[0];
   v.M = st.problem.dim[1];
   v.K = st.problem.dim[2];
@@ -568,22 +583,20 @@ static int sim__gather(step_values &v, const arch *a, const prog_step &st, uint6
   v.out.assign((size_t)(v.B * v.M * v.N), 0xdeadbeefu); // garbage until a fold writes it
   for (int k = 0; k < 2; k++) {
     bool handed = false;
-    int rc = chk_gather(store, a, seed, &st, k, k ? v.w.data() : v.in.data(), &handed, err);
+    int rc = chk_gather(store, a, seed, &st, k, token_at, k ? v.w.data() : v.in.data(), &handed, err);
     if (rc) return rc;
-    r->handoffs += handed;
+    if (token_at == 0) r->handoffs += handed;
   }
   return HEAT_OK;
 }
 
-// After the step: its outputs compared with the chain reference (--check), then handed on
-// requantized (the SIMD unit's requantization, sim/check.h).
-static int sim__handoff(step_values &v, const arch *a, const prog_step &st, int32_t step,
-                        const sim_options *opt, chk_store *store, chk_store *ref,
+// After the step (every token tile of it): its outputs compared with the chain reference
+// (--check), then handed on requantized (the SIMD unit's requantization, sim/check.h).
+static int sim__handoff(const std::vector<int32_t> &acc, const arch *a, const prog_step &st,
+                        int32_t step, const sim_options *opt, chk_store *store, chk_store *ref,
                         sim_step_result *r, heat_error *err) {
   const prog_tensors &t = st.tensors;
-  std::vector<int32_t> acc((size_t)chk_elements(&t, MAP_OP_OUTPUT));
-  int rc = chk_output_from_gemm(&st, v.out.data(), a->accum_bits, acc.data(), err);
-  if (rc) return rc;
+  int rc = HEAT_OK;
   if (opt->check) {
     std::vector<int32_t> want(acc.size());
     rc = chk_reference_step(ref, a, opt->seed, &st, want.data(), err);
@@ -686,7 +699,7 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     const prog_step &ps = p->steps[st];
     bool values = opt->mode == SIM_MODE_FUNCTIONAL && !ps.simd;
     if (values && ps.tensors.on) {
-      rc = sim__gather(vals, &s->a, ps, opt->seed, &chains.sim, r, err);
+      rc = sim__gather(vals, &s->a, ps, opt->seed, 0, &chains.sim, r, err);
       if (rc) break;
     } else if (values) {
       sim__seed(vals, &s->a, ps, opt->seed, st);
@@ -743,9 +756,25 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     energy_events ev;
     program_counts_events(&s->a, &r->counts, r->cycles, &ev);
     energy_eval(&s->a, &ev, &r->energy);
-    if (values && ps.tensors.on)
-      rc = sim__handoff(vals, &s->a, ps, (int32_t)st, opt, &chains.sim, &chains.ref, r, err);
-    else if (values && opt->check)
+    if (values && ps.tensors.on) {
+      // The whole output: the timed tile, then the values of the step's other token tiles.
+      const prog_tensors &t = ps.tensors;
+      std::vector<int32_t> acc((size_t)chk_elements(&t, MAP_OP_OUTPUT));
+      int64_t tile = t.token ? t.size[program_letter_slot(t.token)] : 0;
+      for (int64_t j = 0; j < chk_tiles(&t) && !rc; j++) {
+        if (j > 0) {
+          rc = sim__gather(vals, &s->a, ps, opt->seed, j * tile, &chains.sim, r, err);
+          if (rc) break;
+          m.compute_tile(m.todo);
+          if (m.internal_error) {
+            rc = heat_error_set(err, HEAT_EINTERNAL, "sim", "step %s: %s", ps.name, m.internal_msg);
+            break;
+          }
+        }
+        rc = chk_output_from_gemm(&ps, vals.out.data(), s->a.accum_bits, j * tile, acc.data(), err);
+      }
+      if (!rc) rc = sim__handoff(acc, &s->a, ps, (int32_t)st, opt, &chains.sim, &chains.ref, r, err);
+    } else if (values && opt->check)
       sim__check(vals, &s->a, r);
   }
   if (vcd) {

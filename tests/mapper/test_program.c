@@ -292,6 +292,16 @@ static void bad_programs_name_line_and_field(void **state) {
                "field 'tensors': 'x' is not an integer");
   expect_error(replace(tg, "tensors=0,1,2", "tensors=0,1,1"), "bad.prog:5",
                "field 'tensors': the step reads tensor 1 as its weight and writes it");
+  expect_error(replace(tg, "n:64\n", "n:64 token=t:64\n"), "bad.prog:5",
+               "field 'token': letter 't' is not in the output's letters");
+  expect_error(replace(tg, "n:64\n", "n:64 token=m:32\n"), "bad.prog:5",
+               "field 'token': the extent 32 is smaller than one tile");
+  expect_error(replace(tg, "n:64\n", "n:64 token=m\n"), "bad.prog:5", "field 'token': 'm' is not LETTER:EXTENT");
+  expect_error(replace(good, "permuted=0,0\n", "permuted=0,0 token=m:64\n"), "bad.prog:5",
+               "field 'token': needs tensors=, idx= and sizes=");
+  assert_int_equal(program_parse(replace(tg, "n:64\n", "n:64 token=m:100\n"), "t", &tp, &err), HEAT_OK);
+  assert_true(tp.steps[0].tensors.token == 'm' && tp.steps[0].tensors.token_full == 100);
+  program_free(&tp);
   /* A second step (no instructions needed to check its tensors). */
   char two[4096];
   const char *s1 = "step 1 name=h times=1 simd=0 dims=1,64,64,64 df=os tile=1,64,64,64 order=m,k,n "

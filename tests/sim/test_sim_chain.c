@@ -271,8 +271,8 @@ static void a_broken_handoff_fails_the_check(void **state) {
   }
 }
 
-/* A step run per token tile writes one tile (t = 4); an untiled reader (t = 8) sees it
- * repeated: both the model and the reference read it modulo its size. */
+/* A program without token=: a step's output of t = 4 read by a step of t = 8 is repeated
+ * (both the model and the reference read it modulo its size). */
 static void a_tiled_output_repeats_for_a_wider_reader(void **state) {
   (void)state;
   arch a;
@@ -307,6 +307,41 @@ static void a_tiled_output_repeats_for_a_wider_reader(void **state) {
   program_free(&prog);
 }
 
+/* A step run per token tile (token=t:13, tiles of 5: 3 tiles, the last padded with zeros):
+ * every tile's values are computed and the whole output is checked against the reference
+ * computed untiled; the next step, tiled alike, reads the whole handed-on tensor. */
+static void every_token_tile_is_computed_and_checked(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("edge-16", &a, &err), HEAT_OK);
+  assert_int_equal(sim_session_set_arch(session, &a, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  for (int f = SIM_FAULT_NONE; f <= SIM_FAULT_FLIP; f++) {
+    program prog;
+    program_init(&prog);
+    prog_tensors t1 = tensors(0, "ti", 1, "ir", 5, "tr", "t:5,i:20,r:9");
+    prog_tensors t2 = tensors(5, "tr", 2, "ro", 6, "to", "t:5,r:9,o:17");
+    t1.token = t2.token = 't';
+    t1.token_full = t2.token_full = 13;
+    add_step(&prog, &a, &opt, "s1", &t1);
+    add_step(&prog, &a, &opt, "s2", &t2);
+    assert_int_equal(program_check(&prog, &a, "tiles", &err), HEAT_OK);
+    sim_options so = {.mode = SIM_MODE_FUNCTIONAL, .check = true, .seed = 4, .fault = (sim_fault)f};
+    sim_step_result r[2];
+    if (sim_session_run(session, &prog, &so, r, &err)) fail_msg("%s: %s", err.where, err.msg);
+    assert_int_equal(r[0].checked, 13 * 9);
+    assert_int_equal(r[1].checked, 13 * 17);
+    assert_int_equal(r[1].handoffs, 1);
+    assert_int_equal(r[0].mismatches, 0);
+    if (f == SIM_FAULT_NONE && r[1].mismatches) fail_msg("%s", r[1].mismatch);
+    if (f == SIM_FAULT_FLIP) /* y[t=0,r=0] flipped: row t = 0 of z */
+      assert_non_null(strstr(r[1].mismatch, "output tensor 6 (to) at t=0,o="));
+    program_free(&prog);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(requantization_rounds_half_away_and_saturates),
@@ -316,6 +351,7 @@ int main(void) {
       cmocka_unit_test(functional_mode_carries_values_without_check),
       cmocka_unit_test(a_broken_handoff_fails_the_check),
       cmocka_unit_test(a_tiled_output_repeats_for_a_wider_reader),
+      cmocka_unit_test(every_token_tile_is_computed_and_checked),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -177,6 +177,7 @@ typedef struct map__bound_base {
 typedef struct map__dram {
   double in[MAP_OPS], out;
   double edge;
+  double lp_once; /* one move's partial-sum load: the first output tile has none */
 } map__dram;
 
 /* Slack for float error: the bounds are summed in another order than the cost model's. */
@@ -226,6 +227,7 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
   d->in[MAP_OP_OUTPUT] = 0;
   d->out = p->on_chip[MAP_OP_OUTPUT] ? 0 : b->elems[MAP_OP_OUTPUT] * (a->input_bits / 8.0);
   d->edge = 0;
+  d->lp_once = 0;
 }
 
 /* DRAM traffic of one tiling and loop order, as the cost model counts it (tile.c,
@@ -269,6 +271,7 @@ static void map__dram_of_order(const arch *a, const map_problem *p, const map__b
         d->in[op] = part;
         d->out += part;
         d->edge += d->out / events; /* the last tile's store */
+        d->lp_once = part / events;
       }
     } else {
       d->in[op] *= refetch;
@@ -283,18 +286,16 @@ static void map__dram_of_order(const arch *a, const map_problem *p, const map__b
  * (tile.c, map__class_period) runs the first tile's loads, then every further tile in a period
  * at least as long as one unit's compute and as that tile's transfers, then the last store and
  * drain: so cycles >= latency + edge transfers + compute + fd, and >= latency + one unit +
- * every transfer (partial-sum loads: all but one of at least two) + fd; with single-buffered
- * buffers a period also waits for the fold before (compute + its transfers). */
+ * every transfer (partial-sum loads: all but the first output tile's) + fd; with
+ * single-buffered buffers a period also waits for the fold before (compute + its transfers). */
 static void map__bound_of(const arch *a, const map__bound_base *b, double array_cycles,
                           double fd, double unit, double reg, double in_reads, double w_reads,
-                          double out_writes, double out_reads, const map__dram *d,
+                          double out_writes, double out_reads, const map__dram *d, double pipe,
                           double *cycles, double *pj) {
   double dram = d->in[0] + d->in[1] + d->in[2] + d->out;
   double busy = array_cycles + fd;
   if (b->stalls) {
-    double moved = (d->in[0] + d->in[1] + 0.5 * d->in[2] + d->out) / b->bpc;
-    double dram_cycles = dram / b->bpc;
-    if (dram_cycles > busy) busy = dram_cycles;
+    double moved = (dram - d->lp_once) / b->bpc;
     if (b->serial) {
       if (array_cycles + fd + moved > busy) busy = array_cycles + fd + moved;
     } else {
@@ -302,7 +303,9 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
       if (unit + fd + moved > busy) busy = unit + fd + moved;
     }
   }
-  *cycles = map_cycles_round((b->latency + busy) * MAP_BOUND_SLACK);
+  double total = b->latency + busy;
+  if (b->stalls && pipe > total) total = pipe;
+  *cycles = map_cycles_round(total * MAP_BOUND_SLACK);
   double e = b->macs * a->mac_pj + reg * a->reg_pj + dram * a->dram.pj_per_byte +
              in_reads * b->ebytes[MAP_OP_INPUT] * b->rd_pj[MAP_OP_INPUT] +
              w_reads * b->ebytes[MAP_OP_WEIGHT] * b->rd_pj[MAP_OP_WEIGHT] +
@@ -333,14 +336,14 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
    * element and writes each output element at least once, with 3 register events per MAC. */
   double cycles, pj;
   map__bound_of(&a, &b, b.macs / (double)arch_peak_macs_per_cycle(&a), 0, 0, 3 * b.macs,
-                b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d,
+                b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d, 0,
                 &cycles, &pj);
   if (a.simd.lanes > 0) {
     /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
      * op_pj per lane-cycle, instead of a PE's MAC and register events. */
     double lane = b.macs * a.simd.cycles_mul, c2, pj2;
     map__bound_of(&a, &b, lane / a.simd.lanes, 0, 0, 0, b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT],
-                  b.elems[MAP_OP_OUTPUT], 0, &d, &c2, &pj2);
+                  b.elems[MAP_OP_OUTPUT], 0, &d, 0, &c2, &pj2);
     pj2 += (lane * a.simd.op_pj - b.macs * a.mac_pj) * MAP_BOUND_SLACK;
     if (c2 < cycles) cycles = c2;
     if (pj2 < pj) pj = pj2;
@@ -355,12 +358,12 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
  * PE's MAC and register events (tile.c, map__memory_eval); the cycles are bounded alike. */
 static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
                              const map__array *ar, double tiles, const map__dram *d,
-                             map_cost *out) {
+                             double pipe, map_cost *out) {
   double cycles, pj;
   /* A fold unit is one tile or a group of tiles: at least array_cycles / tiles. */
   map__bound_of(a, b, ar->array_cycles, ar->fill_drain, ar->array_cycles / tiles,
                 simd ? 0 : ar->reg, ar->input_reads, ar->weight_reads, ar->output_writes,
-                ar->output_reads, d, &cycles, &pj);
+                ar->output_reads, d, pipe, &cycles, &pj);
   if (simd) pj += (ar->reg * a->simd.op_pj - b->macs * a->mac_pj) * MAP_BOUND_SLACK;
   map__bound_cost(a, cycles, pj, out);
 }
@@ -371,8 +374,8 @@ static void map__tiling_bound(const arch *a, const map_problem *p, const map__bo
   map__dram d;
   map__dram_compulsory(a, p, b, &d);
   map_cost x, y;
-  map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, &x);
-  map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, &y);
+  map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, 0, &x);
+  map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, 0, &y);
   map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
                   (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
 }
@@ -397,6 +400,7 @@ typedef struct map__ctx {
   int cut_obj;
   double cut_base, cut_best, cut_lb;
   bool fit_any; /* some tiling of an array configuration fits */
+  const int64_t *tile; /* the tiling being priced */
 } map__ctx;
 
 /* True when a mapping bounded below by `lb` cannot beat (nor tie) the best found so far for
@@ -428,6 +432,121 @@ static uint64_t map__rank(int ci, const int *ti, int f, int o) {
   return (((k << 9) | (uint64_t)f) << 3) | (uint64_t)o;
 }
 
+/* The bound constants of the step under the i-th assignment: its buffers' energies instead of
+ * the cheapest allowed, and serial when each off-chip operand's buffer is single-buffered. */
+static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
+  *b = x->base;
+  b->serial = b->stalls;
+  for (int op = 0; op < MAP_OPS; op++) {
+    const arch_buffer *buf = &x->a.buffers[x->as.buf[i][op]];
+    b->rd_pj[op] = buf->read_pj / (double)buf->access_bytes;
+    b->wr_pj[op] = buf->write_pj / (double)buf->access_bytes;
+    if (!x->p->on_chip[op] && buf->double_buffered) b->serial = false;
+  }
+}
+
+/* A lower bound of one order's and assignment's cycles with memory stalls: the tile pipeline
+ * as the cost model runs it (tile.c, map__memory_eval and map__class_period: the first tile's
+ * loads and the DRAM latency, then per further tile a period set by its outermost advancing
+ * loop, then the last store and drain), with every input at or below the model's: transfers
+ * at their raw bytes, each at most the model's (the first loads: the average move, no larger
+ * than the first full tile; no burst rounding, no strided DMA), a unit's compute at its array
+ * share (no SRAM port), no epilogue nor layout pass, and only the period terms that grow with
+ * their inputs (the two-fold chain only for the innermost class, where it does, less the one
+ * period the model may price without it). */
+static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *order,
+                               const map__compute *c, const map__array *ar,
+                               const map__dram *d) {
+  static const unsigned op_dims[MAP_OPS] = {
+      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
+      (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
+      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
+  };
+  enum { IN = 0, W = 1, ST = 2, LP = 3 };
+  const map_problem *p = x->p;
+  const int64_t *tile = x->tile;
+  double bpc = x->base.bpc, lat = x->base.latency, fd = ar->fill_drain;
+  int nd[MAP_DIMS], n = 0;
+  double cnt[MAP_DIMS];
+  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
+  for (int i = 0; i < MAP_DIMS; i++) {
+    int64_t k = (p->dim[seq[i]] + tile[seq[i]] - 1) / tile[seq[i]];
+    if (k > 1) {
+      nd[n] = seq[i];
+      cnt[n++] = (double)k;
+    }
+  }
+  int inner[MAP_OPS];
+  double events[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) {
+    inner[op] = -1;
+    events[op] = 1;
+    for (int i = 0; i < n; i++)
+      if (op_dims[op] & (1u << nd[i])) inner[op] = i;
+    for (int i = 0; i <= inner[op]; i++) events[op] *= cnt[i];
+  }
+  double share[2] = {d->in[IN] / events[IN] / bpc, d->in[W] / events[W] / bpc};
+  bool out_moves = !p->on_chip[MAP_OP_OUTPUT];
+  double st = out_moves ? d->out / events[MAP_OP_OUTPUT] / bpc : 0;
+  double lp = out_moves ? d->in[MAP_OP_OUTPUT] / events[MAP_OP_OUTPUT] / bpc : 0;
+  double units = (double)c->tiles;
+  bool merged = ar == &c->streamed && c->merged && n > 0;
+  if (merged) {
+    double k = cnt[n - 1];
+    for (int op = 0; op < MAP_OPS; op++)
+      if (inner[op] == n - 1) {
+        if (op == MAP_OP_OUTPUT) {
+          st *= k;
+          lp *= k;
+        } else {
+          share[op] *= k;
+        }
+        inner[op] = n - 2;
+      }
+    units /= k;
+    n--;
+  }
+  double cc = ar->array_cycles / units;
+  bool single[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) single[op] = !x->a.buffers[buf[op]].double_buffered;
+  static const int tile_order[4] = {IN, W, ST, LP}, group_order[4] = {ST, IN, W, LP};
+  const int *ord = merged ? group_order : tile_order;
+  double cycles = share[IN] + share[W] + lat + cc;
+  for (int q = n - 1; q >= 0; q--) {
+    bool moves[MAP_OPS];
+    for (int op = 0; op < MAP_OPS; op++) moves[op] = !p->on_chip[op] && inner[op] >= q;
+    double len_of[4] = {moves[0] ? share[IN] : 0, moves[1] ? share[W] : 0, moves[2] ? st : 0,
+                        moves[2] ? lp : 0};
+    bool waits_of[4] = {moves[0] && single[0], moves[1] && single[1], moves[2], false};
+    bool fold_of[4] = {moves[0], moves[1], moves[2] && single[2], moves[2] && lp > 0};
+    double dq = len_of[0] + len_of[1] + len_of[2] + len_of[3];
+    double t = cc > dq ? cc : dq;
+    int from = -1, to = -1;
+    for (int k = 0; k < 4; k++) {
+      if (from < 0 && waits_of[ord[k]]) from = k;
+      if (fold_of[ord[k]]) to = k;
+    }
+    if (from >= 0 && to >= from) {
+      double chain = 0;
+      for (int k = from; k <= to; k++) chain += len_of[ord[k]];
+      double one = cc + fd + chain + (ord[to] != ST ? lat : 0);
+      if (one > t) t = one;
+    }
+    double t_one = t, times = cnt[q] - 1;
+    for (int i = 0; i < q; i++) times *= cnt[i];
+    if (q == n - 1) {
+      bool loads = len_of[IN] > 0 || len_of[W] > 0 || fold_of[LP];
+      double two = (dq + (loads ? lat : 0) + cc + fd) / 2;
+      if (two > t) t = two;
+      /* Where the two-fold chain sets it, the model may price one of these periods at the
+       * one-fold terms (an odd first run of tiles). */
+      cycles -= t - t_one;
+    }
+    cycles += times * t;
+  }
+  return cycles + st + fd;
+}
+
 /* Which assignments hold the tiling: fills fits, returns how many. */
 static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   double fp[MAP_OPS];
@@ -449,6 +568,7 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   m.dataflow = cfg->dataflow;
   m.batch_pack = cfg->pack;
   for (int d = 0; d < MAP_DIMS; d++) m.tile[d] = x->w->cand[d][ti[d]];
+  x->tile = m.tile;
   map__compute c;
   map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   int keep[6];
@@ -464,17 +584,30 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     memcpy(m.order, map__orders[keep[o]], sizeof m.order);
     /* The order fixes the DRAM traffic and the schedule: a tighter bound for its buffers. */
     map__dram d;
-    bool streamed;
+    bool streamed = false;
     if (bounded) {
       map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
       map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled,
-                       (double)c.tiles, &d, &lb);
+                       (double)c.tiles, &d, 0, &lb);
     }
     if (bounded && map__hopeless(x, &lb)) {
       x->pruned += nfit;
       continue;
     }
     for (int f = 0; f < nfit; f++) {
+      if (bounded) {
+        /* The assignment fixes each operand's buffer: its energy per access, and whether the
+         * tile pipeline waits for the fold before (single-buffered). */
+        map__bound_base b;
+        map__assign_base(x, fits[f], &b);
+        const map__array *ar = streamed ? &c.streamed : &c.tiled;
+        double pipe = b.stalls ? map__pipeline_lb(x, x->as.buf[fits[f]], m.order, &c, ar, &d) : 0;
+        map__array_bound(&x->a, &b, simd, ar, (double)c.tiles, &d, pipe, &lb);
+        if (map__hopeless(x, &lb)) {
+          x->pruned++;
+          continue;
+        }
+      }
       memcpy(m.buffer, x->as.buf[fits[f]], sizeof m.buffer);
       map__memory_eval(&x->a, x->p, x->opt, &m, &c, &cost);
       x->evaluated++;

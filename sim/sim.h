@@ -17,7 +17,9 @@
  * Modes: timing (a fold, a DMA transfer or a SIMD op is one wait(n)) and functional (the same
  * timing, and each fold's values are computed by stepping the array's registers cycle by cycle,
  * sim/datapath.h; the stepped cycles are checked against mapper/fold.c). Identical instances of
- * a step (times > 1) are simulated once and scaled. */
+ * a step (times > 1) are simulated once and scaled. Steps that name their tensors carry values
+ * from step to step (sim/check.h); the values of a token-tiled step's other tiles are computed
+ * on the same datapath after its timed tile. */
 #ifndef HEAT_SIM_H
 #define HEAT_SIM_H
 

@@ -45,6 +45,7 @@ SC_MODULE(machine) {
   sim_mode mode = SIM_MODE_TIMING;
   std::vector<size_t> todo;      // instruction indices of the current step, in order
   std::vector<double> done_at;   // completion time per instruction (cycles), kNever until known
+  std::vector<double> issued_at; // when the controller queued each instruction
   sim_step_result *res = nullptr;
   step_values *vals = nullptr;
   dp_workspace *dpw = nullptr;
@@ -58,6 +59,7 @@ SC_MODULE(machine) {
 
   // Resource calendars (cycles).
   double dram_free = 0;
+  double dma_free = 0;           // when the DMA engine handed its last transfer through (fractional)
   // Each buffer port's share booked by the paced units (DMA, SIMD) over time (sim/sram.h); the
   // array's folds take what they leave.
   sram_port port[ARCH_MAX_BUFFERS];
@@ -156,6 +158,7 @@ SC_MODULE(machine) {
           continue;
         }
         int u = unit_of(in);
+        issued_at[i] = now();
         q[u].push_back(i);
         q_ev[u].notify(SC_ZERO_TIME);
       }
@@ -412,9 +415,15 @@ SC_MODULE(machine) {
       program_insn_count(prog, a, &in, &c);
       add_counts(c);
       double bytes = c.dram_read_bytes + c.dram_write_bytes;
-      double start = now();
+      // The engine takes a queued transfer when the previous one is through, at the channel's
+      // own (fractional) time: bursts pipeline across transfers, so a 2.5-cycle burst does not
+      // cost 3. Only a transfer that was ready then starts before the process woke.
+      double start = std::max(dma_free, issued_at[i]);
+      for (int d = 0; d < in.n_deps; d++) start = std::max(start, done_at[(size_t)in.dep[d]]);
+      if (start > now() || start < now() - 1 + 1e-9) start = now();
       if (in.op == PROG_LOAD && in.operand < 2) filled[in.buffer][in.operand][in.slot & 1] = i;
       if (!prog->stalls) { // the array alone (SCALE-Sim's compute report): memory takes no time
+        dma_free = start;
         finish(i, start);
         continue;
       }
@@ -441,6 +450,7 @@ SC_MODULE(machine) {
       res->unit[SIM_UNIT_DMA].busy += ch_end - ch_start;
       res->unit[SIM_UNIT_DMA].stall[SIM_STALL_SRAM] += data_end - ch_end;
       res->unit[SIM_UNIT_DMA].stall[SIM_STALL_DRAM] += ch_start - start;
+      dma_free = data_end;
       // A store is posted: its slot is free once the data has left the buffer; a load's data
       // lands after the DRAM latency.
       finish(i, in.op == PROG_STORE ? data_end : data_end + latency);
@@ -666,6 +676,7 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
   m.mode = opt->mode;
   m.dpw = s->dpw;
   m.done_at.assign(p->n, kNever);
+  m.issued_at.assign(p->n, 0.0);
   vcd_writer *vcd = nullptr;
   if (opt->trace) {
     vcd = vcd_open(opt->trace, err);
@@ -698,6 +709,7 @@ extern "C" int sim_session_run(sim_session *s, const program *p, const sim_optio
     // The machine drains between steps (the program syncs them anyway): no resource carries
     // a reservation into the next step.
     m.dram_free = std::max(m.dram_free, t0);
+    m.dma_free = std::max(m.dma_free, t0);
     for (size_t j = 0; j < ARCH_MAX_BUFFERS; j++) sram_port_prune(&m.port[j], t0);
     m.start_ev.notify(SC_ZERO_TIME);
     try {

@@ -571,6 +571,8 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   x->tile = m.tile;
   map__compute c;
   map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
+  map__bursts bursts;
+  bool bursts_done = false; /* computed at the first priced mapping (pruned tilings skip it) */
   int keep[6];
   int norders = map__distinct_orders(x->p, m.tile, keep);
   bool bounded = x->prune, simd = cfg->unit == MAP_UNIT_SIMD;
@@ -609,7 +611,11 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
         }
       }
       memcpy(m.buffer, x->as.buf[fits[f]], sizeof m.buffer);
-      map__memory_eval(&x->a, x->p, x->opt, &m, &c, &cost);
+      if (!bursts_done) {
+        map__bursts_eval(&x->a, x->p, m.tile, &bursts);
+        bursts_done = true;
+      }
+      map__memory_eval(&x->a, x->p, x->opt, &m, &c, &bursts, &cost);
       x->evaluated++;
       uint64_t key = map__rank(ci, ti, fits[f], keep[o]);
       /* Every objective's best is kept, the wanted ones' and the others' (the memo keeps those

@@ -109,6 +109,14 @@ static double map__pass_burst_bytes(const map_problem *p, const int64_t *tile, i
   return total;
 }
 
+void map__bursts_eval(const arch *a, const map_problem *p, const int64_t *tile,
+                      map__bursts *out) {
+  for (int op = 0; op < MAP_OPS; op++)
+    out->pass[op] = map__pass_burst_bytes(p, tile, op, map__elem_bytes(a, op, false));
+  out->psum_pass =
+      map__pass_burst_bytes(p, tile, MAP_OP_OUTPUT, map__elem_bytes(a, MAP_OP_OUTPUT, true));
+}
+
 /* Bytes through the DRAM channel of one transfer unit of an operand: per dimension of the
  * operand, its first (full) tile, or every tile of it (`whole`: a merged unit's loop), each
  * tile as whole bursts. */
@@ -387,7 +395,8 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
 }
 
 void map__memory_eval(const arch *a, const map_problem *p, const map_options *opt,
-                      const map_mapping *m, const map__compute *c, map_cost *out) {
+                      const map_mapping *m, const map__compute *c, const map__bursts *bursts,
+                      map_cost *out) {
   memset(out, 0, sizeof *out);
   map__nest nest;
   map__nest_of(p, m, &nest);
@@ -426,15 +435,15 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
         out->dram_read_bytes += elems * (refetch - 1) * part;
         psum_fill_bytes = elems * (refetch - 1) * part;
         dram_bytes[op] = elems * ((refetch - 1) * 2 * part + fin);
-        double part_pass = refetch > 1 ? map__pass_burst_bytes(p, m->tile, op, part) : 0;
+        double part_pass = refetch > 1 ? bursts->psum_pass : 0;
         psum_burst = (refetch - 1) * part_pass;
-        store_burst = psum_burst + map__pass_burst_bytes(p, m->tile, op, fin);
+        store_burst = psum_burst + bursts->pass[op];
         burst_bytes[op] = store_burst + psum_burst;
       }
     } else if (!p->on_chip[op]) {
       dram_bytes[op] = elems * map__elem_bytes(a, op, false) * refetch;
       out->dram_read_bytes += dram_bytes[op];
-      burst_bytes[op] = refetch * map__pass_burst_bytes(p, m->tile, op, map__elem_bytes(a, op, false));
+      burst_bytes[op] = refetch * bursts->pass[op];
     }
   }
   out->dram_bytes = out->dram_read_bytes + out->dram_write_bytes;
@@ -716,7 +725,9 @@ int map_eval(const arch *a, const map_problem *p, const map_options *opt, const 
   map__compute c;
   if (simd) map__simd_compute_eval(a, p->dim, m->tile, &c);
   else map__compute_eval_packed(a, m->dataflow, opt->timing, pack, p->dim, m->tile, &c);
-  map__memory_eval(a, p, opt, m, &c, out);
+  map__bursts bursts;
+  map__bursts_eval(a, p, m->tile, &bursts);
+  map__memory_eval(a, p, opt, m, &c, &bursts, out);
   return HEAT_OK;
 }
 

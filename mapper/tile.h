@@ -214,9 +214,22 @@ bool map__reserved_fit(const arch *a, const map_problem *p, const int *buf, cons
 /* Usable bytes of a buffer for tiles (half when double-buffered). */
 double map__usable(const arch_buffer *b);
 
-/* The order/buffer-dependent part, combined with `c`; never fails. */
+/* Bytes one pass over each operand's tiles moves through the DRAM channel, each tile (full or
+ * a remainder) as whole bursts. They depend on the tiling and the element widths only, not on
+ * the loop order or the buffers: the mapspace computes them once per tiling rather than for
+ * each of its orders and assignments (they were a fifth of the hw path's time). */
+typedef struct map__bursts {
+  double pass[MAP_OPS]; /* the output: its finished values */
+  double psum_pass;     /* the output's partial sums (accumulator width) */
+} map__bursts;
+
+void map__bursts_eval(const arch *a, const map_problem *p, const int64_t *tile,
+                      map__bursts *out);
+
+/* The order/buffer-dependent part, combined with `c` and `bursts` (of m->tile); never fails. */
 void map__memory_eval(const arch *a, const map_problem *p, const map_options *opt,
-                      const map_mapping *m, const map__compute *c, map_cost *out);
+                      const map_mapping *m, const map__compute *c, const map__bursts *bursts,
+                      map_cost *out);
 
 #ifdef __cplusplus
 }

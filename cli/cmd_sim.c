@@ -61,7 +61,9 @@ static void sim_help(FILE *out) {
           "                          topology) in; its COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv\n"
           "                          and DETAILED_ACCESS_REPORT.csv out, in DIR/run_name/\n"
           "                          (default DIR .), with its cycle counts (sim/README.md);\n"
-          "                          without --topology, the config's TopologyCsvLoc\n"
+          "                          InterfaceBandwidth CALC, or USER with the config's\n"
+          "                          Bandwidth and SCALE-Sim's buffer stalls; without\n"
+          "                          --topology, the config's TopologyCsvLoc\n"
           "  --clock-check           run a clock and one clocked process for --cycles N\n"
           "                          (default 1) at --clock-ghz F and print the edges seen\n");
 }

@@ -597,30 +597,36 @@ int program_read_file(const char *path, program *p, heat_error *err) {
 
 /* ---- checking against an arch ---- */
 
+/* An error in an instruction or step: at its file line when it came from text, else by its
+ * kind and index (a program built in memory has no lines). */
+static int prog__verr(int line, const char *kind, size_t i, const char *origin, heat_error *err,
+                      const char *field, const char *fmt, va_list ap) {
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (line > 0) return heat_error_at(err, HEAT_EINVAL, origin, line, "field '%s': %s", field, msg);
+  return heat_error_set(err, HEAT_EINVAL, origin, "%s %zu: field '%s': %s", kind, i, field, msg);
+}
+
 static int prog__ierr(const prog_insn *in, size_t i, const char *origin, heat_error *err,
                       const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static int prog__ierr(const prog_insn *in, size_t i, const char *origin, heat_error *err,
                       const char *field, const char *fmt, ...) {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int rc = prog__verr(in->line, "instruction", i, origin, err, field, fmt, ap);
   va_end(ap);
-  if (in->line > 0) return heat_error_at(err, HEAT_EINVAL, origin, in->line, "field '%s': %s", field, msg);
-  return heat_error_set(err, HEAT_EINVAL, origin, "instruction %zu: field '%s': %s", i, field, msg);
+  return rc;
 }
 
 static int prog__serr(const prog_step *st, size_t s, const char *origin, heat_error *err,
                       const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static int prog__serr(const prog_step *st, size_t s, const char *origin, heat_error *err,
                       const char *field, const char *fmt, ...) {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int rc = prog__verr(st->line, "step", s, origin, err, field, fmt, ap);
   va_end(ap);
-  if (st->line > 0) return heat_error_at(err, HEAT_EINVAL, origin, st->line, "field '%s': %s", field, msg);
-  return heat_error_set(err, HEAT_EINVAL, origin, "step %zu: field '%s': %s", s, field, msg);
+  return rc;
 }
 
 /* Letters of tensor k of a step, sorted (a tensor's letter set, whatever its layout). */

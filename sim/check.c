@@ -176,14 +176,22 @@ const chk_tensor *chk_operand(chk_store *s, const arch *a, uint64_t seed, const 
   return nx;
 }
 
+/* The step's GEMM dimensions as index letters and extents of its tensors (program.h). */
+static int chk__view(const prog_step *st, char letters[MAP_DIMS][PROG_MAX_INDICES + 1],
+                     int64_t ext[MAP_DIMS], heat_error *err) {
+  char msg[200];
+  const char *field;
+  if (program_tensors_view(&st->tensors, st->problem.dim, letters, ext, msg, sizeof msg, &field))
+    return heat_error_set(err, HEAT_EINVAL, "sim", "step %s: field '%s': %s", st->name, field, msg);
+  return HEAT_OK;
+}
+
 int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, int k,
                int64_t token_at, int16_t *dst, bool *handed, heat_error *err) {
   const prog_tensors *t = &st->tensors;
-  char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
+  char letters[MAP_DIMS][PROG_MAX_INDICES + 1];
   int64_t ext[MAP_DIMS];
-  const char *field;
-  if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
-    return heat_error_set(err, HEAT_EINVAL, "sim", "step %s: field '%s': %s", st->name, field, msg);
+  if (chk__view(st, letters, ext, err)) return err->code;
   const chk_tensor *x = chk_operand(s, a, seed, st, k, err);
   if (!x) return err->code;
   *handed = x->writer >= 0;
@@ -217,11 +225,9 @@ int chk_gather(chk_store *s, const arch *a, uint64_t seed, const prog_step *st, 
 int chk_output_from_gemm(const prog_step *st, const uint32_t *gemm, int accum_bits,
                          int64_t token_at, int32_t *acc, heat_error *err) {
   const prog_tensors *t = &st->tensors;
-  char letters[MAP_DIMS][PROG_MAX_INDICES + 1], msg[200];
+  char letters[MAP_DIMS][PROG_MAX_INDICES + 1];
   int64_t ext[MAP_DIMS];
-  const char *field;
-  if (program_tensors_view(t, st->problem.dim, letters, ext, msg, sizeof msg, &field))
-    return heat_error_set(err, HEAT_EINVAL, "sim", "step %s: field '%s': %s", st->name, field, msg);
+  if (chk__view(st, letters, ext, err)) return err->code;
   const char *oidx = t->idx[MAP_OP_OUTPUT];
   int64_t full[PROG_MAX_INDICES];
   chk_full_sizes(t, full);

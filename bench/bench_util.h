@@ -2,7 +2,9 @@
 #ifndef HEAT_BENCH_UTIL_H
 #define HEAT_BENCH_UTIL_H
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline double bench_now_s(void) {
@@ -20,6 +22,20 @@ static inline int bench__cmp_double(const void *a, const void *b) {
 static inline double bench_median(double *v, size_t n) {
   qsort(v, n, sizeof *v, bench__cmp_double);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Every bench answers --help (or -h) with its usage and exit 0, before it starts measuring, and
+ * refuses more than max_args arguments with exit 2: a bench run by mistake takes minutes. */
+static inline void bench_args(int argc, char **argv, const char *usage, int max_args) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(usage, stdout);
+      exit(0);
+    }
+  if (argc - 1 > max_args) {
+    fprintf(stderr, "%s: %d arguments, at most %d\n%s", argv[0], argc - 1, max_args, usage);
+    exit(2);
+  }
 }
 
 #endif

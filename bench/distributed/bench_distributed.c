@@ -95,7 +95,12 @@ static double replay(const double *costs, size_t m, size_t n, int ranks, double 
   return end;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  bench_args(argc, argv,
+      "usage: bench_distributed\n"
+      "`heat sweep` points/s alone and on 1, 2 and 4 MPI ranks of this machine, the parallel\n"
+      "efficiency, and a projection of a 10,000-point sweep on 64 ranks. Prints figures only.\n",
+      0);
   char dir[] = "/tmp/heat-bench-distributed-XXXXXX";
   if (!mkdtemp(dir)) {
     perror("mkdtemp");

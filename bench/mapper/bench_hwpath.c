@@ -131,6 +131,12 @@ static int print_case(const model *m, const bench_case *c, heat_error *err) {
 }
 
 int main(int argc, char **argv) {
+  bench_args(argc, argv,
+      "usage: bench_hwpath [repeats [arch [case]]]   (\"-\" or nothing: all)\n"
+      "       bench_hwpath cases   (each case as `heat map` options, for hwpath_same.sh)\n"
+      "Hardware-aware vs MAC-optimal path time for every format's BERT-base layer on every\n"
+      "preset (target: < 50 ms, <= 2x the MAC path). Prints figures only.\n",
+      3);
   if (argc > 1 && !strcmp(argv[1], "cases")) {
     heat_error err;
     model m;

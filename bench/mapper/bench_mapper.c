@@ -72,6 +72,10 @@ static int bench_model(const arch *a, const char *model_name, map_workspace *w) 
 }
 
 int main(int argc, char **argv) {
+  bench_args(argc, argv,
+      "usage: bench_mapper [model [arch]]   (default: bert-base tpu-32)\n"
+      "Mappings evaluated per second for one GEMM, and the wall time to map a whole model.\n",
+      2);
   const char *model_name = argc > 1 ? argv[1] : "bert-base";
   const char *arch_name = argc > 2 ? argv[2] : "tpu-32";
   arch a;

@@ -244,7 +244,12 @@ static int large_networks(path_workspace *ws) {
   return rc;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  bench_args(argc, argv,
+      "usage: bench_path\n"
+      "Time to the exact MAC-optimal contraction path for networks of 4..24 operands, beside\n"
+      "opt_einsum's figures (tests/oracles/path_large.csv). Prints figures only.\n",
+      0);
   static const struct {
     const char *name;
     family_fn fn;

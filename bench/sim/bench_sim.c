@@ -6,6 +6,8 @@
  *     < 1 s, functional < 60 s). Identical instances of a step run once and are scaled, so the
  *     functional run computes one instance of each step's values. */
 #include <stdio.h>
+
+#include "bench/bench_util.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,7 +46,12 @@ static double run(sim_session *s, const program *p, sim_mode mode, double *cycle
   return dt;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  bench_args(argc, argv,
+      "usage: bench_sim\n"
+      "Cycles per second of the SystemC model (128x768x768 on tpu-32, timing and functional\n"
+      "mode) beside SCALE-Sim's, and a whole dense BERT-base on simba-l. Prints figures only.\n",
+      0);
   heat_error err;
   arch a;
   if (arch_resolve("tpu-32", &a, &err)) return 1;

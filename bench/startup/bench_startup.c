@@ -93,6 +93,11 @@ static void loaded(const char *bin, size_t c, char *out, size_t cap) {
 }
 
 int main(int argc, char **argv) {
+  bench_args(argc, argv,
+      "usage: bench_startup [HEAT ...]\n"
+      "Median start-up time of three heat commands and the heavy libraries each loads, one\n"
+      "column per binary (default: the heat built beside this bench). Prints figures only.\n",
+      1000);
   const char *bins[MAX_BINS] = {HEAT_BIN};
   size_t nb = 1;
   if (argc > 1) {

@@ -83,45 +83,11 @@ double map_dram_transfer_cycles(const arch *a, double bytes, bool strided) {
 
 double map_dram_latency_cycles(const arch *a) { return a->dram.latency_ns * a->clock_ghz; }
 
-/* Bytes one pass over an operand's tiles moves through the DRAM channel: each tile (full or a
- * remainder) as one transfer of whole bursts. */
-static double map__pass_burst_bytes(const map_problem *p, const int64_t *tile, int op,
-                                    double elem_bytes) {
-  double total = 0;
-  for (int cls = 0; cls < 16; cls++) {
-    double n = 1, elems = 1;
-    bool none = false;
-    for (int d = 0; d < MAP_DIMS && !none; d++) {
-      int which = (cls >> d) & 1;
-      if (!(map__op_dims[op] & (1u << d))) {
-        none = which != 0; /* a dimension the operand lacks: counted once */
-        continue;
-      }
-      int64_t full = p->dim[d] / tile[d], rem = p->dim[d] % tile[d];
-      int64_t cnt = which ? (rem ? 1 : 0) : full;
-      none = cnt == 0;
-      n *= (double)cnt;
-      elems *= (double)(which ? rem : tile[d]);
-    }
-    if (!none)
-      total += n * ceil(elems * elem_bytes / MAP_DRAM_BURST_BYTES - 1e-9) * MAP_DRAM_BURST_BYTES;
-  }
-  return total;
-}
-
-void map__bursts_eval(const arch *a, const map_problem *p, const int64_t *tile,
-                      map__bursts *out) {
-  for (int op = 0; op < MAP_OPS; op++)
-    out->pass[op] = map__pass_burst_bytes(p, tile, op, map__elem_bytes(a, op, false));
-  out->psum_pass =
-      map__pass_burst_bytes(p, tile, MAP_OP_OUTPUT, map__elem_bytes(a, MAP_OP_OUTPUT, true));
-}
-
-/* Bytes through the DRAM channel of one transfer unit of an operand: per dimension of the
- * operand, its first (full) tile, or every tile of it (`whole`: a merged unit's loop), each
- * tile as whole bursts. */
-static double map__first_burst_bytes(const map_problem *p, const int64_t *tile, int op,
-                                     double elem_bytes, int whole) {
+/* Bytes an operand's tiles move through the DRAM channel, each tile (full or a remainder) as
+ * one transfer of whole bursts: over every tile of the dimensions in `looped`, and only the first
+ * (full) tile of its other dimensions. */
+static double map__burst_bytes(const map_problem *p, const int64_t *tile, int op,
+                               double elem_bytes, unsigned looped) {
   double total = 0;
   for (int cls = 0; cls < 16; cls++) {
     double n = 1, elems = 1;
@@ -129,7 +95,7 @@ static double map__first_burst_bytes(const map_problem *p, const int64_t *tile, 
     for (int d = 0; d < MAP_DIMS && !none; d++) {
       int which = (cls >> d) & 1;
       bool has = (map__op_dims[op] & (1u << d)) != 0;
-      if (!has || d != whole) {
+      if (!has || !(looped & (1u << d))) {
         none = which != 0; /* one size only: counted once */
         if (has) elems *= (double)tile[d];
         continue;
@@ -144,6 +110,27 @@ static double map__first_burst_bytes(const map_problem *p, const int64_t *tile, 
       total += n * ceil(elems * elem_bytes / MAP_DRAM_BURST_BYTES - 1e-9) * MAP_DRAM_BURST_BYTES;
   }
   return total;
+}
+
+/* One pass over all of an operand's tiles. */
+static double map__pass_burst_bytes(const map_problem *p, const int64_t *tile, int op,
+                                    double elem_bytes) {
+  return map__burst_bytes(p, tile, op, elem_bytes, (1u << MAP_DIMS) - 1);
+}
+
+void map__bursts_eval(const arch *a, const map_problem *p, const int64_t *tile,
+                      map__bursts *out) {
+  for (int op = 0; op < MAP_OPS; op++)
+    out->pass[op] = map__pass_burst_bytes(p, tile, op, map__elem_bytes(a, op, false));
+  out->psum_pass =
+      map__pass_burst_bytes(p, tile, MAP_OP_OUTPUT, map__elem_bytes(a, MAP_OP_OUTPUT, true));
+}
+
+/* One transfer unit of an operand: its first (full) tile, or every tile along `whole` (a merged
+ * unit's loop; -1: none). */
+static double map__first_burst_bytes(const map_problem *p, const int64_t *tile, int op,
+                                     double elem_bytes, int whole) {
+  return map__burst_bytes(p, tile, op, elem_bytes, whole >= 0 ? 1u << whole : 0);
 }
 
 static double map__elements(const int64_t *dim, int op) {

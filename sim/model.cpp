@@ -294,12 +294,7 @@ SC_MODULE(machine) {
     trace(VCD_ARRAY_BUSY, 0);
     if (phase == 1) trace(VCD_ARRAY_STALL_BANK, 0);
     if (phase == 2) trace(VCD_ARRAY_STALL_SRAM_PORT, 0);
-    double took = now() - start;
-    res->unit[SIM_UNIT_ARRAY].busy += std::min(work, took);
-    double stalled = std::max(0.0, took - work);
-    double b = std::min(bank, stalled);
-    res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_BANK] += b;
-    res->unit[SIM_UNIT_ARRAY].stall[SIM_STALL_SRAM] += stalled - b;
+    account_wait(SIM_UNIT_ARRAY, start, work, bank);
   }
 
   // Waits from `start` until `end`: `work` cycles busy, then the rest stalled on the SRAM, the
@@ -324,6 +319,12 @@ SC_MODULE(machine) {
     wait_until(end);
     trace(sig_busy, 0);
     if (bank > 0) trace(sig_bank, 0);
+    account_wait(unit, start, work, bank);
+  }
+
+  // Books the span from `start` to now: `work` cycles busy, the rest stalled, up to `bank`
+  // cycles of it on bank conflicts and the remainder on the SRAM port.
+  void account_wait(int unit, double start, double work, double bank) {
     double took = now() - start;
     res->unit[unit].busy += std::min(work, took);
     double stalled = std::max(0.0, took - work);

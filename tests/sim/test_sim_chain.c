@@ -15,26 +15,7 @@
 #include "mapper/mapspace.h"
 #include "sim/check.h"
 #include "sim/sim.h"
-
-static sim_session *session;
-static map_workspace *ws;
-
-static int setup(void **state) {
-  (void)state;
-  arch a;
-  heat_error err;
-  if (arch_resolve("tpu-32", &a, &err)) return -1;
-  session = sim_session_alloc(&a, &err);
-  ws = map_workspace_alloc();
-  return session && ws ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  sim_session_free(session);
-  map_workspace_free(ws);
-  return 0;
-}
+#include "tests/sim/sim_session_fixture.h"
 
 static void requantization_rounds_half_away_and_saturates(void **state) {
   (void)state;

@@ -239,11 +239,6 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
 static void map__dram_of_order(const arch *a, const map_problem *p, const map__bound_base *b,
                                const int64_t *tile, const int *order, int sd, map__dram *d,
                                bool *stream_innermost) {
-  static const unsigned op_dims[MAP_OPS] = {
-      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
-      (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
-      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
-  };
   int nd[MAP_DIMS], n = 0;
   double cnt[MAP_DIMS];
   int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
@@ -259,11 +254,11 @@ static void map__dram_of_order(const arch *a, const map_problem *p, const map__b
   for (int op = 0; op < MAP_OPS; op++) {
     int pos = -1;
     for (int i = 0; i < n; i++)
-      if (op_dims[op] & (1u << nd[i])) pos = i;
+      if (map_op_dims[op] & (1u << nd[i])) pos = i;
     double refetch = 1, events = 1;
     for (int i = 0; i <= pos; i++) {
       events *= cnt[i];
-      if (!(op_dims[op] & (1u << nd[i]))) refetch *= cnt[i];
+      if (!(map_op_dims[op] & (1u << nd[i]))) refetch *= cnt[i];
     }
     if (op == MAP_OP_OUTPUT) {
       if (!p->on_chip[op]) {
@@ -457,11 +452,6 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
 static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *order,
                                const map__compute *c, const map__array *ar,
                                const map__dram *d) {
-  static const unsigned op_dims[MAP_OPS] = {
-      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
-      (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
-      (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
-  };
   enum { IN = 0, W = 1, ST = 2, LP = 3 };
   const map_problem *p = x->p;
   const int64_t *tile = x->tile;
@@ -482,7 +472,7 @@ static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *ord
     inner[op] = -1;
     events[op] = 1;
     for (int i = 0; i < n; i++)
-      if (op_dims[op] & (1u << nd[i])) inner[op] = i;
+      if (map_op_dims[op] & (1u << nd[i])) inner[op] = i;
     for (int i = 0; i <= inner[op]; i++) events[op] *= cnt[i];
   }
   double share[2] = {d->in[IN] / events[IN] / bpc, d->in[W] / events[W] / bpc};

@@ -6,13 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Which GEMM dimensions index each operand (as in tile.c). */
-static const unsigned prog__op_dims[MAP_OPS] = {
-    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
-    (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
-    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
-};
-
 void program_init(program *p) {
   memset(p, 0, sizeof *p);
   p->timing = FOLD_TIMING_SCALESIM;
@@ -218,7 +211,7 @@ static void prog__tile_box(const prog__emit *e, const int64_t *idx, int64_t *at,
 
 static void prog__restrict(int op, int64_t *at, int64_t *len) {
   for (int d = 0; d < MAP_DIMS; d++)
-    if (!(prog__op_dims[op] & (1u << d))) {
+    if (!(map_op_dims[op] & (1u << d))) {
       at[d] = 0;
       len[d] = 1;
     }
@@ -262,7 +255,7 @@ static int64_t prog__load(prog__emit *e, int op, const int64_t *at, const int64_
 static void prog__visit(const prog__emit *e, const int64_t *idx, bool *first, bool *last) {
   *first = *last = true;
   for (int i = 0; i <= e->innermost[MAP_OP_OUTPUT]; i++) {
-    if (prog__op_dims[MAP_OP_OUTPUT] & (1u << e->dim[i])) continue;
+    if (map_op_dims[MAP_OP_OUTPUT] & (1u << e->dim[i])) continue;
     if (idx[i] != 0) *first = false;
     if (idx[i] != e->count[i] - 1) *last = false;
   }
@@ -395,7 +388,7 @@ static int prog__permutes(prog__emit *e, const map_cost *cost, heat_error *err) 
     prog_insn *in = &e->p->insn[i];
     double elems = 1;
     for (int d = 0; d < MAP_DIMS; d++)
-      if (prog__op_dims[op] & (1u << d)) elems *= (double)e->prob->dim[d];
+      if (map_op_dims[op] & (1u << d)) elems *= (double)e->prob->dim[d];
     double lanes = e->a->simd.lanes > 0 ? e->a->simd.lanes : 1;
     in->kind = PROG_SIMD_PERMUTE;
     in->elems = (int64_t)elems;
@@ -465,7 +458,7 @@ int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt
   for (int op = 0; op < MAP_OPS; op++) {
     e.innermost[op] = -1;
     for (int i = 0; i < e.n; i++)
-      if (prog__op_dims[op] & (1u << e.dim[i])) e.innermost[op] = i;
+      if (map_op_dims[op] & (1u << e.dim[i])) e.innermost[op] = i;
     e.cur_load[op] = -1;
     e.last_reader[op][0] = e.last_reader[op][1] = -1;
   }
@@ -552,7 +545,7 @@ int program_emit_simd(program *p, const arch *a, const char *name, int64_t times
 static double prog__box_elems(const int64_t *len, int op) {
   double e = 1;
   for (int d = 0; d < MAP_DIMS; d++)
-    if (prog__op_dims[op] & (1u << d)) e *= (double)len[d];
+    if (map_op_dims[op] & (1u << d)) e *= (double)len[d];
   return e;
 }
 

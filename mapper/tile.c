@@ -8,13 +8,6 @@
 static inline int64_t map__ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static inline double map__maxd(double a, double b) { return a > b ? a : b; }
 
-/* Which GEMM dimensions index each operand. */
-static const unsigned map__op_dims[MAP_OPS] = {
-    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
-    (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
-    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
-};
-
 void map_options_init(map_options *opt, const arch *a) {
   memset(opt, 0, sizeof *opt);
   opt->timing = a->array.weights_double_buffered ? FOLD_TIMING_OVERLAP : FOLD_TIMING_SCALESIM;
@@ -94,7 +87,7 @@ static double map__burst_bytes(const map_problem *p, const int64_t *tile, int op
     bool none = false;
     for (int d = 0; d < MAP_DIMS && !none; d++) {
       int which = (cls >> d) & 1;
-      bool has = (map__op_dims[op] & (1u << d)) != 0;
+      bool has = (map_op_dims[op] & (1u << d)) != 0;
       if (!has || !(looped & (1u << d))) {
         none = which != 0; /* one size only: counted once */
         if (has) elems *= (double)tile[d];
@@ -136,7 +129,7 @@ static double map__first_burst_bytes(const map_problem *p, const int64_t *tile, 
 static double map__elements(const int64_t *dim, int op) {
   double e = 1;
   for (int d = 0; d < MAP_DIMS; d++)
-    if (map__op_dims[op] & (1u << d)) e *= (double)dim[d];
+    if (map_op_dims[op] & (1u << d)) e *= (double)dim[d];
   return e;
 }
 
@@ -405,12 +398,12 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   for (int op = 0; op < MAP_OPS; op++) {
     int pos = -1;
     for (int i = 0; i < nest.n; i++)
-      if (map__op_dims[op] & (1u << nest.dim[i])) pos = i;
+      if (map_op_dims[op] & (1u << nest.dim[i])) pos = i;
     innermost[op] = pos;
     double refetch = 1, ev = 1;
     for (int i = 0; i <= pos; i++) {
       ev *= (double)nest.count[i];
-      if (!(map__op_dims[op] & (1u << nest.dim[i]))) refetch *= (double)nest.count[i];
+      if (!(map_op_dims[op] & (1u << nest.dim[i]))) refetch *= (double)nest.count[i];
     }
     events[op] = ev;
     double elems = map__elements(p->dim, op);
@@ -532,7 +525,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
    * between the tile's last fold and its store. */
   double out_tiles = events[MAP_OP_OUTPUT];
   for (int i = 0; i <= innermost[MAP_OP_OUTPUT]; i++)
-    if (!(map__op_dims[MAP_OP_OUTPUT] & (1u << nest.dim[i]))) out_tiles /= (double)nest.count[i];
+    if (!(map_op_dims[MAP_OP_OUTPUT] & (1u << nest.dim[i]))) out_tiles /= (double)nest.count[i];
   if (merged && innermost[MAP_OP_OUTPUT] == nest.n - 1) out_tiles /= (double)nest.count[nest.n - 1];
   double epi_unit = p->epilogue_cycles * map__elements(p->dim, MAP_OP_OUTPUT) / out_tiles;
   /* The first unit's loads are of full tiles (remainders come last in every loop), longer than

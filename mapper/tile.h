@@ -19,6 +19,12 @@ extern "C" {
 enum map_dim { MAP_DIM_B = 0, MAP_DIM_M = 1, MAP_DIM_K = 2, MAP_DIM_N = 3, MAP_DIMS = 4 };
 /* The GEMM's operands: input [B, M, K], weight [B, K, N], output [B, M, N]. */
 enum map_operand { MAP_OP_INPUT = 0, MAP_OP_WEIGHT = 1, MAP_OP_OUTPUT = 2, MAP_OPS = 3 };
+/* Which GEMM dimensions index each operand (bit d: dimension d). */
+static const unsigned map_op_dims[MAP_OPS] = {
+    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_K),
+    (1u << MAP_DIM_B) | (1u << MAP_DIM_K) | (1u << MAP_DIM_N),
+    (1u << MAP_DIM_B) | (1u << MAP_DIM_M) | (1u << MAP_DIM_N),
+};
 
 typedef enum map_objective {
   MAP_OBJECTIVE_LATENCY = 0,

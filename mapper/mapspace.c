@@ -1,13 +1,12 @@
 #include "mapper/mapspace.h"
 
+#include "mapper/mapspace_assign.h"
 #include "mapper/mapspace_units.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const map__op_label[MAP_OPS] = {"input", "weight", "output"};
 
 map_workspace *map_workspace_alloc(void) { return calloc(1, sizeof(map_workspace)); }
 
@@ -45,47 +44,6 @@ static const int map__orders[6][3] = {
     {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {MAP_DIM_K, MAP_DIM_M, MAP_DIM_N},
     {MAP_DIM_N, MAP_DIM_K, MAP_DIM_M}, {MAP_DIM_K, MAP_DIM_N, MAP_DIM_M},
 };
-
-/* Operand-to-buffer assignments allowed by the buffers' operand masks. */
-typedef struct map__assign {
-  int n;
-  int buf[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS][MAP_OPS];
-} map__assign;
-
-static int map__assignments(const arch *a, const map_problem *p, map__assign *as,
-                            heat_error *err) {
-  int choices[MAP_OPS][ARCH_MAX_BUFFERS], nch[MAP_OPS];
-  for (int op = 0; op < MAP_OPS; op++) {
-    nch[op] = 0;
-    for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS; j++)
-      if ((a->buffers[j].operands & (1u << op)) && (!p->buffers[op] || (p->buffers[op] & (1u << j))))
-        choices[op][nch[op]++] = (int)j;
-    if (nch[op] == 0)
-      return heat_error_set(err, HEAT_ENOFIT, a->name,
-                            "no buffer of arch '%s' may hold the %s operand (check the buffers' "
-                            "operand lists)",
-                            a->name, map__op_label[op]);
-  }
-  as->n = 0;
-  for (int i = 0; i < nch[0]; i++)
-    for (int w = 0; w < nch[1]; w++)
-      for (int o = 0; o < nch[2]; o++) {
-        as->buf[as->n][0] = choices[0][i];
-        as->buf[as->n][1] = choices[1][w];
-        as->buf[as->n][2] = choices[2][o];
-        as->n++;
-      }
-  return HEAT_OK;
-}
-
-static inline bool map__fits(const arch *a, const int *buf, const double *fp) {
-  double need[ARCH_MAX_BUFFERS];
-  for (int op = 0; op < MAP_OPS; op++) need[buf[op]] = 0;
-  for (int op = 0; op < MAP_OPS; op++) need[buf[op]] += fp[op];
-  for (int op = 0; op < MAP_OPS; op++)
-    if (need[buf[op]] > map__usable(&a->buffers[buf[op]])) return false;
-  return true;
-}
 
 /* Orders whose iterating loops come in the same sequence price the same: keep the first. */
 static int map__distinct_orders(const map_problem *p, const int64_t *tile, int *keep) {
@@ -382,8 +340,8 @@ typedef struct map__ctx {
   const map_options *opt;
   map_workspace *w;
   unsigned want;
-  map__assign as;
   map__bound_base base;
+  double rd_pj[ARCH_MAX_BUFFERS], wr_pj[ARCH_MAX_BUFFERS]; /* pJ per byte of each buffer */
   bool found[MAP_OBJECTIVES];
   uint64_t key[MAP_OBJECTIVES]; /* enumeration rank of each best (ties go to the lowest) */
   map_result *out;
@@ -396,6 +354,8 @@ typedef struct map__ctx {
   double cut_base, cut_best, cut_lb;
   bool fit_any; /* some tiling of an array configuration fits */
   const int64_t *tile; /* the tiling being priced */
+  /* Last, and not cleared per search (12-20 KiB): filled by map__assignments. */
+  map__assign as;
 } map__ctx;
 
 /* True when a mapping bounded below by `lb` cannot beat (nor tie) the best found so far for
@@ -433,10 +393,10 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
   *b = x->base;
   b->serial = b->stalls;
   for (int op = 0; op < MAP_OPS; op++) {
-    const arch_buffer *buf = &x->a.buffers[x->as.buf[i][op]];
-    b->rd_pj[op] = buf->read_pj / (double)buf->access_bytes;
-    b->wr_pj[op] = buf->write_pj / (double)buf->access_bytes;
-    if (!x->p->on_chip[op] && buf->double_buffered) b->serial = false;
+    int j = x->as.buf[i][op];
+    b->rd_pj[op] = x->rd_pj[j];
+    b->wr_pj[op] = x->wr_pj[j];
+    if (!x->p->on_chip[op] && !(x->as.single[i] & (1u << op))) b->serial = false;
   }
 }
 
@@ -449,7 +409,7 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
  * share (no SRAM port), no epilogue nor layout pass, and only the period terms that grow with
  * their inputs (the two-fold chain only for the innermost class, where it does, less the one
  * period the model may price without it). */
-static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *order,
+static double map__pipeline_lb(const map__ctx *x, unsigned single_mask, const int *order,
                                const map__compute *c, const map__array *ar,
                                const map__dram *d) {
   enum { IN = 0, W = 1, ST = 2, LP = 3 };
@@ -498,7 +458,7 @@ static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *ord
   }
   double cc = ar->array_cycles / units;
   bool single[MAP_OPS];
-  for (int op = 0; op < MAP_OPS; op++) single[op] = !x->a.buffers[buf[op]].double_buffered;
+  for (int op = 0; op < MAP_OPS; op++) single[op] = (single_mask >> op) & 1u;
   static const int tile_order[4] = {IN, W, ST, LP}, group_order[4] = {ST, IN, W, LP};
   const int *ord = merged ? group_order : tile_order;
   double cycles = share[IN] + share[W] + lat + cc;
@@ -541,11 +501,7 @@ static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *ord
 static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   double fp[MAP_OPS];
   map__footprint(&x->a, x->p, tile, fp);
-  int nfit = 0;
-  for (int i = 0; i < x->as.n; i++)
-    if (map__fits(&x->a, x->as.buf[i], fp) && map__reserved_fit(&x->a, x->p, x->as.buf[i], fp))
-      fits[nfit++] = i;
-  return nfit;
+  return map__assign_fitting(&x->as, fp, fits);
 }
 
 /* Prices every assignment and order of one tiling (unless its bound shows none can win; on
@@ -586,6 +542,10 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
       x->pruned += nfit;
       continue;
     }
+    /* The pipeline bound depends on the assignment only through which operands' buffers are
+     * single-buffered: computed once per pattern and order. */
+    double pipe_of[1 << MAP_OPS];
+    unsigned pipe_have = 0;
     for (int f = 0; f < nfit; f++) {
       if (bounded) {
         /* The assignment fixes each operand's buffer: its energy per access, and whether the
@@ -593,7 +553,15 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
         map__bound_base b;
         map__assign_base(x, fits[f], &b);
         const map__array *ar = streamed ? &c.streamed : &c.tiled;
-        double pipe = b.stalls ? map__pipeline_lb(x, x->as.buf[fits[f]], m.order, &c, ar, &d) : 0;
+        double pipe = 0;
+        if (b.stalls) {
+          unsigned sm = x->as.single[fits[f]];
+          if (!(pipe_have & (1u << sm))) {
+            pipe_of[sm] = map__pipeline_lb(x, sm, m.order, &c, ar, &d);
+            pipe_have |= 1u << sm;
+          }
+          pipe = pipe_of[sm];
+        }
         map__array_bound(&x->a, &b, simd, ar, (double)c.tiles, &d, pipe, &lb);
         if (map__hopeless(x, &lb)) {
           x->pruned++;
@@ -629,7 +597,7 @@ static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
   map_workspace *w = x->w;
   for (int d = 0; d < MAP_DIMS; d++)
     w->ncand[d] = map_tile_candidates(x->p->dim[d], cfg->extent[d], w->cand[d], MAP_MAX_CANDIDATES);
-  int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS];
+  int fits[MAP_MAX_ASSIGN];
   int ti[MAP_DIMS];
   int64_t tile[MAP_DIMS];
   for (ti[0] = 0; ti[0] < w->ncand[0]; ti[0]++)
@@ -677,7 +645,7 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   /* The context holds the assignment table (12 KiB): on the heap would cost a malloc per
    * search, so it lives on the stack like the arch copy. */
   map__ctx x;
-  memset(&x, 0, sizeof x);
+  memset(&x, 0, offsetof(map__ctx, as));
   map_effective_arch(arch_in, opt, &x.a);
   x.p = p;
   x.opt = opt;
@@ -696,6 +664,11 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
   map__bound_base_of(&x.a, p, opt, &x.base);
+  for (size_t j = 0; j < x.a.n_buffers && j < ARCH_MAX_BUFFERS; j++) {
+    const arch_buffer *buf = &x.a.buffers[j];
+    x.rd_pj[j] = buf->read_pj / (double)buf->access_bytes;
+    x.wr_pj[j] = buf->write_pj / (double)buf->access_bytes;
+  }
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (seed && (seed->found & (1u << obj))) {
       /* out[obj] holds the seed's mapping and cost: the counts start afresh. */

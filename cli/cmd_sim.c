@@ -1,6 +1,7 @@
 /* heat sim: runs programs on the SystemC cycle-level model (sim/sim.h): the program the mapper
  * emits for a GEMM, a layer or a model (same options as heat map), or a program file. Also the
  * clock self-check that proves the kernel links and counts cycles as heat does. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +123,7 @@ static void sim_item_cost(const arch *a, const sim_step_result *r, map_cost *c) 
 static int sim_write_stats(const char *path, const arch *a, const program *p,
                            const sim_step_result *r, heat_error *err) {
   FILE *f = fopen(path, "w");
-  if (!f) return heat_error_set(err, HEAT_EIO, path, "cannot write the statistics");
+  if (!f) return heat_error_set(err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   fprintf(f, "step,times,cycles,macs,dram_read_bytes,dram_write_bytes");
   for (size_t j = 0; j < a->n_buffers; j++)
     fprintf(f, ",%s_reads,%s_writes", a->buffers[j].name, a->buffers[j].name);
@@ -152,7 +153,7 @@ static int sim_write_stats(const char *path, const arch *a, const program *p,
             x->energy.simd_pj * 1e-12, x->energy.leak_pj * 1e-12, x->energy.total_pj * 1e-12,
             (long long)x->checked, (long long)x->mismatches);
   }
-  if (fclose(f) != 0) return heat_error_set(err, HEAT_EIO, path, "write failed");
+  if (fclose(f) != 0) return heat_error_set(err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   return HEAT_OK;
 }
 

@@ -135,6 +135,13 @@ int cmd_validate(int argc, char **argv) {
   validate_tally t = {0};
   sim_session *s = NULL;
   heat_error err;
+  /* Every arch is resolved before the header, so a bad name is the only output. */
+  char names[512];
+  snprintf(names, sizeof names, "%s", archs);
+  for (char *save = NULL, *a = strtok_r(names, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+    arch probe;
+    if (arch_resolve(a, &probe, &err)) return cli_fail(&err);
+  }
   if (g.csv)
     printf("arch,workload,format,step,analytical_cycles,sim_cycles,difference_pct,macs_equal,"
            "dram_bytes_equal,accesses_equal,within_tolerance\n");

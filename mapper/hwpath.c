@@ -152,11 +152,16 @@ static double hwpath__path_value(const map_options *opt, const path *pth,
 
 /* The hardware-aware DP, told that a path of about `guess` exists (0: nothing known). The cap
  * leaves the path unchanged (path_options.cost_cap); the slack keeps the DP from running twice
- * when its sub-path layouts price the guessed path a little higher than its own do. */
+ * when its sub-path layouts price the guessed path a little higher than its own do. Shared: every
+ * step is searched in full, for the three objectives in one pass (map_search with the memo),
+ * instead of cut at the best split for opt's objective: a little more work for this DP, but the
+ * DPs of the other objectives then find their steps searched. The path is the same either way:
+ * a cut search answers exactly when the step can win and otherwise a bound above what it must
+ * beat, where the exact value loses all the same (dp_custom_best_first). */
 #define HWPATH_CAP_SLACK 1.25
 static int hwpath__search(const tn_network *net, const path_options *popt, const arch *a,
-                          const map_options *opt, map_workspace *w, double guess, path *out,
-                          heat_error *err) {
+                          const map_options *opt, map_workspace *w, double guess, bool shared,
+                          path *out, heat_error *err) {
   bool was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
@@ -166,12 +171,40 @@ static int hwpath__search(const tn_network *net, const path_options *popt, const
   hopt.objective = PATH_OBJECTIVE_CUSTOM;
   hopt.step_cost = hwpath_step_cost;
   hopt.step_cost_bound = hwpath_step_bound;
-  hopt.step_cost_below = hwpath_step_cost_below;
+  hopt.step_cost_below = shared ? NULL : hwpath_step_cost_below;
   hopt.step_cost_ctx = &ctx;
   hopt.cost_cap = guess > 0 && guess < HWPATH_INFEASIBLE ? guess * HWPATH_CAP_SLACK : 0;
   rc = path_optimize(net, &hopt, out, err);
   map_workspace_memo(w, was);
   return rc;
+}
+
+/* The MAC-optimal path (precompute mode of popt). */
+static int hwpath__mac_path(const tn_network *net, const path_options *popt, path *out,
+                            heat_error *err) {
+  path_options mopt = *popt;
+  mopt.objective = PATH_OBJECTIVE_MACS;
+  mopt.step_cost = mopt.step_cost_bound = NULL;
+  mopt.step_cost_below = NULL;
+  mopt.cost_cap = 0;
+  return path_optimize(net, &mopt, out, err);
+}
+
+/* The least value under opt's objective of the known paths that can be mapped (0: none). */
+static double hwpath__guess(const tn_network *net, const arch *a, const map_options *opt,
+                            map_workspace *w, const path *const *known, size_t n_known) {
+  double guess = 0;
+  for (size_t i = 0; i < n_known; i++) {
+    if (!hwpath_feasible(known[i])) continue;
+    map_result results[TN_MAX_OPERANDS];
+    hwpath_totals t;
+    heat_error ignored;
+    /* A path that cannot be mapped guesses nothing: the DP then finds the error. */
+    if (hwpath_price(net, known[i], a, opt, w, results, &t, &ignored) != HEAT_OK) continue;
+    double v = hwpath__path_value(opt, known[i], results);
+    if (guess == 0 || v < guess) guess = v;
+  }
+  return guess;
 }
 
 int hwpath_search(const tn_network *net, const path_options *popt, const arch *a,
@@ -180,43 +213,41 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
    * objective, and the memo keeps them for the pricing that follows). */
   double guess = 0;
   if (net->n_operands <= PATH_DP_MAX_OPERANDS) {
-    path_options mopt = *popt;
-    mopt.objective = PATH_OBJECTIVE_MACS;
-    mopt.step_cost = mopt.step_cost_bound = NULL;
-    mopt.step_cost_below = NULL;
-    mopt.cost_cap = 0;
     bool was;
     int rc = hwpath__memo_on(w, &was, err);
     if (rc) return rc;
     path mac;
-    if (path_optimize(net, &mopt, &mac, err) == HEAT_OK) {
-      map_result results[TN_MAX_OPERANDS];
-      hwpath_totals t;
-      heat_error ignored;
-      /* A MAC path that cannot be mapped guesses nothing: the DP then finds the error. */
-      if (hwpath_price(net, &mac, a, opt, w, results, &t, &ignored) == HEAT_OK)
-        guess = hwpath__path_value(opt, &mac, results);
-    }
+    heat_error ignored;
+    const path *known = &mac;
+    if (hwpath__mac_path(net, popt, &mac, &ignored) == HEAT_OK)
+      guess = hwpath__guess(net, a, opt, w, &known, 1);
     map_workspace_memo(w, was);
   }
-  return hwpath__search(net, popt, a, opt, w, guess, out, err);
+  return hwpath__search(net, popt, a, opt, w, guess, false, out, err);
 }
 
-int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
-                    const map_options *opt, map_workspace *w, hwpath_result *out,
-                    heat_error *err) {
+int hwpath_search_known(const tn_network *net, const path_options *popt, const arch *a,
+                        const map_options *opt, map_workspace *w, const path *const *known,
+                        size_t n_known, path *out, heat_error *err) {
   bool was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
-  path_options mopt = *popt;
-  mopt.objective = PATH_OBJECTIVE_MACS;
-  mopt.step_cost = mopt.step_cost_bound = NULL;
-  mopt.step_cost_below = NULL;
-  mopt.cost_cap = 0;
-  rc = path_optimize(net, &mopt, &out->mac_path, err);
+  double guess = hwpath__guess(net, a, opt, w, known, n_known);
+  map_workspace_memo(w, was);
+  return hwpath__search(net, popt, a, opt, w, guess, true, out, err);
+}
+
+static int hwpath__optimize(const tn_network *net, const path_options *popt, const arch *a,
+                            const map_options *opt, map_workspace *w, bool shared,
+                            hwpath_result *out, heat_error *err) {
+  bool was;
+  int rc = hwpath__memo_on(w, &was, err);
+  if (rc) return rc;
+  rc = hwpath__mac_path(net, popt, &out->mac_path, err);
   if (!rc) rc = hwpath_price(net, &out->mac_path, a, opt, w, out->results, &out->mac_cost, err);
   if (!rc)
-    rc = hwpath__search(net, popt, a, opt, w, hwpath__path_value(opt, &out->mac_path, out->results),
+    rc = hwpath__search(net, popt, a, opt, w,
+                        hwpath__path_value(opt, &out->mac_path, out->results), shared,
                         &out->hw_path, err);
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;
@@ -237,4 +268,16 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
     out->chosen_cost = out->mac_cost;
   }
   return HEAT_OK;
+}
+
+int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
+                    const map_options *opt, map_workspace *w, hwpath_result *out,
+                    heat_error *err) {
+  return hwpath__optimize(net, popt, a, opt, w, false, out, err);
+}
+
+int hwpath_optimize_shared(const tn_network *net, const path_options *popt, const arch *a,
+                           const map_options *opt, map_workspace *w, hwpath_result *out,
+                           heat_error *err) {
+  return hwpath__optimize(net, popt, a, opt, w, true, out, err);
 }

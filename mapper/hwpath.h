@@ -93,6 +93,24 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
                     const map_options *opt, map_workspace *w, hwpath_result *out,
                     heat_error *err);
 
+/* For a caller that asks for the path of more than one objective (layer.c fuses the
+ * hardware-aware path of every objective): hwpath_optimize with every step the DP prices
+ * searched for all three objectives in one pass and kept in the workspace's memo (the caller
+ * keeps it on between the calls), instead of searched for opt's objective only and cut at the
+ * best split. Then hwpath_search_known for another objective finds most of its steps searched.
+ * Same paths as hwpath_optimize and hwpath_search give. */
+int hwpath_optimize_shared(const tn_network *net, const path_options *popt, const arch *a,
+                           const map_options *opt, map_workspace *w, hwpath_result *out,
+                           heat_error *err);
+
+/* hwpath_search's path, with the steps searched as hwpath_optimize_shared does and the DP's
+ * sub-paths capped by the best of `known` paths (n_known of them, e.g. the MAC path and the
+ * hardware-aware paths of other objectives) priced for opt's objective: the tighter the cap the
+ * fewer sub-paths are priced, the path found is the same. */
+int hwpath_search_known(const tn_network *net, const path_options *popt, const arch *a,
+                        const map_options *opt, map_workspace *w, const path *const *known,
+                        size_t n_known, path *out, heat_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -127,21 +127,25 @@ static double layer__chain_value(layer__ctx *c, size_t i, const path *pth, const
 
 /* hwpath ranked paths by unfused per-step costs for one objective; fusion changes those costs,
  * so a path found for another objective can be the best once fused. Fuses the MAC path and the
- * hardware-aware path of each objective, adds the chosen path unfused (what --no-fuse prices),
- * and keeps the best by the true objective with op i's epilogue: never worse than the MAC path
- * fused, nor than no fusion. Leaves the choice in c->hp.chosen and its fusion in c->fr. */
-static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net,
+ * hardware-aware path of each objective (hw: path_mode HARDWARE with a path to choose), adds the
+ * chosen path unfused (what --no-fuse prices), and keeps the best by the true objective with op
+ * i's epilogue: never worse than the MAC path fused, nor than no fusion. Leaves the choice in
+ * c->hp.chosen and its fusion in c->fr. */
+static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net, bool hw,
                             const path_options *popt, const fuse_io *io, heat_error *err) {
   hwpath_result *hp = &c->hp;
   const path *cand[5] = {&hp->mac_path};
   size_t n = 1, k = 0;
-  if (c->cfg->path_mode == LAYER_PATH_HARDWARE) {
+  if (hw) {
     if (hwpath_feasible(&hp->hw_path)) cand[n++] = &hp->hw_path;
     for (int obj = MAP_OBJECTIVE_LATENCY; obj <= MAP_OBJECTIVE_EDP; obj++) {
       if (obj == (int)c->opt->objective) continue;
       map_options o = *c->opt;
       o.objective = (map_objective)obj;
-      int rc = hwpath_search(net, popt, layer__arch(c), &o, c->w, &c->alt_paths[k], err);
+      /* The paths known so far cap this objective's DP (hwpath_search_known); the steps
+       * hwpath_optimize_shared searched are in the memo for every objective. */
+      int rc = hwpath_search_known(net, popt, layer__arch(c), &o, c->w, cand, n,
+                                   &c->alt_paths[k], err);
       if (rc) return rc;
       if (hwpath_feasible(&c->alt_paths[k])) cand[n++] = &c->alt_paths[k++];
     }
@@ -158,6 +162,12 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net,
   for (size_t q = 0; q < n; q++) {
     fuse_io one = *io;
     one.no_fuse = q + 1 == n;
+    /* A fused candidate with the path of an earlier one (the objectives often agree) fuses to
+     * the same value: not better than the best so far, which is at most that value. */
+    bool again = false;
+    for (size_t r = 0; r < q && !one.no_fuse && !again; r++)
+      again = memcmp(cand[r], cand[q], sizeof *cand[q]) == 0;
+    if (again) continue;
     fuse_result *fr = q == 0 ? &c->fr : &c->fr_hw;
     int rc = HEAT_OK;
     if (one.no_fuse && same < q) {
@@ -298,7 +308,13 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
   path_options popt;
   path_options_init(&popt);
   popt.precompute = c->cfg->precompute;
-  if (c->cfg->path_mode == LAYER_PATH_HARDWARE) {
+  /* Two operands contract in one way: no path to choose, the hardware-aware one is the MAC
+   * path, priced as --path mac prices it. */
+  bool hw = c->cfg->path_mode == LAYER_PATH_HARDWARE && net->n_operands > 2;
+  if (hw && c->cfg->fuse) {
+    /* layer__fuse_best asks for the paths of the other objectives too. */
+    rc = hwpath_optimize_shared(net, &popt, layer__arch(c), c->opt, c->w, hp, err);
+  } else if (hw) {
     rc = hwpath_optimize(net, &popt, layer__arch(c), c->opt, c->w, hp, err);
   } else {
     rc = path_optimize(net, &popt, &hp->mac_path, err);
@@ -309,7 +325,7 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
                 .buffers = 1u << c->plan->buffer, .no_fuse = !c->cfg->fuse,
                 .output_epilogue_cycles = flow_epilogue_cycles(c->a, c->ops, c->plan, i)};
   for (int attempt = 0;; attempt++) {
-    if (c->cfg->fuse) rc = layer__fuse_best(c, i, net, &popt, &io, err);
+    if (c->cfg->fuse) rc = layer__fuse_best(c, i, net, hw, &popt, &io, err);
     else rc = fuse_path_io(net, hp->chosen, 't', &io, layer__arch(c), c->opt, c->w, fr, err);
     if (rc != HEAT_ENOFIT || !io.output_on_chip || attempt) break;
     /* Its result cannot stay on chip beside the tiles: it goes to DRAM. */

@@ -1,13 +1,12 @@
 #include "mapper/mapspace.h"
 
+#include "mapper/mapspace_assign.h"
 #include "mapper/mapspace_units.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const map__op_label[MAP_OPS] = {"input", "weight", "output"};
 
 map_workspace *map_workspace_alloc(void) { return calloc(1, sizeof(map_workspace)); }
 
@@ -46,55 +45,15 @@ static const int map__orders[6][3] = {
     {MAP_DIM_N, MAP_DIM_K, MAP_DIM_M}, {MAP_DIM_K, MAP_DIM_N, MAP_DIM_M},
 };
 
-/* Operand-to-buffer assignments allowed by the buffers' operand masks. */
-typedef struct map__assign {
-  int n;
-  int buf[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS][MAP_OPS];
-} map__assign;
-
-static int map__assignments(const arch *a, const map_problem *p, map__assign *as,
-                            heat_error *err) {
-  int choices[MAP_OPS][ARCH_MAX_BUFFERS], nch[MAP_OPS];
-  for (int op = 0; op < MAP_OPS; op++) {
-    nch[op] = 0;
-    for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS; j++)
-      if ((a->buffers[j].operands & (1u << op)) && (!p->buffers[op] || (p->buffers[op] & (1u << j))))
-        choices[op][nch[op]++] = (int)j;
-    if (nch[op] == 0)
-      return heat_error_set(err, HEAT_ENOFIT, a->name,
-                            "no buffer of arch '%s' may hold the %s operand (check the buffers' "
-                            "operand lists)",
-                            a->name, map__op_label[op]);
-  }
-  as->n = 0;
-  for (int i = 0; i < nch[0]; i++)
-    for (int w = 0; w < nch[1]; w++)
-      for (int o = 0; o < nch[2]; o++) {
-        as->buf[as->n][0] = choices[0][i];
-        as->buf[as->n][1] = choices[1][w];
-        as->buf[as->n][2] = choices[2][o];
-        as->n++;
-      }
-  return HEAT_OK;
-}
-
-static inline bool map__fits(const arch *a, const int *buf, const double *fp) {
-  double need[ARCH_MAX_BUFFERS];
-  for (int op = 0; op < MAP_OPS; op++) need[buf[op]] = 0;
-  for (int op = 0; op < MAP_OPS; op++) need[buf[op]] += fp[op];
-  for (int op = 0; op < MAP_OPS; op++)
-    if (need[buf[op]] > map__usable(&a->buffers[buf[op]])) return false;
-  return true;
-}
-
-/* Orders whose iterating loops come in the same sequence price the same: keep the first. */
-static int map__distinct_orders(const map_problem *p, const int64_t *tile, int *keep) {
+/* Orders whose iterating loops come in the same sequence price the same: keep the first. Which
+ * orders those are depends only on which of M, K and N iterate (bit d of `iterating`). */
+static int map__distinct_orders(unsigned iterating, int *keep) {
   int seqs[6][3], lens[6], n = 0;
   for (int o = 0; o < 6; o++) {
     int len = 0;
     for (int i = 0; i < 3; i++) {
       int d = map__orders[o][i];
-      if (p->dim[d] > tile[d]) seqs[o][len++] = d;
+      if (iterating & (1u << d)) seqs[o][len++] = d;
     }
     lens[o] = len;
     bool dup = false;
@@ -154,6 +113,13 @@ static int map__no_fit_error(const arch *a, const map_problem *p, const map_opti
 }
 
 /* ---- lower bounds (map_step_bound and the per-tiling pruning of the search) ---- */
+
+/* map_objective_value, inlined for the search's inner loops. */
+static inline double map__value(int obj, const map_cost *c) {
+  return obj == MAP_OBJECTIVE_LATENCY ? c->cycles
+         : obj == MAP_OBJECTIVE_ENERGY ? c->energy_j
+                                       : c->edp_js;
+}
 
 /* Per-step constants of the bounds; `a` has the overrides applied. */
 typedef struct map__bound_base {
@@ -230,6 +196,24 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
   d->lp_once = 0;
 }
 
+/* The loops of one tiling and order that iterate (more than one tile), outermost first: the B
+ * loop, then the order's. */
+typedef struct map__loops {
+  int n;
+  int dim[MAP_DIMS];
+  double cnt[MAP_DIMS];
+} map__loops;
+
+static void map__loops_of(const int64_t *tiles, const int *order, map__loops *l) {
+  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
+  l->n = 0;
+  for (int i = 0; i < MAP_DIMS; i++)
+    if (tiles[seq[i]] > 1) {
+      l->dim[l->n] = seq[i];
+      l->cnt[l->n++] = (double)tiles[seq[i]];
+    }
+}
+
 /* DRAM traffic of one tiling and loop order, as the cost model counts it (tile.c,
  * map__memory_eval): an operand's tile is fetched again each time a loop outside its innermost
  * relevant loop advances; an operand moves `events` times (the iterations of the loops out to
@@ -237,18 +221,11 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
  * share, before burst rounding). Sets *stream_innermost when the innermost iterating loop is
  * `sd`. */
 static void map__dram_of_order(const arch *a, const map_problem *p, const map__bound_base *b,
-                               const int64_t *tile, const int *order, int sd, map__dram *d,
+                               const map__loops *l, int sd, map__dram *d,
                                bool *stream_innermost) {
-  int nd[MAP_DIMS], n = 0;
-  double cnt[MAP_DIMS];
-  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
-  for (int i = 0; i < MAP_DIMS; i++) {
-    int64_t c = (p->dim[seq[i]] + tile[seq[i]] - 1) / tile[seq[i]];
-    if (c > 1) {
-      nd[n] = seq[i];
-      cnt[n++] = (double)c;
-    }
-  }
+  int n = l->n;
+  const int *nd = l->dim;
+  const double *cnt = l->cnt;
   *stream_innermost = n > 0 && nd[n - 1] == sd;
   map__dram_compulsory(a, p, b, d);
   for (int op = 0; op < MAP_OPS; op++) {
@@ -300,7 +277,7 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
   }
   double total = b->latency + busy;
   if (b->stalls && pipe > total) total = pipe;
-  *cycles = map_cycles_round(total * MAP_BOUND_SLACK);
+  *cycles = map__cycles_round(total * MAP_BOUND_SLACK);
   double e = b->macs * a->mac_pj + reg * a->reg_pj + dram * a->dram.pj_per_byte +
              in_reads * b->ebytes[MAP_OP_INPUT] * b->rd_pj[MAP_OP_INPUT] +
              w_reads * b->ebytes[MAP_OP_WEIGHT] * b->rd_pj[MAP_OP_WEIGHT] +
@@ -370,7 +347,9 @@ static void map__tiling_bound(const arch *a, const map_problem *p, const map__bo
   map__dram_compulsory(a, p, b, &d);
   map_cost x, y;
   map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, 0, &x);
-  map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, 0, &y);
+  /* Unless merged, the streamed schedule is a copy of the tiled one: the same bound. */
+  if (c->merged) map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, 0, &y);
+  else y = x;
   map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
                   (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
 }
@@ -382,8 +361,8 @@ typedef struct map__ctx {
   const map_options *opt;
   map_workspace *w;
   unsigned want;
-  map__assign as;
   map__bound_base base;
+  double rd_pj[ARCH_MAX_BUFFERS], wr_pj[ARCH_MAX_BUFFERS]; /* pJ per byte of each buffer */
   bool found[MAP_OBJECTIVES];
   uint64_t key[MAP_OBJECTIVES]; /* enumeration rank of each best (ties go to the lowest) */
   map_result *out;
@@ -396,13 +375,16 @@ typedef struct map__ctx {
   double cut_base, cut_best, cut_lb;
   bool fit_any; /* some tiling of an array configuration fits */
   const int64_t *tile; /* the tiling being priced */
+  int keep[1 << MAP_DIMS][6], nkeep[1 << MAP_DIMS]; /* map__distinct_orders of each mask */
+  /* Last, and not cleared per search (12-20 KiB): filled by map__assignments. */
+  map__assign as;
 } map__ctx;
 
 /* True when a mapping bounded below by `lb` cannot beat (nor tie) the best found so far for
  * any wanted objective: the search may skip it without changing what it returns. */
 static bool map__hopeless(map__ctx *x, const map_cost *lb) {
   if (x->cut) {
-    double v = map_objective_value((map_objective)x->cut_obj, lb);
+    double v = map__value(x->cut_obj, lb);
     if (x->cut_base + v > x->cut_best) {
       if (v < x->cut_lb) x->cut_lb = v;
       return true;
@@ -411,8 +393,7 @@ static bool map__hopeless(map__ctx *x, const map_cost *lb) {
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (!(x->want & (1u << obj))) continue;
     if (!x->found[obj]) return false;
-    if (map_objective_value((map_objective)obj, lb) <=
-        map_objective_value((map_objective)obj, &x->out[obj].cost))
+    if (map__value(obj, lb) <= map__value(obj, &x->out[obj].cost))
       return false;
   }
   return true;
@@ -433,10 +414,10 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
   *b = x->base;
   b->serial = b->stalls;
   for (int op = 0; op < MAP_OPS; op++) {
-    const arch_buffer *buf = &x->a.buffers[x->as.buf[i][op]];
-    b->rd_pj[op] = buf->read_pj / (double)buf->access_bytes;
-    b->wr_pj[op] = buf->write_pj / (double)buf->access_bytes;
-    if (!x->p->on_chip[op] && buf->double_buffered) b->serial = false;
+    int j = x->as.buf[i][op];
+    b->rd_pj[op] = x->rd_pj[j];
+    b->wr_pj[op] = x->wr_pj[j];
+    if (!x->p->on_chip[op] && !(x->as.single[i] & (1u << op))) b->serial = false;
   }
 }
 
@@ -449,23 +430,15 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
  * share (no SRAM port), no epilogue nor layout pass, and only the period terms that grow with
  * their inputs (the two-fold chain only for the innermost class, where it does, less the one
  * period the model may price without it). */
-static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *order,
+static double map__pipeline_lb(const map__ctx *x, unsigned single_mask, const map__loops *l,
                                const map__compute *c, const map__array *ar,
                                const map__dram *d) {
   enum { IN = 0, W = 1, ST = 2, LP = 3 };
   const map_problem *p = x->p;
-  const int64_t *tile = x->tile;
   double bpc = x->base.bpc, lat = x->base.latency, fd = ar->fill_drain;
-  int nd[MAP_DIMS], n = 0;
-  double cnt[MAP_DIMS];
-  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
-  for (int i = 0; i < MAP_DIMS; i++) {
-    int64_t k = (p->dim[seq[i]] + tile[seq[i]] - 1) / tile[seq[i]];
-    if (k > 1) {
-      nd[n] = seq[i];
-      cnt[n++] = (double)k;
-    }
-  }
+  int n = l->n;
+  const int *nd = l->dim;
+  const double *cnt = l->cnt;
   int inner[MAP_OPS];
   double events[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
@@ -498,7 +471,7 @@ static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *ord
   }
   double cc = ar->array_cycles / units;
   bool single[MAP_OPS];
-  for (int op = 0; op < MAP_OPS; op++) single[op] = !x->a.buffers[buf[op]].double_buffered;
+  for (int op = 0; op < MAP_OPS; op++) single[op] = (single_mask >> op) & 1u;
   static const int tile_order[4] = {IN, W, ST, LP}, group_order[4] = {ST, IN, W, LP};
   const int *ord = merged ? group_order : tile_order;
   double cycles = share[IN] + share[W] + lat + cc;
@@ -541,11 +514,7 @@ static double map__pipeline_lb(const map__ctx *x, const int *buf, const int *ord
 static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   double fp[MAP_OPS];
   map__footprint(&x->a, x->p, tile, fp);
-  int nfit = 0;
-  for (int i = 0; i < x->as.n; i++)
-    if (map__fits(&x->a, x->as.buf[i], fp) && map__reserved_fit(&x->a, x->p, x->as.buf[i], fp))
-      fits[nfit++] = i;
-  return nfit;
+  return map__assign_fitting(&x->as, fp, fits);
 }
 
 /* Prices every assignment and order of one tiling (unless its bound shows none can win; on
@@ -563,8 +532,15 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   map__bursts bursts;
   bool bursts_done = false; /* computed at the first priced mapping (pruned tilings skip it) */
-  int keep[6];
-  int norders = map__distinct_orders(x->p, m.tile, keep);
+  int64_t tiles[MAP_DIMS]; /* per dimension */
+  unsigned iterating = 0;
+  for (int d = 0; d < MAP_DIMS; d++) {
+    tiles[d] = (x->p->dim[d] + m.tile[d] - 1) / m.tile[d];
+    if (tiles[d] > 1) iterating |= 1u << d;
+  }
+  iterating &= ~(1u << MAP_DIM_B);
+  const int *keep = x->keep[iterating];
+  int norders = x->nkeep[iterating];
   bool bounded = x->prune, simd = cfg->unit == MAP_UNIT_SIMD;
   map_cost lb, cost;
   if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
@@ -576,9 +552,11 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     memcpy(m.order, map__orders[keep[o]], sizeof m.order);
     /* The order fixes the DRAM traffic and the schedule: a tighter bound for its buffers. */
     map__dram d;
+    map__loops loops;
     bool streamed = false;
     if (bounded) {
-      map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
+      map__loops_of(tiles, m.order, &loops);
+      map__dram_of_order(&x->a, x->p, &x->base, &loops, c.stream_dim, &d, &streamed);
       map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled,
                        (double)c.tiles, &d, 0, &lb);
     }
@@ -586,6 +564,10 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
       x->pruned += nfit;
       continue;
     }
+    /* The pipeline bound depends on the assignment only through which operands' buffers are
+     * single-buffered: computed once per pattern and order. */
+    double pipe_of[1 << MAP_OPS];
+    unsigned pipe_have = 0;
     for (int f = 0; f < nfit; f++) {
       if (bounded) {
         /* The assignment fixes each operand's buffer: its energy per access, and whether the
@@ -593,7 +575,15 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
         map__bound_base b;
         map__assign_base(x, fits[f], &b);
         const map__array *ar = streamed ? &c.streamed : &c.tiled;
-        double pipe = b.stalls ? map__pipeline_lb(x, x->as.buf[fits[f]], m.order, &c, ar, &d) : 0;
+        double pipe = 0;
+        if (b.stalls) {
+          unsigned sm = x->as.single[fits[f]];
+          if (!(pipe_have & (1u << sm))) {
+            pipe_of[sm] = map__pipeline_lb(x, sm, &loops, &c, ar, &d);
+            pipe_have |= 1u << sm;
+          }
+          pipe = pipe_of[sm];
+        }
         map__array_bound(&x->a, &b, simd, ar, (double)c.tiles, &d, pipe, &lb);
         if (map__hopeless(x, &lb)) {
           x->pruned++;
@@ -629,7 +619,7 @@ static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
   map_workspace *w = x->w;
   for (int d = 0; d < MAP_DIMS; d++)
     w->ncand[d] = map_tile_candidates(x->p->dim[d], cfg->extent[d], w->cand[d], MAP_MAX_CANDIDATES);
-  int fits[ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS * ARCH_MAX_BUFFERS];
+  int fits[MAP_MAX_ASSIGN];
   int ti[MAP_DIMS];
   int64_t tile[MAP_DIMS];
   for (ti[0] = 0; ti[0] < w->ncand[0]; ti[0]++)
@@ -677,7 +667,7 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   /* The context holds the assignment table (12 KiB): on the heap would cost a malloc per
    * search, so it lives on the stack like the arch copy. */
   map__ctx x;
-  memset(&x, 0, sizeof x);
+  memset(&x, 0, offsetof(map__ctx, as));
   map_effective_arch(arch_in, opt, &x.a);
   x.p = p;
   x.opt = opt;
@@ -696,6 +686,13 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
   map__bound_base_of(&x.a, p, opt, &x.base);
+  for (unsigned mask = 0; mask < 1u << MAP_DIMS; mask++)
+    x.nkeep[mask] = map__distinct_orders(mask, x.keep[mask]);
+  for (size_t j = 0; j < x.a.n_buffers && j < ARCH_MAX_BUFFERS; j++) {
+    const arch_buffer *buf = &x.a.buffers[j];
+    x.rd_pj[j] = buf->read_pj / (double)buf->access_bytes;
+    x.wr_pj[j] = buf->write_pj / (double)buf->access_bytes;
+  }
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (seed && (seed->found & (1u << obj))) {
       /* out[obj] holds the seed's mapping and cost: the counts start afresh. */

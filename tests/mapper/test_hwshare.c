@@ -1,0 +1,190 @@
+/* The hardware-aware path for several objectives at once (issue 8, section 8): the DP that
+ * searches its steps for all three objectives (hwpath_optimize_shared) and the DPs of the other
+ * objectives capped by the paths already known (hwpath_search_known) find exactly the paths of
+ * hwpath_optimize and hwpath_search, with fewer searches; a layer whose linear has one way to
+ * contract (two operands) prices --path hw as --path mac does, without a path search. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapper/hwpath.h"
+#include "mapper/layer.h"
+#include "test_archs.h"
+
+static const char *const presets[] = {"simba-l", "tpu-32", "edge-16", "eyeriss-like",
+                                      "cloud-128"};
+#define N_PRESETS (sizeof presets / sizeof presets[0])
+
+static uint64_t rng = 2463534242ull;
+static int64_t pick(int64_t lo, int64_t hi) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
+}
+
+static bool same_path(const path *x, const path *y) {
+  return x->cost == y->cost && x->n_steps == y->n_steps &&
+         x->n_precomputed == y->n_precomputed &&
+         memcmp(x->steps, y->steps, y->n_steps * sizeof y->steps[0]) == 0;
+}
+
+static hwpath_result plain_hr, shared_hr;
+
+/* Random small factorized layers on every preset, every objective first: the shared DP's MAC
+ * and hardware-aware paths equal hwpath_optimize's, and each other objective's path from
+ * hwpath_search_known (given the MAC path and the paths found so far) equals hwpath_search's,
+ * each reference run with a fresh memo. The shared runs search less in total. */
+static void shared_paths_equal_plain(void **state) {
+  (void)state;
+  static const struct { const char *format, *shape; } nets[] = {
+      {"tt", "4x6:6x4"},   {"tt", "2x12:6x4"},  {"tucker", "4x4x6:6x8"}, {"cp", "4x6:3x8"},
+      {"ttm", "4x6:6x4"}, {"tucker", "3x8:4x6"}, {"tt", "4x4x6:6x4x2"},  {"cp", "8x12:4x4"},
+  };
+  static const int64_t tokens[] = {1, 8, 33, 128};
+  int64_t plain_searches = 0, shared_searches = 0;
+  for (size_t ni = 0; ni < sizeof nets / sizeof nets[0]; ni++) {
+    const char *preset = presets[ni % N_PRESETS];
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(preset, &a, &err), HEAT_OK);
+    wl_layer l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(wl_format_parse(nets[ni].format, "format", &l.format, &err), HEAT_OK);
+    assert_int_equal(wl_shape_parse(nets[ni].shape, "shape", &l.shape, &err), HEAT_OK);
+    l.n_ranks = wl_layer_rank_count(&l);
+    wl_layer_clip_ranks(&l, pick(2, 8));
+    tn_network net;
+    assert_int_equal(wl_layer_network(&l, tokens[pick(0, 3)], &net, &err), HEAT_OK);
+    path_options popt;
+    path_options_init(&popt);
+    popt.precompute = pick(0, 1) ? PATH_PRECOMPUTE_NO_GROWTH : PATH_PRECOMPUTE_NEVER;
+    for (int first = 0; first < MAP_OBJECTIVES; first++) {
+      map_options opt;
+      map_options_init(&opt, &a);
+      opt.memory_stalls = pick(0, 3) != 0;
+      opt.objective = (map_objective)first;
+      /* The references: each call with a memo of its own. */
+      int64_t s0 = ws->searches;
+      int rc = hwpath_optimize(&net, &popt, &a, &opt, ws, &plain_hr, &err);
+      path plain_other[MAP_OBJECTIVES];
+      for (int obj = 0; obj < MAP_OBJECTIVES && !rc; obj++) {
+        if (obj == first) continue;
+        map_options o = opt;
+        o.objective = (map_objective)obj;
+        assert_int_equal(hwpath_search(&net, &popt, &a, &o, ws, &plain_other[obj], &err),
+                         HEAT_OK);
+      }
+      plain_searches += ws->searches - s0;
+      /* The shared runs: one memo for all, as layer.c keeps it. */
+      assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+      s0 = ws->searches;
+      assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, &shared_hr, &err), rc);
+      const path *known[4] = {&shared_hr.mac_path, &shared_hr.hw_path};
+      size_t n_known = 2;
+      path other[MAP_OBJECTIVES];
+      for (int obj = 0; obj < MAP_OBJECTIVES && !rc; obj++) {
+        if (obj == first) continue;
+        map_options o = opt;
+        o.objective = (map_objective)obj;
+        assert_int_equal(
+            hwpath_search_known(&net, &popt, &a, &o, ws, known, n_known, &other[obj], &err),
+            HEAT_OK);
+        known[n_known++] = &other[obj];
+        if (!same_path(&other[obj], &plain_other[obj]))
+          fail_msg("%s on %s: objective %s after %s: the capped shared DP finds another path",
+                   net.expr, preset, map_objective_name((map_objective)obj),
+                   map_objective_name(opt.objective));
+      }
+      shared_searches += ws->searches - s0;
+      assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+      if (rc) continue;
+      if (!same_path(&shared_hr.mac_path, &plain_hr.mac_path) ||
+          !same_path(&shared_hr.hw_path, &plain_hr.hw_path))
+        fail_msg("%s on %s, objective %s: the shared DP finds another path", net.expr, preset,
+                 map_objective_name(opt.objective));
+      assert_int_equal(shared_hr.hw_better, plain_hr.hw_better);
+      /* The same costs (the work counts differ: the memo answers repeats). */
+      shared_hr.chosen_cost.evaluated = plain_hr.chosen_cost.evaluated = 0;
+      assert_memory_equal(&shared_hr.chosen_cost, &plain_hr.chosen_cost,
+                          sizeof shared_hr.chosen_cost);
+    }
+  }
+  print_message("searches: shared %lld, plain %lld\n", (long long)shared_searches,
+                (long long)plain_searches);
+  assert_true(shared_searches < plain_searches);
+}
+
+/* Failures come out the same: a network whose steps cannot be mapped anywhere. */
+static void shared_errors_as_plain(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 8, 8);
+  a.buffers[0].size_bytes = a.buffers[1].size_bytes = 16; /* no buffer holds a tile */
+  map_options opt;
+  map_options_init(&opt, &a);
+  tn_network net;
+  heat_error err, err2;
+  assert_int_equal(tn_parse("ab,bc,cd->ad", &net, &err), HEAT_OK);
+  assert_int_equal(tn_set_shapes(&net, "64x64,64x64,64x64", "shapes", &err), HEAT_OK);
+  assert_int_equal(tn_set_static(&net, "1,2", "static", &err), HEAT_OK);
+  path_options popt;
+  path_options_init(&popt);
+  popt.precompute = PATH_PRECOMPUTE_NEVER;
+  int rc = hwpath_optimize(&net, &popt, &a, &opt, ws, &plain_hr, &err);
+  assert_int_not_equal(rc, HEAT_OK);
+  assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+  assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, &shared_hr, &err2), rc);
+  assert_string_equal(err2.msg, err.msg);
+  assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+}
+
+static layer_report rep_hw, rep_mac;
+
+/* A dense linear has two operands, one way to contract: --path hw prices exactly what --path mac
+ * does, with the same searches (no DP, no second objective). */
+static void single_path_priced_as_mac(void **state) {
+  (void)state;
+  for (size_t pi = 0; pi < N_PRESETS; pi++) {
+    arch a;
+    model m;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[pi], &a, &err), HEAT_OK);
+    assert_int_equal(model_resolve("bert-base", &m, &err), HEAT_OK);
+    map_options opt;
+    map_options_init(&opt, &a);
+    opt.objective = (map_objective)(pi % MAP_OBJECTIVES);
+    layer_config cfg;
+    layer_config_init(&cfg);
+    snprintf(cfg.only, sizeof cfg.only, "ffn1");
+    snprintf(cfg.target, sizeof cfg.target, "ffn1");
+    cfg.has_format = true;
+    cfg.format.format = WL_FORMAT_DENSE;
+    cfg.path_mode = LAYER_PATH_MACS;
+    assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep_mac, &err), HEAT_OK);
+    cfg.path_mode = LAYER_PATH_HARDWARE;
+    assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep_hw, &err), HEAT_OK);
+    assert_int_equal(rep_hw.n_items, rep_mac.n_items);
+    for (size_t i = 0; i < rep_hw.n_items; i++) {
+      assert_string_equal(rep_hw.items[i].name, rep_mac.items[i].name);
+      assert_memory_equal(&rep_hw.items[i].result, &rep_mac.items[i].result,
+                          sizeof rep_hw.items[i].result);
+    }
+    assert_memory_equal(&rep_hw.total, &rep_mac.total, sizeof rep_hw.total);
+    assert_int_equal(rep_hw.evaluated, rep_mac.evaluated);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(shared_paths_equal_plain),
+      cmocka_unit_test(shared_errors_as_plain),
+      cmocka_unit_test(single_path_priced_as_mac),
+  };
+  return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
+}

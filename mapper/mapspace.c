@@ -45,14 +45,15 @@ static const int map__orders[6][3] = {
     {MAP_DIM_N, MAP_DIM_K, MAP_DIM_M}, {MAP_DIM_K, MAP_DIM_N, MAP_DIM_M},
 };
 
-/* Orders whose iterating loops come in the same sequence price the same: keep the first. */
-static int map__distinct_orders(const map_problem *p, const int64_t *tile, int *keep) {
+/* Orders whose iterating loops come in the same sequence price the same: keep the first. Which
+ * orders those are depends only on which of M, K and N iterate (bit d of `iterating`). */
+static int map__distinct_orders(unsigned iterating, int *keep) {
   int seqs[6][3], lens[6], n = 0;
   for (int o = 0; o < 6; o++) {
     int len = 0;
     for (int i = 0; i < 3; i++) {
       int d = map__orders[o][i];
-      if (p->dim[d] > tile[d]) seqs[o][len++] = d;
+      if (iterating & (1u << d)) seqs[o][len++] = d;
     }
     lens[o] = len;
     bool dup = false;
@@ -112,6 +113,13 @@ static int map__no_fit_error(const arch *a, const map_problem *p, const map_opti
 }
 
 /* ---- lower bounds (map_step_bound and the per-tiling pruning of the search) ---- */
+
+/* map_objective_value, inlined for the search's inner loops. */
+static inline double map__value(int obj, const map_cost *c) {
+  return obj == MAP_OBJECTIVE_LATENCY ? c->cycles
+         : obj == MAP_OBJECTIVE_ENERGY ? c->energy_j
+                                       : c->edp_js;
+}
 
 /* Per-step constants of the bounds; `a` has the overrides applied. */
 typedef struct map__bound_base {
@@ -188,6 +196,24 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
   d->lp_once = 0;
 }
 
+/* The loops of one tiling and order that iterate (more than one tile), outermost first: the B
+ * loop, then the order's. */
+typedef struct map__loops {
+  int n;
+  int dim[MAP_DIMS];
+  double cnt[MAP_DIMS];
+} map__loops;
+
+static void map__loops_of(const int64_t *tiles, const int *order, map__loops *l) {
+  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
+  l->n = 0;
+  for (int i = 0; i < MAP_DIMS; i++)
+    if (tiles[seq[i]] > 1) {
+      l->dim[l->n] = seq[i];
+      l->cnt[l->n++] = (double)tiles[seq[i]];
+    }
+}
+
 /* DRAM traffic of one tiling and loop order, as the cost model counts it (tile.c,
  * map__memory_eval): an operand's tile is fetched again each time a loop outside its innermost
  * relevant loop advances; an operand moves `events` times (the iterations of the loops out to
@@ -195,18 +221,11 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
  * share, before burst rounding). Sets *stream_innermost when the innermost iterating loop is
  * `sd`. */
 static void map__dram_of_order(const arch *a, const map_problem *p, const map__bound_base *b,
-                               const int64_t *tile, const int *order, int sd, map__dram *d,
+                               const map__loops *l, int sd, map__dram *d,
                                bool *stream_innermost) {
-  int nd[MAP_DIMS], n = 0;
-  double cnt[MAP_DIMS];
-  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
-  for (int i = 0; i < MAP_DIMS; i++) {
-    int64_t c = (p->dim[seq[i]] + tile[seq[i]] - 1) / tile[seq[i]];
-    if (c > 1) {
-      nd[n] = seq[i];
-      cnt[n++] = (double)c;
-    }
-  }
+  int n = l->n;
+  const int *nd = l->dim;
+  const double *cnt = l->cnt;
   *stream_innermost = n > 0 && nd[n - 1] == sd;
   map__dram_compulsory(a, p, b, d);
   for (int op = 0; op < MAP_OPS; op++) {
@@ -258,7 +277,7 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
   }
   double total = b->latency + busy;
   if (b->stalls && pipe > total) total = pipe;
-  *cycles = map_cycles_round(total * MAP_BOUND_SLACK);
+  *cycles = map__cycles_round(total * MAP_BOUND_SLACK);
   double e = b->macs * a->mac_pj + reg * a->reg_pj + dram * a->dram.pj_per_byte +
              in_reads * b->ebytes[MAP_OP_INPUT] * b->rd_pj[MAP_OP_INPUT] +
              w_reads * b->ebytes[MAP_OP_WEIGHT] * b->rd_pj[MAP_OP_WEIGHT] +
@@ -328,7 +347,9 @@ static void map__tiling_bound(const arch *a, const map_problem *p, const map__bo
   map__dram_compulsory(a, p, b, &d);
   map_cost x, y;
   map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, 0, &x);
-  map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, 0, &y);
+  /* Unless merged, the streamed schedule is a copy of the tiled one: the same bound. */
+  if (c->merged) map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, 0, &y);
+  else y = x;
   map__bound_cost(a, x.cycles < y.cycles ? x.cycles : y.cycles,
                   (x.energy_j < y.energy_j ? x.energy_j : y.energy_j) * 1e12, out);
 }
@@ -354,6 +375,7 @@ typedef struct map__ctx {
   double cut_base, cut_best, cut_lb;
   bool fit_any; /* some tiling of an array configuration fits */
   const int64_t *tile; /* the tiling being priced */
+  int keep[1 << MAP_DIMS][6], nkeep[1 << MAP_DIMS]; /* map__distinct_orders of each mask */
   /* Last, and not cleared per search (12-20 KiB): filled by map__assignments. */
   map__assign as;
 } map__ctx;
@@ -362,7 +384,7 @@ typedef struct map__ctx {
  * any wanted objective: the search may skip it without changing what it returns. */
 static bool map__hopeless(map__ctx *x, const map_cost *lb) {
   if (x->cut) {
-    double v = map_objective_value((map_objective)x->cut_obj, lb);
+    double v = map__value(x->cut_obj, lb);
     if (x->cut_base + v > x->cut_best) {
       if (v < x->cut_lb) x->cut_lb = v;
       return true;
@@ -371,8 +393,7 @@ static bool map__hopeless(map__ctx *x, const map_cost *lb) {
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (!(x->want & (1u << obj))) continue;
     if (!x->found[obj]) return false;
-    if (map_objective_value((map_objective)obj, lb) <=
-        map_objective_value((map_objective)obj, &x->out[obj].cost))
+    if (map__value(obj, lb) <= map__value(obj, &x->out[obj].cost))
       return false;
   }
   return true;
@@ -409,23 +430,15 @@ static void map__assign_base(const map__ctx *x, int i, map__bound_base *b) {
  * share (no SRAM port), no epilogue nor layout pass, and only the period terms that grow with
  * their inputs (the two-fold chain only for the innermost class, where it does, less the one
  * period the model may price without it). */
-static double map__pipeline_lb(const map__ctx *x, unsigned single_mask, const int *order,
+static double map__pipeline_lb(const map__ctx *x, unsigned single_mask, const map__loops *l,
                                const map__compute *c, const map__array *ar,
                                const map__dram *d) {
   enum { IN = 0, W = 1, ST = 2, LP = 3 };
   const map_problem *p = x->p;
-  const int64_t *tile = x->tile;
   double bpc = x->base.bpc, lat = x->base.latency, fd = ar->fill_drain;
-  int nd[MAP_DIMS], n = 0;
-  double cnt[MAP_DIMS];
-  int seq[MAP_DIMS] = {MAP_DIM_B, order[0], order[1], order[2]};
-  for (int i = 0; i < MAP_DIMS; i++) {
-    int64_t k = (p->dim[seq[i]] + tile[seq[i]] - 1) / tile[seq[i]];
-    if (k > 1) {
-      nd[n] = seq[i];
-      cnt[n++] = (double)k;
-    }
-  }
+  int n = l->n;
+  const int *nd = l->dim;
+  const double *cnt = l->cnt;
   int inner[MAP_OPS];
   double events[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
@@ -519,8 +532,15 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   map__bursts bursts;
   bool bursts_done = false; /* computed at the first priced mapping (pruned tilings skip it) */
-  int keep[6];
-  int norders = map__distinct_orders(x->p, m.tile, keep);
+  int64_t tiles[MAP_DIMS]; /* per dimension */
+  unsigned iterating = 0;
+  for (int d = 0; d < MAP_DIMS; d++) {
+    tiles[d] = (x->p->dim[d] + m.tile[d] - 1) / m.tile[d];
+    if (tiles[d] > 1) iterating |= 1u << d;
+  }
+  iterating &= ~(1u << MAP_DIM_B);
+  const int *keep = x->keep[iterating];
+  int norders = x->nkeep[iterating];
   bool bounded = x->prune, simd = cfg->unit == MAP_UNIT_SIMD;
   map_cost lb, cost;
   if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
@@ -532,9 +552,11 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     memcpy(m.order, map__orders[keep[o]], sizeof m.order);
     /* The order fixes the DRAM traffic and the schedule: a tighter bound for its buffers. */
     map__dram d;
+    map__loops loops;
     bool streamed = false;
     if (bounded) {
-      map__dram_of_order(&x->a, x->p, &x->base, m.tile, m.order, c.stream_dim, &d, &streamed);
+      map__loops_of(tiles, m.order, &loops);
+      map__dram_of_order(&x->a, x->p, &x->base, &loops, c.stream_dim, &d, &streamed);
       map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled,
                        (double)c.tiles, &d, 0, &lb);
     }
@@ -557,7 +579,7 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
         if (b.stalls) {
           unsigned sm = x->as.single[fits[f]];
           if (!(pipe_have & (1u << sm))) {
-            pipe_of[sm] = map__pipeline_lb(x, sm, m.order, &c, ar, &d);
+            pipe_of[sm] = map__pipeline_lb(x, sm, &loops, &c, ar, &d);
             pipe_have |= 1u << sm;
           }
           pipe = pipe_of[sm];
@@ -664,6 +686,8 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
   rc = map__assignments(&x.a, p, &x.as, err);
   if (rc) return rc;
   map__bound_base_of(&x.a, p, opt, &x.base);
+  for (unsigned mask = 0; mask < 1u << MAP_DIMS; mask++)
+    x.nkeep[mask] = map__distinct_orders(mask, x.keep[mask]);
   for (size_t j = 0; j < x.a.n_buffers && j < ARCH_MAX_BUFFERS; j++) {
     const arch_buffer *buf = &x.a.buffers[j];
     x.rd_pj[j] = buf->read_pj / (double)buf->access_bytes;

@@ -16,7 +16,8 @@ int map__assignments(const arch *a, const map_problem *p, map__assign *as, heat_
   for (int op = 0; op < MAP_OPS; op++) {
     nch[op] = 0;
     for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS; j++)
-      if ((a->buffers[j].operands & (1u << op)) && (!p->buffers[op] || (p->buffers[op] & (1u << j))))
+      if ((a->buffers[j].operands & (1u << op)) &&
+          (!p->buffers[op] || (p->buffers[op] & (1u << j))))
         choices[op][nch[op]++] = (int)j;
     if (nch[op] == 0)
       return heat_error_set(err, HEAT_ENOFIT, a->name,

@@ -78,30 +78,37 @@ double map_dram_latency_cycles(const arch *a) { return a->dram.latency_ns * a->c
 
 /* Bytes an operand's tiles move through the DRAM channel, each tile (full or a remainder) as
  * one transfer of whole bursts: over every tile of the dimensions in `looped`, and only the first
- * (full) tile of its other dimensions. */
+ * (full) tile of its other dimensions. Each looped dimension of the operand has full tiles and
+ * at most one remainder: the classes of tiles are the combinations of those (at most 8). */
 static double map__burst_bytes(const map_problem *p, const int64_t *tile, int op,
                                double elem_bytes, unsigned looped) {
-  double total = 0;
-  for (int cls = 0; cls < 16; cls++) {
-    double n = 1, elems = 1;
-    bool none = false;
-    for (int d = 0; d < MAP_DIMS && !none; d++) {
-      int which = (cls >> d) & 1;
-      bool has = (map_op_dims[op] & (1u << d)) != 0;
-      if (!has || !(looped & (1u << d))) {
-        none = which != 0; /* one size only: counted once */
-        if (has) elems *= (double)tile[d];
-        continue;
-      }
-      int64_t full = p->dim[d] / tile[d], rem = p->dim[d] % tile[d];
-      int64_t cnt = which ? (rem ? 1 : 0) : full;
-      none = cnt == 0;
-      n *= (double)cnt;
-      elems *= (double)(which ? rem : tile[d]);
-    }
-    if (!none)
-      total += n * ceil(elems * elem_bytes / MAP_DRAM_BURST_BYTES - 1e-9) * MAP_DRAM_BURST_BYTES;
+  double cnt[MAP_DIMS][2], size[MAP_DIMS][2];
+  int nsize[MAP_DIMS];
+  for (int d = 0; d < MAP_DIMS; d++) {
+    /* Factors of 1 for a dimension the operand lacks: the products stay the same doubles. */
+    cnt[d][0] = 1;
+    size[d][0] = 1;
+    nsize[d] = 1;
+    if (!(map_op_dims[op] & (1u << d))) continue;
+    size[d][0] = (double)tile[d];
+    if (!(looped & (1u << d))) continue;
+    int64_t rem = p->dim[d] % tile[d];
+    cnt[d][0] = (double)(p->dim[d] / tile[d]);
+    cnt[d][1] = 1;
+    size[d][1] = (double)rem;
+    nsize[d] = rem ? 2 : 1;
   }
+  /* Every term is a whole number of bytes far below 2^53: the sum is exact in any order. */
+  double total = 0;
+  for (int w3 = 0; w3 < nsize[3]; w3++)
+    for (int w2 = 0; w2 < nsize[2]; w2++)
+      for (int w1 = 0; w1 < nsize[1]; w1++)
+        for (int w0 = 0; w0 < nsize[0]; w0++) {
+          double n = cnt[0][w0] * cnt[1][w1] * cnt[2][w2] * cnt[3][w3];
+          double elems = size[0][w0] * size[1][w1] * size[2][w2] * size[3][w3];
+          double bursts = ceil(elems * elem_bytes / MAP_DRAM_BURST_BYTES - 1e-9);
+          total += n * bursts * MAP_DRAM_BURST_BYTES;
+        }
   return total;
 }
 
@@ -155,28 +162,53 @@ void map__footprint(const arch *a, const map_problem *p, const int64_t *tile, do
   }
 }
 
+/* The classes of tiles of a tiling: each dimension has full tiles and at most one remainder
+ * (which[d] = 1), so a class is a combination of those. map__classes lists the classes that
+ * hold tiles in the order of cls = sum which[d] << d, ascending (the last one is the remainder
+ * on every dimension that has one: the last tile of the nest). */
+typedef struct map__class {
+  int64_t n;              /* tiles in the class */
+  int64_t size[MAP_DIMS]; /* their extents */
+  int cls;
+} map__class;
+
+static int map__classes(const int64_t *dim, const int64_t *tile, map__class *out) {
+  int64_t rem[MAP_DIMS], full[MAP_DIMS];
+  int ways[MAP_DIMS];
+  for (int d = 0; d < MAP_DIMS; d++) {
+    full[d] = dim[d] / tile[d];
+    rem[d] = dim[d] % tile[d];
+    ways[d] = rem[d] ? 2 : 1; /* full[d] >= 1: tiles are at most the dimension */
+  }
+  int n = 0;
+  for (int w3 = 0; w3 < ways[3]; w3++)
+    for (int w2 = 0; w2 < ways[2]; w2++)
+      for (int w1 = 0; w1 < ways[1]; w1++)
+        for (int w0 = 0; w0 < ways[0]; w0++) {
+          int which[MAP_DIMS] = {w0, w1, w2, w3};
+          map__class *c = &out[n++];
+          c->n = 1;
+          c->cls = 0;
+          for (int d = 0; d < MAP_DIMS; d++) {
+            c->n *= which[d] ? 1 : full[d];
+            c->size[d] = which[d] ? rem[d] : tile[d];
+            c->cls |= which[d] << d;
+          }
+        }
+  return n;
+}
+
 static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing, int64_t pack,
                             const int64_t *dim, const int64_t *tile, map__array *out,
                             int64_t *tiles) {
-  /* Each dimension has at most two tile sizes: full tiles and one remainder. */
-  int64_t size[MAP_DIMS][2], count[MAP_DIMS][2];
-  for (int d = 0; d < MAP_DIMS; d++) {
-    size[d][0] = tile[d];
-    count[d][0] = dim[d] / tile[d];
-    size[d][1] = dim[d] % tile[d];
-    count[d][1] = size[d][1] ? 1 : 0;
-  }
+  map__class classes[1 << MAP_DIMS];
+  int ncls = map__classes(dim, tile, classes);
   memset(out, 0, sizeof *out);
   *tiles = 0;
   fold_stats fs;
-  for (int cls = 0; cls < 16; cls++) {
-    int64_t n = 1, s[MAP_DIMS];
-    for (int d = 0; d < MAP_DIMS; d++) {
-      int which = (cls >> d) & 1;
-      n *= count[d][which];
-      s[d] = size[d][which];
-    }
-    if (n == 0) continue;
+  for (int k = 0; k < ncls; k++) {
+    int64_t n = classes[k].n;
+    const int64_t *s = classes[k].size;
     fold_eval_packed(&a->array, df, timing, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K],
                      s[MAP_DIM_N], pack, &fs);
     double per_tile = timing == FOLD_TIMING_OVERLAP
@@ -191,12 +223,8 @@ static void map__array_eval(const arch *a, arch_dataflow df, fold_timing timing,
     out->reg += dn * (double)fs.reg_accesses;
     *tiles += n;
     /* The last tile of the nest is the remainder on every dimension that has one. */
-    if (timing == FOLD_TIMING_OVERLAP) {
-      bool last = true;
-      for (int d = 0; d < MAP_DIMS; d++)
-        if (((cls >> d) & 1) != (count[d][1] ? 1 : 0)) last = false;
-      if (last) out->fill_drain = (double)(fs.fold_cycles - fs.pace);
-    }
+    if (timing == FOLD_TIMING_OVERLAP && k == ncls - 1)
+      out->fill_drain = (double)(fs.fold_cycles - fs.pace);
   }
 }
 
@@ -207,34 +235,26 @@ void map__compute_eval(const arch *a, arch_dataflow df, fold_timing timing, cons
 
 void map__simd_compute_eval(const arch *a, const int64_t *dim, const int64_t *tile,
                             map__compute *out) {
-  int64_t size[MAP_DIMS][2], count[MAP_DIMS][2];
-  for (int d = 0; d < MAP_DIMS; d++) {
-    size[d][0] = tile[d];
-    count[d][0] = dim[d] / tile[d];
-    size[d][1] = dim[d] % tile[d];
-    count[d][1] = size[d][1] ? 1 : 0;
-  }
+  int64_t full_k = dim[MAP_DIM_K] / tile[MAP_DIM_K];
+  map__class classes[1 << MAP_DIMS];
+  int ncls = map__classes(dim, tile, classes);
   map__array *ar = &out->tiled;
   memset(ar, 0, sizeof *ar);
   out->tiles = 0;
   out->stream_dim = -1;
   out->merged = false;
   fold_simd_stats st, acc;
-  for (int cls = 0; cls < 16; cls++) {
-    int64_t n = 1, s[MAP_DIMS];
-    for (int d = 0; d < MAP_DIMS; d++) {
-      int which = (cls >> d) & 1;
-      n *= count[d][which];
-      s[d] = size[d][which];
-    }
-    if (n == 0) continue;
+  for (int k = 0; k < ncls; k++) {
+    int64_t n = classes[k].n;
+    const int64_t *s = classes[k].size;
+    int cls = classes[k].cls;
     fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], false, &st);
     fold_simd_eval(&a->simd, s[MAP_DIM_B], s[MAP_DIM_M], s[MAP_DIM_K], s[MAP_DIM_N], true, &acc);
     /* Tiles after the first along K add to the partial sums (accumulate). The first K tile is
      * a full one when there is one, else the remainder. */
     int kw = (cls >> MAP_DIM_K) & 1;
-    int64_t later = kw == 0 ? count[MAP_DIM_K][0] - 1 : (count[MAP_DIM_K][0] > 0 ? 1 : 0);
-    double n_acc = (double)(n / count[MAP_DIM_K][kw] * later), n_first = (double)n - n_acc;
+    int64_t later = kw == 0 ? full_k - 1 : (full_k > 0 ? 1 : 0);
+    double n_acc = (double)(n / (kw ? 1 : full_k) * later), n_first = (double)n - n_acc;
     ar->array_cycles += n_first * (double)st.cycles + n_acc * (double)acc.cycles;
     ar->reg += n_first * (double)st.lane_cycles + n_acc * (double)acc.lane_cycles;
     double dn = (double)n;
@@ -566,7 +586,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
    * loads (the program does not order them): the first fold starts when both are done. */
   if (!opt->memory_stalls) cycles = ar->array_cycles + ar->fill_drain + out->layout_cycles;
   else cycles += map__maxd(0, out->layout_cycles - (first_load + latency));
-  cycles = map_cycles_round(cycles);
+  cycles = map__cycles_round(cycles);
   out->cycles = cycles;
   bool simd = m->unit == MAP_UNIT_SIMD;
   double compute = ar->array_cycles + ar->fill_drain;
@@ -619,11 +639,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     out->utilization = cycles > 0 ? (double)macs / (cycles * peak) : 0;
 }
 
-double map_cycles_round(double cycles) {
-  /* Fractional parts come from DRAM/SRAM shares (bytes / bytes per cycle); a partial cycle is
-   * a whole one. The tolerance absorbs the rounding error of summing exact integers. */
-  return cycles > 0 ? ceil(cycles - 1e-6) : 0;
-}
+double map_cycles_round(double cycles) { return map__cycles_round(cycles); }
 
 int map_problem_check(const map_problem *p, heat_error *err) {
   int64_t macs = 1;

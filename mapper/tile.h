@@ -5,6 +5,7 @@
 #ifndef HEAT_TILE_H
 #define HEAT_TILE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -180,6 +181,13 @@ int map_problem_check(const map_problem *p, heat_error *err);
 void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N);
 
 /* ---- internals shared with mapspace.c (not for other modules) ---- */
+
+/* map_cycles_round, inlined for the search's inner loops. Fractional parts come from DRAM/SRAM
+ * shares (bytes / bytes per cycle); a partial cycle is a whole one. The tolerance absorbs the
+ * rounding error of summing exact integers. */
+static inline double map__cycles_round(double cycles) {
+  return cycles > 0 ? ceil(cycles - 1e-6) : 0;
+}
 
 /* The array-side part of a tiling (independent of loop order and buffers). */
 typedef struct map__array {

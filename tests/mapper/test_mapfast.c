@@ -1,10 +1,13 @@
 /* The mapspace search's internal shortcuts decide as the cost model does: which assignments
  * hold a tiling (checked per (buffer, operand set) group, mapspace_assign.c) is exactly which
- * assignments map_eval accepts, reserved bytes of a fused chain included. */
+ * assignments map_eval accepts, reserved bytes of a fused chain included; the per-class sums
+ * of a tiling (burst bytes, fold and SIMD totals, which enumerate only the classes of tiles
+ * that exist) equal sums over every tile one by one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -90,9 +93,119 @@ static void fitting_equals_eval(void **state) {
   assert_true(checked > 1000 && fit_some > 100 && reject_some > 100);
 }
 
+/* Calls f on every tile of a tiling (its extents and where it starts), in nest order. */
+static void each_tile(const int64_t *dim, const int64_t *tile,
+                      void (*f)(const int64_t *ext, const int64_t *at, void *ctx), void *ctx) {
+  int64_t at[MAP_DIMS], ext[MAP_DIMS];
+  for (at[0] = 0; at[0] < dim[0]; at[0] += tile[0])
+    for (at[1] = 0; at[1] < dim[1]; at[1] += tile[1])
+      for (at[2] = 0; at[2] < dim[2]; at[2] += tile[2])
+        for (at[3] = 0; at[3] < dim[3]; at[3] += tile[3]) {
+          for (int d = 0; d < MAP_DIMS; d++)
+            ext[d] = dim[d] - at[d] < tile[d] ? dim[d] - at[d] : tile[d];
+          f(ext, at, ctx);
+        }
+}
+
+typedef struct tile_sums {
+  const arch *a;
+  arch_dataflow df;
+  fold_timing timing;
+  double burst[MAP_OPS], psum_burst;
+  double cycles, in_reads, w_reads, out_writes, out_reads, reg, last_fill_drain;
+  double simd_cycles, simd_lanes, simd_in, simd_w, simd_out;
+  int64_t tiles;
+} tile_sums;
+
+static double bursts_of(double bytes) { return ceil(bytes / 64.0 - 1e-9) * 64.0; }
+
+static void add_simd_tile(const int64_t *e, const int64_t *at, tile_sums *t);
+
+/* An operand's tiles are counted once each: at the first position of the dimension it lacks
+ * (input: N, weight: M, output: K). */
+static void add_tile(const int64_t *e, const int64_t *at, void *vctx) {
+  tile_sums *t = vctx;
+  double bytes_in = (double)e[0] * e[1] * e[2] * t->a->input_bits / 8.0;
+  double bytes_w = (double)e[0] * e[2] * e[3] * t->a->weight_bits / 8.0;
+  double out = (double)e[0] * e[1] * e[3];
+  if (at[MAP_DIM_N] == 0) t->burst[MAP_OP_INPUT] += bursts_of(bytes_in);
+  if (at[MAP_DIM_M] == 0) t->burst[MAP_OP_WEIGHT] += bursts_of(bytes_w);
+  if (at[MAP_DIM_K] == 0) {
+    t->burst[MAP_OP_OUTPUT] += bursts_of(out * t->a->input_bits / 8.0);
+    t->psum_burst += bursts_of(out * t->a->accum_bits / 8.0);
+  }
+  add_simd_tile(e, at, t);
+  fold_stats fs;
+  fold_eval(&t->a->array, t->df, t->timing, e[0], e[1], e[2], e[3], &fs);
+  t->cycles += t->timing == FOLD_TIMING_OVERLAP ? (double)(fs.batch_groups * fs.folds * fs.pace)
+                                                : (double)fs.cycles;
+  t->in_reads += (double)fs.input_reads;
+  t->w_reads += (double)fs.weight_reads;
+  t->out_writes += (double)fs.output_writes;
+  t->out_reads += (double)fs.output_reads;
+  t->reg += (double)fs.reg_accesses;
+  t->last_fill_drain = (double)(fs.fold_cycles - fs.pace);
+  t->tiles++;
+}
+
+/* SIMD: a tile accumulates onto the partial sums of earlier K tiles unless it starts at k = 0. */
+static void add_simd_tile(const int64_t *e, const int64_t *at, tile_sums *t) {
+  fold_simd_stats st;
+  fold_simd_eval(&t->a->simd, e[0], e[1], e[2], e[3], at[MAP_DIM_K] > 0, &st);
+  t->simd_cycles += (double)st.cycles;
+  t->simd_lanes += (double)st.lane_cycles;
+  t->simd_in += (double)st.input_reads;
+  t->simd_w += (double)st.weight_reads;
+  t->simd_out += (double)st.output_writes;
+}
+
+static void per_class_sums_equal_per_tile(void **state) {
+  (void)state;
+  static const char *const names[] = {"tpu-32", "simba-l", "eyeriss-like", "edge-16"};
+  int merged_some = 0;
+  for (int t = 0; t < 300; t++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(names[t % 4], &a, &err), HEAT_OK);
+    map_problem p;
+    map_problem_gemm(&p, pick(1, 3), pick(1, 200), pick(1, 200), pick(1, 200));
+    int64_t tile[MAP_DIMS];
+    for (int d = 0; d < MAP_DIMS; d++) tile[d] = pick(1, p.dim[d]);
+    if (pick(0, 3) == 0) tile[MAP_DIM_B] = p.dim[MAP_DIM_B];
+    map__bursts b;
+    map__bursts_eval(&a, &p, tile, &b);
+    tile_sums s;
+    memset(&s, 0, sizeof s);
+    s.a = &a;
+    s.timing = a.array.weights_double_buffered && pick(0, 1) ? FOLD_TIMING_OVERLAP
+                                                              : FOLD_TIMING_SCALESIM;
+    for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++)
+      if (fold_dataflow_supported(&a.array, (arch_dataflow)df)) s.df = (arch_dataflow)df;
+    each_tile(p.dim, tile, add_tile, &s);
+    for (int op = 0; op < MAP_OPS; op++) assert_true(b.pass[op] == s.burst[op]);
+    assert_true(b.psum_pass == s.psum_burst);
+    map__compute c;
+    map__compute_eval(&a, s.df, s.timing, p.dim, tile, &c);
+    assert_int_equal(c.tiles, s.tiles);
+    assert_true(c.tiled.array_cycles == s.cycles);
+    assert_true(c.tiled.input_reads == s.in_reads && c.tiled.weight_reads == s.w_reads);
+    assert_true(c.tiled.output_writes == s.out_writes && c.tiled.output_reads == s.out_reads);
+    assert_true(c.tiled.reg == s.reg);
+    assert_true(c.tiled.fill_drain == (s.timing == FOLD_TIMING_OVERLAP ? s.last_fill_drain : 0));
+    merged_some += c.merged;
+    map__simd_compute_eval(&a, p.dim, tile, &c);
+    assert_true(c.tiled.array_cycles == s.simd_cycles && c.tiled.reg == s.simd_lanes);
+    assert_true(c.tiled.input_reads == s.simd_in && c.tiled.weight_reads == s.simd_w);
+    assert_true(c.tiled.output_writes == s.simd_out);
+    assert_int_equal(c.tiles, s.tiles);
+  }
+  assert_true(merged_some > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fitting_equals_eval),
+      cmocka_unit_test(per_class_sums_equal_per_tile),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

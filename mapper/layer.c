@@ -55,6 +55,7 @@ typedef struct layer__ctx {
   /* Scratch for one factorized linear at a time. */
   tn_network net;
   hwpath_result hp;
+  hwpath_bounds *bounds; /* the DPs' step bounds for the linear being priced */
   fuse_result fr, fr_hw, fr_unf;
   path alt_paths[3]; /* two other objectives' paths, the unfused candidate */
 } layer__ctx;
@@ -144,7 +145,7 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net, bool
       o.objective = (map_objective)obj;
       /* The paths known so far cap this objective's DP (hwpath_search_known); the steps
        * hwpath_optimize_shared searched are in the memo for every objective. */
-      int rc = hwpath_search_known(net, popt, layer__arch(c), &o, c->w, cand, n,
+      int rc = hwpath_search_known(net, popt, layer__arch(c), &o, c->w, c->bounds, cand, n,
                                    &c->alt_paths[k], err);
       if (rc) return rc;
       if (hwpath_feasible(&c->alt_paths[k])) cand[n++] = &c->alt_paths[k++];
@@ -312,8 +313,12 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
    * path, priced as --path mac prices it. */
   bool hw = c->cfg->path_mode == LAYER_PATH_HARDWARE && net->n_operands > 2;
   if (hw && c->cfg->fuse) {
-    /* layer__fuse_best asks for the paths of the other objectives too. */
-    rc = hwpath_optimize_shared(net, &popt, layer__arch(c), c->opt, c->w, hp, err);
+    /* layer__fuse_best asks for the paths of the other objectives too. The bounds are those of
+     * this network on this op's arch (NULL when out of memory: the DPs then bound each step
+     * afresh). */
+    hwpath_bounds_free(c->bounds);
+    c->bounds = hwpath_bounds_alloc();
+    rc = hwpath_optimize_shared(net, &popt, layer__arch(c), c->opt, c->w, c->bounds, hp, err);
   } else if (hw) {
     rc = hwpath_optimize(net, &popt, layer__arch(c), c->opt, c->w, hp, err);
   } else {
@@ -582,6 +587,7 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
   else rc = layer__price(c, m, err);
   out->evaluated = w->evaluated - before;
   map_workspace_memo(w, was);
+  hwpath_bounds_free(c->bounds);
   free(c);
   return rc;
 }

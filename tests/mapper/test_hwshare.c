@@ -1,7 +1,8 @@
 /* The hardware-aware path for several objectives at once (issue 8, section 8): the DP that
  * searches its steps for all three objectives (hwpath_optimize_shared) and the DPs of the other
- * objectives capped by the paths already known (hwpath_search_known) find exactly the paths of
- * hwpath_optimize and hwpath_search, with fewer searches; a layer whose linear has one way to
+ * objectives capped by the paths already known (hwpath_search_known), with the steps' bounds
+ * kept between the DPs (hwpath_bounds), find exactly the paths of hwpath_optimize and
+ * hwpath_search, with fewer searches; a layer whose linear has one way to
  * contract (two operands) prices --path hw as --path mac does, without a path search. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,10 +82,14 @@ static void shared_paths_equal_plain(void **state) {
                          HEAT_OK);
       }
       plain_searches += ws->searches - s0;
-      /* The shared runs: one memo for all, as layer.c keeps it. */
+      /* The shared runs: one memo for all, as layer.c keeps it, and the bounds kept between
+       * the DPs (or none: what an allocation failure leaves). */
       assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+      hwpath_bounds *bounds = first == 2 ? NULL : hwpath_bounds_alloc();
+      assert_true(first == 2 || bounds);
       s0 = ws->searches;
-      assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, &shared_hr, &err), rc);
+      assert_int_equal(
+          hwpath_optimize_shared(&net, &popt, &a, &opt, ws, bounds, &shared_hr, &err), rc);
       const path *known[4] = {&shared_hr.mac_path, &shared_hr.hw_path};
       size_t n_known = 2;
       path other[MAP_OBJECTIVES];
@@ -92,9 +97,9 @@ static void shared_paths_equal_plain(void **state) {
         if (obj == first) continue;
         map_options o = opt;
         o.objective = (map_objective)obj;
-        assert_int_equal(
-            hwpath_search_known(&net, &popt, &a, &o, ws, known, n_known, &other[obj], &err),
-            HEAT_OK);
+        assert_int_equal(hwpath_search_known(&net, &popt, &a, &o, ws, bounds, known, n_known,
+                                             &other[obj], &err),
+                         HEAT_OK);
         known[n_known++] = &other[obj];
         if (!same_path(&other[obj], &plain_other[obj]))
           fail_msg("%s on %s: objective %s after %s: the capped shared DP finds another path",
@@ -102,6 +107,7 @@ static void shared_paths_equal_plain(void **state) {
                    map_objective_name(opt.objective));
       }
       shared_searches += ws->searches - s0;
+      hwpath_bounds_free(bounds);
       assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
       if (rc) continue;
       if (!same_path(&shared_hr.mac_path, &plain_hr.mac_path) ||
@@ -139,8 +145,56 @@ static void shared_errors_as_plain(void **state) {
   int rc = hwpath_optimize(&net, &popt, &a, &opt, ws, &plain_hr, &err);
   assert_int_not_equal(rc, HEAT_OK);
   assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
-  assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, &shared_hr, &err2), rc);
+  hwpath_bounds *bounds = hwpath_bounds_alloc();
+  assert_non_null(bounds);
+  assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, bounds, &shared_hr, &err2),
+                   rc);
   assert_string_equal(err2.msg, err.msg);
+  hwpath_bounds_free(bounds);
+  assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+}
+
+/* The kept bounds: below the exact value of every objective before the step is searched, the
+ * exact value of every objective once a search for one of them ran (one pass served all). */
+static void kept_bounds_exact_after_search(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("edge-16", &a, &err), HEAT_OK);
+  tn_network net;
+  assert_int_equal(tn_parse("ti,ij,jk->tk", &net, &err), HEAT_OK);
+  assert_int_equal(tn_set_shapes(&net, "384x96,96x16,16x768", "shapes", &err), HEAT_OK);
+  assert_int_equal(tn_set_static(&net, "1,2", "static", &err), HEAT_OK);
+  path_options popt;
+  path_options_init(&popt);
+  path p;
+  assert_int_equal(path_optimize(&net, &popt, &p, &err), HEAT_OK);
+  const path_step *st = &p.steps[0];
+  assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+  hwpath_bounds *bounds = hwpath_bounds_alloc();
+  assert_non_null(bounds);
+  map_options opt[MAP_OBJECTIVES];
+  hwpath_ctx ctx[MAP_OBJECTIVES];
+  double before[MAP_OBJECTIVES];
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    map_options_init(&opt[obj], &a);
+    opt[obj].objective = (map_objective)obj;
+    hwpath_ctx_init(&ctx[obj], &a, &opt[obj], &net, ws);
+    ctx[obj].bounds = bounds;
+    before[obj] = hwpath_step_bound(st, &ctx[obj]);
+  }
+  int64_t s0 = ws->searches;
+  double exact = hwpath_step_cost(st, &ctx[MAP_OBJECTIVE_ENERGY]);
+  assert_int_equal(ws->searches - s0, 1);
+  assert_true(before[MAP_OBJECTIVE_ENERGY] <= exact);
+  assert_true(before[MAP_OBJECTIVE_ENERGY] < exact); /* map_step_bound is not exact here */
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    double v = hwpath_step_cost(st, &ctx[obj]); /* from the memo */
+    assert_true(before[obj] <= v);
+    assert_true(hwpath_step_bound(st, &ctx[obj]) == v);
+  }
+  assert_int_equal(ws->searches - s0, 1);
+  hwpath_bounds_free(bounds);
   assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
 }
 
@@ -184,6 +238,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(shared_paths_equal_plain),
       cmocka_unit_test(shared_errors_as_plain),
+      cmocka_unit_test(kept_bounds_exact_after_search),
       cmocka_unit_test(single_path_priced_as_mac),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);

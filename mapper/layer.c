@@ -284,10 +284,10 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
         snprintf(it->op, sizeof it->op, "%s", op->name);
         it->result.evaluated = it->result.rejected = 0;
         it->has_flow = it->produces = false;
-        it->epilogue[0] = '\0';
         it->flow_saved_bytes = 0;
         snprintf(it->cached, sizeof it->cached, "%s", src.cached[0] ? src.cached : src.name);
-        if (s + 1 == c->fact[f].n) {
+        if (s + 1 == c->fact[f].n) { /* an intermediate keeps its requantization epilogue */
+          it->epilogue[0] = '\0';
           it->result.cost = src.gemm_cost;
           layer__epilogue(c, i, it);
         }
@@ -368,6 +368,10 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
     it->fused = fr->step[s].output_on_chip;
     layer__tensors(net, st, it->token_tiles, &it->tensors);
     if (s + 1 == hp->chosen->n_steps) layer__epilogue(c, i, it);
+    else if (fr->step[s].requant) { /* priced by fuse_path_io */
+      it->gemm_cost = fr->step[s].gemm_cost;
+      snprintf(it->epilogue, sizeof it->epilogue, "requant");
+    }
   }
   c->rep->saved_dram_bytes += fr->saved_dram_bytes * (part == MODEL_PART_BLOCK ? c->rep->layers : 1);
   if (c->n_fact < 16) {

@@ -41,18 +41,27 @@ typedef struct hwpath__bound {
   double v[MAP_OBJECTIVES]; /* lower bound of each objective's value (exact once searched) */
 } hwpath__bound;
 
-struct hwpath_bounds {
+/* One index of problems to values. */
+typedef struct hwpath__table {
   size_t cap, n, n_alloc; /* cap: slots, a power of two, or 0 */
   uint32_t *slot;         /* entry index + 1; 0: empty */
   hwpath__bound *entry;
+} hwpath__table;
+
+/* By the step's problem: bounds that become exact. By its GEMM view alone (layouts not
+ * permuted): map_step_bound's values, which hold for every layout (step_cost_bound_gemm). */
+struct hwpath_bounds {
+  hwpath__table step, gemm;
 };
 
 hwpath_bounds *hwpath_bounds_alloc(void) { return calloc(1, sizeof(hwpath_bounds)); }
 
 void hwpath_bounds_free(hwpath_bounds *b) {
   if (!b) return;
-  free(b->slot);
-  free(b->entry);
+  free(b->step.slot);
+  free(b->step.entry);
+  free(b->gemm.slot);
+  free(b->gemm.entry);
   free(b);
 }
 
@@ -70,12 +79,12 @@ static uint64_t hwpath__hash(const map_problem *p) {
 }
 
 /* The slot of p: its entry's, or the empty one it would take. */
-static size_t hwpath__find(const hwpath_bounds *b, const map_problem *p, uint64_t h) {
+static size_t hwpath__find(const hwpath__table *b, const map_problem *p, uint64_t h) {
   for (size_t i = h & (b->cap - 1);; i = (i + 1) & (b->cap - 1))
     if (!b->slot[i] || memcmp(&b->entry[b->slot[i] - 1].key, p, sizeof *p) == 0) return i;
 }
 
-static int hwpath__grow(hwpath_bounds *b) {
+static int hwpath__grow(hwpath__table *b) {
   size_t cap = b->cap ? 2 * b->cap : 256;
   uint32_t *slot = calloc(cap, sizeof *slot);
   if (!slot) return HEAT_ENOMEM;
@@ -88,15 +97,15 @@ static int hwpath__grow(hwpath_bounds *b) {
   return HEAT_OK;
 }
 
-/* p's entry, or NULL when none (and *slot where it would go). */
-static hwpath__bound *hwpath__lookup(hwpath_bounds *b, const map_problem *p, size_t *slot) {
+/* p's entry, or NULL when none. */
+static hwpath__bound *hwpath__lookup(hwpath__table *b, const map_problem *p) {
   if (!b->cap) return NULL;
-  *slot = hwpath__find(b, p, hwpath__hash(p));
-  return b->slot[*slot] ? &b->entry[b->slot[*slot] - 1] : NULL;
+  size_t slot = hwpath__find(b, p, hwpath__hash(p));
+  return b->slot[slot] ? &b->entry[b->slot[slot] - 1] : NULL;
 }
 
 /* A new entry for p (not held yet); NULL when out of memory. */
-static hwpath__bound *hwpath__insert(hwpath_bounds *b, const map_problem *p) {
+static hwpath__bound *hwpath__insert(hwpath__table *b, const map_problem *p) {
   if (2 * (b->n + 1) > b->cap && hwpath__grow(b)) return NULL;
   if (b->n == b->n_alloc) {
     size_t na = b->n_alloc ? 2 * b->n_alloc : 256;
@@ -115,9 +124,8 @@ static hwpath__bound *hwpath__insert(hwpath_bounds *b, const map_problem *p) {
  * them all) or its failure. */
 static void hwpath__keep(hwpath_ctx *ctx, const map_problem *p, const map_result *r, int rc) {
   if (!ctx->bounds) return;
-  size_t slot;
-  hwpath__bound *e = hwpath__lookup(ctx->bounds, p, &slot);
-  if (!e && !(e = hwpath__insert(ctx->bounds, p))) return; /* out of memory: kept nowhere */
+  hwpath__bound *e = hwpath__lookup(&ctx->bounds->step, p);
+  if (!e && !(e = hwpath__insert(&ctx->bounds->step, p))) return; /* out of memory: not kept */
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
     e->v[obj] = rc ? HWPATH_INFEASIBLE : map_objective_value((map_objective)obj, &r[obj].cost);
 }
@@ -193,12 +201,11 @@ double hwpath_step_bound(const path_step *s, void *vctx) {
   hwpath_problem(ctx->net, s, &p, NULL, NULL);
   if (ctx->bounds) {
     /* Bounded once for all objectives; a step searched since is exact (hwpath__keep). */
-    size_t slot;
-    hwpath__bound *e = hwpath__lookup(ctx->bounds, &p, &slot);
+    hwpath__bound *e = hwpath__lookup(&ctx->bounds->step, &p);
     if (e) return e->v[ctx->opt->objective];
     double v[MAP_OBJECTIVES];
     hwpath__bounds_of(ctx, &p, v);
-    if ((e = hwpath__insert(ctx->bounds, &p)) != NULL) memcpy(e->v, v, sizeof v);
+    if ((e = hwpath__insert(&ctx->bounds->step, &p)) != NULL) memcpy(e->v, v, sizeof v);
     return v[ctx->opt->objective];
   }
   map_result r;
@@ -210,6 +217,23 @@ double hwpath_step_bound(const path_step *s, void *vctx) {
   double v = map_objective_value(ctx->opt->objective, &lb);
   double learnt = map_memo_bound(ctx->w, ctx->a, ctx->opt, &p);
   return learnt > v ? learnt : v;
+}
+
+double hwpath_step_bound_gemm(int64_t B, int64_t M, int64_t K, int64_t N, bool lhs_static,
+                              bool rhs_static, void *vctx) {
+  hwpath_ctx *ctx = vctx;
+  /* The GEMM hwpath_problem makes of such a step, its operands in the layouts it reads. */
+  map_problem p;
+  if (lhs_static && !rhs_static) map_problem_gemm(&p, B, N, K, M);
+  else map_problem_gemm(&p, B, M, K, N);
+  hwpath__bound *e = ctx->bounds ? hwpath__lookup(&ctx->bounds->gemm, &p) : NULL;
+  if (e) return e->v[ctx->opt->objective];
+  map_cost lb;
+  map_step_bound(ctx->a, &p, ctx->opt, &lb);
+  if (ctx->bounds && (e = hwpath__insert(&ctx->bounds->gemm, &p)) != NULL)
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+      e->v[obj] = map_objective_value((map_objective)obj, &lb);
+  return map_objective_value(ctx->opt->objective, &lb);
 }
 
 double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
@@ -299,6 +323,8 @@ static int hwpath__search(const tn_network *net, const path_options *popt, const
   hopt.step_cost = hwpath_step_cost;
   hopt.step_cost_bound = hwpath_step_bound;
   hopt.step_cost_below = shared ? NULL : hwpath_step_cost_below;
+  /* Cheap only with the bounds kept (a look-up, not a map_step_bound per split). */
+  hopt.step_cost_bound_gemm = ctx.bounds ? hwpath_step_bound_gemm : NULL;
   hopt.step_cost_ctx = &ctx;
   hopt.cost_cap = guess > 0 && guess < HWPATH_INFEASIBLE ? guess * HWPATH_CAP_SLACK : 0;
   rc = path_optimize(net, &hopt, out, err);

@@ -60,6 +60,13 @@ double hwpath_step_cost_below(const path_step *s, double base, double best, void
  * cost when the memo holds the step, else map_step_bound's value for the objective). */
 double hwpath_step_bound(const path_step *s, void *ctx);
 
+/* path_options.step_cost_bound_gemm: map_step_bound's value for the GEMM hwpath_problem makes
+ * of a step of this view (kept in ctx->bounds when there are bounds). At most
+ * hwpath_step_bound of any such step: map_step_bound prices no layout transform, so it is the
+ * same whatever the operands' layouts, and the exact value of a step is no less. */
+double hwpath_step_bound_gemm(int64_t B, int64_t M, int64_t K, int64_t N, bool lhs_static,
+                              bool rhs_static, void *ctx);
+
 /* True when every online step of a path found with hwpath_step_cost could be mapped. */
 static inline bool hwpath_feasible(const path *p) { return p->cost < HWPATH_INFEASIBLE; }
 

@@ -1,9 +1,10 @@
 /* The hardware-aware path for several objectives at once (issue 8, section 8): the DP that
  * searches its steps for all three objectives (hwpath_optimize_shared) and the DPs of the other
  * objectives capped by the paths already known (hwpath_search_known), with the steps' bounds
- * kept between the DPs (hwpath_bounds), find exactly the paths of hwpath_optimize and
- * hwpath_search, with fewer searches; a layer whose linear has one way to
- * contract (two operands) prices --path hw as --path mac does, without a path search. */
+ * kept between the DPs (hwpath_bounds) and splits screened by their GEMM view's bound, find
+ * exactly the paths of hwpath_optimize and hwpath_search, with fewer searches; a layer whose
+ * linear has one way to contract (two operands) prices --path hw as --path mac does, without a
+ * path search. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,6 +199,47 @@ static void kept_bounds_exact_after_search(void **state) {
   assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
 }
 
+/* What step_cost_bound_gemm relies on: map_step_bound of a step whose operands need a layout
+ * transform is no less than of the same GEMM read as stored (hwpath_step_bound_gemm bounds
+ * every layout with the second), and the GEMM view's bound is at most the step's bound. */
+static void gemm_bound_holds_for_every_layout(void **state) {
+  (void)state;
+  static const int64_t dims[][4] = {{1, 384, 768, 64}, {64, 8, 1, 12}, {12, 384, 64, 384},
+                                    {1, 3072, 96, 64}, {7, 33, 130, 2}};
+  for (size_t pi = 0; pi < N_PRESETS; pi++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[pi], &a, &err), HEAT_OK);
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      map_options opt;
+      map_options_init(&opt, &a);
+      opt.objective = (map_objective)obj;
+      opt.memory_stalls = pi % 2 == 0;
+      for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        map_problem p;
+        map_problem_gemm(&p, dims[d][0], dims[d][1], dims[d][2], dims[d][3]);
+        map_cost plain, perm;
+        map_step_bound(&a, &p, &opt, &plain);
+        for (int k = 1; k < 4; k++) {
+          p.permuted[0] = k & 1;
+          p.permuted[1] = (k >> 1) & 1;
+          map_step_bound(&a, &p, &opt, &perm);
+          assert_true(map_objective_value(opt.objective, &perm) >=
+                      map_objective_value(opt.objective, &plain));
+        }
+        /* The GEMM view's bound: the static lhs alone transposes, as hwpath_problem does. */
+        hwpath_ctx ctx;
+        tn_network net;
+        memset(&net, 0, sizeof net);
+        hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
+        double g = hwpath_step_bound_gemm(dims[d][0], dims[d][3], dims[d][2], dims[d][1], true,
+                                          false, &ctx);
+        assert_true(g == map_objective_value(opt.objective, &plain));
+      }
+    }
+  }
+}
+
 static layer_report rep_hw, rep_mac;
 
 /* A dense linear has two operands, one way to contract: --path hw prices exactly what --path mac
@@ -239,6 +281,7 @@ int main(void) {
       cmocka_unit_test(shared_paths_equal_plain),
       cmocka_unit_test(shared_errors_as_plain),
       cmocka_unit_test(kept_bounds_exact_after_search),
+      cmocka_unit_test(gemm_bound_holds_for_every_layout),
       cmocka_unit_test(single_path_priced_as_mac),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);

@@ -275,12 +275,17 @@ void flow_simd_cost(const arch *a, const model_op *op, double dram_read, double 
   flow__finish(a, out);
 }
 
+/* Per-element SIMD cycles of requantizing an accumulator-precision result to the input
+ * precision (shift, round, saturate: one mul-class op per element, MAPPING.md "Epilogues"). */
+static double flow__requant_rate(const arch *a) {
+  return a->accum_bits > a->input_bits ? a->simd.cycles_mul : 0;
+}
+
 /* Per-element SIMD cycles of op i's epilogue and whether it has one. */
 static double flow__epilogue_rate(const arch *a, const model_op *ops, const flow_plan *p,
                                   size_t i) {
   const arch_simd *s = &a->simd;
-  double r = 0;
-  if (a->accum_bits > a->input_bits) r += s->cycles_mul; /* requantize: scale (and round) */
+  double r = flow__requant_rate(a);
   if (ops[i].kind == MODEL_OP_LINEAR && ops[i].bias) r += s->cycles_add;
   int e = p->op[i].epilogue;
   if (e >= 0) {
@@ -291,11 +296,17 @@ static double flow__epilogue_rate(const arch *a, const model_op *ops, const flow
   return r;
 }
 
-double flow_epilogue_cycles(const arch *a, const model_op *ops, const flow_plan *p, size_t i) {
+static double flow__per_lane(const arch *a, double rate) {
   if (a->array.output_stage) return 0;
   double lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
-  return flow__epilogue_rate(a, ops, p, i) / lanes;
+  return rate / lanes;
 }
+
+double flow_epilogue_cycles(const arch *a, const model_op *ops, const flow_plan *p, size_t i) {
+  return flow__per_lane(a, flow__epilogue_rate(a, ops, p, i));
+}
+
+double flow_requant_cycles(const arch *a) { return flow__per_lane(a, flow__requant_rate(a)); }
 
 void flow_epilogue_name(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
                         char *buf, size_t n) {
@@ -308,12 +319,12 @@ void flow_epilogue_name(const arch *a, const model_op *ops, const flow_plan *p, 
     if (parts[k] && len < n) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "+" : "", parts[k]);
 }
 
-void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
-                   double elements, double runs, bool memory_stalls, map_cost *c) {
-  double rate = flow__epilogue_rate(a, ops, p, i);
-  int e = p->op[i].epilogue;
+/* An output epilogue of `rate` SIMD cycles per element in buffer b, with the folded op e of
+ * plan p (-1: none; its other operands are read from SRAM or DRAM per the plan). */
+static void flow__epilogue_add(const arch *a, int b, double rate, const model_op *ops,
+                               const flow_plan *p, int e, double elements, double runs,
+                               bool memory_stalls, map_cost *c) {
   if (rate == 0 && e < 0) return;
-  int b = p->buffer;
   const arch_buffer *buf = &a->buffers[b];
   double eb = a->input_bits / 8.0;
   double lanes = a->simd.lanes > 0 ? a->simd.lanes : 1;
@@ -364,6 +375,19 @@ void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_
   c->cycles = cycles;
   map_cost_bound(c, memory_stalls);
   flow__finish(a, c);
+}
+
+void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
+                   double elements, double runs, bool memory_stalls, map_cost *c) {
+  flow__epilogue_add(a, p->buffer, flow__epilogue_rate(a, ops, p, i), ops, p, p->op[i].epilogue,
+                     elements, runs, memory_stalls, c);
+}
+
+bool flow_requant(const arch *a, double elements, double runs, bool memory_stalls, map_cost *c) {
+  double rate = flow__requant_rate(a);
+  flow__epilogue_add(a, flow_act_buffer(a), rate, NULL, NULL, -1, elements, runs, memory_stalls,
+                     c);
+  return rate > 0;
 }
 
 const char *flow_place_name(flow_place f) {

@@ -96,6 +96,13 @@ void flow_epilogue(const arch *a, const model_op *ops, const flow_plan *p, size_
  * (map_problem.epilogue_cycles; 0 when the array's output stage does it or there is none). */
 double flow_epilogue_cycles(const arch *a, const model_op *ops, const flow_plan *p, size_t i);
 
+/* The output epilogue of a chain step whose result a later step reads (mapper/fuse.h): only the
+ * requantization to the input precision (an intermediate has no bias nor folded op), by the
+ * same rule as flow_epilogue in the activation buffer. Returns whether there is one
+ * (accum_bits > input_bits). flow_requant_cycles: its map_problem.epilogue_cycles. */
+bool flow_requant(const arch *a, double elements, double runs, bool memory_stalls, map_cost *c);
+double flow_requant_cycles(const arch *a);
+
 /* Names of op i's epilogue ("requant+bias+gelu"; "" when none). */
 void flow_epilogue_name(const arch *a, const model_op *ops, const flow_plan *p, size_t i,
                         char *buf, size_t n);

@@ -1,5 +1,7 @@
 #include "mapper/fuse.h"
 
+#include "mapper/flow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,7 +119,10 @@ static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t 
       p->buffers[roles[k]] = fuse__buffers(a, roles[k]);
       reserved -= resident[(size_t)q - i];
     }
-    fuse__io(net, st, io, a, lrole, rrole, s + 1 == pth->n_steps, p);
+    /* Its result feeds a later step: requantized in its output epilogue (a tile stage). */
+    bool inner = s + 1 < pth->n_steps;
+    if (inner) p->epilogue_cycles = flow_requant_cycles(a);
+    fuse__io(net, st, io, a, lrole, rrole, !inner, p);
     fs->output_on_chip = false;
     int which;
     long c = fuse__consumer(pth, s, j, &which);
@@ -138,6 +143,11 @@ static int fuse__group(const tn_network *net, const path *pth, size_t i, size_t 
         return heat_error_set(err, HEAT_ENOFIT, "fuse", "no buffer holds outputs and inputs");
     int rc = map_search(a, p, opt, w, &fs->result, err);
     if (rc) return rc;
+    fs->gemm_cost = fs->result.cost;
+    double elements =
+        (double)p->dim[MAP_DIM_B] * (double)p->dim[MAP_DIM_M] * (double)p->dim[MAP_DIM_N];
+    fs->requant = inner && flow_requant(a, elements, (double)runs, opt->memory_stalls,
+                                        &fs->result.cost);
     fs->token_tiles = runs;
     hwpath_totals_add(tot, &fs->result.cost, (double)runs, fs->result.evaluated);
   }

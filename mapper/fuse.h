@@ -20,6 +20,11 @@ typedef struct fuse_step {
   int64_t token_tiles;  /* how many times that tile runs (1: untiled) */
   int group;            /* steps of one group share a number */
   bool output_on_chip;  /* the step's result stays in SRAM for the next step */
+  /* A step whose result a later step reads requantizes it to the input precision in its
+   * output epilogue (flow_requant), priced in result.cost whether the result stays on chip or
+   * goes to DRAM; gemm_cost is the cost without it (the program emits the difference). */
+  bool requant;
+  map_cost gemm_cost;
 } fuse_step;
 
 typedef struct fuse_result {

@@ -33,6 +33,103 @@ void hwpath_ctx_init(hwpath_ctx *ctx, const arch *a, const map_options *opt,
   ctx->w = w;
 }
 
+/* ---- the bounds kept between DPs: entries found through an open-addressing index of entry
+ * numbers, grown at half load ---- */
+
+typedef struct hwpath__bound {
+  map_problem key;
+  double v[MAP_OBJECTIVES]; /* lower bound of each objective's value (exact once searched) */
+} hwpath__bound;
+
+/* One index of problems to values. */
+typedef struct hwpath__table {
+  size_t cap, n, n_alloc; /* cap: slots, a power of two, or 0 */
+  uint32_t *slot;         /* entry index + 1; 0: empty */
+  hwpath__bound *entry;
+} hwpath__table;
+
+/* By the step's problem: bounds that become exact. By its GEMM view alone (layouts not
+ * permuted): map_step_bound's values, which hold for every layout (step_cost_bound_gemm). */
+struct hwpath_bounds {
+  hwpath__table step, gemm;
+};
+
+hwpath_bounds *hwpath_bounds_alloc(void) { return calloc(1, sizeof(hwpath_bounds)); }
+
+void hwpath_bounds_free(hwpath_bounds *b) {
+  if (!b) return;
+  free(b->step.slot);
+  free(b->step.entry);
+  free(b->gemm.slot);
+  free(b->gemm.entry);
+  free(b);
+}
+
+static uint64_t hwpath__hash(const map_problem *p) {
+  /* The DP's problems differ in their dimensions and layouts; other fields are compared. */
+  uint64_t h = 1469598103934665603ull;
+  for (int d = 0; d < MAP_DIMS; d++) {
+    h ^= (uint64_t)p->dim[d];
+    h *= 1099511628211ull;
+    h ^= h >> 29;
+  }
+  h ^= (uint64_t)p->permuted[0] | (uint64_t)p->permuted[1] << 1;
+  h *= 1099511628211ull;
+  return h ^ h >> 31;
+}
+
+/* The slot of p: its entry's, or the empty one it would take. */
+static size_t hwpath__find(const hwpath__table *b, const map_problem *p, uint64_t h) {
+  for (size_t i = h & (b->cap - 1);; i = (i + 1) & (b->cap - 1))
+    if (!b->slot[i] || memcmp(&b->entry[b->slot[i] - 1].key, p, sizeof *p) == 0) return i;
+}
+
+static int hwpath__grow(hwpath__table *b) {
+  size_t cap = b->cap ? 2 * b->cap : 256;
+  uint32_t *slot = calloc(cap, sizeof *slot);
+  if (!slot) return HEAT_ENOMEM;
+  free(b->slot);
+  b->slot = slot;
+  b->cap = cap;
+  for (size_t k = 0; k < b->n; k++)
+    b->slot[hwpath__find(b, &b->entry[k].key, hwpath__hash(&b->entry[k].key))] =
+        (uint32_t)(k + 1);
+  return HEAT_OK;
+}
+
+/* p's entry, or NULL when none. */
+static hwpath__bound *hwpath__lookup(hwpath__table *b, const map_problem *p) {
+  if (!b->cap) return NULL;
+  size_t slot = hwpath__find(b, p, hwpath__hash(p));
+  return b->slot[slot] ? &b->entry[b->slot[slot] - 1] : NULL;
+}
+
+/* A new entry for p (not held yet); NULL when out of memory. */
+static hwpath__bound *hwpath__insert(hwpath__table *b, const map_problem *p) {
+  if (2 * (b->n + 1) > b->cap && hwpath__grow(b)) return NULL;
+  if (b->n == b->n_alloc) {
+    size_t na = b->n_alloc ? 2 * b->n_alloc : 256;
+    hwpath__bound *ne = realloc(b->entry, na * sizeof *ne);
+    if (!ne) return NULL;
+    b->entry = ne;
+    b->n_alloc = na;
+  }
+  hwpath__bound *e = &b->entry[b->n];
+  e->key = *p;
+  b->slot[hwpath__find(b, p, hwpath__hash(p))] = (uint32_t)(++b->n);
+  return e;
+}
+
+/* Keeps a step's exact values (all objectives: searched with the memo on, one pass served
+ * them all) or its failure. */
+static void hwpath__keep(hwpath_ctx *ctx, const map_problem *p, const map_result *r, int rc) {
+  if (!ctx->bounds) return;
+  hwpath__bound *e = hwpath__lookup(&ctx->bounds->step, p);
+  if (!e && !(e = hwpath__insert(&ctx->bounds->step, p))) return; /* out of memory: not kept */
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+    e->v[obj] = rc ? HWPATH_INFEASIBLE : map_objective_value((map_objective)obj, &r[obj].cost);
+}
+
 /* Counts a step search's work and keeps its first failure (the DP sees only an infeasible
  * step; the caller reports the reason). Returns rc. */
 static int hwpath__searched(hwpath_ctx *ctx, int64_t searches_before, int rc,
@@ -49,9 +146,17 @@ double hwpath_step_cost(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
   hwpath_problem(ctx->net, s, &p, NULL, NULL);
-  map_result r;
   heat_error err;
   int64_t before = ctx->w->searches;
+  if (ctx->bounds) {
+    /* With the memo on a search serves every objective: all three are kept. */
+    map_result r[MAP_OBJECTIVES];
+    int rc = map_search_objectives(ctx->a, &p, ctx->opt, 0, ctx->w, r, &err);
+    hwpath__keep(ctx, &p, r, rc);
+    if (hwpath__searched(ctx, before, rc, &err)) return HWPATH_INFEASIBLE;
+    return map_objective_value(ctx->opt->objective, &r[ctx->opt->objective].cost);
+  }
+  map_result r;
   int rc = map_search(ctx->a, &p, ctx->opt, ctx->w, &r, &err);
   if (hwpath__searched(ctx, before, rc, &err)) return HWPATH_INFEASIBLE;
   return map_objective_value(ctx->opt->objective, &r.cost);
@@ -71,10 +176,38 @@ double hwpath_step_cost_below(const path_step *s, double base, double best, void
   return v;
 }
 
+/* The bound of p for every objective: exact when the memo holds the step (searched for every
+ * objective at once, as the memo does), else map_step_bound's. */
+static void hwpath__bounds_of(hwpath_ctx *ctx, const map_problem *p, double *v) {
+  map_options o = *ctx->opt;
+  map_result r;
+  int status;
+  bool held = map_memo_peek(ctx->w, ctx->a, &o, p, &r, &status);
+  for (int obj = 0; obj < MAP_OBJECTIVES && held; obj++) {
+    o.objective = (map_objective)obj;
+    if (!map_memo_peek(ctx->w, ctx->a, &o, p, &r, &status)) held = false;
+    else v[obj] = status ? HWPATH_INFEASIBLE : map_objective_value(o.objective, &r.cost);
+  }
+  if (held) return;
+  map_cost lb;
+  map_step_bound(ctx->a, p, ctx->opt, &lb);
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+    v[obj] = map_objective_value((map_objective)obj, &lb);
+}
+
 double hwpath_step_bound(const path_step *s, void *vctx) {
   hwpath_ctx *ctx = vctx;
   map_problem p;
   hwpath_problem(ctx->net, s, &p, NULL, NULL);
+  if (ctx->bounds) {
+    /* Bounded once for all objectives; a step searched since is exact (hwpath__keep). */
+    hwpath__bound *e = hwpath__lookup(&ctx->bounds->step, &p);
+    if (e) return e->v[ctx->opt->objective];
+    double v[MAP_OBJECTIVES];
+    hwpath__bounds_of(ctx, &p, v);
+    if ((e = hwpath__insert(&ctx->bounds->step, &p)) != NULL) memcpy(e->v, v, sizeof v);
+    return v[ctx->opt->objective];
+  }
   map_result r;
   int status;
   if (map_memo_peek(ctx->w, ctx->a, ctx->opt, &p, &r, &status))
@@ -84,6 +217,23 @@ double hwpath_step_bound(const path_step *s, void *vctx) {
   double v = map_objective_value(ctx->opt->objective, &lb);
   double learnt = map_memo_bound(ctx->w, ctx->a, ctx->opt, &p);
   return learnt > v ? learnt : v;
+}
+
+double hwpath_step_bound_gemm(int64_t B, int64_t M, int64_t K, int64_t N, bool lhs_static,
+                              bool rhs_static, void *vctx) {
+  hwpath_ctx *ctx = vctx;
+  /* The GEMM hwpath_problem makes of such a step, its operands in the layouts it reads. */
+  map_problem p;
+  if (lhs_static && !rhs_static) map_problem_gemm(&p, B, N, K, M);
+  else map_problem_gemm(&p, B, M, K, N);
+  hwpath__bound *e = ctx->bounds ? hwpath__lookup(&ctx->bounds->gemm, &p) : NULL;
+  if (e) return e->v[ctx->opt->objective];
+  map_cost lb;
+  map_step_bound(ctx->a, &p, ctx->opt, &lb);
+  if (ctx->bounds && (e = hwpath__insert(&ctx->bounds->gemm, &p)) != NULL)
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++)
+      e->v[obj] = map_objective_value((map_objective)obj, &lb);
+  return map_objective_value(ctx->opt->objective, &lb);
 }
 
 double hwpath_totals_value(map_objective obj, const hwpath_totals *t) {
@@ -161,17 +311,20 @@ static double hwpath__path_value(const map_options *opt, const path *pth,
 #define HWPATH_CAP_SLACK 1.25
 static int hwpath__search(const tn_network *net, const path_options *popt, const arch *a,
                           const map_options *opt, map_workspace *w, double guess, bool shared,
-                          path *out, heat_error *err) {
+                          hwpath_bounds *bounds, path *out, heat_error *err) {
   bool was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
   hwpath_ctx ctx;
   hwpath_ctx_init(&ctx, a, opt, net, w);
+  ctx.bounds = shared ? bounds : NULL;
   path_options hopt = *popt;
   hopt.objective = PATH_OBJECTIVE_CUSTOM;
   hopt.step_cost = hwpath_step_cost;
   hopt.step_cost_bound = hwpath_step_bound;
   hopt.step_cost_below = shared ? NULL : hwpath_step_cost_below;
+  /* Cheap only with the bounds kept (a look-up, not a map_step_bound per split). */
+  hopt.step_cost_bound_gemm = ctx.bounds ? hwpath_step_bound_gemm : NULL;
   hopt.step_cost_ctx = &ctx;
   hopt.cost_cap = guess > 0 && guess < HWPATH_INFEASIBLE ? guess * HWPATH_CAP_SLACK : 0;
   rc = path_optimize(net, &hopt, out, err);
@@ -223,23 +376,23 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
       guess = hwpath__guess(net, a, opt, w, &known, 1);
     map_workspace_memo(w, was);
   }
-  return hwpath__search(net, popt, a, opt, w, guess, false, out, err);
+  return hwpath__search(net, popt, a, opt, w, guess, false, NULL, out, err);
 }
 
 int hwpath_search_known(const tn_network *net, const path_options *popt, const arch *a,
-                        const map_options *opt, map_workspace *w, const path *const *known,
-                        size_t n_known, path *out, heat_error *err) {
+                        const map_options *opt, map_workspace *w, hwpath_bounds *bounds,
+                        const path *const *known, size_t n_known, path *out, heat_error *err) {
   bool was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
   double guess = hwpath__guess(net, a, opt, w, known, n_known);
   map_workspace_memo(w, was);
-  return hwpath__search(net, popt, a, opt, w, guess, true, out, err);
+  return hwpath__search(net, popt, a, opt, w, guess, true, bounds, out, err);
 }
 
 static int hwpath__optimize(const tn_network *net, const path_options *popt, const arch *a,
                             const map_options *opt, map_workspace *w, bool shared,
-                            hwpath_result *out, heat_error *err) {
+                            hwpath_bounds *bounds, hwpath_result *out, heat_error *err) {
   bool was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
@@ -248,7 +401,7 @@ static int hwpath__optimize(const tn_network *net, const path_options *popt, con
   if (!rc)
     rc = hwpath__search(net, popt, a, opt, w,
                         hwpath__path_value(opt, &out->mac_path, out->results), shared,
-                        &out->hw_path, err);
+                        bounds, &out->hw_path, err);
   map_result hw_results[TN_MAX_OPERANDS];
   out->hw_better = false;
   if (!rc && hwpath_feasible(&out->hw_path)) {
@@ -273,11 +426,11 @@ static int hwpath__optimize(const tn_network *net, const path_options *popt, con
 int hwpath_optimize(const tn_network *net, const path_options *popt, const arch *a,
                     const map_options *opt, map_workspace *w, hwpath_result *out,
                     heat_error *err) {
-  return hwpath__optimize(net, popt, a, opt, w, false, out, err);
+  return hwpath__optimize(net, popt, a, opt, w, false, NULL, out, err);
 }
 
 int hwpath_optimize_shared(const tn_network *net, const path_options *popt, const arch *a,
-                           const map_options *opt, map_workspace *w, hwpath_result *out,
-                           heat_error *err) {
-  return hwpath__optimize(net, popt, a, opt, w, true, out, err);
+                           const map_options *opt, map_workspace *w, hwpath_bounds *bounds,
+                           hwpath_result *out, heat_error *err) {
+  return hwpath__optimize(net, popt, a, opt, w, true, bounds, out, err);
 }

@@ -24,11 +24,17 @@ void hwpath_problem(const tn_network *net, const path_step *s, map_problem *p, i
  * The DP asks for the same GEMM many times: with the workspace's memo on (map_workspace_memo;
  * hwpath_search and hwpath_optimize turn it on for their run) each is searched once, in one
  * mapspace pass for the three objectives, so searches for one objective serve the others. */
+typedef struct hwpath_bounds hwpath_bounds;
+
 typedef struct hwpath_ctx {
   const arch *a;
   const map_options *opt;
   const tn_network *net;
   map_workspace *w;
+  /* NULL, or the steps' bounds for every objective kept between DPs (hwpath_bounds_alloc):
+   * hwpath_step_bound looks a step up there, and hwpath_step_cost searches it for every
+   * objective (map_search_objectives, the memo on) and keeps the exact values there. */
+  hwpath_bounds *bounds;
   int64_t searches; /* searches run through this context (memo misses) */
   int status;       /* first failure of a search (HEAT_OK when none) */
   heat_error err;
@@ -53,6 +59,13 @@ double hwpath_step_cost_below(const path_step *s, double base, double best, void
 /* path_options.step_cost_bound: a lower bound of hwpath_step_cost without a search (the exact
  * cost when the memo holds the step, else map_step_bound's value for the objective). */
 double hwpath_step_bound(const path_step *s, void *ctx);
+
+/* path_options.step_cost_bound_gemm: map_step_bound's value for the GEMM hwpath_problem makes
+ * of a step of this view (kept in ctx->bounds when there are bounds). At most
+ * hwpath_step_bound of any such step: map_step_bound prices no layout transform, so it is the
+ * same whatever the operands' layouts, and the exact value of a step is no less. */
+double hwpath_step_bound_gemm(int64_t B, int64_t M, int64_t K, int64_t N, bool lhs_static,
+                              bool rhs_static, void *ctx);
 
 /* True when every online step of a path found with hwpath_step_cost could be mapped. */
 static inline bool hwpath_feasible(const path *p) { return p->cost < HWPATH_INFEASIBLE; }
@@ -93,6 +106,13 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
                     const map_options *opt, map_workspace *w, hwpath_result *out,
                     heat_error *err);
 
+/* Lower bounds of the steps the DPs of one network ask for, for every objective, exact once a
+ * step is searched: a step the DP of another objective bounds again is a look-up, not a
+ * map_step_bound and memo look-ups. For one network, arch and options (the objective aside);
+ * NULL when out of memory. */
+hwpath_bounds *hwpath_bounds_alloc(void);
+void hwpath_bounds_free(hwpath_bounds *b);
+
 /* For a caller that asks for the path of more than one objective (layer.c fuses the
  * hardware-aware path of every objective): hwpath_optimize with every step the DP prices
  * searched for all three objectives in one pass and kept in the workspace's memo (the caller
@@ -100,16 +120,16 @@ int hwpath_optimize(const tn_network *net, const path_options *popt, const arch 
  * best split. Then hwpath_search_known for another objective finds most of its steps searched.
  * Same paths as hwpath_optimize and hwpath_search give. */
 int hwpath_optimize_shared(const tn_network *net, const path_options *popt, const arch *a,
-                           const map_options *opt, map_workspace *w, hwpath_result *out,
-                           heat_error *err);
+                           const map_options *opt, map_workspace *w, hwpath_bounds *bounds,
+                           hwpath_result *out, heat_error *err);
 
 /* hwpath_search's path, with the steps searched as hwpath_optimize_shared does and the DP's
  * sub-paths capped by the best of `known` paths (n_known of them, e.g. the MAC path and the
  * hardware-aware paths of other objectives) priced for opt's objective: the tighter the cap the
  * fewer sub-paths are priced, the path found is the same. */
 int hwpath_search_known(const tn_network *net, const path_options *popt, const arch *a,
-                        const map_options *opt, map_workspace *w, const path *const *known,
-                        size_t n_known, path *out, heat_error *err);
+                        const map_options *opt, map_workspace *w, hwpath_bounds *bounds,
+                        const path *const *known, size_t n_known, path *out, heat_error *err);
 
 #ifdef __cplusplus
 }

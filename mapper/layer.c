@@ -55,6 +55,7 @@ typedef struct layer__ctx {
   /* Scratch for one factorized linear at a time. */
   tn_network net;
   hwpath_result hp;
+  hwpath_bounds *bounds; /* the DPs' step bounds for the linear being priced */
   fuse_result fr, fr_hw, fr_unf;
   path alt_paths[3]; /* two other objectives' paths, the unfused candidate */
 } layer__ctx;
@@ -144,7 +145,7 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net, bool
       o.objective = (map_objective)obj;
       /* The paths known so far cap this objective's DP (hwpath_search_known); the steps
        * hwpath_optimize_shared searched are in the memo for every objective. */
-      int rc = hwpath_search_known(net, popt, layer__arch(c), &o, c->w, cand, n,
+      int rc = hwpath_search_known(net, popt, layer__arch(c), &o, c->w, c->bounds, cand, n,
                                    &c->alt_paths[k], err);
       if (rc) return rc;
       if (hwpath_feasible(&c->alt_paths[k])) cand[n++] = &c->alt_paths[k++];
@@ -283,10 +284,10 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
         snprintf(it->op, sizeof it->op, "%s", op->name);
         it->result.evaluated = it->result.rejected = 0;
         it->has_flow = it->produces = false;
-        it->epilogue[0] = '\0';
         it->flow_saved_bytes = 0;
         snprintf(it->cached, sizeof it->cached, "%s", src.cached[0] ? src.cached : src.name);
-        if (s + 1 == c->fact[f].n) {
+        if (s + 1 == c->fact[f].n) { /* an intermediate keeps its requantization epilogue */
+          it->epilogue[0] = '\0';
           it->result.cost = src.gemm_cost;
           layer__epilogue(c, i, it);
         }
@@ -312,8 +313,12 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
    * path, priced as --path mac prices it. */
   bool hw = c->cfg->path_mode == LAYER_PATH_HARDWARE && net->n_operands > 2;
   if (hw && c->cfg->fuse) {
-    /* layer__fuse_best asks for the paths of the other objectives too. */
-    rc = hwpath_optimize_shared(net, &popt, layer__arch(c), c->opt, c->w, hp, err);
+    /* layer__fuse_best asks for the paths of the other objectives too. The bounds are those of
+     * this network on this op's arch (NULL when out of memory: the DPs then bound each step
+     * afresh). */
+    hwpath_bounds_free(c->bounds);
+    c->bounds = hwpath_bounds_alloc();
+    rc = hwpath_optimize_shared(net, &popt, layer__arch(c), c->opt, c->w, c->bounds, hp, err);
   } else if (hw) {
     rc = hwpath_optimize(net, &popt, layer__arch(c), c->opt, c->w, hp, err);
   } else {
@@ -363,6 +368,10 @@ static int layer__factorized(layer__ctx *c, model_part part, size_t i, heat_erro
     it->fused = fr->step[s].output_on_chip;
     layer__tensors(net, st, it->token_tiles, &it->tensors);
     if (s + 1 == hp->chosen->n_steps) layer__epilogue(c, i, it);
+    else if (fr->step[s].requant) { /* priced by fuse_path_io */
+      it->gemm_cost = fr->step[s].gemm_cost;
+      snprintf(it->epilogue, sizeof it->epilogue, "requant");
+    }
   }
   c->rep->saved_dram_bytes += fr->saved_dram_bytes * (part == MODEL_PART_BLOCK ? c->rep->layers : 1);
   if (c->n_fact < 16) {
@@ -578,6 +587,7 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
   else rc = layer__price(c, m, err);
   out->evaluated = w->evaluated - before;
   map_workspace_memo(w, was);
+  hwpath_bounds_free(c->bounds);
   free(c);
   return rc;
 }

@@ -108,6 +108,13 @@ typedef struct path_options {
    * part of a path within it), and runs again without the guess when no path is within it:
    * the path is the same either way, only the work differs. */
   double cost_cap;
+  /* Optional, CUSTOM with step_cost_bound and a cost cap: a lower bound of step_cost_bound for
+   * every step of this GEMM view (B, M, K, N as path_step has them; whether each operand is
+   * static), whatever the layouts of its operands. The DP then drops a split it can put past
+   * the cap from its sub-paths and this bound without describing the step: cheaper, and the
+   * same splits are kept as step_cost_bound keeps, so the path is the same. */
+  double (*step_cost_bound_gemm)(int64_t B, int64_t M, int64_t K, int64_t N, bool lhs_static,
+                                 bool rhs_static, void *ctx);
   path_precompute precompute;
   /* Beyond PATH_DP_MAX_OPERANDS: the randomized greedy's seed and trial count (0: default).
    * The same seed gives the same path. */

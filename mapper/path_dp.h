@@ -27,6 +27,7 @@ typedef struct dp_ws {
   uint8_t *folded;                    /* computed offline as a whole */
   int64_t *off;                       /* MAC-optimal offline cost of static subsets */
   uint32_t *off_split;
+  bool gemm_bound; /* CUSTOM: step_cost_bound_gemm screens splits (dp_custom) */
   char letter[TN_MAX_INDICES];  /* compact bit -> letter */
   int64_t size[TN_MAX_INDICES]; /* compact bit -> index size */
 } dp_ws;

@@ -162,14 +162,28 @@ static int dp_cand_cmp(const void *x, const void *y) {
  * Splits totalling more than `cap` are not kept: when every split does, *best_out is INFINITY
  * (and no split is recorded). A sub-path costing more than the cap has no part in a path within
  * it, so the subsets within it get exactly the splits and layouts of the uncapped DP. */
+/* The step_cost_bound_gemm of split a | b of s: its GEMM view from the index sets alone (a
+ * subset's layout holds the indices of its intermediate, each once), as path__describe_step
+ * sorts them: kept indices of both operands are batch, of one operand M or N, the others K. */
+static double dp_gemm_bound(const dp_ws *w, uint32_t a, uint32_t b, uint32_t s) {
+  uint64_t x = w->inter[a], y = w->inter[b], keep = w->inter[s];
+  return w->opt->step_cost_bound_gemm(
+      dp_product(w, x & y & keep), dp_product(w, x & ~y & keep), dp_product(w, (x | y) & ~keep),
+      dp_product(w, y & ~x & keep), !(a & ~w->static_mask), !(b & ~w->static_mask),
+      w->opt->step_cost_ctx);
+}
+
 static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double cap,
                                 double *best_out, uint32_t *bs_out, heat_error *err) {
   uint32_t low = s & -s, rest = s ^ low;
   uint64_t keep = dp_letters_of(w, w->inter[s]);
   size_t n = 0;
+  bool gemm = w->gemm_bound && isfinite(cap);
   for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
     uint32_t a = low | sub, b = rest ^ sub;
     double lb = w->dc[a] + w->dc[b];
+    /* Past the cap on the GEMM view's bound: past it on step_cost_bound, which is no less. */
+    if (gemm && lb <= cap && lb + dp_gemm_bound(w, a, b, s) > cap) lb = INFINITY;
     if (lb <= cap) {
       /* A split past the cap on its sub-paths alone is not described nor bounded. */
       path_step st;
@@ -289,6 +303,11 @@ int dp_custom(dp_ws *w, heat_error *err) {
                             "out of memory for the DP over %zu operands", w->n);
   }
   double cap = cand && w->opt->cost_cap > 0 ? w->opt->cost_cap : INFINITY;
+  /* The GEMM view from index sets needs each operand's indices distinct (as tn_parse has them). */
+  w->gemm_bound = cand && w->opt->step_cost_bound_gemm;
+  for (size_t i = 0; i < w->n && w->gemm_bound; i++)
+    if (strlen(w->net->operand[i]) != (size_t)__builtin_popcountll(w->inter[(uint32_t)1 << i]))
+      w->gemm_bound = false;
   int rc = dp_custom_pass(w, cand, cap, err);
   if (!rc && isfinite(cap) && w->full > 1 && !w->folded[w->full] && w->split[w->full] == 0)
     rc = dp_custom_pass(w, cand, INFINITY, err);

@@ -39,28 +39,6 @@ static int64_t indices_product(const tn_network *net, const char *s) {
   return e;
 }
 
-/* perm[i] = position of gemm[i] in stored, -1 when the operand lacks the index (broadcast).
- * Returns true when the present entries are not in stored order 0, 1, 2, ...: a transform. */
-static bool fill_perm(const char *stored, const char *gemm, int *perm) {
-  int next = 0;
-  bool permuted = false;
-  for (size_t i = 0; gemm[i]; i++) {
-    const char *p = strchr(stored, gemm[i]);
-    perm[i] = p ? (int)(p - stored) : -1;
-    if (p) {
-      if (perm[i] != next) permuted = true;
-      next++;
-    }
-  }
-  return permuted;
-}
-
-static void append(char *s, char c) {
-  size_t l = strlen(s);
-  s[l] = c;
-  s[l + 1] = '\0';
-}
-
 /* The three sets are disjoint letters, so together they never exceed TN_MAX_INDICES. */
 static void concat3(char *dst, const char *x, const char *y, const char *z) {
   size_t k = 0;
@@ -70,39 +48,84 @@ static void concat3(char *dst, const char *x, const char *y, const char *z) {
   dst[k] = '\0';
 }
 
+/* perm[i] = position of gemm letter i in the stored layout (pos, for the letters in `held`),
+ * -1 when the operand lacks the index (broadcast). Returns true when the present entries are
+ * not in stored order 0, 1, 2, ...: a transform. */
+static bool perm_of(const char *gemm, size_t n, const int8_t *pos, uint64_t held, int *perm) {
+  int next = 0;
+  bool permuted = false;
+  for (size_t i = 0; i < n; i++) {
+    int b = path__bit(gemm[i]);
+    perm[i] = (held >> b) & 1 ? pos[b] : -1;
+    if (perm[i] >= 0) {
+      if (perm[i] != next) permuted = true;
+      next++;
+    }
+  }
+  return permuted;
+}
+
+/* The DP describes every candidate split: one pass over each layout, sizes multiplied in the
+ * order the letters are placed (as a product over each index string). */
 void path__describe_step(const tn_network *net, const char *lhs, const char *rhs, uint64_t keep,
                          path_step *st) {
   memset(st, 0, sizeof *st);
   st->lhs = st->rhs = st->result = -1;
-  uint64_t ml = path__mask(lhs), mr = path__mask(rhs);
-  strcpy(st->lhs_indices, lhs);
-  strcpy(st->rhs_indices, rhs);
+  uint64_t ml = 0, mr = 0;
+  int8_t pl[64], pr[64]; /* first position of each letter in lhs / rhs */
+  for (int i = 0; lhs[i]; i++) {
+    int b = path__bit(lhs[i]);
+    if (!((ml >> b) & 1)) pl[b] = (int8_t)i;
+    ml |= UINT64_C(1) << b;
+    st->lhs_indices[i] = lhs[i];
+  }
+  for (int i = 0; rhs[i]; i++) {
+    int b = path__bit(rhs[i]);
+    if (!((mr >> b) & 1)) pr[b] = (int8_t)i;
+    mr |= UINT64_C(1) << b;
+    st->rhs_indices[i] = rhs[i];
+  }
+  size_t nb = 0, nm = 0, nk = 0, nn = 0;
+  int64_t B = 1, M = 1, K = 1, N = 1;
   /* Indices held by one operand only and not kept are summed within it: they sit in K with the
    * other operand broadcast (perm -1), so B*M*K*N is always the step's MAC count. */
   for (const char *p = lhs; *p; p++) {
     uint64_t bit = UINT64_C(1) << path__bit(*p);
-    bool kept = keep & bit;
-    if (mr & bit)
-      append(kept ? st->batch : st->k, *p);
-    else
-      append(kept ? st->m : st->k, *p);
+    int64_t size = net->size[(unsigned char)*p];
+    if (!(keep & bit)) {
+      st->k[nk++] = *p;
+      K = path__sat_mul(K, size);
+    } else if (mr & bit) {
+      st->batch[nb++] = *p;
+      B = path__sat_mul(B, size);
+    } else {
+      st->m[nm++] = *p;
+      M = path__sat_mul(M, size);
+    }
   }
   for (const char *p = rhs; *p; p++) {
     uint64_t bit = UINT64_C(1) << path__bit(*p);
     if (ml & bit) continue;
-    append((keep & bit) ? st->n : st->k, *p);
+    int64_t size = net->size[(unsigned char)*p];
+    if (keep & bit) {
+      st->n[nn++] = *p;
+      N = path__sat_mul(N, size);
+    } else {
+      st->k[nk++] = *p;
+      K = path__sat_mul(K, size);
+    }
   }
   concat3(st->result_indices, st->batch, st->m, st->n);
-  st->B = indices_product(net, st->batch);
-  st->M = indices_product(net, st->m);
-  st->K = indices_product(net, st->k);
-  st->N = indices_product(net, st->n);
+  st->B = B;
+  st->M = M;
+  st->K = K;
+  st->N = N;
   st->macs = path__sat_mul(path__sat_mul(st->B, st->M), path__sat_mul(st->K, st->N));
   char gemm[TN_MAX_INDICES + 1];
   concat3(gemm, st->batch, st->m, st->k);
-  st->lhs_permuted = fill_perm(lhs, gemm, st->lhs_perm);
+  st->lhs_permuted = perm_of(gemm, nb + nm + nk, pl, ml, st->lhs_perm);
   concat3(gemm, st->batch, st->k, st->n);
-  st->rhs_permuted = fill_perm(rhs, gemm, st->rhs_perm);
+  st->rhs_permuted = perm_of(gemm, nb + nk + nn, pr, mr, st->rhs_perm);
 }
 
 void path_options_init(path_options *opt) {

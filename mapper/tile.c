@@ -62,6 +62,16 @@ void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N
   p->dim[MAP_DIM_N] = N;
 }
 
+int map_act_buffer(const arch *a) {
+  for (size_t j = 0; j < a->n_buffers; j++)
+    if ((a->buffers[j].operands & ARCH_OPERAND_INPUT) &&
+        (a->buffers[j].operands & ARCH_OPERAND_OUTPUT))
+      return (int)j;
+  for (size_t j = 0; j < a->n_buffers; j++)
+    if (a->buffers[j].operands & ARCH_OPERAND_INPUT) return (int)j;
+  return 0;
+}
+
 static double map__elem_bytes(const arch *a, int op, bool partial) {
   if (op == MAP_OP_WEIGHT) return a->weight_bits / 8.0;
   if (op == MAP_OP_OUTPUT && partial) return a->accum_bits / 8.0;
@@ -323,6 +333,58 @@ static double inner_iters(const int64_t *count, int q, int n) {
   return k - 1;
 }
 
+/* A unit's output epilogue on the SIMD unit shares the activation buffer's port with the next
+ * folds: the SIMD unit draws a piece's `epi` port cycles evenly over its `cycles`, and a fold
+ * takes what is left for its own (sim/model.cpp, sim/sram.h). Port cycles per unit. */
+typedef struct map__epi_share {
+  double fold;       /* the tiles' in that buffer: the folds' and their transfers' */
+  double epi, cycles; /* one epilogue piece's port cycles and SIMD cycles */
+  double fold_alone; /* the folds' own, without the transfers' (folds back to back) */
+} map__epi_share;
+
+/* How much longer than `c` a fold runs when it starts `gap` cycles after the previous fold
+ * left the array, whose epilogue piece starts `drain` cycles after that. */
+static double map__stretch(const map__epi_share *sh, double c, double drain, double gap) {
+  if (!sh || sh->cycles <= 0 || sh->epi <= 0) return 0;
+  double r = sh->epi < sh->cycles ? sh->epi / sh->cycles : 1;
+  double t = c;
+  for (int k = 0; k < 8; k++) {
+    double ov = fmin(drain + sh->cycles, gap + t) - fmax(drain, gap);
+    double need = sh->fold + r * (ov > 0 ? ov : 0);
+    if (r < 1 && sh->fold / (1 - r) < need) need = sh->fold / (1 - r);
+    if (need <= t + 1e-9) break;
+    t = need;
+  }
+  return t - c;
+}
+
+/* The average period of folds that run back to back, each unit's epilogue piece starting
+ * `drain` after its fold left the array (the SIMD unit runs them one at a time): a few folds
+ * of the recurrence. Where a piece starts about when the next fold ends, the folds alternate
+ * one alone and one beside two pieces, and that average is above the port's (fold + epi). */
+static double map__back_to_back(const map__epi_share *sh, double c, double drain) {
+  if (!sh || sh->cycles <= 0 || sh->epi <= 0) return c;
+  double r = sh->epi < sh->cycles ? sh->epi / sh->cycles : 1;
+  enum { FOLDS = 8, FROM = 2 };
+  double start = 0, piece[FOLDS], from = 0;
+  for (int k = 0; k < FOLDS; k++) {
+    double t = c;
+    for (int it = 0; it < 8; it++) {
+      double ov = 0;
+      for (int j = k - 1; j >= 0 && j >= k - 3; j--)
+        ov += map__maxd(0, fmin(piece[j] + sh->cycles, start + t) - map__maxd(piece[j], start));
+      double need = sh->fold_alone + r * ov;
+      if (r < 1 && sh->fold_alone / (1 - r) < need) need = sh->fold_alone / (1 - r);
+      if (need <= t + 1e-9) break;
+      t = need;
+    }
+    start += t;
+    piece[k] = map__maxd(start + drain, k > 0 ? piece[k - 1] + sh->cycles : 0);
+    if (k == FROM - 1) from = start;
+  }
+  return (start - from) / (FOLDS - FROM);
+}
+
 /* The period of one tile whose outermost advancing loop is at position q, as the program runs
  * it (mapper/program.c; sim/model.cpp): one in-order DMA queue holding per tile the input and
  * weight loads, the previous output tile's store, then its partial-sum load; a load into a
@@ -339,7 +401,7 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
                                 const int *innermost, int q, const double *share,
                                 double st_share, double lp_share, double c, double latency,
                                 double drain, double epi, double t_prev, double inner_iters,
-                                bool stores_first, double *t_one) {
+                                bool stores_first, const map__epi_share *sh, double *t_one) {
   bool moves[MAP_OPS], single[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
     moves[op] = !p->on_chip[op] && innermost[op] >= q;
@@ -370,7 +432,9 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
   /* A new output tile in this class: its predecessor's epilogue runs on the SIMD unit, one at a
    * time, beside the tiles in between. */
   if (innermost[MAP_OP_OUTPUT] < q) epi = 0;
-  double t = map__maxd(c, d);
+  /* A fold overlapping the previous unit's epilogue piece runs longer where they share a port. */
+  double t = d > c ? map__maxd(c + map__stretch(sh, c, drain, d - c), d)
+                   : map__back_to_back(sh, c, drain);
   /* (The tiles in between have epilogues of their own unless the output changes only here.) */
   if (t_prev >= 0 && innermost[MAP_OP_OUTPUT] == q) t = map__maxd(t, epi - inner_iters * t_prev);
   else t = map__maxd(t, epi);
@@ -384,12 +448,14 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
   if (from >= 0 && to >= from) {
     double chain = 0;
     for (int k = from; k <= to; k++) chain += len[k];
-    t = map__maxd(t, c + waited[from] + chain + (is_load[to] ? latency : 0));
+    double gap = waited[from] + chain + (is_load[to] ? latency : 0);
+    t = map__maxd(t, c + map__stretch(sh, c, drain, gap) + gap);
   }
   *t_one = t;
   /* Two-fold chain (double-buffered slots): the first transfer of the queue waits for the fold
    * two before (its slot) or is queued behind the store that does. */
   double two = d + (loads ? latency : 0) + c + (moves[2] ? drain + epi : drain);
+  two += map__stretch(sh, c, drain, map__maxd(0, two / 2 - c));
   t = map__maxd(t, t_prev < 0 ? two / 2 : two - t_prev);
   return t;
 }
@@ -488,10 +554,23 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   double acc_reads =
       ar == &c->streamed && c->stream_dim == MAP_DIM_K ? 0 : out_elems * (double)(nk - 1);
   rd[m->buffer[MAP_OP_OUTPUT]] += (ar->output_reads + acc_reads) * pb;
+  int ab = map_act_buffer(a);
+  double array_ab = rd[ab] + wr[ab]; /* the folds' own bytes there (the DMA's follow) */
   wr[m->buffer[MAP_OP_INPUT]] += dram_bytes[MAP_OP_INPUT];
   wr[m->buffer[MAP_OP_WEIGHT]] += dram_bytes[MAP_OP_WEIGHT];
   rd[m->buffer[MAP_OP_OUTPUT]] += out->dram_write_bytes;
   wr[m->buffer[MAP_OP_OUTPUT]] += psum_fill_bytes;
+  /* The output epilogue's SIMD pass (its accesses are priced by mapper/flow.c): each output
+   * element's partial sum read and final value written in the activation buffer, on the port
+   * the tiles use there (port_ab: the tiles' bytes, the folds' and the transfers'; fold_ab:
+   * the folds' alone; epi_ab: the epilogue's), in port cycles. */
+  double port_ab = 0, fold_ab = 0, epi_ab = 0;
+  if (p->epilogue_cycles > 0) {
+    double bpc_ab = a->buffers[ab].bytes_per_cycle;
+    port_ab = (rd[ab] + wr[ab]) / bpc_ab;
+    fold_ab = array_ab / bpc_ab;
+    epi_ab = out_elems * (pb + map__elem_bytes(a, MAP_OP_OUTPUT, false)) / bpc_ab;
+  }
   double sram_tile = 0;
   int sram_buf = m->buffer[MAP_OP_INPUT];
   bool overlap_io = true;
@@ -548,6 +627,12 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     if (!(map_op_dims[MAP_OP_OUTPUT] & (1u << nest.dim[i]))) out_tiles /= (double)nest.count[i];
   if (merged && innermost[MAP_OP_OUTPUT] == nest.n - 1) out_tiles /= (double)nest.count[nest.n - 1];
   double epi_unit = p->epilogue_cycles * map__elements(p->dim, MAP_OP_OUTPUT) / out_tiles;
+  /* A period carries one unit's port bytes with its epilogue's; a step on the SIMD unit runs
+   * its epilogue on the same unit, after each unit's own work. */
+  double floor_t = (port_ab + epi_ab) / units;
+  map__epi_share share_epi = {port_ab / units, epi_ab / out_tiles, epi_unit, fold_ab / units};
+  if (m->unit == MAP_UNIT_SIMD && epi_unit > 0)
+    floor_t = map__maxd(floor_t, ar->array_cycles / units + epi_unit);
   /* The first unit's loads are of full tiles (remainders come last in every loop), longer than
    * the average share where an operand has edge tiles. */
   double first_load = 0;
@@ -564,14 +649,18 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     double t_one;
     double t = map__class_period(a, p, m, inner, q, share, st_share, lp_share, compute_tile,
                                  latency, ar->fill_drain, epi_unit, q == n - 1 ? -1 : t_inner,
-                                 inner_iters(nest.count, q, n), merged, &t_one);
+                                 inner_iters(nest.count, q, n), merged, &share_epi, &t_one);
+    /* The epilogue's share of the port and the SIMD unit bound the average period (a run's
+     * single periods may be shorter: then the two-fold chain no longer alternates them). */
+    bool alternates = t > t_one && t >= floor_t;
+    t = map__maxd(t, floor_t);
     if (q == n - 1) {
       t_inner = t;
       /* Where the two-fold chain sets the innermost period (t > t_one), a run of its tiles
        * alternates t_one and 2 t - t_one: the first tile after the step's first has no fold two
        * before it. An even run averages t; an odd first run saves t - t_one once (a step of two
        * tiles runs them t_one apart). Later runs follow another class's tile: priced at t. */
-      if (t > t_one && (nest.count[q] - 1) % 2 == 1) cycles -= t - t_one;
+      if (alternates && (nest.count[q] - 1) % 2 == 1) cycles -= t - t_one;
     }
     double cnt = (double)(nest.count[q] - 1);
     for (int i = 0; i < q; i++) cnt *= (double)nest.count[i];

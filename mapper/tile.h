@@ -245,6 +245,10 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
                       const map_mapping *m, const map__compute *c, const map__bursts *bursts,
                       map_cost *out);
 
+/* The activation buffer of an arch: the first buffer holding inputs and outputs, else the
+ * first holding inputs (where output epilogues run, mapper/flow.h). */
+int map_act_buffer(const arch *a);
+
 #ifdef __cplusplus
 }
 #endif

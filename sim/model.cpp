@@ -60,6 +60,9 @@ SC_MODULE(machine) {
   // Resource calendars (cycles).
   double dram_free = 0;
   double dma_free = 0;           // when the DMA engine handed its last transfer through (fractional)
+  // When the SIMD unit is free: its own instructions and the folds of a step mapped on it
+  // (mapper/MAPPING.md, small steps) take it one at a time, first come first served.
+  double simd_free = 0;
   // Each buffer port's share booked by the paced units (DMA, SIMD) over time (sim/sram.h); the
   // array's folds take what they leave.
   sram_port port[ARCH_MAX_BUFFERS];
@@ -213,12 +216,16 @@ SC_MODULE(machine) {
       fold_eval_packed(&a->array, st.mapping.dataflow, prog->timing, in.len[0], in.len[1],
                        in.len[2], in.len[3], pack, &fs);
       double array_time = (double)fs.cycles, drain = 0;
-      if (st.mapping.unit == MAP_UNIT_SIMD) {
+      bool on_simd = st.mapping.unit == MAP_UNIT_SIMD;
+      if (on_simd) {
         // A step mapped on the SIMD unit (mapper/MAPPING.md, small steps): its boxes take the
-        // SIMD unit's time; they queue here, in the step's order, as the array's folds would.
+        // SIMD unit's time; they queue here, in the step's order, as the array's folds would,
+        // and wait while the unit runs another instruction (an output epilogue piece).
         fold_simd_stats ss;
         fold_simd_eval(&a->simd, in.len[0], in.len[1], in.len[2], in.len[3], in.acc == 1, &ss);
         array_time = (double)ss.cycles;
+        wait_simd(SIM_UNIT_ARRAY);
+        simd_free = now() + array_time;
       } else if (prog->timing == FOLD_TIMING_OVERLAP) {
         array_time = (double)(fs.batch_groups * fs.folds * fs.pace);
         drain = (double)(fs.fold_cycles - fs.pace);
@@ -249,6 +256,7 @@ SC_MODULE(machine) {
       fold_from = start;
       fold_wait(start, array_time, held, bank_extra);
       fold_from = kNever;
+      if (on_simd) simd_free = std::max(simd_free, now());
       finish(i, now() + drain);
     }
   }
@@ -459,10 +467,19 @@ SC_MODULE(machine) {
     }
   }
 
+  // Waits until the SIMD unit is free (a stall of `unit` on the SIMD unit).
+  void wait_simd(int unit) {
+    double t0 = now();
+    // Another unit may take it at the same instant it frees: check again after each wait.
+    while (simd_free > now() + 1e-9 && !aborting) wait_until(simd_free);
+    res->unit[unit].stall[SIM_STALL_SIMD] += now() - t0;
+  }
+
   void simd() {
     for (;;) {
       size_t i = pop(SIM_UNIT_SIMD);
       if (aborting) continue;
+      wait_simd(SIM_UNIT_SIMD);
       const prog_insn &in = prog->insn[i];
       prog_counts c;
       std::memset(&c, 0, sizeof c);
@@ -480,6 +497,7 @@ SC_MODULE(machine) {
         double need = port / a->buffers[in.buffer].bytes_per_cycle;
         end = std::max(end, port_book(in.buffer, start, need, (double)in.cycles));
       }
+      simd_free = end;
       stall_phases(SIM_UNIT_SIMD, start, (double)in.cycles, end, 0, VCD_SIMD_BUSY,
                    VCD_SIMD_STALL_SRAM_PORT, VCD_SIMD_STALL_SRAM_PORT);
       finish(i, now());

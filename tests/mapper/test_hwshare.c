@@ -1,8 +1,10 @@
 /* The hardware-aware path for several objectives at once (issue 8, section 8): the DP that
  * searches its steps for all three objectives (hwpath_optimize_shared) and the DPs of the other
- * objectives capped by the paths already known (hwpath_search_known) find exactly the paths of
- * hwpath_optimize and hwpath_search, with fewer searches; a layer whose linear has one way to
- * contract (two operands) prices --path hw as --path mac does, without a path search. */
+ * objectives capped by the paths already known (hwpath_search_known), with the steps' bounds
+ * kept between the DPs (hwpath_bounds) and splits screened by their GEMM view's bound, find
+ * exactly the paths of hwpath_optimize and hwpath_search, with fewer searches; a layer whose
+ * linear has one way to contract (two operands) prices --path hw as --path mac does, without a
+ * path search. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,10 +83,14 @@ static void shared_paths_equal_plain(void **state) {
                          HEAT_OK);
       }
       plain_searches += ws->searches - s0;
-      /* The shared runs: one memo for all, as layer.c keeps it. */
+      /* The shared runs: one memo for all, as layer.c keeps it, and the bounds kept between
+       * the DPs (or none: what an allocation failure leaves). */
       assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+      hwpath_bounds *bounds = first == 2 ? NULL : hwpath_bounds_alloc();
+      assert_true(first == 2 || bounds);
       s0 = ws->searches;
-      assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, &shared_hr, &err), rc);
+      assert_int_equal(
+          hwpath_optimize_shared(&net, &popt, &a, &opt, ws, bounds, &shared_hr, &err), rc);
       const path *known[4] = {&shared_hr.mac_path, &shared_hr.hw_path};
       size_t n_known = 2;
       path other[MAP_OBJECTIVES];
@@ -92,9 +98,9 @@ static void shared_paths_equal_plain(void **state) {
         if (obj == first) continue;
         map_options o = opt;
         o.objective = (map_objective)obj;
-        assert_int_equal(
-            hwpath_search_known(&net, &popt, &a, &o, ws, known, n_known, &other[obj], &err),
-            HEAT_OK);
+        assert_int_equal(hwpath_search_known(&net, &popt, &a, &o, ws, bounds, known, n_known,
+                                             &other[obj], &err),
+                         HEAT_OK);
         known[n_known++] = &other[obj];
         if (!same_path(&other[obj], &plain_other[obj]))
           fail_msg("%s on %s: objective %s after %s: the capped shared DP finds another path",
@@ -102,6 +108,7 @@ static void shared_paths_equal_plain(void **state) {
                    map_objective_name(opt.objective));
       }
       shared_searches += ws->searches - s0;
+      hwpath_bounds_free(bounds);
       assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
       if (rc) continue;
       if (!same_path(&shared_hr.mac_path, &plain_hr.mac_path) ||
@@ -139,9 +146,98 @@ static void shared_errors_as_plain(void **state) {
   int rc = hwpath_optimize(&net, &popt, &a, &opt, ws, &plain_hr, &err);
   assert_int_not_equal(rc, HEAT_OK);
   assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
-  assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, &shared_hr, &err2), rc);
+  hwpath_bounds *bounds = hwpath_bounds_alloc();
+  assert_non_null(bounds);
+  assert_int_equal(hwpath_optimize_shared(&net, &popt, &a, &opt, ws, bounds, &shared_hr, &err2),
+                   rc);
   assert_string_equal(err2.msg, err.msg);
+  hwpath_bounds_free(bounds);
   assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+}
+
+/* The kept bounds: below the exact value of every objective before the step is searched, the
+ * exact value of every objective once a search for one of them ran (one pass served all). */
+static void kept_bounds_exact_after_search(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("edge-16", &a, &err), HEAT_OK);
+  tn_network net;
+  assert_int_equal(tn_parse("ti,ij,jk->tk", &net, &err), HEAT_OK);
+  assert_int_equal(tn_set_shapes(&net, "384x96,96x16,16x768", "shapes", &err), HEAT_OK);
+  assert_int_equal(tn_set_static(&net, "1,2", "static", &err), HEAT_OK);
+  path_options popt;
+  path_options_init(&popt);
+  path p;
+  assert_int_equal(path_optimize(&net, &popt, &p, &err), HEAT_OK);
+  const path_step *st = &p.steps[0];
+  assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+  hwpath_bounds *bounds = hwpath_bounds_alloc();
+  assert_non_null(bounds);
+  map_options opt[MAP_OBJECTIVES];
+  hwpath_ctx ctx[MAP_OBJECTIVES];
+  double before[MAP_OBJECTIVES];
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    map_options_init(&opt[obj], &a);
+    opt[obj].objective = (map_objective)obj;
+    hwpath_ctx_init(&ctx[obj], &a, &opt[obj], &net, ws);
+    ctx[obj].bounds = bounds;
+    before[obj] = hwpath_step_bound(st, &ctx[obj]);
+  }
+  int64_t s0 = ws->searches;
+  double exact = hwpath_step_cost(st, &ctx[MAP_OBJECTIVE_ENERGY]);
+  assert_int_equal(ws->searches - s0, 1);
+  assert_true(before[MAP_OBJECTIVE_ENERGY] <= exact);
+  assert_true(before[MAP_OBJECTIVE_ENERGY] < exact); /* map_step_bound is not exact here */
+  for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+    double v = hwpath_step_cost(st, &ctx[obj]); /* from the memo */
+    assert_true(before[obj] <= v);
+    assert_true(hwpath_step_bound(st, &ctx[obj]) == v);
+  }
+  assert_int_equal(ws->searches - s0, 1);
+  hwpath_bounds_free(bounds);
+  assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+}
+
+/* What step_cost_bound_gemm relies on: map_step_bound of a step whose operands need a layout
+ * transform is no less than of the same GEMM read as stored (hwpath_step_bound_gemm bounds
+ * every layout with the second), and the GEMM view's bound is at most the step's bound. */
+static void gemm_bound_holds_for_every_layout(void **state) {
+  (void)state;
+  static const int64_t dims[][4] = {{1, 384, 768, 64}, {64, 8, 1, 12}, {12, 384, 64, 384},
+                                    {1, 3072, 96, 64}, {7, 33, 130, 2}};
+  for (size_t pi = 0; pi < N_PRESETS; pi++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[pi], &a, &err), HEAT_OK);
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      map_options opt;
+      map_options_init(&opt, &a);
+      opt.objective = (map_objective)obj;
+      opt.memory_stalls = pi % 2 == 0;
+      for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        map_problem p;
+        map_problem_gemm(&p, dims[d][0], dims[d][1], dims[d][2], dims[d][3]);
+        map_cost plain, perm;
+        map_step_bound(&a, &p, &opt, &plain);
+        for (int k = 1; k < 4; k++) {
+          p.permuted[0] = k & 1;
+          p.permuted[1] = (k >> 1) & 1;
+          map_step_bound(&a, &p, &opt, &perm);
+          assert_true(map_objective_value(opt.objective, &perm) >=
+                      map_objective_value(opt.objective, &plain));
+        }
+        /* The GEMM view's bound: the static lhs alone transposes, as hwpath_problem does. */
+        hwpath_ctx ctx;
+        tn_network net;
+        memset(&net, 0, sizeof net);
+        hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
+        double g = hwpath_step_bound_gemm(dims[d][0], dims[d][3], dims[d][2], dims[d][1], true,
+                                          false, &ctx);
+        assert_true(g == map_objective_value(opt.objective, &plain));
+      }
+    }
+  }
 }
 
 static layer_report rep_hw, rep_mac;
@@ -184,6 +280,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(shared_paths_equal_plain),
       cmocka_unit_test(shared_errors_as_plain),
+      cmocka_unit_test(kept_bounds_exact_after_search),
+      cmocka_unit_test(gemm_bound_holds_for_every_layout),
       cmocka_unit_test(single_path_priced_as_mac),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);

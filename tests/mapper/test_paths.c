@@ -174,6 +174,47 @@ static void small_intermediate_stays_on_chip(void **state) {
   assert_true(fr.chosen.edp_js <= fr.unfused.edp_js);
 }
 
+/* A step whose result a later step reads requantizes it to the input precision on the SIMD unit
+ * (mapper/MAPPING.md, "Epilogues"), fused or alone. By hand: 384 x 16 = 6144 elements, one mul
+ * each on 32 lanes: 192 SIMD cycles and 6144 x 0.1 pJ = 614.4 pJ; the partial sums read (6144 x
+ * 4 B / 8 B = 3072 ubuf accesses) and the values written (768). The chain's last step has none
+ * here (its epilogue is its model op's, mapper/layer.c). */
+static void intermediates_are_requantized(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  a.buffers[0].size_bytes = 64 * 1024;
+  map_options opt;
+  map_options_init(&opt, &a);
+  tn_network net;
+  network(&net, "ta,ab,bc->tc", "384x768,768x16,16x768", "1,2");
+  path p;
+  heat_error err;
+  assert_int_equal(path_left_to_right(&net, &p, &err), HEAT_OK);
+  for (int mode = 0; mode < 3; mode++) {
+    /* 0: SIMD epilogue; 1: accumulators at the input precision; 2: an output stage. */
+    a.accum_bits = mode == 1 ? 8 : 32;
+    a.array.output_stage = mode == 2;
+    assert_int_equal(fuse_path(&net, &p, 't', &a, &opt, ws, &fr, &err), HEAT_OK);
+    for (int alone = 0; alone < 2; alone++) {
+      const fuse_step *s0 = alone ? &fr.single[0] : &fr.step[0];
+      const fuse_step *s1 = alone ? &fr.single[1] : &fr.step[1];
+      const map_cost *c = &s0->result.cost, *g = &s0->gemm_cost;
+      assert_int_equal(s0->requant, mode != 1);
+      assert_false(s1->requant);
+      assert_float_equal(s1->problem.epilogue_cycles, 0, 0);
+      assert_float_equal(s0->problem.epilogue_cycles, mode == 0 ? 1.0 / 32 : 0, 0);
+      assert_float_equal(c->simd_pj - g->simd_pj, mode == 1 ? 0 : 6144 * 0.1, 1e-9);
+      assert_float_equal(c->simd_cycles - g->simd_cycles, mode == 0 ? 192 : 0, 0);
+      assert_float_equal(c->sram_reads[0] - g->sram_reads[0], mode == 0 ? 3072 : 0, 1e-9);
+      assert_float_equal(c->sram_writes[0] - g->sram_writes[0], mode == 0 ? 768 : 0, 1e-9);
+      assert_float_equal(c->sram_reads[1], g->sram_reads[1], 0);
+      assert_float_equal(c->dram_bytes, g->dram_bytes, 0);
+      if (mode != 1) assert_true(c->energy_j > g->energy_j);
+    }
+  }
+}
+
 static void large_intermediate_is_token_tiled(void **state) {
   (void)state;
   arch a;
@@ -238,6 +279,7 @@ int main(void) {
       cmocka_unit_test(only_dynamic_operands_pay_for_layout_transforms),
       cmocka_unit_test(step_cost_is_cached_and_reports_failures),
       cmocka_unit_test(small_intermediate_stays_on_chip),
+      cmocka_unit_test(intermediates_are_requantized),
       cmocka_unit_test(large_intermediate_is_token_tiled),
       cmocka_unit_test(fused_never_moves_more_dram),
   };

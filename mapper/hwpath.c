@@ -301,13 +301,18 @@ static double hwpath__path_value(const map_options *opt, const path *pth,
 }
 
 /* The hardware-aware DP, told that a path of about `guess` exists (0: nothing known). The cap
- * leaves the path unchanged (path_options.cost_cap); the slack keeps the DP from running twice
- * when its sub-path layouts price the guessed path a little higher than its own do. Shared: every
+ * leaves the path unchanged (path_options.cost_cap): the DP first solves only sub-paths within
+ * the guess (a hair above it: the DP sums the steps in another order), then, when its sub-path
+ * layouts price the guessed path higher than its own do and no path is within it, within the
+ * slack (cost_cap_retry) before it runs uncapped. The tight cap spares the sub-paths that cost
+ * more than a path already known (hwpath_search_known: often the other objectives' paths are
+ * as good). Shared: every
  * step is searched in full, for the three objectives in one pass (map_search with the memo),
  * instead of cut at the best split for opt's objective: a little more work for this DP, but the
  * DPs of the other objectives then find their steps searched. The path is the same either way:
  * a cut search answers exactly when the step can win and otherwise a bound above what it must
  * beat, where the exact value loses all the same (dp_custom_best_first). */
+#define HWPATH_CAP_TIGHT (1 + 1e-9)
 #define HWPATH_CAP_SLACK 1.25
 static int hwpath__search(const tn_network *net, const path_options *popt, const arch *a,
                           const map_options *opt, map_workspace *w, double guess, bool shared,
@@ -326,7 +331,9 @@ static int hwpath__search(const tn_network *net, const path_options *popt, const
   /* Cheap only with the bounds kept (a look-up, not a map_step_bound per split). */
   hopt.step_cost_bound_gemm = ctx.bounds ? hwpath_step_bound_gemm : NULL;
   hopt.step_cost_ctx = &ctx;
-  hopt.cost_cap = guess > 0 && guess < HWPATH_INFEASIBLE ? guess * HWPATH_CAP_SLACK : 0;
+  bool capped = guess > 0 && guess < HWPATH_INFEASIBLE;
+  hopt.cost_cap = capped ? guess * HWPATH_CAP_TIGHT : 0;
+  hopt.cost_cap_retry = capped ? guess * HWPATH_CAP_SLACK : 0;
   rc = path_optimize(net, &hopt, out, err);
   map_workspace_memo(w, was);
   return rc;

@@ -108,6 +108,10 @@ typedef struct path_options {
    * part of a path within it), and runs again without the guess when no path is within it:
    * the path is the same either way, only the work differs. */
   double cost_cap;
+  /* Optional, with cost_cap: a larger cap the DP runs within before it runs without one, when
+   * no path is within cost_cap (0: none). A tight cost_cap then costs a second capped pass
+   * where the guess was too low, not an uncapped one. */
+  double cost_cap_retry;
   /* Optional, CUSTOM with step_cost_bound and a cost cap: a lower bound of step_cost_bound for
    * every step of this GEMM view (B, M, K, N as path_step has them; whether each operand is
    * static), whatever the layouts of its operands. The DP then drops a split it can put past

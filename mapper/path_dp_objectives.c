@@ -293,7 +293,8 @@ static int dp_custom_pass(dp_ws *w, dp_cand *cand, double cap, heat_error *err) 
  * cost depends on the step's index sets and sizes; the operands' stored layouts (and so the
  * permutation fields) are those of the best sub-solutions. With a step-cost bound the splits
  * are priced best-first (dp_custom_best_first), first under the options' cost cap when there
- * is one (again without it when no path is within it); without, in enumeration order. */
+ * is one (again under the retry cap, then without one, when no path is within it); without, in
+ * enumeration order. */
 int dp_custom(dp_ws *w, heat_error *err) {
   dp_cand *cand = NULL;
   if (w->opt->step_cost_bound && w->n > 1) {
@@ -309,8 +310,13 @@ int dp_custom(dp_ws *w, heat_error *err) {
     if (strlen(w->net->operand[i]) != (size_t)__builtin_popcountll(w->inter[(uint32_t)1 << i]))
       w->gemm_bound = false;
   int rc = dp_custom_pass(w, cand, cap, err);
-  if (!rc && isfinite(cap) && w->full > 1 && !w->folded[w->full] && w->split[w->full] == 0)
-    rc = dp_custom_pass(w, cand, INFINITY, err);
+  /* No path within the cap: within the retry cap, then without one. */
+  double retry = w->opt->cost_cap_retry > cap ? w->opt->cost_cap_retry : INFINITY;
+  for (int pass = 0; pass < 2 && isfinite(cap); pass++) {
+    if (rc || w->full <= 1 || w->folded[w->full] || w->split[w->full] != 0) break;
+    cap = pass == 0 ? retry : INFINITY;
+    rc = dp_custom_pass(w, cand, cap, err);
+  }
   free(cand);
   return rc;
 }

@@ -630,7 +630,9 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   /* A period carries one unit's port bytes with its epilogue's; a step on the SIMD unit runs
    * its epilogue on the same unit, after each unit's own work. */
   double floor_t = (port_ab + epi_ab) / units;
-  map__epi_share share_epi = {port_ab / units, epi_ab / out_tiles, epi_unit, fold_ab / units};
+  /* (A piece whose bytes outlast its SIMD cycles takes the whole port until they are done.) */
+  map__epi_share share_epi = {port_ab / units, epi_ab / out_tiles,
+                              map__maxd(epi_unit, epi_ab / out_tiles), fold_ab / units};
   if (m->unit == MAP_UNIT_SIMD && epi_unit > 0)
     floor_t = map__maxd(floor_t, ar->array_cycles / units + epi_unit);
   /* The first unit's loads are of full tiles (remainders come last in every loop), longer than

@@ -127,6 +127,49 @@ static void shared_paths_equal_plain(void **state) {
   assert_true(shared_searches < plain_searches);
 }
 
+/* A cost cap with a retry cap: below the optimum, at it and above it (retry below it too, then
+ * the DP runs uncapped), the path is the plain DP's. */
+static void retry_cap_keeps_the_path(void **state) {
+  (void)state;
+  static const char *const shapes[] = {"4x6:6x4", "4x4x6:6x8", "2x12:6x4"};
+  static const char *const formats[] = {"tt", "tucker", "cp"};
+  for (size_t ni = 0; ni < 3; ni++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[ni + 1], &a, &err), HEAT_OK);
+    wl_layer l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(wl_format_parse(formats[ni], "format", &l.format, &err), HEAT_OK);
+    assert_int_equal(wl_shape_parse(shapes[ni], "shape", &l.shape, &err), HEAT_OK);
+    l.n_ranks = wl_layer_rank_count(&l);
+    wl_layer_clip_ranks(&l, 4);
+    tn_network net;
+    assert_int_equal(wl_layer_network(&l, 64, &net, &err), HEAT_OK);
+    map_options opt;
+    map_options_init(&opt, &a);
+    assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+    hwpath_ctx ctx;
+    hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
+    path_options ref;
+    path_options_init(&ref);
+    ref.objective = PATH_OBJECTIVE_CUSTOM;
+    ref.step_cost = hwpath_step_cost;
+    ref.step_cost_ctx = &ctx;
+    path plain, capped;
+    assert_int_equal(path_optimize(&net, &ref, &plain, &err), HEAT_OK);
+    ref.step_cost_bound = hwpath_step_bound;
+    static const double caps[][2] = {{0.5, 0.9}, {0.5, 1.0}, {0.5, 2.0}, {1.0, 2.0}, {3.0, 4.0}};
+    for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++) {
+      ref.cost_cap = caps[q][0] * plain.cost;
+      ref.cost_cap_retry = caps[q][1] * plain.cost;
+      assert_int_equal(path_optimize(&net, &ref, &capped, &err), HEAT_OK);
+      if (!same_path(&capped, &plain))
+        fail_msg("%s: caps %g, %g x the optimum: another path", net.expr, caps[q][0], caps[q][1]);
+    }
+    assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+  }
+}
+
 /* Failures come out the same: a network whose steps cannot be mapped anywhere. */
 static void shared_errors_as_plain(void **state) {
   (void)state;
@@ -279,6 +322,7 @@ static void single_path_priced_as_mac(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(shared_paths_equal_plain),
+      cmocka_unit_test(retry_cap_keeps_the_path),
       cmocka_unit_test(shared_errors_as_plain),
       cmocka_unit_test(kept_bounds_exact_after_search),
       cmocka_unit_test(gemm_bound_holds_for_every_layout),

@@ -282,6 +282,39 @@ static void pipeline_chains_by_hand(void **state) {
   assert_float_equal(c.cycles, 64 + 100 + 94 + 94 + 420 + 3 * 256 + 2 * 258 + 32 + 256, 1e-9);
 }
 
+/* An output epilogue shares the activation buffer's port with the folds (MAPPING.md, "Cycles").
+ * OS 32x32x256 in 8 tiles of N = 32, every operand on chip, ubuf at 32 B/cycle: a fold reads
+ * 1024 input bytes and writes (1024 + SCALE-Sim's 64 null slots) x 4 partial-sum bytes there,
+ * 168 port cycles (its 94 array cycles shorter); an epilogue of 8 lane ops per element (0.25
+ * cycles on 32 lanes: 256 per tile) reads 1024 x 4 bytes and writes 1024, 160 more port
+ * cycles drawn evenly over its 256. The first fold runs alone (168); each later fold shares
+ * the port with the piece before it, 168 + 160 = 328; the last piece follows the last fold
+ * (256): 7 x 160 + 256 cycles more than without the epilogue. */
+static void epilogue_port_share_by_hand(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  a.buffers[0].bytes_per_cycle = 32;
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.timing = FOLD_TIMING_SCALESIM;
+  map_problem p;
+  map_problem_gemm(&p, 1, 32, 32, 256);
+  for (int op = 0; op < MAP_OPS; op++) {
+    p.on_chip[op] = true;
+    p.buffers[op] = op == MAP_OP_WEIGHT ? 2 : 1;
+  }
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 32, 32, 32}, {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  map_cost none, epi;
+  heat_error err;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &none, &err), HEAT_OK);
+  assert_float_equal(none.sram_cycles, 8 * 168, 1e-9);
+  p.epilogue_cycles = 0.25;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &epi, &err), HEAT_OK);
+  assert_true(epi.epilogue_timed);
+  assert_float_equal(epi.cycles - none.cycles, 7 * 160 + 256, 1e-9);
+}
+
 static void smallest_tile_too_big_names_the_buffer(void **state) {
   (void)state;
   arch a;
@@ -390,6 +423,7 @@ int main(void) {
       cmocka_unit_test(random_invariants),
       cmocka_unit_test(single_tile_cost_by_hand),
       cmocka_unit_test(pipeline_chains_by_hand),
+      cmocka_unit_test(epilogue_port_share_by_hand),
       cmocka_unit_test(smallest_tile_too_big_names_the_buffer),
       cmocka_unit_test(bad_options_and_mappings),
       cmocka_unit_test(tile_candidates),

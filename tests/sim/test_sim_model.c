@@ -175,9 +175,52 @@ static void a_deadlock_is_reported_and_the_session_recovers(void **state) {
   }
 }
 
+/* An output epilogue on the SIMD unit shares the unified buffer's port with the folds as the
+ * analytical model prices it (tests/mapper/test_tile.c, epilogue_port_share_by_hand: tpu-32 with
+ * a 32 B/cycle unified port, OS 32x32x256 in 8 tiles on chip, 8 lane ops per output element):
+ * 168 + 7 x 328 + 256 = 2720 cycles in both models and both modes. (The analytical model also
+ * pays the DRAM latency before the first fold, 70 cycles, although this step loads nothing;
+ * every step a layer maps loads something.) */
+static void an_epilogue_shares_the_port_as_priced(void **state) {
+  (void)state;
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  a.buffers[0].bytes_per_cycle = 32;
+  assert_int_equal(sim_session_set_arch(session, &a, &err), HEAT_OK);
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.timing = FOLD_TIMING_SCALESIM;
+  map_problem p;
+  map_problem_gemm(&p, 1, 32, 32, 256);
+  for (int op = 0; op < MAP_OPS; op++) {
+    p.on_chip[op] = true;
+    p.buffers[op] = op == MAP_OP_WEIGHT ? 2 : 1;
+  }
+  p.epilogue_cycles = 8.0 / a.simd.lanes;
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 32, 32, 32}, {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  map_cost c;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  double elems = 32.0 * 256;
+  prog_epilogue x = {PROG_SIMD_ADD, 0, 8 * elems, 8 * elems / a.simd.lanes, 4 * elems, elems, 0, 0};
+  program prog;
+  program_init(&prog);
+  assert_int_equal(program_emit_gemm_epilogue(&prog, &a, &opt, "g", 1, &p, &m, &c, &x, &err), HEAT_OK);
+  sim_options so = {.mode = SIM_MODE_TIMING};
+  sim_step_result t, f;
+  assert_int_equal(sim_session_run(session, &prog, &so, &t, &err), HEAT_OK);
+  so.mode = SIM_MODE_FUNCTIONAL;
+  assert_int_equal(sim_session_run(session, &prog, &so, &f, &err), HEAT_OK);
+  assert_true(t.cycles == f.cycles);
+  assert_float_equal(t.cycles, 168 + 7 * 328 + 256, 0);
+  assert_float_equal(c.cycles, map_dram_latency_cycles(&a) + t.cycles, 0);
+  program_free(&prog);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_dataflow_both_modes_agree),
+      cmocka_unit_test(an_epilogue_shares_the_port_as_priced),
       cmocka_unit_test(a_bad_program_is_refused_before_running),
       cmocka_unit_test(a_run_does_not_depend_on_earlier_runs),
       cmocka_unit_test(a_deadlock_is_reported_and_the_session_recovers),

@@ -13,6 +13,8 @@ map_workspace *map_workspace_alloc(void) { return calloc(1, sizeof(map_workspace
 void map_workspace_free(map_workspace *w) {
   if (!w) return;
   map_workspace_memo(w, false);
+  free(w->pending);
+  free(w->pending_keys);
   free(w);
 }
 
@@ -288,7 +290,18 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
   *pj = (e + a->leakage_mw * *cycles / a->clock_ghz) * MAP_BOUND_SLACK;
 }
 
-static void map__bound_cost(const arch *a, double cycles, double pj, map_cost *out) {
+/* What a bound says of the objectives (a map_cost's cycles, latency_s, energy_j, edp_js). */
+typedef struct map__lb {
+  double cycles, latency_s, energy_j, edp_js;
+} map__lb;
+
+static inline double map__lb_value(int obj, const map__lb *c) {
+  return obj == MAP_OBJECTIVE_LATENCY ? c->cycles
+         : obj == MAP_OBJECTIVE_ENERGY ? c->energy_j
+                                       : c->edp_js;
+}
+
+static void map__bound_cost(const arch *a, double cycles, double pj, map__lb *out) {
   out->cycles = cycles;
   out->latency_s = cycles / (a->clock_ghz * 1e9);
   out->energy_j = pj * 1e-12;
@@ -320,7 +333,12 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
     if (c2 < cycles) cycles = c2;
     if (pj2 < pj) pj = pj2;
   }
-  map__bound_cost(&a, cycles, pj, out);
+  map__lb lb;
+  map__bound_cost(&a, cycles, pj, &lb);
+  out->cycles = lb.cycles;
+  out->latency_s = lb.latency_s;
+  out->energy_j = lb.energy_j;
+  out->edp_js = lb.edp_js;
   out->macs = (int64_t)b.macs;
   out->dram_bytes = d.in[0] + d.in[1] + d.out;
 }
@@ -330,7 +348,7 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
  * PE's MAC and register events (tile.c, map__memory_eval); the cycles are bounded alike. */
 static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
                              const map__array *ar, double tiles, const map__dram *d,
-                             double pipe, map_cost *out) {
+                             double pipe, map__lb *out) {
   double cycles, pj;
   /* A fold unit is one tile or a group of tiles: at least array_cycles / tiles. */
   map__bound_of(a, b, ar->array_cycles, ar->fill_drain, ar->array_cycles / tiles,
@@ -342,10 +360,10 @@ static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
 
 /* The bound of a tiling: either schedule (map__compute) may be the one an order picks. */
 static void map__tiling_bound(const arch *a, const map_problem *p, const map__bound_base *b,
-                              bool simd, const map__compute *c, map_cost *out) {
+                              bool simd, const map__compute *c, map__lb *out) {
   map__dram d;
   map__dram_compulsory(a, p, b, &d);
-  map_cost x, y;
+  map__lb x, y;
   map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, 0, &x);
   /* Unless merged, the streamed schedule is a copy of the tiled one: the same bound. */
   if (c->merged) map__array_bound(a, b, simd, &c->streamed, (double)c->tiles, &d, 0, &y);
@@ -364,6 +382,7 @@ typedef struct map__ctx {
   map__bound_base base;
   double rd_pj[ARCH_MAX_BUFFERS], wr_pj[ARCH_MAX_BUFFERS]; /* pJ per byte of each buffer */
   bool found[MAP_OBJECTIVES];
+  double best_v[MAP_OBJECTIVES]; /* the objective's value of each best (found) */
   uint64_t key[MAP_OBJECTIVES]; /* enumeration rank of each best (ties go to the lowest) */
   map_result *out;
   bool prune; /* false: price every mapping (map_search_unpruned) */
@@ -382,9 +401,9 @@ typedef struct map__ctx {
 
 /* True when a mapping bounded below by `lb` cannot beat (nor tie) the best found so far for
  * any wanted objective: the search may skip it without changing what it returns. */
-static bool map__hopeless(map__ctx *x, const map_cost *lb) {
+static bool map__hopeless(map__ctx *x, const map__lb *lb) {
   if (x->cut) {
-    double v = map__value(x->cut_obj, lb);
+    double v = map__lb_value(x->cut_obj, lb);
     if (x->cut_base + v > x->cut_best) {
       if (v < x->cut_lb) x->cut_lb = v;
       return true;
@@ -393,8 +412,7 @@ static bool map__hopeless(map__ctx *x, const map_cost *lb) {
   for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
     if (!(x->want & (1u << obj))) continue;
     if (!x->found[obj]) return false;
-    if (map__value(obj, lb) <= map__value(obj, &x->out[obj].cost))
-      return false;
+    if (map__lb_value(obj, lb) <= x->best_v[obj]) return false;
   }
   return true;
 }
@@ -517,33 +535,48 @@ static int map__fitting(const map__ctx *x, const int64_t *tile, int *fits) {
   return map__assign_fitting(&x->as, fp, fits);
 }
 
+/* The tiles of each dimension; returns which of M, K, N have more than one. */
+static unsigned map__iterating(const map__ctx *x, const int64_t *tile, int64_t *tiles) {
+  unsigned iterating = 0;
+  for (int d = 0; d < MAP_DIMS; d++) {
+    tiles[d] = (x->p->dim[d] + tile[d] - 1) / tile[d];
+    if (tiles[d] > 1) iterating |= 1u << d;
+  }
+  return iterating & ~(1u << MAP_DIM_B);
+}
+
+/* How many distinct loop orders a tiling has. */
+static int map__norders(const map__ctx *x, const int64_t *tile) {
+  int64_t tiles[MAP_DIMS];
+  return x->nkeep[map__iterating(x, tile, tiles)];
+}
+
 /* Prices every assignment and order of one tiling (unless its bound shows none can win; on
  * the SIMD unit the bound prices lane-cycles instead of MACs). */
 static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const int *ti,
-                              const int *fits, int nfit) {
+                              const int64_t *tile, const int *fits, int nfit,
+                              const map__compute *pre_c, const map__lb *pre_lb) {
   map_mapping m;
   memset(&m, 0, sizeof m);
   m.unit = cfg->unit;
   m.dataflow = cfg->dataflow;
   m.batch_pack = cfg->pack;
-  for (int d = 0; d < MAP_DIMS; d++) m.tile[d] = x->w->cand[d][ti[d]];
+  memcpy(m.tile, tile, sizeof m.tile);
   x->tile = m.tile;
   map__compute c;
-  map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
+  if (pre_c) c = *pre_c;
+  else map__config_compute(&x->a, x->opt, cfg, x->p->dim, m.tile, &c);
   map__bursts bursts;
   bool bursts_done = false; /* computed at the first priced mapping (pruned tilings skip it) */
   int64_t tiles[MAP_DIMS]; /* per dimension */
-  unsigned iterating = 0;
-  for (int d = 0; d < MAP_DIMS; d++) {
-    tiles[d] = (x->p->dim[d] + m.tile[d] - 1) / m.tile[d];
-    if (tiles[d] > 1) iterating |= 1u << d;
-  }
-  iterating &= ~(1u << MAP_DIM_B);
+  unsigned iterating = map__iterating(x, m.tile, tiles);
   const int *keep = x->keep[iterating];
   int norders = x->nkeep[iterating];
   bool bounded = x->prune, simd = cfg->unit == MAP_UNIT_SIMD;
-  map_cost lb, cost;
-  if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
+  map__lb lb;
+  map_cost cost;
+  if (bounded && pre_lb) lb = *pre_lb;
+  else if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
   if (bounded && map__hopeless(x, &lb)) {
     x->pruned += (int64_t)nfit * norders;
     return;
@@ -608,6 +641,7 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
           x->key[obj] = key;
           x->out[obj].mapping = m;
           x->out[obj].cost = cost;
+          x->best_v[obj] = map__value(obj, &cost);
         }
       }
     }
@@ -634,8 +668,134 @@ static void map__search_config(map__ctx *x, const map__config *cfg, int ci) {
             x->rejected += w->ncand[3] - ti[3];
             break;
           }
-          map__price_tiling(x, cfg, ci, ti, fits, nfit);
+          map__price_tiling(x, cfg, ci, ti, tile, fits, nfit, NULL, NULL);
         }
+}
+
+/* A fitting tiling waiting to be priced (map__search_best_first). */
+typedef struct map__pending {
+  map__compute c;
+  map__lb lb;
+  int64_t tile[MAP_DIMS];
+  int ti[MAP_DIMS];
+  int ci, nfit, norders;
+} map__pending;
+
+typedef struct map__pending_key {
+  double v;  /* map__pending_rank of the tiling's EDP bound */
+  int64_t i; /* its enumeration index */
+} map__pending_key;
+
+/* Tilings are priced by their EDP bound in steps of 5%, in enumeration order within a step:
+ * where the bounds barely tell tilings apart (a 1x1 array, whose compute is the same for every
+ * tiling) the enumeration's order prunes better than the bounds' small differences do. */
+static double map__pending_rank(double edp_bound) {
+  return edp_bound > 0 ? floor(log(edp_bound) / log1p(0.05)) : -INFINITY;
+}
+
+static inline bool map__pending_less(const map__pending_key *a, const map__pending_key *b) {
+  return a->v < b->v || (a->v == b->v && a->i < b->i);
+}
+
+/* Heap sort by (bound, enumeration index): in place, no allocation, and the keys are distinct
+ * (the index), so the order is fully determined. */
+static void map__pending_sort(map__pending_key *k, int64_t n) {
+  for (int64_t end = n, start = n / 2; end > 1;) {
+    int64_t root;
+    if (start > 0) {
+      root = --start; /* building the heap */
+    } else {
+      map__pending_key t = k[0]; /* the largest goes last */
+      k[0] = k[--end];
+      k[end] = t;
+      root = 0;
+    }
+    for (int64_t child; (child = 2 * root + 1) < end; root = child) {
+      if (child + 1 < end && map__pending_less(&k[child], &k[child + 1])) child++;
+      if (!map__pending_less(&k[root], &k[child])) break;
+      map__pending_key t = k[root];
+      k[root] = k[child];
+      k[child] = t;
+    }
+  }
+}
+
+/* The pending list of w with room for one more (false when out of memory). */
+static bool map__pending_room(map_workspace *w, int64_t n) {
+  if ((size_t)n < w->pending_cap) return true;
+  size_t cap = w->pending_cap ? 2 * w->pending_cap : 1024;
+  map__pending *np = realloc(w->pending, cap * sizeof *np);
+  if (!np) return false;
+  w->pending = np;
+  w->pending_cap = cap;
+  void *nk = realloc(w->pending_keys, cap * sizeof(map__pending_key));
+  if (!nk) return false;
+  w->pending_keys = nk;
+  return true;
+}
+
+/* Every tiling of the array configurations, priced in the order of their EDP bounds (lowest
+ * first, map__pending_rank) rather than enumerated: good mappings come early, so the bounds
+ * skip more of the rest. An exact answer does not depend on the order the search prices in
+ * (ties go to the lowest enumeration rank; a mapping is skipped only when its bound is
+ * strictly worse than a mapping held), but what a search leaves besides does: a cut search's
+ * bound of what it skipped, and the best mappings met for objectives not searched (the memo's
+ * seeds). So only a full search of every objective comes here. Returns false (nothing priced)
+ * when out of memory. */
+static bool map__search_best_first(map__ctx *x, const map__config *cfg, int ncfg) {
+  map_workspace *w = x->w;
+  int64_t n = 0;
+  int fits[MAP_MAX_ASSIGN];
+  int64_t rejected = 0;
+  bool fit_any = false;
+  for (int ci = 0; ci < ncfg; ci++) {
+    for (int d = 0; d < MAP_DIMS; d++)
+      w->ncand[d] = map_tile_candidates(x->p->dim[d], cfg[ci].extent[d], w->cand[d],
+                                        MAP_MAX_CANDIDATES);
+    bool simd = cfg[ci].unit == MAP_UNIT_SIMD;
+    int ti[MAP_DIMS];
+    for (ti[0] = 0; ti[0] < w->ncand[0]; ti[0]++)
+      for (ti[1] = 0; ti[1] < w->ncand[1]; ti[1]++)
+        for (ti[2] = 0; ti[2] < w->ncand[2]; ti[2]++)
+          for (ti[3] = 0; ti[3] < w->ncand[3]; ti[3]++) {
+            int64_t tile[MAP_DIMS];
+            for (int d = 0; d < MAP_DIMS; d++) tile[d] = w->cand[d][ti[d]];
+            int nfit = map__fitting(x, tile, fits);
+            if (nfit > 0 && !simd) fit_any = true;
+            if (nfit == 0) {
+              rejected += w->ncand[3] - ti[3];
+              break;
+            }
+            if (!map__pending_room(w, n)) return false;
+            map__pending *pe = &w->pending[n];
+            map__config_compute(&x->a, x->opt, &cfg[ci], x->p->dim, tile, &pe->c);
+            map__tiling_bound(&x->a, x->p, &x->base, simd, &pe->c, &pe->lb);
+            memcpy(pe->tile, tile, sizeof pe->tile);
+            memcpy(pe->ti, ti, sizeof pe->ti);
+            pe->ci = ci;
+            pe->nfit = nfit;
+            pe->norders = map__norders(x, tile);
+            map__pending_key *k = &((map__pending_key *)w->pending_keys)[n];
+            k->v = map__pending_rank(pe->lb.edp_js);
+            k->i = n;
+            n++;
+          }
+  }
+  x->rejected += rejected;
+  if (fit_any) x->fit_any = true;
+  map__pending_key *keys = w->pending_keys;
+  map__pending_sort(keys, n);
+  for (int64_t k = 0; k < n; k++) {
+    const map__pending *pe = &w->pending[keys[k].i];
+    if (map__hopeless(x, &pe->lb)) {
+      /* What map__price_tiling does with a hopeless tiling, without listing its fits again. */
+      x->pruned += (int64_t)pe->nfit * pe->norders;
+      continue;
+    }
+    int nfit = map__fitting(x, pe->tile, fits);
+    map__price_tiling(x, &cfg[pe->ci], pe->ci, pe->ti, pe->tile, fits, nfit, &pe->c, &pe->lb);
+  }
+  return true;
 }
 
 /* The search: every wanted objective's best over the whole mapspace, ties to the first mapping
@@ -698,6 +858,7 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
       /* out[obj] holds the seed's mapping and cost: the counts start afresh. */
       x.found[obj] = true;
       x.key[obj] = seed->key[obj];
+      x.best_v[obj] = map__value(obj, &out[obj].cost);
       out[obj].evaluated = out[obj].rejected = out[obj].pruned = 0;
     } else {
       memset(&out[obj], 0, sizeof out[obj]);
@@ -706,7 +867,10 @@ static int map__search(const arch *arch_in, const map_problem *p, const map_opti
 
   map__config cfg[MAP_MAX_CONFIGS + 1];
   int ncfg = map__array_configs(&x.a, p, opt, cfg);
-  for (int i = 0; i < ncfg; i++) map__search_config(&x, &cfg[i], i);
+  /* Out of memory for the best-first list (nothing priced yet): enumerate instead. */
+  bool done = !x.cut && prune && want == (1u << MAP_OBJECTIVES) - 1 &&
+              map__search_best_first(&x, cfg, ncfg);
+  for (int i = 0; i < ncfg && !done; i++) map__search_config(&x, &cfg[i], i);
   /* The SIMD unit when its bound does not already lose for some objective searched (for the
    * others its mappings cannot win, so searching it changes nothing for them). */
   bool simd = false;

@@ -25,6 +25,10 @@ typedef struct map_workspace {
    * callers cache or report per step. */
   int64_t searches, evaluated;
   map_memo *memo; /* NULL: every call searches (see map_workspace_memo) */
+  /* Scratch of the search: tilings waiting to be priced (grown as needed, kept for reuse). */
+  struct map__pending *pending;
+  void *pending_keys;
+  size_t pending_cap;
 } map_workspace;
 
 map_workspace *map_workspace_alloc(void);

@@ -438,19 +438,20 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
   /* (The tiles in between have epilogues of their own unless the output changes only here.) */
   if (t_prev >= 0 && innermost[MAP_OP_OUTPUT] == q) t = map__maxd(t, epi - inner_iters * t_prev);
   else t = map__maxd(t, epi);
-  /* One-fold chain: from the first transfer that waits for the previous fold to the last one
-   * this fold waits for. */
-  int from = -1, to = -1;
-  for (int k = 0; k < 4; k++) {
-    if (from < 0 && waits_prev[k]) from = k;
+  /* One-fold chain: from a transfer that waits for the previous fold through the in-order
+   * queue to the last one this fold waits for; the latest of them (a store waits for the
+   * epilogue too, after a load that waits for the fold alone). */
+  int to = -1;
+  for (int k = 0; k < 4; k++)
     if (fold_waits[k]) to = k;
-  }
-  if (from >= 0 && to >= from) {
+  double gap = -1;
+  for (int from = 0; from <= to; from++) {
+    if (!waits_prev[from]) continue;
     double chain = 0;
     for (int k = from; k <= to; k++) chain += len[k];
-    double gap = waited[from] + chain + (is_load[to] ? latency : 0);
-    t = map__maxd(t, c + map__stretch(sh, c, drain, gap) + gap);
+    gap = map__maxd(gap, waited[from] + chain + (is_load[to] ? latency : 0));
   }
+  if (gap >= 0) t = map__maxd(t, c + map__stretch(sh, c, drain, gap) + gap);
   *t_one = t;
   /* Two-fold chain (double-buffered slots): the first transfer of the queue waits for the fold
    * two before (its slot) or is queued behind the store that does. */

@@ -192,6 +192,7 @@ typedef struct prog__emit {
   const prog_epilogue *epi;
   double epi_total, epi_done; /* output elements of the step, and finished so far */
   int64_t permute;
+  int64_t last_piece; /* the latest epilogue piece (a step on the SIMD unit runs them in order) */
 } prog__emit;
 
 static int prog__slots(const arch *a, int buffer) { return a->buffers[buffer].double_buffered ? 2 : 1; }
@@ -360,13 +361,16 @@ static int prog__fold(prog__emit *e, const int64_t *at, const int64_t *len, int6
   prog__dep(e->p, i, e->permute);
   for (int op = 0; op < 2; op++) prog__dep(e->p, i, e->cur_load[op]);
   prog__dep(e->p, i, psum_dep);
+  /* A step mapped on the SIMD unit: its units and their epilogue pieces share that unit and
+   * run in program order (a unit after the previous unit's piece). */
+  if (e->m->unit == MAP_UNIT_SIMD) prog__dep(e->p, i, e->last_piece);
   if (!e->prob->on_chip[MAP_OP_OUTPUT]) prog__dep(e->p, i, e->last_store[e->cur.slot]);
   for (int op = 0; op < 2; op++)
     if (!e->prob->on_chip[op]) e->last_reader[op][in->slots[op]] = i;
   if (e->epi && at[MAP_DIM_K] + len[MAP_DIM_K] == e->prob->dim[MAP_DIM_K]) {
     int64_t x = prog__epilogue_piece(e, len, i, err);
     if (x < 0) return err->code;
-    i = x; /* the stores wait for the epilogue */
+    i = e->last_piece = x; /* the stores wait for the epilogue */
   }
   /* Every output tile this fold covers now has its writer: drain the pending ones. */
   e->cur.writer = i;
@@ -438,6 +442,7 @@ int program_emit_gemm_epilogue(program *p, const arch *a, const map_options *opt
   e.p = p;
   e.a = a;
   e.epi = epi;
+  e.last_piece = -1;
   e.epi_total = (double)prob->dim[MAP_DIM_B] * (double)prob->dim[MAP_DIM_M] * (double)prob->dim[MAP_DIM_N];
   int rc = prog__begin_step(p, name, times, false, &e.start, err);
   if (rc) return rc;

@@ -419,11 +419,55 @@ static void layers_and_models_match(void **state) {
   check_layer("simba-l", "ffn1", "tucker", "48x64:32x24", tucker, 4, 1);
 }
 
+/* A step mapped on the SIMD unit with an output epilogue: each unit after the first waits for
+ * the previous unit's epilogue piece (one SIMD unit, program order), and every piece for its
+ * own unit; on the array, units do not wait for pieces. */
+static void simd_step_units_follow_their_pieces(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  map_options opt;
+  map_options_init(&opt, &a);
+  map_problem p;
+  map_problem_gemm(&p, 64, 8, 1, 12);
+  p.epilogue_cycles = 1.0 / 32;
+  prog_epilogue x = {PROG_SIMD_ADD, 0, 6144, 192, 6144 * 4, 6144, 0, 0};
+  for (int unit = 0; unit < 2; unit++) {
+    map_mapping m = {ARCH_DATAFLOW_OS, {16, 8, 1, 12}, {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}, {0, 1, 0},
+                     unit ? MAP_UNIT_SIMD : MAP_UNIT_ARRAY, 1};
+    map_cost c;
+    heat_error err;
+    assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+    program prog;
+    program_init(&prog);
+    assert_int_equal(program_emit_gemm_epilogue(&prog, &a, &opt, "s", 1, &p, &m, &c, &x, &err),
+                     HEAT_OK);
+    int64_t last_piece = -1, folds = 0, pieces = 0;
+    for (size_t i = 0; i < prog.n; i++) {
+      const prog_insn *in = &prog.insn[i];
+      bool waits = false;
+      for (int d = 0; d < in->n_deps; d++) waits |= in->dep[d] == last_piece;
+      if (in->op == PROG_FOLD) {
+        folds++;
+        if (last_piece >= 0) assert_int_equal(waits, unit == 1);
+      } else if (in->op == PROG_SIMD) {
+        pieces++;
+        assert_true(in->n_deps > 0 && prog.insn[in->dep[0]].op == PROG_FOLD);
+        last_piece = (int64_t)i;
+      }
+    }
+    assert_int_equal(folds, 4);
+    assert_int_equal(pieces, 4);
+    program_free(&prog);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(searched_mappings_match_the_cost_model),
       cmocka_unit_test(every_order_and_tile_matches),
       cmocka_unit_test(layers_and_models_match),
+      cmocka_unit_test(simd_step_units_follow_their_pieces),
       cmocka_unit_test(text_round_trips),
       cmocka_unit_test(good_program_is_accepted),
       cmocka_unit_test(bad_programs_name_line_and_field),

@@ -28,6 +28,9 @@ typedef struct dp_ws {
   int64_t *off;                       /* MAC-optimal offline cost of static subsets */
   uint32_t *off_split;
   bool gemm_bound; /* CUSTOM: step_cost_bound_gemm screens splits (dp_custom) */
+  /* CUSTOM with gemm_bound and exact pricing: a lower bound of what completing each subset into
+   * a whole path costs (NULL: none; dp_custom_outside). */
+  double *outside;
   char letter[TN_MAX_INDICES];  /* compact bit -> letter */
   int64_t size[TN_MAX_INDICES]; /* compact bit -> index size */
 } dp_ws;

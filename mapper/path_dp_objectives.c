@@ -141,6 +141,13 @@ static int dp_custom_price(const dp_ws *w, const path_step *st, double *sc, heat
   return HEAT_OK;
 }
 
+/* Outside bounds only up to here (two passes over the 3^n / 2 splits, 2^n doubles). */
+#define DP_OUTSIDE_MAX_OPERANDS 12
+/* A sub-path with its least completion is dropped only past the cap by this factor: the sums
+ * are bounds summed in other orders than the DP's, so a sub-path of a path within the cap must
+ * not fall past it by a rounding. */
+#define DP_OUTSIDE_MARGIN (1 + 1e-9)
+
 /* A split of the subset being solved, with the lower bound of its total (sub-paths + step). */
 typedef struct dp_cand {
   double lb;
@@ -179,18 +186,24 @@ static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double cap,
   uint64_t keep = dp_letters_of(w, w->inter[s]);
   size_t n = 0;
   bool gemm = w->gemm_bound && isfinite(cap);
+  /* A split whose sub-path cannot be part of a whole path within the cap (sub-path + the least
+   * completion, with a margin for the order of the sums) is not kept. */
+  double out = w->outside && isfinite(cap) ? w->outside[s] : 0, cap_out = cap * DP_OUTSIDE_MARGIN;
   for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
     uint32_t a = low | sub, b = rest ^ sub;
     double lb = w->dc[a] + w->dc[b];
     /* Past the cap on the GEMM view's bound: past it on step_cost_bound, which is no less. */
-    if (gemm && lb <= cap && lb + dp_gemm_bound(w, a, b, s) > cap) lb = INFINITY;
+    if (gemm && lb <= cap) {
+      double g = lb + dp_gemm_bound(w, a, b, s);
+      if (g > cap || g + out > cap_out) lb = INFINITY;
+    }
     if (lb <= cap) {
       /* A split past the cap on its sub-paths alone is not described nor bounded. */
       path_step st;
       dp_custom_step(w, a, b, keep, &st);
       lb += w->opt->step_cost_bound(&st, w->opt->step_cost_ctx);
     }
-    if (lb <= cap) {
+    if (lb <= cap && lb + out <= cap_out) {
       cand[n].lb = lb;
       cand[n].rank = (uint32_t)n;
       cand[n].a = a;
@@ -225,7 +238,7 @@ static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double cap,
     }
     if (rc) return rc;
     double t = c + sc;
-    if (t > cap) continue;
+    if (t > cap || t + out > cap_out) continue;
     if (!bs || t < best || (t == best && cand[i].rank < best_rank)) {
       best = t;
       bs = a;
@@ -289,6 +302,52 @@ static int dp_custom_pass(dp_ws *w, dp_cand *cand, double cap, heat_error *err) 
   return rc;
 }
 
+/* The outside bound of every subset: a lower bound of what the rest of a whole path costs once
+ * the subset is contracted (its steps past those of the subset). Inside bounds first (the least
+ * sum of GEMM-view bounds over the subset's trees: no more than its best sub-path), then from
+ * the whole network down: a part of a split of s completes at least as s does plus the other
+ * part's inside bound plus the split's step. Two passes over the splits, no step described.
+ * NULL when out of memory (the DP then runs without). */
+static double *dp_custom_outside(dp_ws *w) {
+  size_t ns = (size_t)w->full + 1;
+  double *in = malloc(2 * ns * sizeof *in);
+  if (!in) return NULL;
+  double *out = in + ns;
+  for (uint32_t s = 1; s <= w->full; s++) {
+    out[s] = INFINITY;
+    in[s] = 0;
+    if (!(s & (s - 1)) || dp_is_foldable(w, s)) continue;
+    uint32_t low = s & -s, rest = s ^ low;
+    double best = INFINITY;
+    for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
+      uint32_t a = low | sub, b = rest ^ sub;
+      double v = in[a] + in[b];
+      if (v < best) {
+        v += dp_gemm_bound(w, a, b, s);
+        if (v < best) best = v;
+      }
+      if (!sub) break;
+    }
+    in[s] = best;
+  }
+  out[w->full] = 0;
+  for (uint32_t s = w->full; s >= 1; s--) {
+    if (!(s & (s - 1)) || dp_is_foldable(w, s) || !isfinite(out[s])) continue;
+    uint32_t low = s & -s, rest = s ^ low;
+    for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
+      uint32_t a = low | sub, b = rest ^ sub;
+      double step = dp_gemm_bound(w, a, b, s);
+      double va = out[s] + in[b] + step, vb = out[s] + in[a] + step;
+      if (va < out[a]) out[a] = va;
+      if (vb < out[b]) out[b] = vb;
+      if (!sub) break;
+    }
+  }
+  /* Kept at the front of the block: the caller frees it. */
+  memmove(in, out, ns * sizeof *in);
+  return in;
+}
+
 /* CUSTOM: the step-cost function sees every candidate split fully described. Exact when the
  * cost depends on the step's index sets and sizes; the operands' stored layouts (and so the
  * permutation fields) are those of the best sub-solutions. With a step-cost bound the splits
@@ -309,6 +368,11 @@ int dp_custom(dp_ws *w, heat_error *err) {
   for (size_t i = 0; i < w->n && w->gemm_bound; i++)
     if (strlen(w->net->operand[i]) != (size_t)__builtin_popcountll(w->inter[(uint32_t)1 << i]))
       w->gemm_bound = false;
+  double *outside = NULL;
+  if (w->gemm_bound && isfinite(cap) && !w->opt->step_cost_below && w->n >= 3 &&
+      w->n <= DP_OUTSIDE_MAX_OPERANDS)
+    outside = dp_custom_outside(w);
+  w->outside = outside;
   int rc = dp_custom_pass(w, cand, cap, err);
   /* No path within the cap: within the retry cap, then without one. */
   double retry = w->opt->cost_cap_retry > cap ? w->opt->cost_cap_retry : INFINITY;
@@ -318,5 +382,7 @@ int dp_custom(dp_ws *w, heat_error *err) {
     rc = dp_custom_pass(w, cand, cap, err);
   }
   free(cand);
+  free(outside);
+  w->outside = NULL;
   return rc;
 }

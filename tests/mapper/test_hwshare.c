@@ -170,6 +170,76 @@ static void retry_cap_keeps_the_path(void **state) {
   }
 }
 
+/* The DP with outside bounds (each sub-path dropped when it cannot be completed into a path
+ * within the cap): capped at the optimum itself, a hair above and well above it, the path is the
+ * plain DP's (every split priced, no bound), on random layers of 5 to 10 operands. */
+static void outside_bounds_keep_the_path(void **state) {
+  (void)state;
+  static const struct { const char *format, *shape; } nets[] = {
+      {"tt", "4x4x6:6x4x2"}, {"tucker", "4x4x6:6x8"}, {"cp", "8x12:4x4"},
+      {"tt", "2x3x4:4x3x2"}, {"cp", "4x6:3x8"},       {"tucker", "3x8:4x6"},
+      {"ttm", "4x6:6x4"},    {"tucker", "2x2x3x4:4x2x2x3"},
+  };
+  int64_t searches[2] = {0, 0};
+  for (size_t ni = 0; ni < sizeof nets / sizeof nets[0]; ni++) {
+    arch a;
+    heat_error err;
+    assert_int_equal(arch_resolve(presets[(ni + 2) % N_PRESETS], &a, &err), HEAT_OK);
+    wl_layer l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(wl_format_parse(nets[ni].format, "format", &l.format, &err), HEAT_OK);
+    assert_int_equal(wl_shape_parse(nets[ni].shape, "shape", &l.shape, &err), HEAT_OK);
+    l.n_ranks = wl_layer_rank_count(&l);
+    wl_layer_clip_ranks(&l, pick(2, 6));
+    tn_network net;
+    assert_int_equal(wl_layer_network(&l, pick(1, 200), &net, &err), HEAT_OK);
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      map_options opt;
+      map_options_init(&opt, &a);
+      opt.objective = (map_objective)obj;
+      opt.memory_stalls = pick(0, 1) != 0;
+      assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+      hwpath_ctx ctx;
+      hwpath_ctx_init(&ctx, &a, &opt, &net, ws);
+      path_options ref;
+      path_options_init(&ref);
+      ref.precompute = pick(0, 1) ? PATH_PRECOMPUTE_NO_GROWTH : PATH_PRECOMPUTE_NEVER;
+      ref.objective = PATH_OBJECTIVE_CUSTOM;
+      ref.step_cost = hwpath_step_cost;
+      ref.step_cost_ctx = &ctx;
+      path plain, fast;
+      int64_t s0 = ws->searches;
+      int rc = path_optimize(&net, &ref, &plain, &err);
+      searches[0] += ws->searches - s0;
+      assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+      if (rc || !hwpath_feasible(&plain) || plain.cost <= 0) continue;
+      static const double caps[] = {1.0, 1 + 1e-12, 1.5};
+      for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++) {
+        assert_int_equal(map_workspace_memo(ws, true), HEAT_OK);
+        hwpath_bounds *bounds = hwpath_bounds_alloc();
+        assert_non_null(bounds);
+        ctx.bounds = bounds;
+        path_options o = ref;
+        o.step_cost_bound = hwpath_step_bound;
+        o.step_cost_bound_gemm = hwpath_step_bound_gemm;
+        o.cost_cap = caps[q] * plain.cost;
+        s0 = ws->searches;
+        assert_int_equal(path_optimize(&net, &o, &fast, &err), HEAT_OK);
+        searches[1] += ws->searches - s0;
+        if (!same_path(&fast, &plain))
+          fail_msg("%s on %s, objective %s, cap %.13g x the optimum: another path", net.expr,
+                   a.name, map_objective_name(opt.objective), caps[q]);
+        ctx.bounds = NULL;
+        hwpath_bounds_free(bounds);
+        assert_int_equal(map_workspace_memo(ws, false), HEAT_OK);
+      }
+    }
+  }
+  print_message("searches: plain %lld, with outside bounds (3 caps) %lld\n",
+                (long long)searches[0], (long long)searches[1]);
+  assert_true(searches[1] < searches[0]);
+}
+
 /* Failures come out the same: a network whose steps cannot be mapped anywhere. */
 static void shared_errors_as_plain(void **state) {
   (void)state;
@@ -323,6 +393,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(shared_paths_equal_plain),
       cmocka_unit_test(retry_cap_keeps_the_path),
+      cmocka_unit_test(outside_bounds_keep_the_path),
       cmocka_unit_test(shared_errors_as_plain),
       cmocka_unit_test(kept_bounds_exact_after_search),
       cmocka_unit_test(gemm_bound_holds_for_every_layout),

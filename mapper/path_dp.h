@@ -31,6 +31,10 @@ typedef struct dp_ws {
   /* CUSTOM with gemm_bound and exact pricing: a lower bound of what completing each subset into
    * a whole path costs (NULL: none; dp_custom_outside). */
   double *outside;
+  /* With outside: step_cost_bound_gemm of the j-th split (enumeration order) of subset s at
+   * gemm_lb[gemm_at[s] + j], computed once for the three passes that use it. */
+  double *gemm_lb;
+  size_t *gemm_at;
   char letter[TN_MAX_INDICES];  /* compact bit -> letter */
   int64_t size[TN_MAX_INDICES]; /* compact bit -> index size */
 } dp_ws;

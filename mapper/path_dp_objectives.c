@@ -189,12 +189,13 @@ static int dp_custom_best_first(dp_ws *w, uint32_t s, dp_cand *cand, double cap,
   /* A split whose sub-path cannot be part of a whole path within the cap (sub-path + the least
    * completion, with a margin for the order of the sums) is not kept. */
   double out = w->outside && isfinite(cap) ? w->outside[s] : 0, cap_out = cap * DP_OUTSIDE_MARGIN;
-  for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
+  const double *gemm_lb = w->gemm_lb ? w->gemm_lb + w->gemm_at[s] : NULL;
+  for (uint32_t sub = (rest - 1) & rest, j = 0;; sub = (sub - 1) & rest, j++) {
     uint32_t a = low | sub, b = rest ^ sub;
     double lb = w->dc[a] + w->dc[b];
     /* Past the cap on the GEMM view's bound: past it on step_cost_bound, which is no less. */
     if (gemm && lb <= cap) {
-      double g = lb + dp_gemm_bound(w, a, b, s);
+      double g = lb + (gemm_lb ? gemm_lb[j] : dp_gemm_bound(w, a, b, s));
       if (g > cap || g + out > cap_out) lb = INFINITY;
     }
     if (lb <= cap) {
@@ -309,23 +310,26 @@ static int dp_custom_pass(dp_ws *w, dp_cand *cand, double cap, heat_error *err) 
  * part's inside bound plus the split's step. Two passes over the splits, no step described.
  * NULL when out of memory (the DP then runs without). */
 static double *dp_custom_outside(dp_ws *w) {
-  size_t ns = (size_t)w->full + 1;
-  double *in = malloc(2 * ns * sizeof *in);
-  if (!in) return NULL;
-  double *out = in + ns;
+  size_t ns = (size_t)w->full + 1, n_splits = 0;
+  /* Splits of the subsets the DP solves (neither inputs nor folded): 2^(|s|-1) - 1 each. */
+  for (uint32_t s = 1; s <= w->full; s++)
+    if ((s & (s - 1)) && !dp_is_foldable(w, s))
+      n_splits += ((size_t)1 << (__builtin_popcount(s) - 1)) - 1;
+  double *block = malloc((2 * ns + n_splits) * sizeof(double) + ns * sizeof(size_t));
+  if (!block) return NULL;
+  double *out = block, *in = out + ns, *glb = in + ns;
+  size_t *at = (size_t *)(glb + n_splits), next = 0;
   for (uint32_t s = 1; s <= w->full; s++) {
     out[s] = INFINITY;
     in[s] = 0;
+    at[s] = next;
     if (!(s & (s - 1)) || dp_is_foldable(w, s)) continue;
     uint32_t low = s & -s, rest = s ^ low;
     double best = INFINITY;
     for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
       uint32_t a = low | sub, b = rest ^ sub;
-      double v = in[a] + in[b];
-      if (v < best) {
-        v += dp_gemm_bound(w, a, b, s);
-        if (v < best) best = v;
-      }
+      double g = glb[next++] = dp_gemm_bound(w, a, b, s);
+      if (in[a] + in[b] + g < best) best = in[a] + in[b] + g;
       if (!sub) break;
     }
     in[s] = best;
@@ -334,18 +338,19 @@ static double *dp_custom_outside(dp_ws *w) {
   for (uint32_t s = w->full; s >= 1; s--) {
     if (!(s & (s - 1)) || dp_is_foldable(w, s) || !isfinite(out[s])) continue;
     uint32_t low = s & -s, rest = s ^ low;
-    for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
+    const double *g = glb + at[s];
+    for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest, g++) {
       uint32_t a = low | sub, b = rest ^ sub;
-      double step = dp_gemm_bound(w, a, b, s);
-      double va = out[s] + in[b] + step, vb = out[s] + in[a] + step;
+      double va = out[s] + in[b] + *g, vb = out[s] + in[a] + *g;
       if (va < out[a]) out[a] = va;
       if (vb < out[b]) out[b] = vb;
       if (!sub) break;
     }
   }
-  /* Kept at the front of the block: the caller frees it. */
-  memmove(in, out, ns * sizeof *in);
-  return in;
+  /* The block starts with the outside bounds: the caller keeps it as w->outside and frees it. */
+  w->gemm_lb = glb;
+  w->gemm_at = at;
+  return block;
 }
 
 /* CUSTOM: the step-cost function sees every candidate split fully described. Exact when the
@@ -383,6 +388,7 @@ int dp_custom(dp_ws *w, heat_error *err) {
   }
   free(cand);
   free(outside);
-  w->outside = NULL;
+  w->outside = w->gemm_lb = NULL;
+  w->gemm_at = NULL;
   return rc;
 }

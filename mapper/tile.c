@@ -638,15 +638,31 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     floor_t = map__maxd(floor_t, ar->array_cycles / units + epi_unit);
   /* The first unit's loads are of full tiles (remainders come last in every loop), longer than
    * the average share where an operand has edge tiles. */
-  double first_load = 0;
+  double first_load = 0, first_port = 0; /* first_port: the loads' cycles on the bound port */
   for (int op = 0; op < 2; op++) {
     if (p->on_chip[op]) continue;
     int whole = merged && innermost[op] == nest.n - 1 ? nest.dim[nest.n - 1] : -1;
-    double f = map__first_burst_bytes(p, m->tile, op, map__elem_bytes(a, op, false), whole) / bpc;
-    first_load += out->layout[op] == MAP_LAYOUT_STRIDED ? f / MAP_STRIDED_DMA_EFFICIENCY : f;
+    double eb = map__elem_bytes(a, op, false);
+    double f = map__first_burst_bytes(p, m->tile, op, eb, whole) / bpc;
+    if (out->layout[op] == MAP_LAYOUT_STRIDED) f /= MAP_STRIDED_DMA_EFFICIENCY;
+    /* The DMA engine holds a load until its destination buffer's port has taken the bytes
+     * (sim/model.cpp): a port narrower than the DRAM channel sets the load's time. */
+    double elems = 1;
+    for (int d = 0; d < MAP_DIMS; d++)
+      if (map_op_dims[op] & (1u << d)) elems *= (double)(d == whole ? p->dim[d] : m->tile[d]);
+    double port = elems * eb / a->buffers[m->buffer[op]].bytes_per_cycle;
+    first_load += map__maxd(f, port);
+    if (m->buffer[op] == sram_buf) first_port += port;
   }
   double latency = map_dram_latency_cycles(a);
   double cycles = first_load + latency + compute_tile;
+  /* Where the bound port sets the tiles' compute, every unit's share of it carries an average
+   * share of the loads, and the first unit's loads are already in first_load: the periods
+   * give back up to those loads' port cycles, no more than the port added over the array's
+   * own compute (the same periods priced with the array's compute alone). */
+  double c_arr = ar->array_cycles / units, port_extra = 0, t_inner_arr = 0;
+  bool port_bound = first_port > 0 && compute_tile > c_arr;
+  if (port_bound) port_extra = compute_tile - c_arr;
   double t_inner = 0;
   for (int q = n - 1; q >= 0; q--) {
     double t_one;
@@ -657,6 +673,18 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
      * single periods may be shorter: then the two-fold chain no longer alternates them). */
     bool alternates = t > t_one && t >= floor_t;
     t = map__maxd(t, floor_t);
+    double cnt_q = (double)(nest.count[q] - 1);
+    for (int i = 0; i < q; i++) cnt_q *= (double)nest.count[i];
+    if (port_bound) {
+      double t_one_arr, t_arr = map__class_period(a, p, m, inner, q, share, st_share, lp_share, c_arr,
+                                       latency, ar->fill_drain, epi_unit,
+                                       q == n - 1 ? -1 : t_inner_arr,
+                                       inner_iters(nest.count, q, n), merged, &share_epi,
+                                       &t_one_arr);
+      t_arr = map__maxd(t_arr, floor_t);
+      if (q == n - 1) t_inner_arr = t_arr;
+      port_extra += cnt_q * map__maxd(0, t - t_arr);
+    }
     if (q == n - 1) {
       t_inner = t;
       /* Where the two-fold chain sets the innermost period (t > t_one), a run of its tiles
@@ -669,6 +697,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     for (int i = 0; i < q; i++) cnt *= (double)nest.count[i];
     cycles += cnt * t;
   }
+  cycles -= fmin(first_port, port_extra);
   (void)overlap_io;
   (void)sram_tile;
   /* The last unit's drain, epilogue and store. */

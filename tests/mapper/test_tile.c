@@ -237,6 +237,35 @@ static void single_tile_cost_by_hand(void **state) {
   assert_string_equal(map_layout_name(c.layout[0]), "simd");
 }
 
+/* A load is as slow as its destination buffer's port (the DMA engine holds it until the port
+ * has taken the bytes), and those port cycles are not paid again by a port-bound fold. */
+static void narrow_port_load_by_hand(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  a.buffers[1].bytes_per_cycle = 16; /* the weight buffer: half the DRAM channel's 32 B */
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.timing = FOLD_TIMING_SCALESIM;
+  map_problem p;
+  map_problem_gemm(&p, 1, 64, 64, 64);
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 64, 64, 64}, {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  map_cost c;
+  heat_error err;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  /* Input 4096 B at the channel's 32 B/cycle (128), weight 4096 B at the port's 16 (256),
+   * latency 100; the fold: 4 folds of 126 on the array, but the weight port carries 4 x 2048
+   * B of reads (512 cycles; its 256 load cycles were spent before the fold); store 4096 B
+   * (128). (Before: the load at the channel's rate, 128, and the fold at 768.) */
+  assert_float_equal(c.cycles, 128 + 256 + 100 + 512 + 128, 1e-9);
+  assert_float_equal(c.sram_cycles, (4096 + 4 * 2048) / 16.0, 1e-9);
+  /* A port as fast as the channel: the channel sets the load, and the fold is the array's
+   * (the port carries (4096 + 8192) / 32 = 384 cycles, below 4 x 126). */
+  a.buffers[1].bytes_per_cycle = 32;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 128 + 128 + 100 + 4 * 126 + 128, 1e-9);
+}
+
 /* The tile pipeline as the program runs it (MAPPING.md, "One mapping"): bursts, the DRAM latency
  * on the slot chains, a single-buffered slot, the epilogue between a fold and its store. */
 static void pipeline_chains_by_hand(void **state) {
@@ -422,6 +451,7 @@ int main(void) {
       cmocka_unit_test(dram_reuse_matches_a_walk_of_the_loop_nest),
       cmocka_unit_test(random_invariants),
       cmocka_unit_test(single_tile_cost_by_hand),
+      cmocka_unit_test(narrow_port_load_by_hand),
       cmocka_unit_test(pipeline_chains_by_hand),
       cmocka_unit_test(epilogue_port_share_by_hand),
       cmocka_unit_test(smallest_tile_too_big_names_the_buffer),

@@ -679,43 +679,34 @@ typedef struct map__pending {
   int64_t tile[MAP_DIMS];
   int ti[MAP_DIMS];
   int ci, nfit, norders;
+  uint16_t rank; /* map__pending_rank of lb.edp_js */
 } map__pending;
 
-typedef struct map__pending_key {
-  double v;  /* map__pending_rank of the tiling's EDP bound */
-  int64_t i; /* its enumeration index */
-} map__pending_key;
-
-/* Tilings are priced by their EDP bound in steps of 5%, in enumeration order within a step:
- * where the bounds barely tell tilings apart (a 1x1 array, whose compute is the same for every
- * tiling) the enumeration's order prunes better than the bounds' small differences do. */
-static double map__pending_rank(double edp_bound) {
-  return edp_bound > 0 ? floor(log(edp_bound) / log1p(0.05)) : -INFINITY;
+/* Tilings are priced by their EDP bound in steps of 1/16 of a binade (4-6%), in enumeration
+ * order within a step: where the bounds barely tell tilings apart (a 1x1 array, whose compute
+ * is the same for every tiling) the enumeration's order prunes better than the bounds' small
+ * differences do. A positive double's bits grow with its value: the rank is its exponent and
+ * the mantissa's top 4 bits. */
+static uint16_t map__pending_rank(double edp_bound) {
+  uint64_t bits;
+  memcpy(&bits, &edp_bound, sizeof bits);
+  return edp_bound > 0 ? (uint16_t)(bits >> 48) : 0;
 }
 
-static inline bool map__pending_less(const map__pending_key *a, const map__pending_key *b) {
-  return a->v < b->v || (a->v == b->v && a->i < b->i);
-}
-
-/* Heap sort by (bound, enumeration index): in place, no allocation, and the keys are distinct
- * (the index), so the order is fully determined. */
-static void map__pending_sort(map__pending_key *k, int64_t n) {
-  for (int64_t end = n, start = n / 2; end > 1;) {
-    int64_t root;
-    if (start > 0) {
-      root = --start; /* building the heap */
-    } else {
-      map__pending_key t = k[0]; /* the largest goes last */
-      k[0] = k[--end];
-      k[end] = t;
-      root = 0;
+/* The indices 0..n-1 ordered by (rank, index): a stable radix sort of the 16-bit ranks, low
+ * byte then high byte (`tmp` holds n indices between the passes). */
+static void map__pending_sort(const map__pending *pe, uint32_t *out, uint32_t *tmp, int64_t n) {
+  for (int pass = 0; pass < 2; pass++) {
+    int64_t count[257] = {0};
+    uint32_t *dst = pass ? out : tmp;
+    for (int64_t i = 0; i < n; i++) {
+      uint32_t at = pass ? tmp[i] : (uint32_t)i;
+      count[((pe[at].rank >> (8 * pass)) & 0xff) + 1]++;
     }
-    for (int64_t child; (child = 2 * root + 1) < end; root = child) {
-      if (child + 1 < end && map__pending_less(&k[child], &k[child + 1])) child++;
-      if (!map__pending_less(&k[root], &k[child])) break;
-      map__pending_key t = k[root];
-      k[root] = k[child];
-      k[child] = t;
+    for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+    for (int64_t i = 0; i < n; i++) {
+      uint32_t at = pass ? tmp[i] : (uint32_t)i;
+      dst[count[(pe[at].rank >> (8 * pass)) & 0xff]++] = at;
     }
   }
 }
@@ -728,7 +719,7 @@ static bool map__pending_room(map_workspace *w, int64_t n) {
   if (!np) return false;
   w->pending = np;
   w->pending_cap = cap;
-  void *nk = realloc(w->pending_keys, cap * sizeof(map__pending_key));
+  void *nk = realloc(w->pending_keys, 2 * cap * sizeof(uint32_t));
   if (!nk) return false;
   w->pending_keys = nk;
   return true;
@@ -766,7 +757,7 @@ static bool map__search_best_first(map__ctx *x, const map__config *cfg, int ncfg
               rejected += w->ncand[3] - ti[3];
               break;
             }
-            if (!map__pending_room(w, n)) return false;
+            if (n >= UINT32_MAX || !map__pending_room(w, n)) return false;
             map__pending *pe = &w->pending[n];
             map__config_compute(&x->a, x->opt, &cfg[ci], x->p->dim, tile, &pe->c);
             map__tiling_bound(&x->a, x->p, &x->base, simd, &pe->c, &pe->lb);
@@ -775,18 +766,16 @@ static bool map__search_best_first(map__ctx *x, const map__config *cfg, int ncfg
             pe->ci = ci;
             pe->nfit = nfit;
             pe->norders = map__norders(x, tile);
-            map__pending_key *k = &((map__pending_key *)w->pending_keys)[n];
-            k->v = map__pending_rank(pe->lb.edp_js);
-            k->i = n;
+            pe->rank = map__pending_rank(pe->lb.edp_js);
             n++;
           }
   }
   x->rejected += rejected;
   if (fit_any) x->fit_any = true;
-  map__pending_key *keys = w->pending_keys;
-  map__pending_sort(keys, n);
+  uint32_t *order = w->pending_keys;
+  map__pending_sort(w->pending, order, order + w->pending_cap, n);
   for (int64_t k = 0; k < n; k++) {
-    const map__pending *pe = &w->pending[keys[k].i];
+    const map__pending *pe = &w->pending[order[k]];
     if (map__hopeless(x, &pe->lb)) {
       /* What map__price_tiling does with a hopeless tiling, without listing its fits again. */
       x->pruned += (int64_t)pe->nfit * pe->norders;

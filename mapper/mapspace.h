@@ -27,7 +27,7 @@ typedef struct map_workspace {
   map_memo *memo; /* NULL: every call searches (see map_workspace_memo) */
   /* Scratch of the search: tilings waiting to be priced (grown as needed, kept for reuse). */
   struct map__pending *pending;
-  void *pending_keys;
+  void *pending_keys; /* 2 x pending_cap indices */
   size_t pending_cap;
 } map_workspace;
 

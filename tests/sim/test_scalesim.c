@@ -149,7 +149,7 @@ static void goldens_match(void **state) {
   }
   fclose(f);
   fprintf(stderr, "%d golden layers, %d replayed in full\n", rows, replayed);
-  assert_true(rows >= 170);
+  assert_true(rows >= 173);
 }
 
 /* Python's repr() of a float, which SCALE-Sim's reports print. */

@@ -441,15 +441,18 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
   /* One-fold chain: from a transfer that waits for the previous fold through the in-order
    * queue to the last one this fold waits for; the latest of them (a store waits for the
    * epilogue too, after a load that waits for the fold alone). */
-  int to = -1;
-  for (int k = 0; k < 4; k++)
-    if (fold_waits[k]) to = k;
   double gap = -1;
-  for (int from = 0; from <= to; from++) {
-    if (!waits_prev[from]) continue;
-    double chain = 0;
-    for (int k = from; k <= to; k++) chain += len[k];
-    gap = map__maxd(gap, waited[from] + chain + (is_load[to] ? latency : 0));
+  /* Every transfer the fold waits for ends a chain: a load lands the DRAM latency after the
+   * channel took it, so a load before a later store can end the longest one (eyeriss-like CP
+   * s3: weight load 2 + latency 20, more than the store's 6 after its 14-cycle epilogue). */
+  for (int to = 0; to < 4; to++) {
+    if (!fold_waits[to]) continue;
+    for (int from = 0; from <= to; from++) {
+      if (!waits_prev[from]) continue;
+      double chain = 0;
+      for (int k = from; k <= to; k++) chain += len[k];
+      gap = map__maxd(gap, waited[from] + chain + (is_load[to] ? latency : 0));
+    }
   }
   if (gap >= 0) t = map__maxd(t, c + map__stretch(sh, c, drain, gap) + gap);
   *t_one = t;
@@ -655,6 +658,18 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     if (m->buffer[op] == sram_buf) first_port += port;
   }
   double latency = map_dram_latency_cycles(a);
+  /* While the first loads' data is on its way, the in-order queue goes on to the next loads
+   * that wait for no fold: with no store queued (the output on chip) and a double-buffered
+   * bound buffer, each operand's second load, into its other slot; their port cycles, up to
+   * the latency, are spent before the first fold too (cloud-128 dense q: 141 cycles). */
+  if (p->on_chip[MAP_OP_OUTPUT] && a->buffers[sram_buf].double_buffered) {
+    double ahead = 0;
+    for (int op = 0; op < 2; op++)
+      if (!p->on_chip[op] && m->buffer[op] == sram_buf && events[op] > 1)
+        ahead += map__elements(m->tile, op) * map__elem_bytes(a, op, false) /
+                 a->buffers[sram_buf].bytes_per_cycle;
+    first_port += fmin(latency, ahead);
+  }
   double cycles = first_load + latency + compute_tile;
   /* Where the bound port sets the tiles' compute, every unit's share of it carries an average
    * share of the loads, and the first unit's loads are already in first_load: the periods

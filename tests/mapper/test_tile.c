@@ -264,6 +264,18 @@ static void narrow_port_load_by_hand(void **state) {
   a.buffers[1].bytes_per_cycle = 32;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
   assert_float_equal(c.cycles, 128 + 128 + 100 + 4 * 126 + 128, 1e-9);
+  /* Two tiles of N = 32 (32x64x64, input and output on chip), the 16 B/cycle weight port:
+   * load 1 takes the port 0-128 and lands at 228; load 2, into the other slot, goes out at
+   * once (128-256, during load 1's latency) and lands at 356; fold 1 (126 on the array, 128
+   * cycles of weight reads) gets the port from 256 and ends at 384, fold 2 at 512. (The
+   * average period, (2 x 2048 reads + 2 x 2048 loads) / 16 / 2 = 256, priced 740: both loads'
+   * port cycles again.) */
+  a.buffers[1].bytes_per_cycle = 16;
+  map_problem_gemm(&p, 1, 32, 64, 64);
+  p.on_chip[MAP_OP_INPUT] = p.on_chip[MAP_OP_OUTPUT] = true;
+  map_mapping m2 = {ARCH_DATAFLOW_OS, {1, 32, 64, 32}, {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  assert_int_equal(map_eval(&a, &p, &opt, &m2, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 512, 1e-9);
 }
 
 /* The tile pipeline as the program runs it (MAPPING.md, "One mapping"): bursts, the DRAM latency
@@ -299,6 +311,13 @@ static void pipeline_chains_by_hand(void **state) {
   a.buffers[1].double_buffered = false;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
   assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 226 + 32, 1e-9);
+  /* The output single-buffered too: the fold also waits for the previous tile's store, queued
+   * after the weight load (32 + 32 = 64, no latency on a store), but the weight load lands
+   * later (32 + 100): still 226 a tile (the chain to the store alone priced 94 + 64 = 158). */
+  a.buffers[0].double_buffered = false;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 226 + 32, 1e-9);
+  a.buffers[0].double_buffered = true;
   a.buffers[1].double_buffered = true;
   /* An epilogue of 0.25 cycles per output element (256 per tile) between each fold and its
    * store, which the next-but-one tile's weight load queues behind: two tiles take 64 + 100 +

@@ -441,15 +441,18 @@ static double map__class_period(const arch *a, const map_problem *p, const map_m
   /* One-fold chain: from a transfer that waits for the previous fold through the in-order
    * queue to the last one this fold waits for; the latest of them (a store waits for the
    * epilogue too, after a load that waits for the fold alone). */
-  int to = -1;
-  for (int k = 0; k < 4; k++)
-    if (fold_waits[k]) to = k;
   double gap = -1;
-  for (int from = 0; from <= to; from++) {
-    if (!waits_prev[from]) continue;
-    double chain = 0;
-    for (int k = from; k <= to; k++) chain += len[k];
-    gap = map__maxd(gap, waited[from] + chain + (is_load[to] ? latency : 0));
+  /* Every transfer the fold waits for ends a chain: a load lands the DRAM latency after the
+   * channel took it, so a load before a later store can end the longest one (eyeriss-like CP
+   * s3: weight load 2 + latency 20, more than the store's 6 after its 14-cycle epilogue). */
+  for (int to = 0; to < 4; to++) {
+    if (!fold_waits[to]) continue;
+    for (int from = 0; from <= to; from++) {
+      if (!waits_prev[from]) continue;
+      double chain = 0;
+      for (int k = from; k <= to; k++) chain += len[k];
+      gap = map__maxd(gap, waited[from] + chain + (is_load[to] ? latency : 0));
+    }
   }
   if (gap >= 0) t = map__maxd(t, c + map__stretch(sh, c, drain, gap) + gap);
   *t_one = t;

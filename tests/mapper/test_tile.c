@@ -299,6 +299,13 @@ static void pipeline_chains_by_hand(void **state) {
   a.buffers[1].double_buffered = false;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
   assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 226 + 32, 1e-9);
+  /* The output single-buffered too: the fold also waits for the previous tile's store, queued
+   * after the weight load (32 + 32 = 64, no latency on a store), but the weight load lands
+   * later (32 + 100): still 226 a tile (the chain to the store alone priced 94 + 64 = 158). */
+  a.buffers[0].double_buffered = false;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 64 + 100 + 94 + 7 * 226 + 32, 1e-9);
+  a.buffers[0].double_buffered = true;
   a.buffers[1].double_buffered = true;
   /* An epilogue of 0.25 cycles per output element (256 per tile) between each fold and its
    * store, which the next-but-one tile's weight load queues behind: two tiles take 64 + 100 +

@@ -264,6 +264,18 @@ static void narrow_port_load_by_hand(void **state) {
   a.buffers[1].bytes_per_cycle = 32;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
   assert_float_equal(c.cycles, 128 + 128 + 100 + 4 * 126 + 128, 1e-9);
+  /* Two tiles of N = 32 (32x64x64, input and output on chip), the 16 B/cycle weight port:
+   * load 1 takes the port 0-128 and lands at 228; load 2, into the other slot, goes out at
+   * once (128-256, during load 1's latency) and lands at 356; fold 1 (126 on the array, 128
+   * cycles of weight reads) gets the port from 256 and ends at 384, fold 2 at 512. (The
+   * average period, (2 x 2048 reads + 2 x 2048 loads) / 16 / 2 = 256, priced 740: both loads'
+   * port cycles again.) */
+  a.buffers[1].bytes_per_cycle = 16;
+  map_problem_gemm(&p, 1, 32, 64, 64);
+  p.on_chip[MAP_OP_INPUT] = p.on_chip[MAP_OP_OUTPUT] = true;
+  map_mapping m2 = {ARCH_DATAFLOW_OS, {1, 32, 64, 32}, {MAP_DIM_M, MAP_DIM_K, MAP_DIM_N}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  assert_int_equal(map_eval(&a, &p, &opt, &m2, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 512, 1e-9);
 }
 
 /* The tile pipeline as the program runs it (MAPPING.md, "One mapping"): bursts, the DRAM latency

@@ -314,31 +314,37 @@ static void map__bound_cost(const arch *a, double cycles, double pj, map__lb *ou
 
 void map_step_bound(const arch *arch_in, const map_problem *p, const map_options *opt,
                     map_cost *out) {
-  arch a;
-  map_effective_arch(arch_in, opt, &a);
+  /* The arch as described unless the options override the array (no copy per call: the
+   * path DPs ask for many bounds). */
+  arch eff;
+  const arch *a = arch_in;
+  if (opt->array_rows_override || opt->array_cols_override) {
+    map_effective_arch(arch_in, opt, &eff);
+    a = &eff;
+  }
   map__bound_base b;
-  map__bound_base_of(&a, p, opt, &b);
+  map__bound_base_of(a, p, opt, &b);
   map__dram d;
-  map__dram_compulsory(&a, p, &b, &d);
+  map__dram_compulsory(a, p, &b, &d);
   memset(out, 0, sizeof *out);
   /* No PE does more than one MAC a cycle; every mapping's array reads each input and weight
    * element and writes each output element at least once, with 3 register events per MAC. */
   double cycles, pj;
-  map__bound_of(&a, &b, b.macs / (double)arch_peak_macs_per_cycle(&a), 0, 0, 3 * b.macs,
+  map__bound_of(a, &b, b.macs / (double)arch_peak_macs_per_cycle(a), 0, 0, 3 * b.macs,
                 b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d, 0,
                 &cycles, &pj);
-  if (a.simd.lanes > 0) {
+  if (a->simd.lanes > 0) {
     /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
      * op_pj per lane-cycle, instead of a PE's MAC and register events. */
-    double lane = b.macs * a.simd.cycles_mul, c2, pj2;
-    map__bound_of(&a, &b, lane / a.simd.lanes, 0, 0, 0, b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT],
-                  b.elems[MAP_OP_OUTPUT], 0, &d, 0, &c2, &pj2);
-    pj2 += (lane * a.simd.op_pj - b.macs * a.mac_pj) * MAP_BOUND_SLACK;
+    double lane = b.macs * a->simd.cycles_mul, c2, pj2;
+    map__bound_of(a, &b, lane / a->simd.lanes, 0, 0, 0, b.elems[MAP_OP_INPUT],
+                  b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d, 0, &c2, &pj2);
+    pj2 += (lane * a->simd.op_pj - b.macs * a->mac_pj) * MAP_BOUND_SLACK;
     if (c2 < cycles) cycles = c2;
     if (pj2 < pj) pj = pj2;
   }
   map__lb lb;
-  map__bound_cost(&a, cycles, pj, &lb);
+  map__bound_cost(a, cycles, pj, &lb);
   out->cycles = lb.cycles;
   out->latency_s = lb.latency_s;
   out->energy_j = lb.energy_j;

@@ -315,12 +315,37 @@ static void epilogue_bounds_hold(void **state) {
   assert_true(pruned > 0);
 }
 
+/* map_step_bound reads the arch in place unless the options override the array: with an
+ * override it bounds as the resized arch does, without one as the arch itself. */
+static void step_bound_follows_overrides(void **state) {
+  (void)state;
+  arch a, resized;
+  heat_error err;
+  assert_int_equal(arch_resolve("tpu-32", &a, &err), HEAT_OK);
+  map_problem p;
+  map_problem_gemm(&p, 1, 384, 768, 768);
+  map_options opt, plain;
+  map_options_init(&opt, &a);
+  plain = opt;
+  opt.array_rows_override = 8;
+  opt.array_cols_override = 16;
+  resized = a;
+  arch_set_array(&resized, 8, 16);
+  map_cost with, as_resized, as_is;
+  map_step_bound(&a, &p, &opt, &with);
+  map_step_bound(&resized, &p, &plain, &as_resized);
+  map_step_bound(&a, &p, &plain, &as_is);
+  assert_true(memcmp(&with, &as_resized, sizeof with) == 0);
+  assert_true(with.cycles > as_is.cycles); /* 128 PEs instead of 1024 */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fitting_equals_eval),
       cmocka_unit_test(per_class_sums_equal_per_tile),
       cmocka_unit_test(best_first_equals_unpruned),
       cmocka_unit_test(epilogue_bounds_hold),
+      cmocka_unit_test(step_bound_follows_overrides),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

@@ -283,12 +283,26 @@ int hwpath_price(const tn_network *net, const path *pth, const arch *a, const ma
   return HEAT_OK;
 }
 
-/* Runs with the workspace's memo on: the path DP asks for the same steps many times. */
-static int hwpath__memo_on(map_workspace *w, bool *was, heat_error *err) {
-  *was = w->memo != NULL;
+/* The memo's state before a run that turned it on (hwpath__memo_on), to restore. */
+typedef struct hwpath__memo {
+  bool was;
+  unsigned want;
+} hwpath__memo;
+
+/* Runs with the workspace's memo on, each search finding all three objectives: the path DPs
+ * ask for the same steps many times, for every objective. */
+static int hwpath__memo_on(map_workspace *w, hwpath__memo *m, heat_error *err) {
+  m->was = w->memo != NULL;
+  m->want = w->memo_want;
   if (map_workspace_memo(w, true))
     return heat_error_set(err, HEAT_ENOMEM, "hwpath", "out of memory");
+  w->memo_want = 0;
   return HEAT_OK;
+}
+
+static void hwpath__memo_off(map_workspace *w, const hwpath__memo *m) {
+  map_workspace_memo(w, m->was);
+  w->memo_want = m->want;
 }
 
 /* The objective value of a path's online steps as the DP sums them (hwpath_step_cost). */
@@ -317,7 +331,7 @@ static double hwpath__path_value(const map_options *opt, const path *pth,
 static int hwpath__search(const tn_network *net, const path_options *popt, const arch *a,
                           const map_options *opt, map_workspace *w, double guess, bool shared,
                           hwpath_bounds *bounds, path *out, heat_error *err) {
-  bool was;
+  hwpath__memo was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
   hwpath_ctx ctx;
@@ -335,7 +349,7 @@ static int hwpath__search(const tn_network *net, const path_options *popt, const
   hopt.cost_cap = capped ? guess * HWPATH_CAP_TIGHT : 0;
   hopt.cost_cap_retry = capped ? guess * HWPATH_CAP_SLACK : 0;
   rc = path_optimize(net, &hopt, out, err);
-  map_workspace_memo(w, was);
+  hwpath__memo_off(w, &was);
   return rc;
 }
 
@@ -373,7 +387,7 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
    * objective, and the memo keeps them for the pricing that follows). */
   double guess = 0;
   if (net->n_operands <= PATH_DP_MAX_OPERANDS) {
-    bool was;
+    hwpath__memo was;
     int rc = hwpath__memo_on(w, &was, err);
     if (rc) return rc;
     path mac;
@@ -381,7 +395,7 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
     const path *known = &mac;
     if (hwpath__mac_path(net, popt, &mac, &ignored) == HEAT_OK)
       guess = hwpath__guess(net, a, opt, w, &known, 1);
-    map_workspace_memo(w, was);
+    hwpath__memo_off(w, &was);
   }
   return hwpath__search(net, popt, a, opt, w, guess, false, NULL, out, err);
 }
@@ -389,18 +403,18 @@ int hwpath_search(const tn_network *net, const path_options *popt, const arch *a
 int hwpath_search_known(const tn_network *net, const path_options *popt, const arch *a,
                         const map_options *opt, map_workspace *w, hwpath_bounds *bounds,
                         const path *const *known, size_t n_known, path *out, heat_error *err) {
-  bool was;
+  hwpath__memo was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
   double guess = hwpath__guess(net, a, opt, w, known, n_known);
-  map_workspace_memo(w, was);
+  hwpath__memo_off(w, &was);
   return hwpath__search(net, popt, a, opt, w, guess, true, bounds, out, err);
 }
 
 static int hwpath__optimize(const tn_network *net, const path_options *popt, const arch *a,
                             const map_options *opt, map_workspace *w, bool shared,
                             hwpath_bounds *bounds, hwpath_result *out, heat_error *err) {
-  bool was;
+  hwpath__memo was;
   int rc = hwpath__memo_on(w, &was, err);
   if (rc) return rc;
   rc = hwpath__mac_path(net, popt, &out->mac_path, err);
@@ -417,7 +431,7 @@ static int hwpath__optimize(const tn_network *net, const path_options *popt, con
       out->hw_better = hwpath_totals_value(opt->objective, &out->hw_cost) <
                        hwpath_totals_value(opt->objective, &out->mac_cost);
   }
-  map_workspace_memo(w, was);
+  hwpath__memo_off(w, &was);
   if (rc) return rc;
   if (out->hw_better) {
     out->chosen = &out->hw_path;

@@ -581,12 +581,17 @@ int layer_price_model(const arch *a, const model *m, const layer_config *cfg,
   /* The memo shares searches between the path searches of every objective, the fusion of
    * each candidate path and the linears of the same shape. */
   bool was = w->memo != NULL;
+  unsigned was_want = w->memo_want;
+  /* Each search finds the objective priced; the hardware-aware path's DPs, which ask for
+   * every objective, widen it while they run (hwpath.c). */
+  w->memo_want = 1u << opt->objective;
   int64_t before = w->evaluated;
   int rc = map_workspace_memo(w, true);
   if (rc) rc = heat_error_set(err, HEAT_ENOMEM, "layer", "out of memory");
   else rc = layer__price(c, m, err);
   out->evaluated = w->evaluated - before;
   map_workspace_memo(w, was);
+  w->memo_want = was_want;
   hwpath_bounds_free(c->bounds);
   free(c);
   return rc;

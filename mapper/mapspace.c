@@ -1127,7 +1127,9 @@ static const map__entry *map__memo_search(map_workspace *w, const arch *a, const
 int map_search(const arch *a, const map_problem *p, const map_options *opt, map_workspace *w,
                map_result *out, heat_error *err) {
   if (w->memo) {
-    const map__entry *e = map__memo_search(w, a, p, opt, (1u << MAP_OBJECTIVES) - 1);
+    unsigned want = w->memo_want ? w->memo_want | 1u << opt->objective
+                                 : (1u << MAP_OBJECTIVES) - 1;
+    const map__entry *e = map__memo_search(w, a, p, opt, want);
     if (!e) return heat_error_set(err, HEAT_ENOMEM, "map_search", "out of memory");
     if (e->status) {
       if (err) *err = e->err;

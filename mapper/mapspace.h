@@ -25,6 +25,10 @@ typedef struct map_workspace {
    * callers cache or report per step. */
   int64_t searches, evaluated;
   map_memo *memo; /* NULL: every call searches (see map_workspace_memo) */
+  /* The objectives (bit 1 << map_objective) a memoized map_search finds in one pass besides
+   * the one asked for; 0: all three. Callers that ask for one objective only (a MAC-path
+   * layer) set it, so that no search prices mappings for answers nobody reads. */
+  unsigned memo_want;
   /* Scratch of the search: tilings waiting to be priced (grown as needed, kept for reuse). */
   struct map__pending *pending;
   void *pending_keys; /* 2 x pending_cap indices */

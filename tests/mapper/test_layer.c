@@ -71,6 +71,36 @@ static void dense_model_totals_add_up(void **state) {
   assert_float_equal(rep.total.latency_s * a.clock_ghz * 1e9, cycles, 1e-9 * cycles);
 }
 
+/* A dense model runs no path DP: priced with the hardware-aware path it does exactly the MAC
+ * path's work and gives the same totals, and the workspace's memo setting is restored. */
+static void dense_model_searches_its_objective_only(void **state) {
+  (void)state;
+  arch a;
+  model m;
+  map_options opt;
+  heat_error err;
+  load(&a, &m, &opt);
+  assert_int_equal(model_set_seq(&m, 64, "--seq", &err), HEAT_OK);
+  layer_config cfg;
+  layer_config_init(&cfg);
+  int64_t evaluated[2];
+  double edp[2];
+  unsigned before = ws->memo_want;
+  ws->memo_want = 1u << MAP_OBJECTIVE_ENERGY; /* the caller's own setting */
+  for (int mode = 0; mode < 2; mode++) {
+    cfg.path_mode = mode ? LAYER_PATH_HARDWARE : LAYER_PATH_MACS;
+    int64_t e0 = ws->evaluated;
+    assert_int_equal(layer_price_model(&a, &m, &cfg, &opt, ws, &rep, &err), HEAT_OK);
+    assert_int_equal(ws->memo_want, 1u << MAP_OBJECTIVE_ENERGY);
+    evaluated[mode] = ws->evaluated - e0;
+    edp[mode] = rep.total.edp_js;
+  }
+  ws->memo_want = before;
+  assert_true(evaluated[0] > 0);
+  assert_int_equal(evaluated[1], evaluated[0]);
+  assert_float_equal(edp[1], edp[0], 0);
+}
+
 static void simd_costs_by_hand(void **state) {
   (void)state;
   arch a;
@@ -238,6 +268,7 @@ static void hw_path_never_worse_after_fusion(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dense_model_totals_add_up),
+      cmocka_unit_test(dense_model_searches_its_objective_only),
       cmocka_unit_test(simd_costs_by_hand),
       cmocka_unit_test(factorized_ffn),
       cmocka_unit_test(errors_name_the_problem),

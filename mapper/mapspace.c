@@ -146,6 +146,7 @@ typedef struct map__dram {
   double in[MAP_OPS], out;
   double edge;
   double lp_once; /* one move's partial-sum load: the first output tile has none */
+  double epi;     /* the last unit's output epilogue (memory stalls priced; 0: unknown) */
 } map__dram;
 
 /* Slack for float error: the bounds are summed in another order than the cost model's. */
@@ -196,6 +197,7 @@ static void map__dram_compulsory(const arch *a, const map_problem *p, const map_
   d->out = p->on_chip[MAP_OP_OUTPUT] ? 0 : b->elems[MAP_OP_OUTPUT] * (a->input_bits / 8.0);
   d->edge = 0;
   d->lp_once = 0;
+  d->epi = 0;
 }
 
 /* The loops of one tiling and order that iterate (more than one tile), outermost first: the B
@@ -277,6 +279,8 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
       if (unit + fd + moved > busy) busy = unit + fd + moved;
     }
   }
+  /* The last unit's output epilogue runs after its fold, before its store (tile.c). */
+  if (b->stalls) busy += d->epi;
   double total = b->latency + busy;
   if (b->stalls && pipe > total) total = pipe;
   *cycles = map__cycles_round(total * MAP_BOUND_SLACK);
@@ -360,9 +364,10 @@ static void map__array_bound(const arch *a, const map__bound_base *b, bool simd,
 
 /* The bound of a tiling: either schedule (map__compute) may be the one an order picks. */
 static void map__tiling_bound(const arch *a, const map_problem *p, const map__bound_base *b,
-                              bool simd, const map__compute *c, map__lb *out) {
+                              bool simd, const map__compute *c, double epi, map__lb *out) {
   map__dram d;
   map__dram_compulsory(a, p, b, &d);
+  d.epi = epi;
   map__lb x, y;
   map__array_bound(a, b, simd, &c->tiled, (double)c->tiles, &d, 0, &x);
   /* Unless merged, the streamed schedule is a copy of the tiled one: the same bound. */
@@ -525,7 +530,7 @@ static double map__pipeline_lb(const map__ctx *x, unsigned single_mask, const ma
     }
     cycles += times * t;
   }
-  return cycles + st + fd;
+  return cycles + st + fd + d->epi;
 }
 
 /* Which assignments hold the tiling: fills fits, returns how many. */
@@ -543,6 +548,15 @@ static unsigned map__iterating(const map__ctx *x, const int64_t *tile, int64_t *
     if (tiles[d] > 1) iterating |= 1u << d;
   }
   return iterating & ~(1u << MAP_DIM_B);
+}
+
+/* A lower bound of the last unit's output epilogue (tile.c, epi_unit: the epilogue of the
+ * outputs of one output tile, or of a merged unit's several), when memory stalls are priced:
+ * the step's epilogue over the number of output tiles, which no unit has fewer outputs than. */
+static double map__epi_lb(const map__ctx *x, const int64_t *tiles) {
+  if (!x->base.stalls || x->p->epilogue_cycles <= 0) return 0;
+  double out_tiles = (double)tiles[MAP_DIM_B] * (double)tiles[MAP_DIM_M] * (double)tiles[MAP_DIM_N];
+  return x->p->epilogue_cycles * x->base.elems[MAP_OP_OUTPUT] / out_tiles;
 }
 
 /* How many distinct loop orders a tiling has. */
@@ -576,7 +590,8 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
   map__lb lb;
   map_cost cost;
   if (bounded && pre_lb) lb = *pre_lb;
-  else if (bounded) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, &lb);
+  double epi = map__epi_lb(x, tiles);
+  if (bounded && !pre_lb) map__tiling_bound(&x->a, x->p, &x->base, simd, &c, epi, &lb);
   if (bounded && map__hopeless(x, &lb)) {
     x->pruned += (int64_t)nfit * norders;
     return;
@@ -590,6 +605,7 @@ static void map__price_tiling(map__ctx *x, const map__config *cfg, int ci, const
     if (bounded) {
       map__loops_of(tiles, m.order, &loops);
       map__dram_of_order(&x->a, x->p, &x->base, &loops, c.stream_dim, &d, &streamed);
+      d.epi = epi;
       map__array_bound(&x->a, &x->base, simd, streamed ? &c.streamed : &c.tiled,
                        (double)c.tiles, &d, 0, &lb);
     }
@@ -760,7 +776,10 @@ static bool map__search_best_first(map__ctx *x, const map__config *cfg, int ncfg
             if (n >= UINT32_MAX || !map__pending_room(w, n)) return false;
             map__pending *pe = &w->pending[n];
             map__config_compute(&x->a, x->opt, &cfg[ci], x->p->dim, tile, &pe->c);
-            map__tiling_bound(&x->a, x->p, &x->base, simd, &pe->c, &pe->lb);
+            int64_t tiles[MAP_DIMS];
+            map__iterating(x, tile, tiles);
+            map__tiling_bound(&x->a, x->p, &x->base, simd, &pe->c, map__epi_lb(x, tiles),
+                              &pe->lb);
             memcpy(pe->tile, tile, sizeof pe->tile);
             memcpy(pe->ti, ti, sizeof pe->ti);
             pe->ci = ci;

@@ -261,11 +261,66 @@ static void best_first_equals_unpruned(void **state) {
   assert_true(all_work > 0 && all_work < single_work);
 }
 
+/* Steps with an output epilogue (requantization and the like on the SIMD unit, after each
+ * output tile's last fold): the bounds count the last unit's epilogue, and still every search
+ * (each objective alone, all at once, cut at a threshold) returns what the unpruned
+ * enumeration returns, on presets and on a 1x1 array whose SIMD unit wins. */
+static void epilogue_bounds_hold(void **state) {
+  (void)state;
+  static const char *const names[] = {"simba-l", "tpu-32", "eyeriss-like", "edge-16",
+                                      "cloud-128"};
+  static const double epis[] = {0.125, 0.375, 1.0, 2.875, 12.0};
+  int64_t pruned = 0;
+  for (int t = 0; t < 40; t++) {
+    arch a;
+    heat_error err;
+    if (t % 5 == 4) {
+      many_buffers(&a, 3);
+      arch_set_array(&a, 1, 1);
+    } else {
+      assert_int_equal(arch_resolve(names[t % 5], &a, &err), HEAT_OK);
+    }
+    static const int64_t sizes[] = {1, 3, 12, 64, 96, 130, 384};
+    map_problem p;
+    map_problem_gemm(&p, pick(0, 2) ? 1 : pick(2, 12), sizes[pick(0, 6)], sizes[pick(0, 6)],
+                     sizes[pick(0, 6)]);
+    p.on_chip[MAP_OP_INPUT] = pick(0, 4) == 0;
+    p.epilogue_cycles = epis[pick(0, 4)];
+    map_options opt;
+    map_options_init(&opt, &a);
+    map_result all[MAP_OBJECTIVES];
+    int rc = map_search_objectives(&a, &p, &opt, 0, ws, all, &err);
+    for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+      opt.objective = (map_objective)obj;
+      map_result full, one, cut;
+      assert_int_equal(map_search_unpruned(&a, &p, &opt, ws, &full, &err), rc);
+      assert_int_equal(map_search(&a, &p, &opt, ws, &one, &err), rc);
+      if (rc != HEAT_OK) continue;
+      if (!same_result(&one, &full) || !same_result(&all[obj], &full))
+        fail_msg("%s B%lld M%lld K%lld N%lld epilogue %g objective %s: pruned search differs",
+                 a.name, (long long)p.dim[0], (long long)p.dim[1], (long long)p.dim[2],
+                 (long long)p.dim[3], p.epilogue_cycles, map_objective_name(opt.objective));
+      /* Cut just above the best: the answer is exact; just below: a bound above the cut. */
+      double v = map_objective_value(opt.objective, &full.cost), bound;
+      bool below;
+      assert_int_equal(map_search_below(&a, &p, &opt, 0, v * (1 + 1e-9), ws, &cut, &below,
+                                        &bound, &err), HEAT_OK);
+      assert_true(below && same_result(&cut, &full));
+      assert_int_equal(map_search_below(&a, &p, &opt, 0, v * (1 - 1e-6), ws, &cut, &below,
+                                        &bound, &err), HEAT_OK);
+      assert_true(!below && bound > v * (1 - 1e-6) && bound <= v);
+      pruned += one.pruned;
+    }
+  }
+  assert_true(pruned > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fitting_equals_eval),
       cmocka_unit_test(per_class_sums_equal_per_tile),
       cmocka_unit_test(best_first_equals_unpruned),
+      cmocka_unit_test(epilogue_bounds_hold),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

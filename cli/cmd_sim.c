@@ -153,7 +153,8 @@ static int sim_write_stats(const char *path, const arch *a, const program *p,
             x->energy.simd_pj * 1e-12, x->energy.leak_pj * 1e-12, x->energy.total_pj * 1e-12,
             (long long)x->checked, (long long)x->mismatches);
   }
-  if (fclose(f) != 0) return heat_error_set(err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
+  if (fclose(f) != 0)
+    return heat_error_set(err, HEAT_EIO, path, "cannot write: %s", strerror(errno));
   return HEAT_OK;
 }
 

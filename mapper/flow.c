@@ -4,15 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int flow_act_buffer(const arch *a) {
-  for (size_t j = 0; j < a->n_buffers; j++)
-    if ((a->buffers[j].operands & ARCH_OPERAND_INPUT) &&
-        (a->buffers[j].operands & ARCH_OPERAND_OUTPUT))
-      return (int)j;
-  for (size_t j = 0; j < a->n_buffers; j++)
-    if (a->buffers[j].operands & ARCH_OPERAND_INPUT) return (int)j;
-  return 0;
-}
+int flow_act_buffer(const arch *a) { return map_act_buffer(a); }
 
 static bool flow__gemm(const model_op *op) {
   return op->kind == MODEL_OP_LINEAR || op->kind == MODEL_OP_MATMUL;

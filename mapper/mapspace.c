@@ -312,6 +312,77 @@ static void map__bound_cost(const arch *a, double cycles, double pj, map__lb *ou
   out->edp_js = out->energy_j * out->latency_s;
 }
 
+/* The most MACs per cycle any array mapping of the step can do: a fold of t streamed steps
+ * takes at least t cycles (fold.c: fold_cycles and pace are both >= t) and does g * sr * sc * t
+ * MACs, sr <= r = min(rows, spatial row extent of the GEMM), sc <= c likewise, g the batch
+ * elements packed in it; g > 1 needs g * sr <= rows and g * sc <= cols (fold_batch_pack) and
+ * g <= B. So at most min(rows * c, cols * r, B * r * c) per cycle, under the best dataflow (any
+ * the array supports: the options may only narrow them). A GEMM smaller than the array (a
+ * thin factor of a decomposed layer) leaves most PEs idle, which MACs / peak ignored. */
+static double map__array_rate(const arch *a, const map_problem *p) {
+  int64_t R = a->array.kind == ARCH_ARRAY_VECTOR ? a->array.width : a->array.rows;
+  int64_t C = a->array.kind == ARCH_ARRAY_VECTOR ? a->array.lanes : a->array.cols;
+  double best = 0;
+  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
+    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
+    int64_t sr, sc; /* the spatial extents as fold.c (fold__shape_of) places them */
+    if (df == ARCH_DATAFLOW_OS && a->array.kind != ARCH_ARRAY_VECTOR) {
+      sr = p->dim[MAP_DIM_M];
+      sc = p->dim[MAP_DIM_N];
+    } else if (df == ARCH_DATAFLOW_OS || df == ARCH_DATAFLOW_WS) {
+      sr = p->dim[MAP_DIM_K];
+      sc = p->dim[MAP_DIM_N];
+    } else {
+      sr = p->dim[MAP_DIM_K];
+      sc = p->dim[MAP_DIM_M];
+    }
+    double r = (double)(sr < R ? sr : R), c = (double)(sc < C ? sc : C);
+    double rate = (double)R * c;
+    if ((double)C * r < rate) rate = (double)C * r;
+    if ((double)p->dim[MAP_DIM_B] * r * c < rate) rate = (double)p->dim[MAP_DIM_B] * r * c;
+    if (rate > best) best = rate;
+  }
+  double peak = (double)arch_peak_macs_per_cycle(a);
+  return best > 0 && best < peak ? best : peak;
+}
+
+/* The fill and drain no array mapping avoids, beyond the t cycles per fold map__array_rate
+ * counts (fold.c): with overlapped folds the last fold's fold_cycles - pace (the tile
+ * pipeline's drain, tile.c), with SCALE-Sim's timing every fold's fold_cycles - t. t >= 1, so
+ * systolic OS t + R + C - 2 - max(t, R) >= C - 1, WS and IS 2R + C + t - 2 - max(t, R) >=
+ * R + C - 1; a vector array's OS t + depth - t = depth, WS and IS L + t + depth - max(t, L) >=
+ * depth + 1. The least over the dataflows the array supports. */
+static double map__array_fill_drain(const arch *a) {
+  double best = -1;
+  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
+    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
+    double fd;
+    if (a->array.kind == ARCH_ARRAY_VECTOR)
+      fd = (double)fold_vector_depth(a->array.width) + (df == ARCH_DATAFLOW_OS ? 0 : 1);
+    else
+      fd = df == ARCH_DATAFLOW_OS ? (double)a->array.cols - 1
+                                  : (double)a->array.rows + a->array.cols - 1;
+    if (best < 0 || fd < best) best = fd;
+  }
+  return best > 0 ? best : 0;
+}
+
+/* The fewest cycles a fold takes beyond its fill and drain (fold.c): pace = max(t, R) on a
+ * systolic array, max(t, L) on a vector array (t >= 1 for OS, which loads nothing); with
+ * SCALE-Sim's timing fold_cycles is at least pace + map__array_fill_drain. Every mapping has a
+ * fold, and every fold unit (tile) at least one. The least over the dataflows. */
+static double map__array_pace(const arch *a) {
+  double best = -1;
+  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
+    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
+    double pace = a->array.kind != ARCH_ARRAY_VECTOR ? (double)a->array.rows
+                  : df == ARCH_DATAFLOW_OS           ? 1
+                                                     : (double)a->array.lanes;
+    if (best < 0 || pace < best) best = pace;
+  }
+  return best > 0 ? best : 0;
+}
+
 void map_step_bound(const arch *arch_in, const map_problem *p, const map_options *opt,
                     map_cost *out) {
   /* The arch as described unless the options override the array (no copy per call: the
@@ -328,9 +399,13 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   map__dram_compulsory(a, p, &b, &d);
   memset(out, 0, sizeof *out);
   /* No PE does more than one MAC a cycle; every mapping's array reads each input and weight
-   * element and writes each output element at least once, with 3 register events per MAC. */
-  double cycles, pj;
-  map__bound_of(a, &b, b.macs / (double)arch_peak_macs_per_cycle(a), 0, 0, 3 * b.macs,
+   * element and writes each output element at least once, with 3 register events per MAC;
+   * no more MACs a cycle than the GEMM's extents let the array do (map__array_rate), then
+   * at least one fold's pace (map__array_pace), and the fill and drain of at least one fold
+   * (map__array_fill_drain); a fold unit lasts at least a pace (plus the fill and drain with
+   * SCALE-Sim's timing, which map__bound_of adds to it). */
+  double cycles, pj, pace = map__array_pace(a), array = b.macs / map__array_rate(a, p);
+  map__bound_of(a, &b, array > pace ? array : pace, map__array_fill_drain(a), pace, 3 * b.macs,
                 b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d, 0,
                 &cycles, &pj);
   if (a->simd.lanes > 0) {

@@ -589,6 +589,88 @@ static void layer_reports_real_work(void **state) {
   assert_null(ws->memo); /* the pricing's memo does not outlive it */
 }
 
+/* The step bound counts the PEs a GEMM smaller than the array leaves idle (map__array_rate):
+ * still below every array mapping (brute force, unpacked), below the search's best for each
+ * objective (batch-packed configurations and the SIMD unit included), on every preset, a
+ * vector array, resized arrays (options and arch) and 1x1 arrays whose SIMD unit wins, with GEMM extents around
+ * the arrays' sizes and batches that pack. And tighter than MACs / peak: B1 M512 K12 N16 on
+ * cloud-128's 128 x 128 array does at most 128 x 16 MACs a cycle (M x N output-stationary; 192
+ * weight-stationary, 1536 input-stationary), so at least 48 cycles, not 6; and every mapping
+ * pays at least one fold's pace and fill and drain (map__array_pace, map__array_fill_drain). */
+static void array_rate_bound_holds(void **state) {
+  (void)state;
+  static const int64_t sizes[] = {1, 2, 3, 4, 5, 8, 12, 16, 31, 64, 129};
+  int n_archs = (int)N_PRESETS + 4;
+  for (int k = 0; k < n_archs; k++) {
+    arch a;
+    heat_error err;
+    if (k < (int)N_PRESETS) {
+      assert_int_equal(arch_resolve(presets[k], &a, &err), HEAT_OK);
+    } else if (k == (int)N_PRESETS) {
+      test_arch_vector(&a, 8, 16);
+    } else {
+      assert_int_equal(arch_resolve("edge-16", &a, &err), HEAT_OK);
+      if (k == (int)N_PRESETS + 3) arch_set_array(&a, 1, 1);
+    }
+    for (int t = 0; t < 8; t++) {
+      map_problem p;
+      map_options opt;
+      map_problem_gemm(&p, pick(0, 2) == 0 ? pick(2, 24) : 1, sizes[pick(0, 10)],
+                       sizes[pick(0, 10)], sizes[pick(0, 10)]);
+      map_options_init(&opt, &a);
+      if (pick(0, 2) == 0) opt.timing = FOLD_TIMING_SCALESIM;
+      opt.memory_stalls = pick(0, 3) != 0;
+      if (k == (int)N_PRESETS + 1) {
+        opt.array_rows_override = 1;
+        opt.array_cols_override = 1;
+      } else if (k == (int)N_PRESETS + 2) {
+        opt.array_rows_override = 4;
+        opt.array_cols_override = 32;
+      }
+      for (int obj = 0; obj < MAP_OBJECTIVES; obj++) {
+        opt.objective = (map_objective)obj;
+        map_result r, bf;
+        int rc = map_search(&a, &p, &opt, ws, &r, &err);
+        int64_t n = brute_force(&a, &p, &opt, &bf); /* asserts the step bound per mapping */
+        if (rc != HEAT_OK) {
+          assert_int_equal(n, 0);
+          continue;
+        }
+        map_cost lb;
+        map_step_bound(&a, &p, &opt, &lb);
+        if (!(lb.cycles <= r.cost.cycles && lb.energy_j <= r.cost.energy_j &&
+              lb.edp_js <= r.cost.edp_js))
+          fail_msg("arch %d B%lld M%lld K%lld N%lld objective %s: bound above the best", k,
+                   (long long)p.dim[0], (long long)p.dim[1], (long long)p.dim[2],
+                   (long long)p.dim[3], map_objective_name(opt.objective));
+      }
+    }
+  }
+  arch a;
+  heat_error err;
+  assert_int_equal(arch_resolve("cloud-128", &a, &err), HEAT_OK);
+  assert_int_equal(a.array.rows, 128);
+  assert_int_equal(a.array.cols, 128);
+  map_problem p;
+  map_options opt;
+  map_problem_gemm(&p, 1, 512, 12, 16);
+  map_options_init(&opt, &a);
+  opt.memory_stalls = false;
+  map_cost lb;
+  map_step_bound(&a, &p, &opt, &lb);
+  assert_true(lb.cycles >= 48);
+  /* A single MAC still takes a fold: a pace of R = 128 cycles and output-stationary's fill and
+   * drain of C - 1 (t + R + C - 2 = 255 cycles in all; MACs / peak said 1), on the array
+   * alone (the SIMD unit's bound is lower). */
+  a.simd.lanes = 0;
+  map_problem_gemm(&p, 1, 1, 1, 1);
+  map_step_bound(&a, &p, &opt, &lb);
+  assert_true(lb.cycles >= 254);
+  map_result r;
+  assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_OK);
+  assert_true(lb.cycles <= r.cost.cycles && r.cost.cycles <= 255);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pruned_search_equals_unpruned),
@@ -601,6 +683,7 @@ int main(void) {
       cmocka_unit_test(seeded_searches_equal_fresh),
       cmocka_unit_test(hw_dp_pruned_equals_plain),
       cmocka_unit_test(layer_reports_real_work),
+      cmocka_unit_test(array_rate_bound_holds),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

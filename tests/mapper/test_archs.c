@@ -1,5 +1,8 @@
 #include "test_archs.h"
 
+#include "workloads/format.h"
+#include "workloads/shape.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -80,4 +83,16 @@ int test_ws_teardown(void **state) {
   (void)state;
   map_workspace_free(ws);
   return 0;
+}
+
+int test_layer_network(const char *format, const char *shape, int64_t max_rank, int64_t n_tokens,
+                       tn_network *net, heat_error *err) {
+  wl_layer l;
+  memset(&l, 0, sizeof l);
+  int rc = wl_format_parse(format, "format", &l.format, err);
+  if (!rc) rc = wl_shape_parse(shape, "shape", &l.shape, err);
+  if (rc) return rc;
+  l.n_ranks = wl_layer_rank_count(&l);
+  wl_layer_clip_ranks(&l, max_rank);
+  return wl_layer_network(&l, n_tokens, net, err);
 }

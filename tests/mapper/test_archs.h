@@ -4,6 +4,7 @@
 
 #include "arch/arch.h"
 #include "mapper/mapspace.h"
+#include "mapper/einsum.h"
 
 /* A TPU-like R x C systolic array, 8-bit operands, 32-bit partial sums, a unified buffer for
  * inputs and outputs and a weight buffer, both double-buffered; DRAM 32 GB/s at 1 GHz. */
@@ -14,6 +15,11 @@ void test_arch_ideal(arch *a, int rows, int cols);
 
 /* A Simba-like vector array: lanes x width MACs, one global buffer. */
 void test_arch_vector(arch *a, int lanes, int width);
+
+/* The network of a factorized linear (`format` over `shape`, e.g. "tucker", "8x8x12:8x8x12")
+ * with every rank clipped to max_rank, on n_tokens tokens: HEAT_OK or the parse error. */
+int test_layer_network(const char *format, const char *shape, int64_t max_rank, int64_t n_tokens,
+                       tn_network *net, heat_error *err);
 
 /* One mapper workspace per test program: cmocka group setup/teardown. */
 extern map_workspace *ws;

@@ -55,14 +55,11 @@ static void shared_paths_equal_plain(void **state) {
     arch a;
     heat_error err;
     assert_int_equal(arch_resolve(preset, &a, &err), HEAT_OK);
-    wl_layer l;
-    memset(&l, 0, sizeof l);
-    assert_int_equal(wl_format_parse(nets[ni].format, "format", &l.format, &err), HEAT_OK);
-    assert_int_equal(wl_shape_parse(nets[ni].shape, "shape", &l.shape, &err), HEAT_OK);
-    l.n_ranks = wl_layer_rank_count(&l);
-    wl_layer_clip_ranks(&l, pick(2, 8));
+    int64_t max_rank = pick(2, 8), n_tokens = tokens[pick(0, 3)]; /* in this order */
     tn_network net;
-    assert_int_equal(wl_layer_network(&l, tokens[pick(0, 3)], &net, &err), HEAT_OK);
+    assert_int_equal(test_layer_network(nets[ni].format, nets[ni].shape, max_rank, n_tokens, &net,
+                                        &err),
+                     HEAT_OK);
     path_options popt;
     path_options_init(&popt);
     popt.precompute = pick(0, 1) ? PATH_PRECOMPUTE_NO_GROWTH : PATH_PRECOMPUTE_NEVER;

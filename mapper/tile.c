@@ -707,9 +707,17 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
                                        q == n - 1 ? -1 : t_inner_arr,
                                        inner_iters(nest.count, q, n), merged, &share_epi,
                                        run, &t_one_arr);
+      bool alternates_arr = t_arr > t_one_arr && t_arr >= floor_t;
       t_arr = map__maxd(t_arr, floor_t);
       if (q == n - 1) t_inner_arr = t_arr;
-      port_extra += cnt_q * map__maxd(0, t - t_arr);
+      /* The periods as priced, each with its own odd-run give-back (below): the port adds
+       * the difference, no more (with t - t_arr the give-back came twice). */
+      double priced = cnt_q * t, priced_arr = cnt_q * t_arr;
+      if (q == n - 1 && (nest.count[q] - 1) % 2 == 1) {
+        if (alternates) priced -= t - t_one;
+        if (alternates_arr) priced_arr -= t_arr - t_one_arr;
+      }
+      port_extra += map__maxd(0, priced - priced_arr);
     }
     if (q == n - 1) {
       t_inner = t;

@@ -312,75 +312,135 @@ static void map__bound_cost(const arch *a, double cycles, double pj, map__lb *ou
   out->edp_js = out->energy_j * out->latency_s;
 }
 
-/* The most MACs per cycle any array mapping of the step can do: a fold of t streamed steps
- * takes at least t cycles (fold.c: fold_cycles and pace are both >= t) and does g * sr * sc * t
- * MACs, sr <= r = min(rows, spatial row extent of the GEMM), sc <= c likewise, g the batch
- * elements packed in it; g > 1 needs g * sr <= rows and g * sc <= cols (fold_batch_pack) and
- * g <= B. So at most min(rows * c, cols * r, B * r * c) per cycle, under the best dataflow (any
- * the array supports: the options may only narrow them). A GEMM smaller than the array (a
- * thin factor of a decomposed layer) leaves most PEs idle, which MACs / peak ignored. */
-static double map__array_rate(const arch *a, const map_problem *p) {
-  int64_t R = a->array.kind == ARCH_ARRAY_VECTOR ? a->array.width : a->array.rows;
-  int64_t C = a->array.kind == ARCH_ARRAY_VECTOR ? a->array.lanes : a->array.cols;
-  double best = 0;
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
-    int64_t sr, sc; /* the spatial extents as fold.c (fold__shape_of) places them */
-    if (df == ARCH_DATAFLOW_OS && a->array.kind != ARCH_ARRAY_VECTOR) {
-      sr = p->dim[MAP_DIM_M];
-      sc = p->dim[MAP_DIM_N];
-    } else if (df == ARCH_DATAFLOW_OS || df == ARCH_DATAFLOW_WS) {
-      sr = p->dim[MAP_DIM_K];
-      sc = p->dim[MAP_DIM_N];
-    } else {
-      sr = p->dim[MAP_DIM_K];
-      sc = p->dim[MAP_DIM_M];
-    }
-    double r = (double)(sr < R ? sr : R), c = (double)(sc < C ? sc : C);
-    double rate = (double)R * c;
-    if ((double)C * r < rate) rate = (double)C * r;
-    if ((double)p->dim[MAP_DIM_B] * r * c < rate) rate = (double)p->dim[MAP_DIM_B] * r * c;
-    if (rate > best) best = rate;
+/* Least of a / x + b / y over x * y <= prod, 1 <= x <= xmax, 1 <= y <= ymax (a, b >= 0): on
+ * the curve x * y = prod when the box reaches past it, where a y / prod + b / y is convex. */
+static double map__least_inverse_sum(double a, double b, double prod, double xmax, double ymax) {
+  if (xmax < 1) xmax = 1;
+  if (ymax < 1) ymax = 1;
+  if (xmax * ymax <= prod) return a / xmax + b / ymax;
+  if (prod < 1) prod = 1;
+  double lo = prod / xmax > 1 ? prod / xmax : 1, hi = ymax < prod ? ymax : prod;
+  double y = a > 0 ? sqrt(b * prod / a) : hi;
+  if (y < lo) y = lo;
+  if (y > hi) y = hi;
+  return a * y / prod + b / y;
+}
+
+/* DRAM bytes every mapping moves beyond the compulsory ones, because no buffer holds a whole
+ * operand (tile.c's map__memory_eval, as map__dram_of_order counts it). The loops that iterate
+ * nest B outermost (it refetches nothing: every operand has B); of m, n and k, the innermost
+ * iterating one, x, decides: the operand without x (stationary) is fetched once, each of the
+ * other two again per iteration of the loop it lacks (those loops are outside x), whatever the
+ * order of the outer two: innermost k: input * cn + weight * cm; n: weight * cm + partial sums
+ * (read and written) * ck; m: input * cn + partial sums * ck. A loop of count c has tiles of at
+ * least dim / c, and each operand's tile fits a buffer that may hold it (tile footprints at
+ * map__footprint's widths, B tile 1; buffers shared by operands counted whole: only looser).
+ * The least of a / t1 + b / t2 over those tiles (map__least_inverse_sum) for each x, the least
+ * over x. An operand kept on chip moves nothing and constrains nothing here. */
+static double map__dram_refetch_bound(const arch *a, const map_problem *p,
+                                      const map__bound_base *b) {
+  double cap[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) {
+    cap[op] = 0;
+    for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS; j++)
+      if ((a->buffers[j].operands & (1u << op)) &&
+          (!p->buffers[op] || (p->buffers[op] & (1u << j))) &&
+          map__usable(&a->buffers[j]) > cap[op])
+        cap[op] = map__usable(&a->buffers[j]);
+    if (p->on_chip[op] || cap[op] <= 0) cap[op] = INFINITY;
   }
+  double M = (double)p->dim[MAP_DIM_M], K = (double)p->dim[MAP_DIM_K],
+         N = (double)p->dim[MAP_DIM_N];
+  /* Elements of each operand's tile a buffer holds at most (per unit of the third extent). */
+  double in_e = cap[MAP_OP_INPUT] / b->ebytes[MAP_OP_INPUT];
+  double w_e = cap[MAP_OP_WEIGHT] / b->ebytes[MAP_OP_WEIGHT];
+  double out_e = cap[MAP_OP_OUTPUT] / b->ebytes[MAP_OP_OUTPUT];
+  /* Bytes moved per refetch of the whole operand (0 on chip); partial sums read and written. */
+  double in_b = p->on_chip[MAP_OP_INPUT] ? 0 : b->elems[MAP_OP_INPUT] * b->ebytes[MAP_OP_INPUT];
+  double w_b = p->on_chip[MAP_OP_WEIGHT] ? 0 : b->elems[MAP_OP_WEIGHT] * b->ebytes[MAP_OP_WEIGHT];
+  double ps_b =
+      p->on_chip[MAP_OP_OUTPUT] ? 0 : 2 * b->elems[MAP_OP_OUTPUT] * b->ebytes[MAP_OP_OUTPUT];
+  /* x = k: tn, tm with tm * tn <= out_e, tm <= M and in_e (tk >= 1), tn <= N and w_e. */
+  double xk = map__least_inverse_sum(w_b * M, in_b * N, out_e, fmin(M, in_e), fmin(N, w_e)) -
+              w_b - in_b;
+  /* x = n: tm, tk with tm * tk <= in_e, tm <= M and out_e, tk <= K and w_e. */
+  double xn = map__least_inverse_sum(w_b * M, ps_b * K, in_e, fmin(M, out_e), fmin(K, w_e)) -
+              w_b - ps_b;
+  /* x = m: tn, tk with tk * tn <= w_e, tn <= N and out_e, tk <= K and in_e. */
+  double xm = map__least_inverse_sum(in_b * N, ps_b * K, w_e, fmin(N, out_e), fmin(K, in_e)) -
+              in_b - ps_b;
+  double least = fmin(xk, fmin(xn, xm));
+  return least > 0 && isfinite(least) ? least * MAP_BOUND_SLACK : 0;
+}
+
+/* The array side of the step bound under dataflow df: what every array mapping with df pays
+ * at least (tile.c's map__array_eval sums fold.c's fold_eval over the tiles).
+ * - MACs a cycle: a fold of t streamed steps (t <= T, the dataflow's temporal extent) does
+ *   g * sr * sc * t MACs, sr <= r = min(rows, spatial row extent), sc <= c likewise, g the
+ *   batch elements packed in it (g * sr <= rows, g * sc <= cols, g <= B; fold_batch_pack), in
+ *   a pace of at least max(t, R) cycles on a systolic array (max(t, L) on a vector array's WS
+ *   and IS, t on its OS): at most min(rows * c, cols * r, B * r * c) * min(1, T / R) a cycle.
+ *   A GEMM smaller than the array (a thin factor of a decomposed layer) leaves PEs idle, and
+ *   a short temporal extent leaves part of each fold's pace idle; MACs / peak ignored both.
+ * - The fill and drain beyond the t cycles per fold that no mapping avoids: with overlapped
+ *   folds the last fold's fold_cycles - pace (the tile pipeline's drain, tile.c), with
+ *   SCALE-Sim's timing every fold's fold_cycles - t; t >= 1, so systolic OS t + R + C - 2 -
+ *   max(t, R) >= C - 1, WS and IS 2R + C + t - 2 - max(t, R) >= R + C - 1; a vector array's
+ *   OS t + depth - t = depth, WS and IS L + t + depth - max(t, L) >= depth + 1.
+ * - One fold's pace (R, or L, or 1): every mapping has a fold, every fold unit at least one.
+ * - SRAM traffic: the untiled GEMM's fold_eval reads and writes, unpacked and without OS's
+ *   padding slots: tiles only add folds (the sum over tiles of ceil(extent_i / R) is at least
+ *   ceil(extent / R)), and an operand is read once per fold along the other spatial axis.
+ *   Partial sums read back are left out (across K tiles they are counted elsewhere).
+ * - Register events: 3 per MAC, and each stationary element loaded at least once. */
+typedef struct map__df_bound {
+  double rate, fill_drain, pace;
+  double input_reads, weight_reads, output_writes, reg;
+} map__df_bound;
+
+static void map__df_bound_of(const arch *a, const map_problem *p, arch_dataflow df,
+                             fold_timing timing, map__df_bound *out) {
+  bool vector = a->array.kind == ARCH_ARRAY_VECTOR;
+  int64_t R = vector ? a->array.width : a->array.rows;
+  int64_t C = vector ? a->array.lanes : a->array.cols;
+  const int64_t *d = p->dim;
+  fold_stats fs;
+  fold_eval(&a->array, df, FOLD_TIMING_OVERLAP, d[MAP_DIM_B], d[MAP_DIM_M], d[MAP_DIM_K],
+            d[MAP_DIM_N], &fs);
+  double r = (double)(fs.sr < R ? fs.sr : R), c = (double)(fs.sc < C ? fs.sc : C);
+  double rate = (double)R * c;
+  if ((double)C * r < rate) rate = (double)C * r;
+  if ((double)d[MAP_DIM_B] * r * c < rate) rate = (double)d[MAP_DIM_B] * r * c;
   double peak = (double)arch_peak_macs_per_cycle(a);
-  return best > 0 && best < peak ? best : peak;
-}
-
-/* The fill and drain no array mapping avoids, beyond the t cycles per fold map__array_rate
- * counts (fold.c): with overlapped folds the last fold's fold_cycles - pace (the tile
- * pipeline's drain, tile.c), with SCALE-Sim's timing every fold's fold_cycles - t. t >= 1, so
- * systolic OS t + R + C - 2 - max(t, R) >= C - 1, WS and IS 2R + C + t - 2 - max(t, R) >=
- * R + C - 1; a vector array's OS t + depth - t = depth, WS and IS L + t + depth - max(t, L) >=
- * depth + 1. The least over the dataflows the array supports. */
-static double map__array_fill_drain(const arch *a) {
-  double best = -1;
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
-    double fd;
-    if (a->array.kind == ARCH_ARRAY_VECTOR)
-      fd = (double)fold_vector_depth(a->array.width) + (df == ARCH_DATAFLOW_OS ? 0 : 1);
+  if (rate > peak || !(rate > 0)) rate = peak;
+  int64_t least_pace = !vector ? R : df == ARCH_DATAFLOW_OS ? 1 : C;
+  if (timing == FOLD_TIMING_SCALESIM) {
+    /* Every fold pays its fill and drain: fold_cycles = t + F (F: systolic OS R + C - 2, WS
+     * and IS 2R + C - 2; vector OS depth, WS and IS L + depth), and there are at least
+     * MACs / (rate * T) folds. */
+    int64_t depth = vector ? fold_vector_depth(a->array.width) : 0;
+    int64_t F = vector ? (df == ARCH_DATAFLOW_OS ? depth : C + depth)
+                       : (df == ARCH_DATAFLOW_OS ? R + C - 2 : 2 * R + C - 2);
+    out->rate = rate / (1 + (double)F / (double)fs.t);
+    out->fill_drain = 0;
+  } else {
+    if (fs.t < least_pace) rate *= (double)fs.t / (double)least_pace;
+    out->rate = rate;
+    if (vector)
+      out->fill_drain =
+          (double)fold_vector_depth(a->array.width) + (df == ARCH_DATAFLOW_OS ? 0 : 1);
     else
-      fd = df == ARCH_DATAFLOW_OS ? (double)a->array.cols - 1
-                                  : (double)a->array.rows + a->array.cols - 1;
-    if (best < 0 || fd < best) best = fd;
+      out->fill_drain = df == ARCH_DATAFLOW_OS ? (double)(C - 1) : (double)(R + C - 1);
   }
-  return best > 0 ? best : 0;
-}
-
-/* The fewest cycles a fold takes beyond its fill and drain (fold.c): pace = max(t, R) on a
- * systolic array, max(t, L) on a vector array (t >= 1 for OS, which loads nothing); with
- * SCALE-Sim's timing fold_cycles is at least pace + map__array_fill_drain. Every mapping has a
- * fold, and every fold unit (tile) at least one. The least over the dataflows. */
-static double map__array_pace(const arch *a) {
-  double best = -1;
-  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
-    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
-    double pace = a->array.kind != ARCH_ARRAY_VECTOR ? (double)a->array.rows
-                  : df == ARCH_DATAFLOW_OS           ? 1
-                                                     : (double)a->array.lanes;
-    if (best < 0 || pace < best) best = pace;
-  }
-  return best > 0 ? best : 0;
+  out->pace = (double)least_pace;
+  double stationary = df == ARCH_DATAFLOW_OS   ? 0
+                      : df == ARCH_DATAFLOW_WS ? (double)d[MAP_DIM_K] * (double)d[MAP_DIM_N]
+                                               : (double)d[MAP_DIM_K] * (double)d[MAP_DIM_M];
+  double outputs = (double)d[MAP_DIM_B] * (double)d[MAP_DIM_M] * (double)d[MAP_DIM_N];
+  out->input_reads = (double)fs.input_reads;
+  out->weight_reads = (double)fs.weight_reads;
+  out->output_writes = df == ARCH_DATAFLOW_OS ? outputs : outputs * (double)fs.row_folds;
+  out->reg = 3 * (double)fs.macs + (double)d[MAP_DIM_B] * stationary;
 }
 
 void map_step_bound(const arch *arch_in, const map_problem *p, const map_options *opt,
@@ -397,17 +457,30 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   map__bound_base_of(a, p, opt, &b);
   map__dram d;
   map__dram_compulsory(a, p, &b, &d);
+  /* The refetches no buffer avoids, at the least SRAM cost a DRAM byte has (written into an
+   * operand's buffer, or a partial sum read out of the output's). */
+  double refetch = map__dram_refetch_bound(a, p, &b);
+  int cheapest = MAP_OP_INPUT;
+  for (int op = 1; op < MAP_OPS; op++)
+    if (b.wr_pj[op] < b.wr_pj[cheapest]) cheapest = op;
+  if (b.rd_pj[MAP_OP_OUTPUT] < b.wr_pj[cheapest]) d.out += refetch;
+  else d.in[cheapest] += refetch;
   memset(out, 0, sizeof *out);
-  /* No PE does more than one MAC a cycle; every mapping's array reads each input and weight
-   * element and writes each output element at least once, with 3 register events per MAC;
-   * no more MACs a cycle than the GEMM's extents let the array do (map__array_rate), then
-   * at least one fold's pace (map__array_pace), and the fill and drain of at least one fold
-   * (map__array_fill_drain); a fold unit lasts at least a pace (plus the fill and drain with
-   * SCALE-Sim's timing, which map__bound_of adds to it). */
-  double cycles, pj, pace = map__array_pace(a), array = b.macs / map__array_rate(a, p);
-  map__bound_of(a, &b, array > pace ? array : pace, map__array_fill_drain(a), pace, 3 * b.macs,
-                b.elems[MAP_OP_INPUT], b.elems[MAP_OP_WEIGHT], b.elems[MAP_OP_OUTPUT], 0, &d, 0,
-                &cycles, &pj);
+  /* Each mapping runs one dataflow or the SIMD unit: the least over them of what a mapping of
+   * each pays. A fold unit lasts at least a pace (plus the fill and drain with SCALE-Sim's
+   * timing, which map__bound_of adds to it). */
+  double cycles = -1, pj = -1;
+  for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
+    if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
+    map__df_bound f;
+    map__df_bound_of(a, p, (arch_dataflow)df, opt->timing, &f);
+    double c1, pj1, array = b.macs / f.rate;
+    map__bound_of(a, &b, array > f.pace ? array : f.pace, f.fill_drain, f.pace, f.reg,
+                  f.input_reads, f.weight_reads, f.output_writes, 0, &d, 0, &c1, &pj1);
+    if (cycles < 0 || c1 < cycles) cycles = c1;
+    if (pj < 0 || pj1 < pj) pj = pj1;
+  }
+  if (cycles < 0) cycles = pj = 0;
   if (a->simd.lanes > 0) {
     /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
      * op_pj per lane-cycle, instead of a PE's MAC and register events. */

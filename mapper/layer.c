@@ -159,7 +159,7 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net, bool
   double best = 0;
   size_t same = n; /* the first fused candidate with the unfused candidate's path */
   for (size_t r = 0; r + 1 < n && same == n; r++)
-    if (memcmp(cand[r], cand[n - 1], sizeof *cand[r]) == 0) same = r;
+    if (path_same_steps(cand[r], cand[n - 1])) same = r;
   for (size_t q = 0; q < n; q++) {
     fuse_io one = *io;
     one.no_fuse = q + 1 == n;
@@ -167,7 +167,7 @@ static int layer__fuse_best(layer__ctx *c, size_t i, const tn_network *net, bool
      * the same value: not better than the best so far, which is at most that value. */
     bool again = false;
     for (size_t r = 0; r < q && !one.no_fuse && !again; r++)
-      again = memcmp(cand[r], cand[q], sizeof *cand[q]) == 0;
+      again = path_same_steps(cand[r], cand[q]);
     if (again) continue;
     fuse_result *fr = q == 0 ? &c->fr : &c->fr_hw;
     int rc = HEAT_OK;

@@ -25,6 +25,23 @@ const char *path_algorithm_name(path_algorithm algo) {
                                                                 : "unknown";
 }
 
+static bool path__same_step(const path_step *a, const path_step *b) {
+  return a->lhs == b->lhs && a->rhs == b->rhs && a->result == b->result &&
+         !strcmp(a->lhs_indices, b->lhs_indices) && !strcmp(a->rhs_indices, b->rhs_indices) &&
+         !strcmp(a->result_indices, b->result_indices) && !strcmp(a->batch, b->batch) &&
+         !strcmp(a->m, b->m) && !strcmp(a->k, b->k) && !strcmp(a->n, b->n) && a->B == b->B &&
+         a->M == b->M && a->K == b->K && a->N == b->N && a->lhs_permuted == b->lhs_permuted &&
+         a->rhs_permuted == b->rhs_permuted && a->is_static == b->is_static &&
+         a->lhs_static == b->lhs_static && a->rhs_static == b->rhs_static;
+}
+
+bool path_same_steps(const path *a, const path *b) {
+  if (a->n_steps != b->n_steps || a->n_precomputed != b->n_precomputed) return false;
+  for (size_t s = 0; s < a->n_steps; s++)
+    if (!path__same_step(&a->steps[s], &b->steps[s])) return false;
+  return true;
+}
+
 static const char *const precompute_names[] = {"never", "no-growth", "always"};
 
 const char *path_precompute_name(path_precompute mode) {

@@ -146,6 +146,10 @@ typedef struct path {
 /* "exact DP", "bounded DP", "randomized greedy". */
 const char *path_algorithm_name(path_algorithm algo);
 
+/* True when two paths run the same steps in the same order (operands, layouts, GEMM views,
+ * which are offline): whatever found them and whatever objective their cost is in. */
+bool path_same_steps(const path *a, const path *b);
+
 /* "never", "no-growth", "always": the names the CLIs accept. */
 const char *path_precompute_name(path_precompute mode);
 /* Parses one of those names; errors name `what` (an option) and list the allowed names. */

@@ -73,6 +73,36 @@ static void hardware_path_never_worse(void **state) {
   }
 }
 
+/* Paths found by different searches compare by their steps, not by the cost (in each search's
+ * own objective) or the algorithm: the layer's candidate paths are fused once per distinct path. */
+static void same_steps_whatever_found_them(void **state) {
+  (void)state;
+  tn_network net;
+  network(&net, "ab,bc,cd->ad", "4x50,50x60,60x2", NULL);
+  path_options opt;
+  path_options_init(&opt);
+  path macs, size, ltr;
+  heat_error err;
+  assert_int_equal(path_optimize(&net, &opt, &macs, &err), HEAT_OK);
+  opt.objective = PATH_OBJECTIVE_SIZE;
+  assert_int_equal(path_optimize(&net, &opt, &size, &err), HEAT_OK);
+  assert_int_equal(path_left_to_right(&net, &ltr, &err), HEAT_OK);
+  assert_true(macs.cost != size.cost || macs.algorithm != size.algorithm ||
+              memcmp(&macs, &size, sizeof macs) != 0);
+  assert_true(path_same_steps(&macs, &macs));
+  path copy = macs;
+  copy.cost = 1234.5;
+  copy.algorithm = PATH_ALGO_GREEDY;
+  assert_true(path_same_steps(&macs, &copy));
+  copy.steps[copy.n_steps - 1].lhs_permuted = !copy.steps[copy.n_steps - 1].lhs_permuted;
+  assert_false(path_same_steps(&macs, &copy));
+  copy = macs;
+  copy.n_precomputed = macs.n_precomputed ? 0 : 1;
+  assert_false(path_same_steps(&macs, &copy));
+  /* Left to right contracts 4x50 with 50x60 first (12,480 MACs in all, 6,400 the other way). */
+  assert_false(path_same_steps(&macs, &ltr));
+}
+
 static void static_lhs_transposes_the_gemm(void **state) {
   (void)state;
   tn_network net;
@@ -282,6 +312,7 @@ int main(void) {
       cmocka_unit_test(intermediates_are_requantized),
       cmocka_unit_test(large_intermediate_is_token_tiled),
       cmocka_unit_test(fused_never_moves_more_dram),
+      cmocka_unit_test(same_steps_whatever_found_them),
   };
   return cmocka_run_group_tests(tests, test_ws_setup, test_ws_teardown);
 }

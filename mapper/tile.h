@@ -180,7 +180,7 @@ int map_problem_check(const map_problem *p, heat_error *err);
 /* Problem of a plain GEMM: out[M x N] = in[M x K] w[K x N], everything from DRAM. */
 void map_problem_gemm(map_problem *p, int64_t B, int64_t M, int64_t K, int64_t N);
 
-/* ---- internals shared with mapspace.c (not for other modules) ---- */
+/* ---- internals shared with tile_*.c and mapspace*.c (not for other modules) ---- */
 
 /* map_cycles_round, inlined for the search's inner loops. Fractional parts come from DRAM/SRAM
  * shares (bytes / bytes per cycle); a partial cycle is a whole one. The tolerance absorbs the

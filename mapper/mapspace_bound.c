@@ -309,6 +309,7 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
   double cycles = -1, pj = -1;
   for (int df = 0; df < ARCH_DATAFLOW_COUNT; df++) {
     if (!fold_dataflow_supported(&a->array, (arch_dataflow)df)) continue;
+    if (opt->dataflows && !(opt->dataflows & (1u << df))) continue; /* as map__array_configs */
     map__df_bound f;
     map__df_bound_of(a, p, (arch_dataflow)df, opt->timing, &f);
     double c1, pj1, array = b.macs / f.rate;
@@ -318,7 +319,8 @@ void map_step_bound(const arch *arch_in, const map_problem *p, const map_options
     if (pj < 0 || pj1 < pj) pj = pj1;
   }
   if (cycles < 0) cycles = pj = 0;
-  if (a->simd.lanes > 0) {
+  /* The SIMD unit only where the search tries it (map__simd_bound's conditions). */
+  if (a->simd.lanes > 0 && !opt->array_only && opt->memory_stalls && !opt->dataflows) {
     /* On the SIMD unit (fold_simd_eval) each MAC is a multiply of cycles_mul lane-cycles at
      * op_pj per lane-cycle, instead of a PE's MAC and register events. */
     double lane = b.macs * a->simd.cycles_mul, c2, pj2;

@@ -242,7 +242,7 @@ static double map__pipeline_lb(const map__ctx *x, unsigned single_mask, const ma
   for (int op = 0; op < MAP_OPS; op++) single[op] = (single_mask >> op) & 1u;
   static const int tile_order[4] = {IN, W, ST, LP}, group_order[4] = {ST, IN, W, LP};
   const int *ord = merged ? group_order : tile_order;
-  double cycles = share[IN] + share[W] + lat + cc;
+  double cycles = share[IN] + share[W] + x->base.first_latency + cc;
   for (int q = n - 1; q >= 0; q--) {
     bool moves[MAP_OPS];
     for (int op = 0; op < MAP_OPS; op++) moves[op] = !p->on_chip[op] && inner[op] >= q;

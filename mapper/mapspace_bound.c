@@ -34,6 +34,8 @@ void map__bound_base_of(const arch *a, const map_problem *p, const map_options *
   b->bpc = a->dram.gbps / a->clock_ghz;
   b->stalls = opt->memory_stalls;
   if (b->stalls) b->latency = a->dram.latency_ns * a->clock_ghz;
+  /* The first fold waits for the latency only behind a load (tile.c). */
+  b->first_latency = p->on_chip[MAP_OP_INPUT] && p->on_chip[MAP_OP_WEIGHT] ? 0 : b->latency;
   b->serial = b->stalls;
   for (int op = 0; op < MAP_OPS; op++)
     for (size_t j = 0; j < a->n_buffers && j < ARCH_MAX_BUFFERS && !p->on_chip[op]; j++)
@@ -129,7 +131,7 @@ static void map__bound_of(const arch *a, const map__bound_base *b, double array_
   }
   /* The last unit's output epilogue runs after its fold, before its store (tile.c). */
   if (b->stalls) busy += d->epi;
-  double total = b->latency + busy;
+  double total = b->first_latency + busy;
   if (b->stalls && pipe > total) total = pipe;
   *cycles = map__cycles_round(total * MAP_BOUND_SLACK);
   double e = b->macs * a->mac_pj + reg * a->reg_pj + dram * a->dram.pj_per_byte +

@@ -21,6 +21,7 @@ typedef struct map__bound_base {
   double ebytes[MAP_OPS]; /* bytes per element as the array moves it (output: partial sums) */
   bool stalls;            /* memory stalls priced: cycles cover DRAM latency and transfers */
   double latency;         /* DRAM latency, cycles, when they are */
+  double first_latency;   /* what of it the first fold waits for (0: no input or weight load) */
   double bpc;             /* DRAM bytes per cycle */
   /* Stalls priced and every buffer an off-chip operand may use single-buffered: each tile's
    * transfers wait for the fold before (MAPPING.md, the tile pipeline), so compute and DRAM

@@ -278,6 +278,40 @@ static void narrow_port_load_by_hand(void **state) {
   assert_float_equal(c.cycles, 512, 1e-9);
 }
 
+/* The first fold waits for the DRAM latency only behind a load: 64x64x64 in one OS tile (4 folds
+ * of 126, scalesim timing) with its input and weight on chip starts at once, and stores its
+ * 4096 B output (128 cycles, posted): 632 cycles, whatever the latency (before: 732, the 100
+ * cycles of latency paid for no load). The weight off chip: 128 + 100 before the folds. The
+ * step bound and the search follow. */
+static void latency_only_behind_a_load(void **state) {
+  (void)state;
+  arch a;
+  test_arch_tpu(&a, 32, 32);
+  map_options opt;
+  map_options_init(&opt, &a);
+  opt.timing = FOLD_TIMING_SCALESIM;
+  map_problem p;
+  map_problem_gemm(&p, 1, 64, 64, 64);
+  p.on_chip[MAP_OP_INPUT] = p.on_chip[MAP_OP_WEIGHT] = true;
+  map_mapping m = {ARCH_DATAFLOW_OS, {1, 64, 64, 64}, {MAP_DIM_M, MAP_DIM_N, MAP_DIM_K}, {0, 1, 0}, MAP_UNIT_ARRAY, 1};
+  map_cost c, lb;
+  heat_error err;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 4 * 126 + 128, 1e-9);
+  map_step_bound(&a, &p, &opt, &lb);
+  assert_true(lb.cycles <= c.cycles);
+  p.on_chip[MAP_OP_WEIGHT] = false;
+  assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
+  assert_float_equal(c.cycles, 128 + 100 + 4 * 126 + 128, 1e-9);
+  /* Everything on chip, on the search's own mapping: the latency changes nothing. */
+  p.on_chip[MAP_OP_WEIGHT] = p.on_chip[MAP_OP_OUTPUT] = true;
+  map_result r, r0;
+  assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_OK);
+  a.dram.latency_ns = 0;
+  assert_int_equal(map_search(&a, &p, &opt, ws, &r0, &err), HEAT_OK);
+  assert_float_equal(r.cost.cycles, r0.cost.cycles, 0);
+}
+
 /* The tile pipeline as the program runs it (MAPPING.md, "One mapping"): bursts, the DRAM latency
  * on the slot chains, a single-buffered slot, the epilogue between a fold and its store. */
 static void pipeline_chains_by_hand(void **state) {
@@ -471,6 +505,7 @@ int main(void) {
       cmocka_unit_test(random_invariants),
       cmocka_unit_test(single_tile_cost_by_hand),
       cmocka_unit_test(narrow_port_load_by_hand),
+      cmocka_unit_test(latency_only_behind_a_load),
       cmocka_unit_test(pipeline_chains_by_hand),
       cmocka_unit_test(epilogue_port_share_by_hand),
       cmocka_unit_test(smallest_tile_too_big_names_the_buffer),

@@ -344,10 +344,17 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
   memcpy(inner, innermost, sizeof inner);
   double units = ntiles;
   bool merged = ar == &c->streamed && c->merged && n > 0;
+  /* The operands whose tiles change along the merged loop: the program loads (or stores) a
+   * unit's k >= 2 tiles of each into its slots in turn (program.c), so the next unit's
+   * transfers into them wait for this unit's fold, double-buffered or not (the test vector
+   * array 4x16, B1 M12 K96 N2 OS in units of four M tiles, DRAM latency 100: 374 cycles
+   * priced as double-buffered units, 712 so, 721 on the cycle-level model). */
+  unsigned unit_slots = 0;
   if (merged) {
     double k = (double)nest.count[n - 1];
     for (int op = 0; op < MAP_OPS; op++)
       if (inner[op] == n - 1) {
+        unit_slots |= 1u << op;
         share[op] *= k;
         inner[op] = n - 2;
         if (op == MAP_OP_OUTPUT) {
@@ -430,7 +437,8 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     double run = q == n - 1 && even && nest.count[q] - 1 == units - 1 ? units - 1 : 0;
     double t = map__class_period(a, p, m, inner, q, share, st_share, lp_share, compute_tile,
                                  latency, ar->fill_drain, epi_unit, q == n - 1 ? -1 : t_inner,
-                                 inner_iters(nest.count, q, n), merged, &share_epi, run, &t_one);
+                                 inner_iters(nest.count, q, n), merged, &share_epi, run,
+                                 unit_slots, &t_one);
     /* The epilogue's share of the port and the SIMD unit bound the average period (a run's
      * single periods may be shorter: then the two-fold chain no longer alternates them). */
     bool alternates = t > t_one && t >= floor_t;
@@ -442,7 +450,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
                                        latency, ar->fill_drain, epi_unit,
                                        q == n - 1 ? -1 : t_inner_arr,
                                        inner_iters(nest.count, q, n), merged, &share_epi,
-                                       run, &t_one_arr);
+                                       run, unit_slots, &t_one_arr);
       bool alternates_arr = t_arr > t_one_arr && t_arr >= floor_t;
       t_arr = map__maxd(t_arr, floor_t);
       if (q == n - 1) t_inner_arr = t_arr;

@@ -59,17 +59,19 @@ static double map__back_to_back(const map__epi_share *sh, double c, double drain
  * A tile then takes the longest of: its compute, its DRAM transfers, the chain from the
  * previous fold's end through the queue to its own loads (a one-fold chain), and the chain
  * from the fold two before (double-buffered slots: two tiles share it; t_prev is the inner
- * tiles' period, or -1 for the innermost class itself). */
+ * tiles' period, or -1 for the innermost class itself). An operand in `unit_slots` (bit op) has
+ * several tiles in one unit (a merged group's), which take both its slots in turn: the next
+ * unit's transfers into them wait for this unit's fold, as into a single slot. */
 double map__class_period(const arch *a, const map_problem *p, const map_mapping *m,
                          const int *innermost, int q, const double *share,
                          double st_share, double lp_share, double c, double latency,
                          double drain, double epi, double t_prev, double inner_iters,
                          bool stores_first, const map__epi_share *sh, double run,
-                         double *t_one) {
+                         unsigned unit_slots, double *t_one) {
   bool moves[MAP_OPS], single[MAP_OPS];
   for (int op = 0; op < MAP_OPS; op++) {
     moves[op] = !p->on_chip[op] && innermost[op] >= q;
-    single[op] = !a->buffers[m->buffer[op]].double_buffered;
+    single[op] = !a->buffers[m->buffer[op]].double_buffered || ((unit_slots >> op) & 1u);
   }
   /* The queue of one tile: input load, weight load, the previous output's store, psum load;
    * a merged group's stores follow its fold, before the next group's loads. */

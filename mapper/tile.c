@@ -365,6 +365,12 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     units = ntiles / k;
     n--;
   }
+  /* Tiles (units) per load of each operand: the loops inside its innermost one. */
+  double block[MAP_OPS];
+  for (int op = 0; op < MAP_OPS; op++) {
+    block[op] = 1;
+    for (int i = inner[op] + 1; i < n; i++) block[op] *= (double)nest.count[i];
+  }
   double compute_tile = map__maxd(ar->array_cycles / units, out->sram_cycles / units);
   /* The epilogue of one unit's outputs (the SIMD unit runs it between the fold and the store). */
   /* The epilogue of one output tile (one unit's outputs when merged): the SIMD unit runs it
@@ -438,7 +444,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
     double t = map__class_period(a, p, m, inner, q, share, st_share, lp_share, compute_tile,
                                  latency, ar->fill_drain, epi_unit, q == n - 1 ? -1 : t_inner,
                                  inner_iters(nest.count, q, n), merged, &share_epi, run,
-                                 unit_slots, &t_one);
+                                 unit_slots, block, &t_one);
     /* The epilogue's share of the port and the SIMD unit bound the average period (a run's
      * single periods may be shorter: then the two-fold chain no longer alternates them). */
     bool alternates = t > t_one && t >= floor_t;
@@ -450,7 +456,7 @@ void map__memory_eval(const arch *a, const map_problem *p, const map_options *op
                                        latency, ar->fill_drain, epi_unit,
                                        q == n - 1 ? -1 : t_inner_arr,
                                        inner_iters(nest.count, q, n), merged, &share_epi,
-                                       run, unit_slots, &t_one_arr);
+                                       run, unit_slots, block, &t_one_arr);
       bool alternates_arr = t_arr > t_one_arr && t_arr >= floor_t;
       t_arr = map__maxd(t_arr, floor_t);
       if (q == n - 1) t_inner_arr = t_arr;

@@ -26,6 +26,6 @@ double map__class_period(const arch *a, const map_problem *p, const map_mapping 
                          double st_share, double lp_share, double c, double latency,
                          double drain, double epi, double t_prev, double inner_iters,
                          bool stores_first, const map__epi_share *sh, double run,
-                         unsigned unit_slots, double *t_one);
+                         unsigned unit_slots, const double *block, double *t_one);
 
 #endif

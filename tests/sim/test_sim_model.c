@@ -216,6 +216,21 @@ static void an_epilogue_shares_the_port_as_priced(void **state) {
   program_free(&prog);
 }
 
+/* The cycle-level model's cycles of one GEMM step mapped as m (timing mode; the session runs
+ * the arch a, which the caller set). */
+static double sim_cycles(const arch *a, const map_options *opt, const map_problem *p,
+                         const map_mapping *m, const map_cost *c) {
+  heat_error err;
+  program prog;
+  program_init(&prog);
+  assert_int_equal(program_emit_gemm(&prog, a, opt, "g", 1, p, m, c, &err), HEAT_OK);
+  sim_options so = {.mode = SIM_MODE_TIMING};
+  sim_step_result t;
+  if (sim_session_run(session, &prog, &so, &t, &err)) fail_msg("%s: %s", err.where, err.msg);
+  program_free(&prog);
+  return t.cycles;
+}
+
 /* A step whose input and weight are both on chip (a fused chain's) loads nothing, so its first
  * fold starts at once: the analytical model charged the DRAM latency before it anyway (on
  * eyeriss-like B1 M2 K1 N7, all on chip, 22 cycles where the cycle-level model ran 2; found by
@@ -241,18 +256,11 @@ static void onchip_step_starts_at_once(void **state) {
       map_options_init(&opt, &a);
       map_result r;
       assert_int_equal(map_search(&a, &p, &opt, ws, &r, &err), HEAT_OK);
-      program prog;
-      program_init(&prog);
-      assert_int_equal(
-          program_emit_gemm(&prog, &a, &opt, "g", 1, &p, &r.mapping, &r.cost, &err), HEAT_OK);
-      sim_options so = {.mode = SIM_MODE_TIMING};
-      sim_step_result t;
-      assert_int_equal(sim_session_run(session, &prog, &so, &t, &err), HEAT_OK);
+      double t = sim_cycles(&a, &opt, &p, &r.mapping, &r.cost);
       /* (Loading the weight, tpu-32 prices 148 where the cycle-level model runs 149.) */
-      if (v == 2 ? fabs(r.cost.cycles - t.cycles) > 1 : r.cost.cycles != t.cycles)
+      if (v == 2 ? fabs(r.cost.cycles - t) > 1 : r.cost.cycles != t)
         fail_msg("%s on chip %d%d%d: analytical %.0f cycles, cycle-level %.0f", names[k],
-                 p.on_chip[0], p.on_chip[1], p.on_chip[2], r.cost.cycles, t.cycles);
-      program_free(&prog);
+                 p.on_chip[0], p.on_chip[1], p.on_chip[2], r.cost.cycles, t);
     }
 }
 
@@ -281,16 +289,9 @@ static void merged_units_share_their_slots(void **state) {
     p.on_chip[MAP_OP_OUTPUT] = true;
     map_cost c;
     assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
-    program prog;
-    program_init(&prog);
-    assert_int_equal(program_emit_gemm(&prog, &a, &opt, "g", 1, &p, &m, &c, &err), HEAT_OK);
-    sim_options so = {.mode = SIM_MODE_TIMING};
-    sim_step_result t;
-    assert_int_equal(sim_session_run(session, &prog, &so, &t, &err), HEAT_OK);
-    if (v == 0 ? c.cycles != t.cycles : fabs(c.cycles - t.cycles) > 0.001 * t.cycles)
-      fail_msg("input on chip %d: analytical %.0f cycles, cycle-level %.0f", v == 0, c.cycles,
-               t.cycles);
-    program_free(&prog);
+    double t = sim_cycles(&a, &opt, &p, &m, &c);
+    if (v == 0 ? c.cycles != t : fabs(c.cycles - t) > 0.001 * t)
+      fail_msg("input on chip %d: analytical %.0f cycles, cycle-level %.0f", v == 0, c.cycles, t);
   }
 }
 
@@ -316,15 +317,9 @@ static void far_loads_wait_two_loads_back(void **state) {
                    MAP_UNIT_ARRAY, 1};
   map_cost c;
   assert_int_equal(map_eval(&a, &p, &opt, &m, &c, &err), HEAT_OK);
-  program prog;
-  program_init(&prog);
-  assert_int_equal(program_emit_gemm(&prog, &a, &opt, "g", 1, &p, &m, &c, &err), HEAT_OK);
-  sim_options so = {.mode = SIM_MODE_TIMING};
-  sim_step_result t;
-  assert_int_equal(sim_session_run(session, &prog, &so, &t, &err), HEAT_OK);
-  program_free(&prog);
-  assert_float_equal(t.cycles, 4284, 0);
-  assert_float_equal(c.cycles, t.cycles, 0);
+  double t = sim_cycles(&a, &opt, &p, &m, &c);
+  assert_float_equal(t, 4284, 0);
+  assert_float_equal(c.cycles, t, 0);
 }
 
 /* xorshift64: the test's own seeded draws, lo..hi. */

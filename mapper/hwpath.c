@@ -65,19 +65,6 @@ void hwpath_bounds_free(hwpath_bounds *b) {
   free(b);
 }
 
-static uint64_t hwpath__hash(const map_problem *p) {
-  /* The DP's problems differ in their dimensions and layouts; other fields are compared. */
-  uint64_t h = 1469598103934665603ull;
-  for (int d = 0; d < MAP_DIMS; d++) {
-    h ^= (uint64_t)p->dim[d];
-    h *= 1099511628211ull;
-    h ^= h >> 29;
-  }
-  h ^= (uint64_t)p->permuted[0] | (uint64_t)p->permuted[1] << 1;
-  h *= 1099511628211ull;
-  return h ^ h >> 31;
-}
-
 /* The slot of p: its entry's, or the empty one it would take. */
 static size_t hwpath__find(const hwpath__table *b, const map_problem *p, uint64_t h) {
   for (size_t i = h & (b->cap - 1);; i = (i + 1) & (b->cap - 1))
@@ -92,7 +79,7 @@ static int hwpath__grow(hwpath__table *b) {
   b->slot = slot;
   b->cap = cap;
   for (size_t k = 0; k < b->n; k++)
-    b->slot[hwpath__find(b, &b->entry[k].key, hwpath__hash(&b->entry[k].key))] =
+    b->slot[hwpath__find(b, &b->entry[k].key, map_problem_hash(&b->entry[k].key))] =
         (uint32_t)(k + 1);
   return HEAT_OK;
 }
@@ -100,7 +87,7 @@ static int hwpath__grow(hwpath__table *b) {
 /* p's entry, or NULL when none. */
 static hwpath__bound *hwpath__lookup(hwpath__table *b, const map_problem *p) {
   if (!b->cap) return NULL;
-  size_t slot = hwpath__find(b, p, hwpath__hash(p));
+  size_t slot = hwpath__find(b, p, map_problem_hash(p));
   return b->slot[slot] ? &b->entry[b->slot[slot] - 1] : NULL;
 }
 
@@ -116,7 +103,7 @@ static hwpath__bound *hwpath__insert(hwpath__table *b, const map_problem *p) {
   }
   hwpath__bound *e = &b->entry[b->n];
   e->key = *p;
-  b->slot[hwpath__find(b, p, hwpath__hash(p))] = (uint32_t)(++b->n);
+  b->slot[hwpath__find(b, p, map_problem_hash(p))] = (uint32_t)(++b->n);
   return e;
 }
 

@@ -107,6 +107,10 @@ int map_search_unpruned(const arch *a, const map_problem *p, const map_options *
  * (the options' overrides are applied here). Cheap: no search. */
 void map_step_bound(const arch *a, const map_problem *p, const map_options *opt, map_cost *out);
 
+/* A hash of every field that tells two problems apart (dimensions, layouts, operands on chip,
+ * buffers, reserved bytes): the memo's index, and any other table keyed by problems. */
+uint64_t map_problem_hash(const map_problem *p);
+
 /* Tile candidates of one dimension of extent `dim` mapped on an array axis of `unit` PEs
  * (1 when streamed), ascending; returns how many were written (at most cap). */
 int map_tile_candidates(int64_t dim, int64_t unit, int64_t *out, int cap);

@@ -81,7 +81,7 @@ static bool map__same_problem(const map_problem *x, const map_problem *y) {
          x->epilogue_cycles == y->epilogue_cycles; /* times the tile pipeline (tile.c) */
 }
 
-static uint64_t map__problem_hash(const map_problem *p) {
+uint64_t map_problem_hash(const map_problem *p) {
   uint64_t v[MAP_DIMS + 3];
   for (int d = 0; d < MAP_DIMS; d++) v[d] = (uint64_t)p->dim[d];
   v[MAP_DIMS] = (uint64_t)p->on_chip[0] | (uint64_t)p->on_chip[1] << 1 |
@@ -122,7 +122,7 @@ static int map__memo_grow(map_memo *c) {
   c->slot = slot;
   c->cap = cap;
   for (size_t k = 0; k < c->n; k++) {
-    uint64_t h = map__problem_hash(&c->entry[k].key);
+    uint64_t h = map_problem_hash(&c->entry[k].key);
     size_t at;
     map__memo_find(c, &c->entry[k].key, h, &at);
     c->slot[at].entry = (uint32_t)(k + 1);
@@ -135,7 +135,7 @@ static const map__entry *map__memo_lookup(map_workspace *w, const arch *a,
                                           const map_options *opt, const map_problem *p) {
   map__memo_bind(w->memo, a, opt);
   size_t at;
-  return map__memo_find(w->memo, p, map__problem_hash(p), &at);
+  return map__memo_find(w->memo, p, map_problem_hash(p), &at);
 }
 
 bool map_memo_peek(map_workspace *w, const arch *a, const map_options *opt,
@@ -153,7 +153,7 @@ static map__entry *map__memo_entry(map_workspace *w, const arch *a, const map_pr
                                    const map_options *opt) {
   map_memo *c = w->memo;
   map__memo_bind(c, a, opt);
-  uint64_t h = map__problem_hash(p);
+  uint64_t h = map_problem_hash(p);
   size_t at;
   map__entry *e = map__memo_find(c, p, h, &at);
   if (!e) {

@@ -96,3 +96,10 @@ int test_layer_network(const char *format, const char *shape, int64_t max_rank, 
   wl_layer_clip_ranks(&l, max_rank);
   return wl_layer_network(&l, n_tokens, net, err);
 }
+
+int64_t test_pick(uint64_t *state, int64_t lo, int64_t hi) {
+  *state ^= *state << 13;
+  *state ^= *state >> 7;
+  *state ^= *state << 17;
+  return lo + (int64_t)(*state % (uint64_t)(hi - lo + 1));
+}

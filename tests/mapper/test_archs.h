@@ -21,6 +21,10 @@ void test_arch_vector(arch *a, int lanes, int width);
 int test_layer_network(const char *format, const char *shape, int64_t max_rank, int64_t n_tokens,
                        tn_network *net, heat_error *err);
 
+/* A seeded xorshift64 draw in lo..hi from *state: the tests' random cases, the same sequence
+ * on every machine. */
+int64_t test_pick(uint64_t *state, int64_t lo, int64_t hi);
+
 /* One mapper workspace per test program: cmocka group setup/teardown. */
 extern map_workspace *ws;
 int test_ws_setup(void **state);

@@ -23,12 +23,7 @@ static const char *const presets[] = {"simba-l", "tpu-32", "edge-16", "eyeriss-l
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 
 static uint64_t rng = 2463534242ull;
-static int64_t pick(int64_t lo, int64_t hi) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
-}
+static int64_t pick(int64_t lo, int64_t hi) { return test_pick(&rng, lo, hi); }
 
 static bool same_path(const path *x, const path *y) {
   return x->cost == y->cost && x->n_steps == y->n_steps &&

@@ -16,12 +16,7 @@
 #include "test_archs.h"
 
 static uint64_t rng = 2463534242ull;
-static int64_t pick(int64_t lo, int64_t hi) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
-}
+static int64_t pick(int64_t lo, int64_t hi) { return test_pick(&rng, lo, hi); }
 
 /* tpu-32 with `n` buffers of growing sizes, every other one double-buffered, each holding any
  * operand or (odd ones) only weights. */

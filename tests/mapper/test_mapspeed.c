@@ -22,12 +22,7 @@ static const char *const presets[] = {"simba-l", "tpu-32", "edge-16", "eyeriss-l
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 
 static uint64_t rng = 88172645463325252ull;
-static int64_t pick(int64_t lo, int64_t hi) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
-}
+static int64_t pick(int64_t lo, int64_t hi) { return test_pick(&rng, lo, hi); }
 
 /* A small random step (so the brute force stays fast), sometimes with operands on chip or
  * permuted, and options that vary timing and memory stalls. */
